@@ -1,0 +1,5 @@
+//! Generic analysis engine: vector fields, integration, fixed points,
+//! stability, continuation and two-parameter boundaries.
+pub mod vector_field;
+
+pub use vector_field::{Invariant, InvariantKind, VectorField};

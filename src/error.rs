@@ -1,0 +1,82 @@
+//! The crate's error type. Every user-facing failure names what was wrong,
+//! the offending value and what would be accepted, so the CLI can print it
+//! and exit non-zero without further context.
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A parameter outside its valid range.
+    #[error("invalid value for `{field}`: {value} (valid range: {range})")]
+    InvalidParameter { field: String, value: String, range: String },
+
+    /// A key that no schema knows.
+    #[error("unknown key `{key}` in {context}{hint}; valid keys: {valid}")]
+    UnknownKey { key: String, context: String, hint: String, valid: String },
+
+    /// A file that cannot be read or parsed.
+    #[error("cannot read `{path}`: {reason}")]
+    Read { path: PathBuf, reason: String },
+
+    /// A file that cannot be written.
+    #[error("cannot write `{path}`: {reason}")]
+    Write { path: PathBuf, reason: String },
+
+    /// A simulation or integration that blew up, with what to change.
+    #[error("divergence in {what}: {detail}. Advice: {advice}")]
+    Divergence { what: String, detail: String, advice: String },
+
+    /// A numerical routine that failed to converge.
+    #[error("numerical failure in {what}: {detail}")]
+    Numerical { what: String, detail: String },
+
+    /// A malformed model file (symbolic engine), already formatted with
+    /// line/column and suggestions.
+    #[error("{0}")]
+    Model(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub fn invalid(field: impl Into<String>, value: impl ToString, range: impl Into<String>) -> Self {
+        Error::InvalidParameter { field: field.into(), value: value.to_string(), range: range.into() }
+    }
+    /// Shorthand for [`Error::Numerical`].
+    pub fn numerical(what: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Numerical { what: what.into(), detail: detail.into() }
+    }
+}
+
+/// Closest valid name to `key` by edit distance, for "did you mean" hints.
+pub fn suggest<'a>(key: &str, valid: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    valid
+        .into_iter()
+        .map(|v| (levenshtein(key, v), v))
+        .filter(|(d, v)| *d <= 2.max(v.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(super::suggest("frustated", ["frustrated", "rho"]), Some("frustrated"));
+        assert_eq!(super::suggest("zzzz", ["frustrated", "rho"]), None);
+    }
+}
