@@ -1,0 +1,5 @@
+//! Microscopic models and their simulation.
+pub mod embedding;
+pub mod embedding_config;
+pub mod frustration;
+pub mod metrics;

@@ -1,0 +1,3 @@
+//! Figures, result files and the markdown report.
+pub mod atomic;
+pub mod plot;

@@ -1,0 +1,3 @@
+//! Reduced order-parameter ODEs and their closed forms.
+pub mod class_level;
+pub mod simplex;
