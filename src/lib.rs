@@ -5,12 +5,15 @@
 //! (reduced order-parameter ODEs), `engine` (generic vector-field analyses),
 //! `symbolic` (model files), `study` and `report` (studies, figures, reports),
 //! `cli` (command line).
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod model;
 pub mod report;
 pub mod stats;
+pub mod study;
+pub mod symbolic;
 pub mod theory;
 
 pub use error::{Error, Result};

@@ -139,6 +139,11 @@ impl ClassLevelSystem {
         })
     }
 
+    /// `[eta_x, eta_y]`, the field's parameter vector.
+    pub fn default_params_vec(&self) -> Vec<f64> {
+        vec![self.eta_x, self.eta_y]
+    }
+
     /// Number of groups `G`.
     pub fn n_groups(&self) -> usize {
         self.groups.len()
@@ -397,5 +402,39 @@ fn params_or(p: &[f64], eta_x: f64, eta_y: f64) -> (f64, f64) {
     match p {
         [a, b, ..] => (*a, *b),
         _ => (eta_x, eta_y),
+    }
+}
+
+impl ClassLevelSystem {
+    /// Closed-form solution `Z(t) = D^{1/2} U exp(-Lambda t) U^T D^{-1/2} Z(0)`
+    /// from the eigendecomposition of the symmetric form (an integration-free
+    /// route used to check the ODE solver).
+    pub fn evolve_exact(&self, z0: &[f64], t: f64) -> Result<Vec<f64>> {
+        let s = self.symmetric_operator();
+        let eig = s.self_adjoint_eigen(Side::Lower).map_err(|e| Error::numerical("spectrum of L", format!("{e:?}")))?;
+        let (vals, u) = (eig.S().column_vector(), eig.U());
+        let n_total = self.sample_group.len() as f64;
+        let units = self.units();
+        let dsqrt: Vec<f64> = (0..units)
+            .map(|i| {
+                if i < self.n_groups() {
+                    (self.eta_x * n_total / self.groups[i].count as f64).sqrt()
+                } else {
+                    (self.eta_y * n_total / self.per_class).sqrt()
+                }
+            })
+            .collect();
+        let d = self.columns;
+        let mut out = vec![0.0; units * d];
+        for k in 0..d {
+            let w0: Vec<f64> = (0..units).map(|i| z0[i * d + k] / dsqrt[i]).collect();
+            for j in 0..units {
+                let coef: f64 = (0..units).map(|i| u[(i, j)] * w0[i]).sum::<f64>() * (-vals[j] * t).exp();
+                for i in 0..units {
+                    out[i * d + k] += dsqrt[i] * u[(i, j)] * coef;
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,100 @@
+//! The command line: `repcollapse [run|theory|simulate|export|analyze]`.
+//! With no subcommand it runs every study in `analysis/` into `out/`.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
+
+pub mod export;
+pub mod run;
+pub mod simulate;
+pub mod theory;
+
+#[derive(Parser, Debug)]
+#[command(name = "repcollapse", version, about = "Dynamics of representation collapse: theory, simulation and bifurcation analysis")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Built-in microscopic models.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ModelName {
+    /// Model E: free sample and label embeddings.
+    Embedding,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a study file or every study file in a folder (default: analysis/ into out/).
+    Run {
+        /// Study file (*.toml) or folder of study files.
+        #[arg(default_value = "analysis")]
+        path: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Suppress progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Reduced theory of a model: spectrum, slow rate, fixed points.
+    Theory {
+        model: ModelName,
+        /// Parameter override key=value (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Print JSON instead of a text summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Microscopic simulation ensemble compared with the theory.
+    Simulate {
+        model: ModelName,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON atomically to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a model's reduced ODE as a symbolic model file.
+    Export {
+        model: ModelName,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Parses arguments, runs the command, and maps errors to a message on
+/// stderr and a non-zero exit code (2 for bad input, 1 for failures).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run::run(&PathBuf::from("analysis"), &PathBuf::from("out"), false),
+        Some(Command::Run { path, out, quiet }) => run::run(&path, &out, quiet),
+        Some(Command::Theory { model, sets, json }) => theory::run(model, &sets, json),
+        Some(Command::Simulate { model, sets, json, out }) => simulate::run(model, &sets, json, out.as_deref()),
+        Some(Command::Export { model, sets, out }) => export::run(model, &sets, out.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::InvalidParameter { .. } | Error::UnknownKey { .. } | Error::Read { .. } | Error::Model(_) => 2,
+        _ => 1,
+    }
+}

@@ -1,0 +1,33 @@
+//! `repcollapse theory <model>`: the reduced theory of one configuration.
+use crate::cli::ModelName;
+use crate::error::Result;
+use crate::model::embedding_config::EmbeddingConfig;
+use crate::theory::embedding_theory::EmbeddingTheory;
+
+pub fn run(model: ModelName, sets: &[String], json: bool) -> Result<()> {
+    match model {
+        ModelName::Embedding => {
+            let cfg = EmbeddingConfig::from_sets(sets)?;
+            let th = EmbeddingTheory::new(&cfg)?;
+            let v = th.to_json(&cfg)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v).expect("JSON serialises"));
+            } else {
+                println!("Model E theory");
+                println!("  frustration index phi = {:.6}", th.operator.frustration_index);
+                println!("  M spectrum            = {:?}", th.operator.spectrum);
+                println!("  slow rate             = {:.6} (first order {:.6})", th.spectrum.slow_rate, th.first_order_slow_rate());
+                println!("  fast rates            = {:?}", th.spectrum.fast_rates);
+                match th.spectrum.collapse_time() {
+                    Some(t) => println!("  collapse time 1/rate  = {t:.4}"),
+                    None => println!("  no collapse (slow rate 0)"),
+                }
+                println!("  largest stable dt     = {:.6}", th.spectrum.max_stable_dt());
+                for fp in v["fixed_points"].as_array().into_iter().flatten() {
+                    println!("  fixed point: stability {}, zero modes {}, family dimension {}", fp["stability"], fp["zero_modes"], fp["family_dimension"]);
+                }
+            }
+            Ok(())
+        }
+    }
+}

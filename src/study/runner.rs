@@ -1,0 +1,161 @@
+//! Runs study files: `analysis/*.toml`, each naming a study kind and its
+//! parameters. Every study writes figures (PNG, SVG), CSV data and a
+//! `summary.json` under `<out>/<study>/`; the runner then writes
+//! `<out>/report.md` linking them all.
+use std::path::{Path, PathBuf};
+
+use crate::error::{suggest, Error, Result};
+use crate::report::atomic::{write_atomic, write_json};
+
+/// What one study produced.
+#[derive(Clone, Debug)]
+pub struct StudyOutput {
+    /// Directory name under the output folder (the study file's stem).
+    pub name: String,
+    pub title: String,
+    /// Markdown section for the report (figures linked relative to `out/`).
+    pub markdown: String,
+    /// Machine-readable summary, written as `summary.json`.
+    pub summary: serde_json::Value,
+}
+
+/// A parsed study file.
+#[derive(Clone, Debug)]
+pub struct StudyFile {
+    pub path: PathBuf,
+    pub name: String,
+    pub kind: String,
+    pub title: String,
+    /// The whole file, for kind-specific keys.
+    pub table: toml::Table,
+}
+
+impl StudyFile {
+    /// Reads a study file; `study` (the kind) is required.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
+        let kind = table
+            .get("study")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::Read { path: path.into(), reason: format!("missing `study = \"<kind>\"`; kinds: {}", KINDS.join(", ")) })?
+            .to_string();
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| kind.clone());
+        let title = table.get("title").and_then(|v| v.as_str()).unwrap_or(&kind).to_string();
+        Ok(StudyFile { path: path.into(), name, kind, title, table })
+    }
+
+    /// The `[params]` table (empty if absent).
+    pub fn params(&self) -> toml::Table {
+        self.table.get("params").and_then(|v| v.as_table()).cloned().unwrap_or_default()
+    }
+
+    /// Rejects top-level keys outside `allowed` (plus `study`, `title`, `params`).
+    pub fn check_keys(&self, allowed: &[&str]) -> Result<()> {
+        let mut valid = vec!["study", "title", "params"];
+        valid.extend_from_slice(allowed);
+        for k in self.table.keys() {
+            if !valid.contains(&k.as_str()) {
+                let hint = suggest(k, valid.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+                return Err(Error::UnknownKey {
+                    key: k.clone(),
+                    context: format!("study file {}", self.path.display()),
+                    hint,
+                    valid: valid.join(", "),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A list of reals under `key`, or `default` when absent.
+    pub fn reals(&self, key: &str, default: &[f64]) -> Result<Vec<f64>> {
+        match self.table.get(key) {
+            None => Ok(default.to_vec()),
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+                .collect::<Option<Vec<f64>>>()
+                .ok_or_else(|| Error::invalid(key, toml::Value::Array(a.clone()), "array of numbers")),
+            Some(v) => Err(Error::invalid(key, v, "array of numbers")),
+        }
+    }
+}
+
+/// Known study kinds.
+pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence"];
+
+/// Runs one study file into `out/<name>/`.
+pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
+    let study = StudyFile::read(path)?;
+    let dir = out.join(&study.name);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Write { path: dir.clone(), reason: e.to_string() })?;
+    let output = match study.kind.as_str() {
+        "two-timescales" => super::two_timescales::run(&study, &dir, progress)?,
+        "slow-rate" => super::slow_rate::run(&study, &dir, progress)?,
+        "spectrum" => super::spectrum::run(&study, &dir, progress)?,
+        "convergence" => super::convergence::run(&study, &dir, progress)?,
+        other => {
+            let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+            return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));
+        }
+    };
+    let mut summary = output.summary.clone();
+    if let Some(obj) = summary.as_object_mut() {
+        obj.insert("crate_version".into(), env!("CARGO_PKG_VERSION").into());
+        obj.insert("study_file".into(), serde_json::to_value(&study.table).unwrap_or_default());
+    }
+    write_json(&dir.join("summary.json"), &summary)?;
+    Ok(output)
+}
+
+/// Runs a study file or every `*.toml` in a folder (sorted by name), then
+/// writes `out/report.md`.
+pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutput>> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    if files.is_empty() {
+        return Err(Error::Read { path: path.into(), reason: "no study files (*.toml) found".into() });
+    }
+    let mut outputs = Vec::new();
+    for f in &files {
+        let started = std::time::Instant::now();
+        if progress {
+            eprintln!("study {} ...", f.display());
+        }
+        let o = run_file(f, out, progress)?;
+        if progress {
+            eprintln!("study {} done in {:.1} s", o.name, started.elapsed().as_secs_f64());
+        }
+        outputs.push(o);
+    }
+    write_report(out, &outputs)?;
+    Ok(outputs)
+}
+
+fn write_report(out: &Path, outputs: &[StudyOutput]) -> Result<()> {
+    let mut md = format!(
+        "# repcollapse report\n\nGenerated by repcollapse {} from {} study file(s). Each study folder holds its \
+         figures (PNG and SVG), the data behind them (CSV) and a `summary.json` that records the full config.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        outputs.len()
+    );
+    for o in outputs {
+        md += &format!("## {}\n\n{}\n\n", o.title, o.markdown.trim());
+    }
+    write_atomic(&out.join("report.md"), md.as_bytes())
+}
+
+/// Markdown image link for `<name>/<stem>.png` with a link to the SVG.
+pub fn figure_md(name: &str, stem: &str, caption: &str) -> String {
+    format!("![{caption}]({name}/{stem}.png)\n\n*{caption}* ([SVG]({name}/{stem}.svg), [data]({name}/{stem}.csv))\n")
+}
