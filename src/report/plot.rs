@@ -70,6 +70,18 @@ pub struct Panel {
     pub series: Vec<Series>,
     /// Fixed y range; otherwise taken from the data with a margin.
     pub y_range: Option<(f64, f64)>,
+    /// Corner of the legend box.
+    pub legend: Legend,
+}
+
+/// Legend placement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Legend {
+    #[default]
+    UpperRight,
+    UpperLeft,
+    LowerRight,
+    LowerLeft,
 }
 
 impl Panel {
@@ -82,6 +94,10 @@ impl Panel {
     }
     pub fn log_y(mut self) -> Self {
         self.log_y = true;
+        self
+    }
+    pub fn legend(mut self, at: Legend) -> Self {
+        self.legend = at;
         self
     }
     pub fn y_range(mut self, lo: f64, hi: f64) -> Self {
@@ -296,7 +312,12 @@ fn draw_panel<DB: DrawingBackend>(
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::UpperRight)
+            .position(match panel.legend {
+                Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+            })
             .draw()?;
     }
     Ok(())

@@ -34,7 +34,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     study.check_keys(&["dts", "batches", "sgd_dt"])?;
     let dts = study.reals("dts", &[0.4, 0.2, 0.1, 0.05, 0.025, 0.0125])?;
     let batch_fracs = study.reals("batches", &[0.01, 0.03, 0.1, 0.3, 1.0])?;
-    let sgd_dt = study.reals("sgd_dt", &[0.05])?[0];
+    let sgd_dt = study.real("sgd_dt", 0.05)?;
     let base = study.params();
     let mut rows = Vec::new();
     let (mut gd_pts, mut gd_line) = (Vec::new(), Vec::new());

@@ -68,6 +68,14 @@ impl StudyFile {
         Ok(())
     }
 
+    /// A number under `key`, or `default` when absent.
+    pub fn real(&self, key: &str, default: f64) -> Result<f64> {
+        match self.table.get(key) {
+            None => Ok(default),
+            Some(v) => v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or_else(|| Error::invalid(key, v, "a number")),
+        }
+    }
+
     /// A list of reals under `key`, or `default` when absent.
     pub fn reals(&self, key: &str, default: &[f64]) -> Result<Vec<f64>> {
         match self.table.get(key) {

@@ -10,17 +10,17 @@ use crate::engine::VectorField;
 use crate::error::Result;
 use crate::model::embedding_config::EmbeddingConfig;
 use crate::report::atomic::write_csv;
-use crate::report::plot::{Figure, Panel, Shape};
+use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::study::embedding_experiment::EmbeddingExperiment;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::study::slow_rate::horizon;
+use crate::study::slow_rate::with_horizon;
 use crate::theory::class_level::ClassLevelSystem;
 use crate::theory::simplex::SimplexSystem;
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["f_max", "points", "simulate"])?;
-    let f_max = study.reals("f_max", &[0.6])?[0];
-    let n = study.reals("points", &[13.0])?[0] as usize;
+    let f_max = study.real("f_max", 0.6)?;
+    let n = study.real("points", 13.0)? as usize;
     let sim_fs = study.reals("simulate", &[0.1, 0.3, 0.5])?;
     let base = study.params();
     let mut per_index: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -33,7 +33,9 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         let sys = ClassLevelSystem::new(&a, cfg.eta_x, cfg.eta_y, 1)?;
         let spec = sys.spectrum()?;
         let rates: Vec<f64> = spec.modes.iter().map(|m| m.rate).filter(|&r| r > 0.0).collect();
-        for (i, r) in rates.iter().enumerate() {
+        // At f = 0 the frustrated groups do not exist, so the spectrum has a
+        // different size; start the lines at the first f > 0.
+        for (i, r) in rates.iter().enumerate().filter(|_| f > 0.0) {
             if per_index.len() <= i {
                 per_index.push(Vec::new());
             }
@@ -53,7 +55,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         row.extend(ev.iter().map(|e| -e.re));
         rows.push(row);
     }
-    let mut panel = Panel::new("Spectrum of the class-level operator", "frustrated fraction f", "decay rate").log_y();
+    let mut panel = Panel::new("Spectrum of the class-level operator", "frustrated fraction f", "decay rate (units of eta_x)").log_y().legend(Legend::LowerRight);
     for (i, line) in per_index.into_iter().enumerate() {
         let label = if i == 0 { "all rates of L (exact)" } else { "" };
         panel = panel.line(label, line, 5);
@@ -65,10 +67,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     let mut sim_pts = Vec::new();
     let mut sims = Vec::new();
     for &f in &sim_fs {
-        let probe = EmbeddingConfig::from_table(&base, &[format!("frustrated={f}")], &study.name)?;
-        let a = probe.label_weights()?;
-        let t_max = horizon(ClassLevelSystem::new(&a, probe.eta_x, probe.eta_y, 1)?.spectrum()?.slow_rate, 20.0, 3000.0);
-        let cfg = EmbeddingConfig::from_table(&base, &[format!("frustrated={f}"), format!("t_max={t_max}")], &study.name)?;
+        let cfg = with_horizon(&base, &[format!("frustrated={f}")], &study.name, 3000.0)?;
         let exp = EmbeddingExperiment::run(&cfg, progress)?;
         if let Some(e) = exp.fitted_rate() {
             sim_pts.push((f, e.mean, e.ci95[0], e.ci95[1]));
@@ -86,7 +85,8 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     let markdown = format!(
         "{}\nLines: every non-zero decay rate of the exact class-level operator `L` (grey), the slow separating rate \
          (orange) and its first-order form (dashed). Crosses: the eigenvalues of the independent 4-variable simplex \
-         system, which must lie on the lines of `L`. Circles: slow rates fitted to simulations.\n",
+         system, which must lie on the lines of `L`. Circles: slow rates fitted to simulations. At f = 0 the \
+         spectrum is {{0, eta_x + eta_y}}, each K-fold (one conserved centre of mass per class): no slow mode.\n",
         figure_md(&study.name, "spectrum", "Fast and slow rates against f")
     );
     Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"simulations": sims}) })

@@ -7,26 +7,28 @@ use serde_json::json;
 use crate::error::Result;
 use crate::model::embedding_config::EmbeddingConfig;
 use crate::report::atomic::write_csv;
-use crate::report::plot::{Figure, Panel, Shape};
+use crate::report::plot::{Figure, Legend, Panel, Shape};
+use crate::study::slow_rate::with_horizon;
 use crate::study::embedding_experiment::EmbeddingExperiment;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["frustrated", "sgd_batch"])?;
     let fs = study.reals("frustrated", &[0.0, 0.1, 0.3])?;
-    let batch = study.reals("sgd_batch", &[16.0])?[0] as i64;
+    let batch = study.real("sgd_batch", 16.0)? as i64;
     let base = study.params();
     let mut panels = [
-        Panel::new("Training accuracy", "time t (units of 1/eta)", "accuracy (nearest label)").log_x().y_range(0.0, 1.02),
-        Panel::new("Label geometry", "time t (units of 1/eta)", "min inter-label distance").log_x().log_y(),
-        Panel::new("Separation relative to spread", "time t (units of 1/eta)", "separation / within-class spread").log_x().log_y(),
+        Panel::new("Training accuracy", "time t (units of 1/eta_x)", "accuracy (nearest label)").log_x().y_range(0.0, 1.02).legend(Legend::LowerRight),
+        Panel::new("Label geometry", "time t (units of 1/eta_x)", "min inter-label distance").log_x().log_y().legend(Legend::LowerLeft),
+        Panel::new("Separation relative to spread", "time t (units of 1/eta_x)", "separation / within-class spread").log_x().log_y().legend(Legend::UpperLeft),
     ];
     let mut rows = Vec::new();
     let mut table = String::from("| f | phi | theory slow rate | fitted (GD) | fitted (SGD) | max rel. err GD vs theory | final acc GD | final acc SGD | final sep/spread GD | final sep/spread SGD |\n|---|---|---|---|---|---|---|---|---|---|\n");
     let mut summary = Vec::new();
     for (ci, &f) in fs.iter().enumerate() {
-        let gd = EmbeddingConfig::from_table(&base, &[format!("frustrated={f}")], &study.name)?;
-        let sgd = EmbeddingConfig::from_table(&base, &[format!("frustrated={f}"), format!("batch={batch}")], &study.name)?;
+        let t_cap = EmbeddingConfig::from_table(&base, &[], &study.name)?.t_max;
+        let gd = with_horizon(&base, &[format!("frustrated={f}")], &study.name, t_cap)?;
+        let sgd = with_horizon(&base, &[format!("frustrated={f}"), format!("batch={batch}")], &study.name, t_cap)?;
         let eg = EmbeddingExperiment::run(&gd, progress)?;
         let es = EmbeddingExperiment::run(&sgd, progress)?;
         let times = eg.times();
