@@ -1,0 +1,118 @@
+//! Model E microscopic simulation: conservation laws, SGD limits, stability
+//! detection and determinism.
+use repcollapse::model::embedding::{gd_step, simulate, Embeddings, Rates};
+use repcollapse::model::embedding_config::EmbeddingConfig;
+use repcollapse::study::embedding_experiment::EmbeddingExperiment;
+use repcollapse::Error;
+
+fn cfg(sets: &[&str]) -> EmbeddingConfig {
+    EmbeddingConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+}
+
+/// Per class c: C_c = sum_{i in c} x_i / eta_x + n y_c / eta_y is exactly
+/// conserved by gradient descent when no sample is frustrated (the update of
+/// each pair moves C by eta_x dt (y-x)/eta_x + eta_y dt (x-y)/eta_y ... = 0).
+#[test]
+fn class_centres_of_mass_are_conserved_without_frustration() {
+    let c = cfg(&["classes=3", "per_class=10", "dim=2", "frustrated=0", "eta_x=1.5", "eta_y=0.5"]);
+    let a = c.label_weights().unwrap();
+    let mut e = Embeddings::random(&a, 2, 1.0, 11);
+    let r = Rates { eta_x: 1.5, eta_y: 0.5, per_class: a.per_class() };
+    let centre = |e: &Embeddings| -> Vec<f64> {
+        let mut out = vec![0.0; 3 * 2];
+        for i in 0..a.samples() {
+            for j in 0..2 {
+                out[a.primary(i) * 2 + j] += e.x[i * 2 + j] / 1.5;
+            }
+        }
+        for cl in 0..3 {
+            for j in 0..2 {
+                out[cl * 2 + j] += a.per_class() * e.y[cl * 2 + j] / 0.5;
+            }
+        }
+        out
+    };
+    let before = centre(&e);
+    let sep0 = repcollapse::model::metrics::label_distances(&e.y, 3, 2).0;
+    let mut buf = vec![0.0; 6];
+    for _ in 0..4000 {
+        gd_step(&a, &mut e, r, 0.05, &mut buf);
+    }
+    let after = centre(&e);
+    for (b, a2) in before.iter().zip(&after) {
+        assert!((b - a2).abs() < 1e-10 * b.abs().max(1.0), "{b} -> {a2}");
+    }
+    // Separation converges to a positive constant, not to zero.
+    let sep = repcollapse::model::metrics::label_distances(&e.y, 3, 2).0;
+    assert!(sep > 0.05 * sep0, "classes must stay apart: {sep0} -> {sep}");
+}
+
+#[test]
+fn frustration_makes_separation_decay_but_not_without() {
+    let run = |f: &str| {
+        let c = cfg(&["classes=3", "per_class=12", "dim=3", f, "seeds=2", "t_max=150", "points=20"]);
+        let exp = EmbeddingExperiment::run(&c, false).unwrap();
+        (exp.collapsed(), exp.spectrum.slow_rate)
+    };
+    let (c0, r0) = run("frustrated=0");
+    let (c1, r1) = run("frustrated=0.25");
+    assert!(!c0 && r0 == 0.0);
+    assert!(c1 && r1 > 0.0);
+}
+
+#[test]
+fn full_batch_sgd_equals_gradient_descent() {
+    let base = ["classes=3", "per_class=8", "dim=2", "frustrated=0.25", "rho=0.3", "t_max=20", "points=10", "dt=0.05"];
+    let gd = cfg(&base);
+    let a = gd.label_weights().unwrap();
+    let mut sets: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    sets.push(format!("batch={}", a.pairs()));
+    let sgd = EmbeddingConfig::from_sets(&sets).unwrap();
+    let r1 = simulate(&gd, &a, 1.0, 4).unwrap();
+    let r2 = simulate(&sgd, &a, 1.0, 4).unwrap();
+    for (m1, m2) in r1.metrics.iter().zip(&r2.metrics) {
+        assert_eq!(m1.t, m2.t);
+        assert!((m1.min_label_distance / m2.min_label_distance - 1.0).abs() < 1e-10);
+    }
+}
+
+#[test]
+fn small_batches_add_noise_that_shrinks_with_batch() {
+    let err = |b: usize| {
+        let c = cfg(&["classes=3", "per_class=20", "dim=3", "frustrated=0.3", "seeds=4", "t_max=40", "points=20", &format!("batch={b}")]);
+        EmbeddingExperiment::run(&c, false).unwrap().max_relative_error()
+    };
+    let (e_small, e_large) = (err(2), err(40));
+    assert!(e_small > e_large, "SGD error must fall as the batch grows: {e_small} vs {e_large}");
+}
+
+#[test]
+fn unstable_step_is_detected_and_names_largest_stable_dt() {
+    // eta_x = eta_y = 1 with f = 0: rates {0, 2}, so GD is stable iff dt < 1.
+    let c = cfg(&["classes=3", "per_class=5", "frustrated=0", "dt=1.2", "seeds=1", "t_max=50"]);
+    let e = EmbeddingExperiment::run(&c, false).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::Divergence { .. }), "{msg}");
+    assert!(msg.contains("dt < 1.000000"), "{msg}");
+}
+
+#[test]
+fn same_seed_same_numbers_different_seed_different() {
+    let run = |seed: &str| {
+        let c = cfg(&["classes=3", "per_class=10", "dim=3", "frustrated=0.2", "seeds=3", "batch=7", "t_max=30", "points=15", seed]);
+        serde_json::to_string(&EmbeddingExperiment::run(&c, false).unwrap().summary_json()).unwrap()
+    };
+    let (a, b, c) = (run("seed=5"), run("seed=5"), run("seed=6"));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn result_json_records_config_and_version() {
+    let c = cfg(&["classes=3", "per_class=6", "seeds=2", "t_max=100", "points=20"]);
+    let v = EmbeddingExperiment::run(&c, false).unwrap().summary_json();
+    assert_eq!(v["config"]["per_class"], 6);
+    assert_eq!(v["crate_version"], env!("CARGO_PKG_VERSION"));
+    assert!(v["fitted_slow_rate"]["ci95"].is_array());
+    assert!(v["separation_trajectory"].as_array().unwrap().len() >= 8);
+}
