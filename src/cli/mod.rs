@@ -92,6 +92,13 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Prints to stdout, treating a closed pipe (`| head`) as success.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.write_all(b"\n"));
+}
+
 fn exit_code(e: &Error) -> u8 {
     match e {
         Error::InvalidParameter { .. } | Error::UnknownKey { .. } | Error::Read { .. } | Error::Model(_) => 2,

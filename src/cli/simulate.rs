@@ -17,7 +17,7 @@ pub fn run(model: ModelName, sets: &[String], json: bool, out: Option<&Path>) ->
                 write_json(path, &v)?;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&v).expect("JSON serialises"));
+                crate::cli::emit(&serde_json::to_string_pretty(&v).expect("JSON serialises"));
             } else {
                 let rate = exp.fitted_rate();
                 println!("Model E ensemble: {} seeds, {}", cfg.seeds, v["mode"].as_str().unwrap_or(""));

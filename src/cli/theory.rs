@@ -11,7 +11,7 @@ pub fn run(model: ModelName, sets: &[String], json: bool) -> Result<()> {
             let th = EmbeddingTheory::new(&cfg)?;
             let v = th.to_json(&cfg)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&v).expect("JSON serialises"));
+                crate::cli::emit(&serde_json::to_string_pretty(&v).expect("JSON serialises"));
             } else {
                 println!("Model E theory");
                 println!("  frustration index phi = {:.6}", th.operator.frustration_index);

@@ -71,7 +71,10 @@ pub struct ClassSpectrum {
     /// Smallest decay rate of a separating mode; 0 means the separation is
     /// conserved (no collapse).
     pub slow_rate: f64,
-    /// The other distinct non-zero rates (fast alignment), ascending.
+    /// All distinct positive rates below the spectral gap (the slow band,
+    /// one rate for symmetric designs, several for irregular ones), ascending.
+    pub slow_band: Vec<f64>,
+    /// Distinct rates above the largest spectral gap (fast alignment), ascending.
     pub fast_rates: Vec<f64>,
     /// The within-group deviation rate `eta_x` (not a mode of `L`).
     pub deviation_rate: f64,
@@ -233,9 +236,20 @@ impl ClassLevelSystem {
             }
         }
         let slow_rate = modes.iter().find(|m| m.separating).map(|m| m.rate).unwrap_or(0.0);
-        let fast_rates = modes.iter().map(|m| m.rate).filter(|&r| r > slow_rate + tol).collect();
-        let lmax = modes.last().map(|m| m.rate).unwrap_or(0.0);
-        Ok(ClassSpectrum { modes, slow_rate, fast_rates, deviation_rate: self.eta_x, largest_rate: lmax.max(self.eta_x) })
+        // Fast rates lie above the largest spectral gap (largest ratio between
+        // consecutive positive rates): alignment is O(eta), frustration-driven
+        // contraction O(phi eta). Without a gap every rate above the slow one
+        // counts as fast.
+        let positive: Vec<f64> = modes.iter().map(|m| m.rate).filter(|&r| r > 0.0).collect();
+        let gap_at = (1..positive.len())
+            .max_by(|&i, &j| (positive[i] / positive[i - 1]).total_cmp(&(positive[j] / positive[j - 1])))
+            .filter(|&i| positive[i] / positive[i - 1] > 3.0 && positive[i - 1] >= slow_rate);
+        let fast_rates: Vec<f64> = match gap_at {
+            Some(i) => positive[i..].to_vec(),
+            None => positive.iter().copied().filter(|&r| r > slow_rate + tol).collect(),
+        };
+        let slow_band: Vec<f64> = positive.iter().copied().filter(|r| fast_rates.first().is_none_or(|f| r < f)).collect();
+        Ok(ClassSpectrum { modes, slow_rate, slow_band, fast_rates, deviation_rate: self.eta_x, largest_rate: positive.last().copied().unwrap_or(0.0).max(self.eta_x) })
     }
 
     /// Connected components of the bipartite graph groups <-> labels; each

@@ -73,6 +73,7 @@ impl EmbeddingTheory {
             "slow_rate": self.spectrum.slow_rate,
             "first_order_slow_rate": self.first_order_slow_rate(),
             "fast_rates": self.spectrum.fast_rates,
+            "slow_band": self.spectrum.slow_band,
             "deviation_rate": self.spectrum.deviation_rate,
             "modes": self.spectrum.modes,
             "collapse_time": self.spectrum.collapse_time(),
