@@ -14,7 +14,13 @@
 //! one full-batch step, so a step advances time by `dt * batch / P` and
 //! `batch = P` is exactly gradient descent. The noise is the reshuffling of
 //! pairs: a frustrated sample is pulled towards its two labels at different
-//! moments.
+//! moments. That noise is multiplicative: it scales with the current
+//! geometry, so it cannot by itself make a contracting geometry lose
+//! accuracy. Optional additive Langevin noise of temperature `T` (each step
+//! adds `sqrt(2 T tau) xi` to every sample, `tau` the time per step) models a
+//! noise source that does not scale with the geometry, such as input
+//! augmentation; it keeps a floor `~ sqrt(T / eta_x)` on the within-class
+//! spread.
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -146,6 +152,13 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
                 }
                 sgd_step(a, &pair_rows, &mut e, r, cfg.dt, &ws.order[cursor..cursor + batch], &mut ws.label_delta, &mut ws.sample_delta);
                 cursor += batch;
+            }
+            if cfg.noise > 0.0 {
+                let amp = (2.0 * cfg.noise * step_time).sqrt();
+                for v in e.x.iter_mut() {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    *v += amp * z;
+                }
             }
             done += 1;
         }

@@ -27,6 +27,7 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "points", kind: Kind::Int { min: 2, max: 100_000 }, default: "60", doc: "number of log-spaced output times" },
     ParamSpec { name: "dt", kind: Kind::POSITIVE, default: "0.05", doc: "gradient-descent step (time per epoch)" },
     ParamSpec { name: "batch", kind: Kind::Int { min: 0, max: i64::MAX }, default: "0", doc: "SGD minibatch in (sample, label) pairs; 0 = full batch" },
+    ParamSpec { name: "noise", kind: Kind::NON_NEGATIVE, default: "0.0", doc: "temperature T of additive Langevin noise on the sample embeddings (0 = none)" },
     ParamSpec { name: "rtol", kind: Kind::POSITIVE, default: "1e-9", doc: "relative tolerance of the ODE solver" },
     ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-12", doc: "absolute tolerance of the ODE solver" },
 ];
@@ -47,6 +48,9 @@ pub struct EmbeddingConfig {
     pub dt: f64,
     /// Pairs per SGD step; `None` is full-batch gradient descent.
     pub batch: Option<usize>,
+    /// Temperature `T` of additive noise: each step adds `sqrt(2 T tau) xi`
+    /// to every sample embedding (`tau` = time per step).
+    pub noise: f64,
     pub rtol: f64,
     pub atol: f64,
     /// The raw parameter set, recorded in result files.
@@ -79,6 +83,7 @@ impl EmbeddingConfig {
             points: p.usize("points"),
             dt: p.real("dt"),
             batch: Some(p.usize("batch")).filter(|&b| b > 0),
+            noise: p.real("noise"),
             rtol: p.real("rtol"),
             atol: p.real("atol"),
             params: p,
