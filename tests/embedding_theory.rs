@@ -168,3 +168,25 @@ fn fit_recovers_rate_of_closed_form_curve() {
     let fit = fit_decay_rate(&t, &sep, 10.0, 59.0).unwrap();
     assert!((fit / lam - 1.0).abs() < 1e-3);
 }
+
+/// The 4-variable reduction, integrated on its own, against the exact
+/// class-level system integrated from the lifted (simplex-symmetric) state.
+#[test]
+fn simplex_reduction_reproduces_class_level_dynamics() {
+    let (k, f, rho, ex, ey) = (4usize, 0.25, 0.3, 1.0, 0.6);
+    let sys = ClassLevelSystem::new(&design(k, 60, f, rho, Pairing::Balanced), ex, ey, k).unwrap();
+    let simplex = SimplexSystem::new(f, rho, k, ex, ey);
+    let z4 = [0.2, -0.1, 0.3, 1.0];
+    let times = vec![0.0, 0.5, 2.0, 10.0, 40.0];
+    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-11, atol: 1e-14, t_max: 40.0, grid: Grid::Times(times), max_steps: 1_000_000 };
+    let small = integrate(&simplex, &z4, &simplex.default_params(), &opts).unwrap();
+    let big = integrate(&sys, &repcollapse::theory::simplex::lift(&z4, &sys), &sys.default_params_vec(), &opts).unwrap();
+    for ((t, s4), zc) in small.t.iter().zip(&small.states).zip(&big.states) {
+        let want = s4[3].abs() * SimplexSystem::vertex_distance(k as f64);
+        let got = sys.label_distances(zc).0;
+        assert!((got / want - 1.0).abs() < 1e-8, "t = {t}: class-level {got} vs simplex {want}");
+        let lifted = repcollapse::theory::simplex::lift(s4, &sys);
+        let err = lifted.iter().zip(zc).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+        assert!(err < 1e-8, "t = {t}: full state differs by {err}");
+    }
+}

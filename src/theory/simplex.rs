@@ -149,3 +149,37 @@ fn label_force(f: f64, rho: f64, k: f64, z: &[f64]) -> f64 {
     let k1 = k - 1.0;
     (1.0 - f) * (s - su) + f * (1.0 - rho) * (s - pp + q / k1) + f * rho * (s - q + pp / k1)
 }
+
+/// Unit simplex vertex `e_a = sqrt(K/(K-1)) (delta_a - 1/K)` in `R^K`:
+/// `|e_a| = 1`, `e_a . e_b = -1/(K-1)`, `sum_a e_a = 0`.
+pub fn vertex(a: usize, k: usize, coord: usize) -> f64 {
+    let kf = k as f64;
+    (kf / (kf - 1.0)).sqrt() * (f64::from(u8::from(a == coord)) - 1.0 / kf)
+}
+
+/// Lifts a simplex state `[s_u, p, q, s]` to the class-level state of `sys`
+/// (which must have `columns == K`): labels `s e_a`, consistent groups
+/// `s_u e_a`, frustrated groups of class `a` with partner `b` at
+/// `p e_a + q e_b`. Used to check the reduction against the exact system.
+pub fn lift(z: &[f64], sys: &crate::theory::class_level::ClassLevelSystem) -> Vec<f64> {
+    let k = sys.classes;
+    assert_eq!(sys.columns, k, "lift needs one column per class");
+    let mut out = vec![0.0; sys.units() * k];
+    for (g, grp) in sys.groups.iter().enumerate() {
+        let a = grp.class;
+        let partner = grp.row.iter().find(|(c, _)| *c != a).map(|(c, _)| *c);
+        for j in 0..k {
+            out[g * k + j] = match partner {
+                None => z[0] * vertex(a, k, j),
+                Some(b) => z[1] * vertex(a, k, j) + z[2] * vertex(b, k, j),
+            };
+        }
+    }
+    let off = sys.n_groups() * k;
+    for c in 0..k {
+        for j in 0..k {
+            out[off + c * k + j] = z[3] * vertex(c, k, j);
+        }
+    }
+    out
+}
