@@ -128,12 +128,12 @@ impl SvdWorkspace {
         let mut predicted = 0.0;
         for i in 0..n {
             let s = self.sigma(i);
-            if !(s > cut) || s == 0.0 {
+            if s.is_nan() || s <= cut || s == 0.0 {
                 break;
             }
             let mut coef = 0.0;
-            for r in 0..n {
-                coef += self.u[(r, i)] * f[r];
+            for (r, fr) in f.iter().enumerate() {
+                coef += self.u[(r, i)] * fr;
             }
             predicted += coef * coef;
             let w = coef / s;
@@ -172,7 +172,7 @@ pub fn newton_polish(
     if x0.len() != n {
         return Err(Error::invalid("x0 (length)", x0.len(), format!("{n} (state dimension)")));
     }
-    if !(opts.tol > 0.0) {
+    if opts.tol.is_nan() || opts.tol <= 0.0 {
         return Err(Error::invalid("newton.tol", opts.tol, "> 0"));
     }
     if !(opts.rcond > 0.0 && opts.rcond < 1.0) {
