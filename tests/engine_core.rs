@@ -371,6 +371,22 @@ fn finite_time_blowup_is_a_divergence_with_advice() {
     // Before the blow-up the same integration is fine and exact.
     let ok = integrate(&f, &[1.0], &[], &opts(Method::Dopri5, 1e-10, 0.9, Grid::Linear { points: 10 })).unwrap();
     assert!((ok.last().unwrap()[0] - 10.0).abs() < 1e-7);
+    // x' = ln x from x = 0.5 reaches x = 0 in finite time, after which F is
+    // NaN: the error says the field itself went non-finite.
+    fn rhs(x: &[f64], _: &[f64], o: &mut [f64]) {
+        o[0] = x[0].ln();
+    }
+    fn jac(x: &[f64], _: &[f64], mut j: MatMut<'_, f64>) {
+        j[(0, 0)] = 1.0 / x[0];
+    }
+    let g = Native::new("log", &["x"], rhs, jac);
+    match integrate(&g, &[0.5], &[], &opts(Method::Dopri5, 1e-8, 5.0, Grid::Linear { points: 6 })) {
+        Err(Error::Divergence { detail, advice, .. }) => {
+            assert!(detail.contains("non-finite"), "{detail}");
+            assert!(advice.contains("domain"), "{advice}");
+        }
+        other => panic!("expected divergence, got {other:?}"),
+    }
     // A tiny step budget is also a divergence, naming max_steps.
     let tight = IntegrateOptions { max_steps: 3, ..opts(Method::Dop853, 1e-10, 0.9, Grid::Linear { points: 2 }) };
     match integrate(&f, &[1.0], &[], &tight) {

@@ -28,6 +28,8 @@
 //! Stiffness detection (Hairer's `h |lambda| > 3.25` test) runs every 1000
 //! accepted steps *within a segment*; on fine grids a stiff problem instead
 //! exhausts `max_steps`, which is reported with the same advice.
+use std::cell::Cell;
+
 use ode_solvers::dop_shared::IntegrationError;
 use ode_solvers::{DVector, Dop853, Dopri5, OutputType, System};
 use serde::{Deserialize, Serialize};
@@ -148,11 +150,17 @@ struct Adapter<'a> {
     field: &'a dyn VectorField,
     p: &'a [f64],
     watch: &'a mut Watch,
+    /// First time at which `F` itself returned a non-finite value (possibly in
+    /// a rejected trial stage); only used to explain a later failure.
+    bad_rhs_at: &'a Cell<Option<f64>>,
 }
 
 impl System<f64, DVector<f64>> for Adapter<'_> {
-    fn system(&self, _t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
+    fn system(&self, t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
         self.field.rhs(y.as_slice(), self.p, dy.as_mut_slice());
+        if self.bad_rhs_at.get().is_none() && !dy.iter().all(|v| v.is_finite()) {
+            self.bad_rhs_at.set(Some(t));
+        }
     }
 
     fn solout(&mut self, t: f64, y: &DVector<f64>, _dy: &DVector<f64>) -> bool {
@@ -211,6 +219,9 @@ pub fn grid_times(grid: &Grid, t_max: f64) -> Result<Vec<f64>> {
                     ));
                 }
             }
+            if times.is_empty() {
+                return Err(Error::invalid("grid.times", "[]", "at least one time in [0, t_max]"));
+            }
             times.clone()
         }
     };
@@ -264,11 +275,15 @@ pub fn integrate(field: &dyn VectorField, x0: &[f64], p: &[f64], opts: &Integrat
 
     for &t_next in &times {
         if t_next > t {
-            let budget = opts.max_steps - steps_used;
+            // A segment may overrun its budget by one step before the solver
+            // reports it; the next one then still gets a (failing) budget of 1.
+            let budget = opts.max_steps.saturating_sub(steps_used).max(1);
             let mut watch = Watch { t_prev: t, max_abs, ..Watch::default() };
-            let segment = run_segment(field, p, &mut watch, opts, t, t_next, &y, h_guess, budget);
+            let bad_rhs_at = Cell::new(None);
+            let segment = run_segment(field, p, &mut watch, &bad_rhs_at, opts, t, t_next, &y, h_guess, budget);
             max_abs = max_abs.max(watch.max_abs);
-            let (y_end, segment_steps) = segment.map_err(|e| divergence(field, opts, e, max_abs))?;
+            let (y_end, segment_steps) =
+                segment.map_err(|e| divergence(field, opts, e, max_abs, bad_rhs_at.get()))?;
             if let Some(t_bad) = watch.non_finite_at {
                 return Err(Error::Divergence {
                     what: what(field, opts),
@@ -297,6 +312,7 @@ fn run_segment(
     field: &dyn VectorField,
     p: &[f64],
     watch: &mut Watch,
+    bad_rhs_at: &Cell<Option<f64>>,
     opts: &IntegrateOptions,
     t0: f64,
     t1: f64,
@@ -309,7 +325,7 @@ fn run_segment(
     // and the output type are set here.
     const N_STIFF: u32 = 1000;
     let h_max = opts.t_max;
-    let sys = Adapter { field, p, watch };
+    let sys = Adapter { field, p, watch, bad_rhs_at };
     let (stats, y_end) = match opts.method {
         Method::Dopri5 => {
             let mut s = Dopri5::from_param(
@@ -337,8 +353,14 @@ fn what(field: &dyn VectorField, opts: &IntegrateOptions) -> String {
     format!("integration of `{}` ({:?}, rtol = {:e}, atol = {:e})", field.name(), opts.method, opts.rtol, opts.atol)
 }
 
-fn divergence(field: &dyn VectorField, opts: &IntegrateOptions, e: IntegrationError, max_abs: f64) -> Error {
-    let (detail, advice) = match e {
+fn divergence(
+    field: &dyn VectorField,
+    opts: &IntegrateOptions,
+    e: IntegrationError,
+    max_abs: f64,
+    bad_rhs_at: Option<f64>,
+) -> Error {
+    let (mut detail, mut advice) = match e {
         IntegrationError::StepSizeUnderflow { x } => (
             format!("step size underflow at t = {x:.6} (largest |state| so far {max_abs:.3e})"),
             format!(
@@ -362,5 +384,13 @@ fn divergence(field: &dyn VectorField, opts: &IntegrateOptions, e: IntegrationEr
                 .to_string(),
         ),
     };
+    if let Some(t_bad) = bad_rhs_at {
+        detail.push_str(&format!("; the vector field returned non-finite values from t = {t_bad:.6} on"));
+        advice.insert_str(
+            0,
+            "the state probably left the domain where the model is defined (or overflowed); check parameters \
+             and the initial state. Otherwise: ",
+        );
+    }
     Error::Divergence { what: what(field, opts), detail, advice }
 }

@@ -172,6 +172,10 @@ pub fn newton_polish(
     if x0.len() != n {
         return Err(Error::invalid("x0 (length)", x0.len(), format!("{n} (state dimension)")));
     }
+    let m = field.param_names().len();
+    if p.len() != m {
+        return Err(Error::invalid("p (length)", p.len(), format!("{m} (parameters of `{}`)", field.name())));
+    }
     if opts.tol.is_nan() || opts.tol <= 0.0 {
         return Err(Error::invalid("newton.tol", opts.tol, "> 0"));
     }

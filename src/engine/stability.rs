@@ -144,6 +144,10 @@ pub fn classify(
     if x.len() != n {
         return Err(Error::invalid("x (length)", x.len(), format!("{n} (state dimension)")));
     }
+    let m = field.param_names().len();
+    if p.len() != m {
+        return Err(Error::invalid("p (length)", p.len(), format!("{m} (parameters of `{}`)", field.name())));
+    }
     if !(opts.zero_tol > 0.0 && opts.zero_tol < 1.0) {
         return Err(Error::invalid("stability.zero_tol", opts.zero_tol, "(0, 1)"));
     }
