@@ -2,7 +2,13 @@
 //! stability, continuation and two-parameter boundaries.
 pub mod fixed_points;
 pub mod integrate;
+pub mod newton;
 pub mod spectrum;
+pub mod stability;
 pub mod vector_field;
 
+pub use fixed_points::{find_fixed_points, fixed_points_json, FixedPoint, FixedPointOptions};
+pub use integrate::{integrate, Grid, IntegrateOptions, Method, Trajectory};
+pub use newton::{newton_polish, NewtonOptions, NewtonOutcome};
+pub use stability::{classify, Eigenvalue, Stability, StabilityOptions, StabilityReport, ZeroModeAttribution};
 pub use vector_field::{Invariant, InvariantKind, VectorField};
