@@ -190,3 +190,34 @@ fn simplex_reduction_reproduces_class_level_dynamics() {
         assert!(err < 1e-8, "t = {t}: full state differs by {err}");
     }
 }
+
+/// Fixed points of the class-level system: with frustration, one collapsed
+/// family (the global centre of mass), stable, its single zero mode
+/// attributed to the conserved centre; without frustration a K-dimensional
+/// family of separated states, stable (not marginal), K zero modes.
+#[test]
+fn fixed_points_are_classified_and_zero_modes_attributed() {
+    use repcollapse::engine::{find_fixed_points, FixedPointOptions, InvariantKind, Stability};
+    for (f, k) in [(0.25, 3usize), (0.0, 4)] {
+        let sys = ClassLevelSystem::new(&design(k, 12, f, 0.5, Pairing::Balanced), 1.0, 0.7, 1).unwrap();
+        let fps = find_fixed_points(&sys, &sys.default_params_vec(), &FixedPointOptions { starts: 8, seed: 1, ..Default::default() }).unwrap();
+        assert_eq!(fps.len(), 1, "one family expected, got {}", fps.len());
+        let r = &fps[0].report;
+        assert_eq!(r.stability, Stability::StableNode);
+        assert_eq!(r.unexplained_zero_modes, 0);
+        let expected_zero = if f > 0.0 { 1 } else { k };
+        assert_eq!(r.zero_modes, expected_zero);
+        assert_eq!(r.family_dimension, expected_zero);
+        assert!(r.attributed.iter().all(|a| a.kind == InvariantKind::Conservation || a.kind == InvariantKind::Symmetry));
+        assert_eq!(r.attributed.len(), expected_zero);
+        // Non-zero eigenvalues are minus the non-zero rates of L.
+        let spec = sys.spectrum().unwrap();
+        let slowest_nonzero = r.eigenvalues.iter().map(|e| -e.re).filter(|x| *x > 1e-9).fold(f64::INFINITY, f64::min);
+        let want = spec.modes.iter().map(|m| m.rate).filter(|x| *x > 0.0).fold(f64::INFINITY, f64::min);
+        assert!((slowest_nonzero - want).abs() < 1e-9);
+        let (min_dist, _) = sys.label_distances(&fps[0].state);
+        if f > 0.0 {
+            assert!(min_dist < 1e-8, "frustrated fixed point must be collapsed");
+        }
+    }
+}

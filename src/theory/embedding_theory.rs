@@ -56,6 +56,27 @@ impl EmbeddingTheory {
         let opts = FixedPointOptions { starts: 12, seed: cfg.design.seed, ..FixedPointOptions::default() };
         let fps = find_fixed_points(&self.system, &p, &opts)?;
         let k = self.operator.matrix.len();
+        let mut fp_json = fixed_points_json(&self.system, &fps)["fixed_points"].clone();
+        let components = self.system.components().len();
+        for (entry, fp) in fp_json.as_array_mut().into_iter().flatten().zip(&fps) {
+            let scale = fp.state.iter().map(|v| v.abs()).fold(1.0, f64::max);
+            let (min_dist, _) = self.system.label_distances(&fp.state);
+            let generic_separated = fp.report.family_dimension > 1;
+            let interpretation = if generic_separated {
+                format!(
+                    "family of dimension {} (one free centre per connected class component): its generic member keeps the classes apart; no collapse",
+                    fp.report.family_dimension
+                )
+            } else {
+                "collapsed: every embedding sits at the conserved global centre of mass (the family is its position)".to_string()
+            };
+            entry["summary"] = json!({
+                "collapsed": !generic_separated && min_dist <= 1e-9 * scale,
+                "min_label_distance": min_dist,
+                "connected_components": components,
+                "interpretation": interpretation,
+            });
+        }
         let collapse = if self.spectrum.collapses() {
             json!({"collapses": true, "message": format!(
                 "frustration contracts the label geometry: separation decays as exp(-{:.6} t)", self.spectrum.slow_rate)})
@@ -81,7 +102,7 @@ impl EmbeddingTheory {
             "max_stable_dt": self.spectrum.max_stable_dt(),
             "groups": self.system.n_groups(),
             "simplex_rates": self.simplex_rates,
-            "fixed_points": fixed_points_json(&self.system, &fps)["fixed_points"].clone(),
+            "fixed_points": fp_json,
         }))
     }
 }
