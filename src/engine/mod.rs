@@ -1,5 +1,6 @@
 //! Generic analysis engine: vector fields, integration, fixed points,
 //! stability, continuation and two-parameter boundaries.
+pub mod examples;
 pub mod spectrum;
 pub mod vector_field;
 
