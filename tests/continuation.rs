@@ -110,3 +110,119 @@ fn brusselator_hopf_at_one_plus_a_squared() {
         assert!((h.state[0] - a).abs() < 1e-9 && (h.state[1] - h.param / a).abs() < 1e-9);
     }
 }
+
+use repcollapse::engine::boundary::{brute_force_grid, continue_boundary, BoundaryParams, BoundaryStop, GridParams};
+use repcollapse::engine::examples::Cusp;
+
+#[test]
+fn brusselator_hopf_curve_is_b_equals_one_plus_a_squared() {
+    // Locate the Hopf point at a = 1 in b, then continue it in (b, a).
+    let a0 = 1.0;
+    let cp = ContinuationParams::new(1, 0.5, 4.0);
+    let r = continue_equilibria(&Brusselator, &[a0, 1.0], &[a0, 1.0], &cp).unwrap();
+    let hopf = r.bifurcations.iter().find(|b| b.kind == BifurcationKind::Hopf).unwrap();
+    let mut bp = BoundaryParams::new(1, 0, 0.4, 2.5);
+    bp.ds_max = 0.2;
+    let curve = continue_boundary(&Brusselator, hopf, &[a0, 1.0], &bp).unwrap();
+    assert_eq!(curve.kind, BifurcationKind::Hopf);
+    assert_eq!(curve.stop_forward, BoundaryStop::ParameterBound);
+    assert_eq!(curve.stop_backward, Some(BoundaryStop::ParameterBound));
+    let (first, last) = (curve.points.first().unwrap(), curve.points.last().unwrap());
+    assert!((first.p2 - 0.4).abs() < 1e-12 && (last.p2 - 2.5).abs() < 1e-12, "{} {}", first.p2, last.p2);
+    assert!(curve.points.len() >= 10);
+    for pt in &curve.points {
+        let (b, a) = (pt.p1, pt.p2);
+        assert!((b - (1.0 + a * a)).abs() < 1e-8 * b, "b = {b} at a = {a}");
+        assert!((pt.frequency.unwrap() - a).abs() < 1e-8, "omega = {:?} at a = {a}", pt.frequency);
+        assert!((pt.state[0] - a).abs() < 1e-8 && (pt.state[1] - b / a).abs() < 1e-8);
+    }
+}
+
+/// Fold curves of the cusp started from both folds at b = 1 (a = -+2/(3 sqrt 3)).
+fn cusp_fold_curves(b_max: f64) -> Vec<repcollapse::engine::boundary::BoundaryCurve> {
+    let cp = ContinuationParams::new(0, -1.0, 1.0);
+    let r = continue_equilibria(&Cusp, &[-1.2], &[-1.0, 1.0], &cp).unwrap();
+    let folds: Vec<_> = r.bifurcations.iter().filter(|b| b.kind == BifurcationKind::Fold).collect();
+    assert_eq!(folds.len(), 2, "{:?}", r.bifurcations);
+    let a_f = 2.0 / (3.0 * 3f64.sqrt());
+    folds
+        .iter()
+        .map(|f| {
+            assert!((f.param.abs() - a_f).abs() < 1e-9, "fold at a = {}", f.param);
+            let mut bp = BoundaryParams::new(0, 1, -1.0, b_max);
+            bp.ds_max = 0.05;
+            continue_boundary(&Cusp, f, &[-1.0, 1.0], &bp).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn cusp_fold_curve_satisfies_27a2_eq_4b3_and_ends_at_cusp() {
+    for curve in cusp_fold_curves(2.0) {
+        assert_eq!(curve.kind, BifurcationKind::Fold);
+        let stops = [curve.stop_forward, curve.stop_backward.unwrap()];
+        assert!(stops.contains(&BoundaryStop::Cusp) && stops.contains(&BoundaryStop::ParameterBound), "{stops:?}");
+        // The cusp end is the located cusp point a = b = 0 (x = 0).
+        let cusp_end = if curve.stop_forward == BoundaryStop::Cusp { curve.points.last() } else { curve.points.first() };
+        let c = cusp_end.unwrap();
+        assert!(c.p1.abs() < 1e-9 && c.p2.abs() < 1e-6 && c.state[0].abs() < 1e-3, "{c:?}");
+        let mut checked = 0;
+        for pt in &curve.points {
+            let (a, b) = (pt.p1, pt.p2);
+            // Closed form: the fold at state x has b = 3 x^2, a = -2 x^3.
+            assert!((b - 3.0 * pt.state[0].powi(2)).abs() < 1e-9, "b = {b}, x = {}", pt.state[0]);
+            if b > 1e-3 {
+                let (l, r) = (27.0 * a * a, 4.0 * b * b * b);
+                assert!(((l - r) / r).abs() < 1e-6, "27 a^2 = {l} vs 4 b^3 = {r} at a = {a}, b = {b}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} points checked");
+    }
+}
+
+#[test]
+fn cusp_grid_counts_agree_with_traced_fold_curve() {
+    let curves = cusp_fold_curves(2.0);
+    // |a_fold(b)| by linear interpolation of the traced curves (both
+    // curves are traced to b = 2 and down to the cusp at b = 0).
+    let mut pts: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.points.iter().map(|p| (p.p2, p.p1.abs()))).collect();
+    pts.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let a_fold = |b: f64| -> Option<f64> {
+        if b <= 0.0 {
+            return None; // no folds: one equilibrium for every a
+        }
+        let k = pts.partition_point(|p| p.0 < b);
+        let (p, q) = (pts[k - 1], pts[k.min(pts.len() - 1)]);
+        Some(if q.0 > p.0 { p.1 + (q.1 - p.1) * (b - p.0) / (q.0 - p.0) } else { p.1 })
+    };
+    let (n1, n2) = (24, 24);
+    let ranges = [(-1.0, 1.0), (-1.0, 2.0)];
+    let gp = GridParams::new(vec![(-2.5, 2.5)], 24);
+    let cells = brute_force_grid(&Cusp, &[0.0, 0.0], 0, 1, ranges, n1, n2, &gp).unwrap();
+    assert_eq!(cells.len(), n1 * n2);
+    let (da, db) = (2.0 / n1 as f64, 3.0 / n2 as f64);
+    let (mut compared, mut threes) = (0, 0);
+    for c in &cells {
+        // Adjacent to the curve: some corner of the 3x3 block of cells
+        // around this one lies on the other side.
+        let inside = |a: f64, b: f64| a_fold(b).is_some_and(|af| a.abs() < af);
+        let here = inside(c.p1, c.p2);
+        let mut adjacent = false;
+        for sa in [-1.5, 1.5] {
+            for sb in [-1.5, 1.5] {
+                adjacent |= inside(c.p1 + sa * da, c.p2 + sb * db) != here;
+            }
+        }
+        adjacent |= c.p2.abs() < 1.5 * db;
+        if adjacent {
+            continue;
+        }
+        compared += 1;
+        let expect = if here { 3 } else { 1 };
+        assert_eq!(c.n_equilibria, expect, "cell a = {}, b = {}: {}", c.p1, c.p2, c.label);
+        assert_eq!(c.n_stable, if here { 2 } else { 1 });
+        threes += usize::from(here);
+    }
+    assert!(compared > n1 * n2 / 2 && threes > 50, "compared {compared}, three-equilibrium cells {threes}");
+}
