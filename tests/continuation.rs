@@ -226,3 +226,163 @@ fn cusp_grid_counts_agree_with_traced_fold_curve() {
     }
     assert!(compared > n1 * n2 / 2 && threes > 50, "compared {compared}, three-equilibrium cells {threes}");
 }
+
+use faer::MatMut;
+use repcollapse::engine::VectorField;
+
+/// `x' = mu x + y, y' = x`: trace `mu`, determinant -1, so the eigenvalue
+/// sum crosses zero at `mu = 0` while both stay real (a neutral saddle).
+struct NeutralSaddle;
+impl VectorField for NeutralSaddle {
+    fn name(&self) -> &str {
+        "neutral-saddle"
+    }
+    fn dim(&self) -> usize {
+        2
+    }
+    fn state_names(&self) -> Vec<String> {
+        vec!["x".into(), "y".into()]
+    }
+    fn param_names(&self) -> Vec<String> {
+        vec!["mu".into()]
+    }
+    fn default_params(&self) -> Vec<f64> {
+        vec![-1.0]
+    }
+    fn initial_state(&self) -> Vec<f64> {
+        vec![0.0, 0.0]
+    }
+    fn rhs(&self, s: &[f64], p: &[f64], out: &mut [f64]) {
+        out[0] = p[0] * s[0] + s[1];
+        out[1] = s[0];
+    }
+    fn jacobian(&self, _s: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
+        jac[(0, 0)] = p[0];
+        jac[(0, 1)] = 1.0;
+        jac[(1, 0)] = 1.0;
+        jac[(1, 1)] = 0.0;
+    }
+    fn param_derivative(&self, s: &[f64], _p: &[f64], _k: usize, out: &mut [f64]) {
+        out[0] = s[0];
+        out[1] = 0.0;
+    }
+}
+
+#[test]
+fn neutral_saddle_is_not_reported_as_hopf() {
+    let cp = ContinuationParams::new(0, -1.0, 1.0);
+    let r = continue_equilibria(&NeutralSaddle, &[0.0, 0.0], &[-1.0], &cp).unwrap();
+    assert!(r.bifurcations.is_empty(), "{:?}", r.bifurcations);
+    // Every point is a saddle with exactly one unstable direction.
+    assert!(r.branches[0].points.iter().all(|p| p.n_unstable == 1 && !p.stable));
+    assert_eq!(r.branches[0].stop, StopReason::ParameterBound);
+}
+
+/// Bogdanov-Takens normal form `x' = y, y' = b1 + b2 x + x^2 - x y`.
+/// Folds on `b1 = b2^2 / 4`; Hopf on `b1 = 0, b2 < 0` with `omega^2 = -b2`;
+/// both meet at the Bogdanov-Takens point `b1 = b2 = 0`.
+struct BogdanovTakens;
+impl VectorField for BogdanovTakens {
+    fn name(&self) -> &str {
+        "bogdanov-takens"
+    }
+    fn dim(&self) -> usize {
+        2
+    }
+    fn state_names(&self) -> Vec<String> {
+        vec!["x".into(), "y".into()]
+    }
+    fn param_names(&self) -> Vec<String> {
+        vec!["b1".into(), "b2".into()]
+    }
+    fn default_params(&self) -> Vec<f64> {
+        vec![0.0, -1.0]
+    }
+    fn initial_state(&self) -> Vec<f64> {
+        vec![0.0, 0.0]
+    }
+    fn rhs(&self, s: &[f64], p: &[f64], out: &mut [f64]) {
+        let (x, y) = (s[0], s[1]);
+        out[0] = y;
+        out[1] = p[0] + p[1] * x + x * x - x * y;
+    }
+    fn jacobian(&self, s: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
+        let (x, y) = (s[0], s[1]);
+        jac[(0, 0)] = 0.0;
+        jac[(0, 1)] = 1.0;
+        jac[(1, 0)] = p[1] + 2.0 * x - y;
+        jac[(1, 1)] = -x;
+    }
+    fn param_derivative(&self, s: &[f64], _p: &[f64], k: usize, out: &mut [f64]) {
+        out[0] = 0.0;
+        out[1] = if k == 0 { 1.0 } else { s[0] };
+    }
+}
+
+#[test]
+fn hopf_and_fold_curves_end_at_bogdanov_takens_point() {
+    // At b2 = -1, equilibria x^2 - x + b1 = 0: a Hopf point at x = 0 (b1 = 0)
+    // and a fold at x = 1/2 (b1 = 1/4).
+    let mut cp = ContinuationParams::new(0, -1.0, 1.0);
+    cp.direction = 1.0;
+    let r = continue_equilibria(&BogdanovTakens, &[-0.6, 0.0], &[-0.9, -1.0], &cp).unwrap();
+    let hopf = r.bifurcations.iter().find(|b| b.kind == BifurcationKind::Hopf).expect("Hopf point");
+    let fold = r.bifurcations.iter().find(|b| b.kind == BifurcationKind::Fold).expect("fold point");
+    assert!(hopf.param.abs() < 1e-9 && (hopf.frequency.unwrap() - 1.0).abs() < 1e-8, "{hopf:?}");
+    assert!((fold.param - 0.25).abs() < 1e-9, "{fold:?}");
+
+    let mut bp = BoundaryParams::new(0, 1, -2.0, 1.0);
+    bp.both_directions = false; // towards increasing b2, i.e. towards the BT point
+    let h = continue_boundary(&BogdanovTakens, hopf, &[0.0, -1.0], &bp).unwrap();
+    assert_eq!(h.stop_forward, BoundaryStop::BogdanovTakens, "{:?}", h.points.last());
+    for pt in &h.points {
+        let w = pt.frequency.unwrap();
+        assert!(pt.p1.abs() < 1e-9 && (w * w + pt.p2).abs() < 1e-7, "{pt:?}");
+    }
+    let end = h.points.last().unwrap();
+    assert!(end.p2.abs() < 1e-6 && end.frequency.unwrap().abs() < 1e-3, "Hopf curve ends at {end:?}");
+
+    let f = continue_boundary(&BogdanovTakens, fold, &[0.0, -1.0], &bp).unwrap();
+    assert_eq!(f.stop_forward, BoundaryStop::BogdanovTakens);
+    for pt in &f.points {
+        assert!((pt.p1 - pt.p2 * pt.p2 / 4.0).abs() < 1e-9, "{pt:?}");
+    }
+    let end = f.points.last().unwrap();
+    assert!(end.p1.abs() < 1e-8 && end.p2.abs() < 1e-6, "fold curve ends at {end:?}");
+}
+
+#[test]
+fn bad_settings_and_missing_equilibria_are_errors() {
+    let cp = ContinuationParams::new(3, -1.0, 1.0);
+    let e = continue_equilibria(&SaddleNode, &[1.0], &[1.0], &cp).unwrap_err().to_string();
+    assert!(e.contains("param") && e.contains('3'), "{e}");
+    let mut cp = ContinuationParams::new(0, -1.0, 1.0);
+    cp.ds = 10.0;
+    assert!(continue_equilibria(&SaddleNode, &[1.0], &[1.0], &cp).unwrap_err().to_string().contains("ds"));
+    // x' = mu - x^2 has no equilibrium at mu = -0.5.
+    let cp = ContinuationParams::new(0, -1.0, 1.0);
+    assert!(continue_equilibria(&SaddleNode, &[1.0], &[-0.5], &cp).is_err());
+}
+
+#[test]
+fn json_and_csv_have_the_documented_shape() {
+    let mut cp = ContinuationParams::new(0, -1.0, 1.0);
+    cp.direction = -1.0;
+    let r = continue_equilibria(&SaddleNode, &[1.0], &[1.0], &cp).unwrap();
+    let j = r.to_json(&["x".to_string()], "mu");
+    let p0 = &j["branches"][0]["points"][0];
+    assert_eq!(p0["param"].as_f64(), Some(1.0));
+    assert!((p0["state"]["x"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!(p0["stable"].as_bool(), Some(true));
+    assert_eq!(p0["n_unstable"].as_u64(), Some(0));
+    assert_eq!(j["bifurcations"][0]["kind"].as_str(), Some("fold"));
+    assert!(j["bifurcations"][0]["param"].as_f64().unwrap().abs() < 1e-6);
+    assert!(j["bifurcations"][0]["state"]["x"].is_number());
+    let mut buf = Vec::new();
+    r.write_csv(&mut buf, &["x".to_string()], "mu").unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("branch,kind,index,mu,x,stable,n_unstable,frequency"));
+    assert_eq!(text.lines().filter(|l| l.contains(",fold,")).count(), 1);
+    assert_eq!(text.lines().count(), 1 + r.branches[0].points.len() + 1);
+}
