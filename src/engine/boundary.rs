@@ -35,7 +35,10 @@
 //! Codimension-two points end a curve: a **cusp** on a fold curve where the
 //! quadratic coefficient `<w, F_xx[v, v]>` changes sign (`w` the left null
 //! vector), a **Bogdanov-Takens** point on a fold curve where `<w, v>`
-//! changes sign, and on a Hopf curve where `omega` reaches zero.
+//! changes sign, and on a Hopf curve where `omega` reaches zero. The end
+//! point is located on the arc by regula falsi. On fold curves the left null
+//! vector comes from an SVD of `J` at each accepted point (the only
+//! per-step allocation besides the stored points).
 use faer::{Mat, MatMut};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -205,6 +208,67 @@ pub struct BoundaryCurve {
     pub stop_backward: Option<BoundaryStop>,
 }
 
+impl BoundaryCurve {
+    /// JSON `{"kind", "param", "param2", "stop_forward", "stop_backward",
+    /// "points": [{"<param name>", "<param2 name>", "state": {name: value},
+    /// "frequency"?}]}`.
+    pub fn to_json(&self, state_names: &[String], param_name: &str, param2_name: &str) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        let points: Vec<Value> = self
+            .points
+            .iter()
+            .map(|pt| {
+                let mut state = Map::new();
+                for (i, v) in pt.state.iter().enumerate() {
+                    state.insert(state_names.get(i).cloned().unwrap_or_else(|| format!("x{i}")), json!(v));
+                }
+                let mut o = Map::new();
+                o.insert(param_name.to_string(), json!(pt.p1));
+                o.insert(param2_name.to_string(), json!(pt.p2));
+                o.insert("state".into(), Value::Object(state));
+                if let Some(w) = pt.frequency {
+                    o.insert("frequency".into(), json!(w));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        json!({
+            "kind": self.kind.as_str(),
+            "param": param_name,
+            "param2": param2_name,
+            "stop_forward": self.stop_forward,
+            "stop_backward": self.stop_backward,
+            "points": points,
+        })
+    }
+
+    /// CSV with header `<param>,<param2>,<state names>,frequency`.
+    pub fn write_csv(
+        &self,
+        w: &mut dyn std::io::Write,
+        state_names: &[String],
+        param_name: &str,
+        param2_name: &str,
+    ) -> std::io::Result<()> {
+        write!(w, "{param_name},{param2_name}")?;
+        for s in state_names {
+            write!(w, ",{s}")?;
+        }
+        writeln!(w, ",frequency")?;
+        for pt in &self.points {
+            write!(w, "{},{}", pt.p1, pt.p2)?;
+            for v in &pt.state {
+                write!(w, ",{v}")?;
+            }
+            match pt.frequency {
+                Some(f) => writeln!(w, ",{f}")?,
+                None => writeln!(w, ",")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Defining systems
 // ---------------------------------------------------------------------------
@@ -294,8 +358,8 @@ impl<'a> Evaluator<'a> {
     }
     /// `out = J v` using the Jacobian last stored by [`Self::jacobian`].
     fn jv(&self, v: &[f64], out: &mut [f64]) {
-        for i in 0..self.n {
-            out[i] = (0..self.n).map(|j| self.jac[(i, j)] * v[j]).sum();
+        for (i, o) in out.iter_mut().enumerate().take(self.n) {
+            *o = (0..self.n).map(|j| self.jac[(i, j)] * v[j]).sum();
         }
     }
 }
@@ -714,6 +778,7 @@ fn halton(mut i: usize, b: usize) -> f64 {
 
 const PRIMES: [usize; 16] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53];
 
+#[allow(clippy::too_many_arguments)]
 /// Damped Newton for `F(x; p) = 0` from `x` (backtracking on `|F|_inf`).
 fn newton_root(field: &dyn VectorField, p: &[f64], x: &mut [f64], gp: &GridParams, lu: &mut DenseLu, f: &mut [f64], xt: &mut [f64], ft: &mut [f64]) -> bool {
     let n = x.len();

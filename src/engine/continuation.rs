@@ -828,6 +828,6 @@ pub fn continue_equilibria(
             break;
         }
     }
-    bifurcations.sort_by(|a, b| a.index.cmp(&b.index));
+    bifurcations.sort_by_key(|b| b.index);
     Ok(ContinuationResult { branches: vec![Branch { points, stop }], bifurcations })
 }
