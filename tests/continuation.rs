@@ -386,3 +386,44 @@ fn json_and_csv_have_the_documented_shape() {
     assert_eq!(text.lines().filter(|l| l.contains(",fold,")).count(), 1);
     assert_eq!(text.lines().count(), 1 + r.branches[0].points.len() + 1);
 }
+
+#[test]
+fn branch_switching_follows_the_pitchfork_parabola() {
+    let mut cp = ContinuationParams::new(0, -1.0, 1.0);
+    cp.branch_switching = true;
+    let r = continue_equilibria(&Pitchfork, &[0.0], &[-1.0], &cp).unwrap();
+    assert_eq!(r.branches.len(), 3, "trivial branch plus two half-branches");
+    let mut signs = Vec::new();
+    for b in &r.branches[1..] {
+        assert_eq!(b.stop, StopReason::ParameterBound);
+        for p in &b.points {
+            // Nontrivial branch mu = x^2, stable (eigenvalue -2 mu).
+            assert!((p.param - p.state[0] * p.state[0]).abs() < 1e-9, "{p:?}");
+            assert!(p.stable);
+        }
+        signs.push(b.points.last().unwrap().state[0].signum());
+        assert!((b.points.last().unwrap().param - 1.0).abs() < 1e-12);
+    }
+    assert_eq!(signs[0] * signs[1], -1.0, "one half-branch on each side");
+}
+
+#[test]
+fn lorenz_branch_switching_reaches_both_hopf_points() {
+    let (sigma, b) = (10.0, 8.0 / 3.0);
+    let r_h = sigma * (sigma + b + 3.0) / (sigma - b - 1.0);
+    let mut cp = ContinuationParams::new(1, 0.0, 30.0);
+    cp.ds_max = 0.5;
+    cp.branch_switching = true;
+    let r = continue_equilibria(&Lorenz, &[0.0; 3], &[sigma, 0.5, b], &cp).unwrap();
+    assert_eq!(r.branches.len(), 3);
+    for (i, br) in r.branches.iter().enumerate().skip(1) {
+        for p in &br.points {
+            // C+- : x = y = +-sqrt(b (r - 1)), z = r - 1.
+            assert!((p.state[0].abs() - (b * (p.param - 1.0)).sqrt()).abs() < 1e-7, "{p:?}");
+            assert!((p.state[2] - (p.param - 1.0)).abs() < 1e-7);
+        }
+        let hopf: Vec<_> = r.bifurcations.iter().filter(|x| x.branch == i && x.kind == BifurcationKind::Hopf).collect();
+        assert_eq!(hopf.len(), 1, "branch {i}: {:?}", r.bifurcations);
+        assert!(((hopf[0].param - r_h) / r_h).abs() < 1e-6);
+    }
+}

@@ -101,12 +101,17 @@ pub struct ContinuationParams {
     /// +1 to start towards increasing parameter, -1 towards decreasing.
     #[serde(default = "default_direction")]
     pub direction: f64,
+    /// At every branch point of the first branch, also continue the second
+    /// branch through it (both sides), without further switching.
+    #[serde(default)]
+    pub branch_switching: bool,
 }
 
 impl ContinuationParams {
     /// Parameter `param` on `[p_min, p_max]`, every other setting at its
     /// default (`ds = 1e-2`, `ds_min = 1e-8`, `ds_max = 0.1`, 2000 steps,
-    /// Newton `1e-10` / 10 iterations, detection on, increasing direction).
+    /// Newton `1e-10` / 10 iterations, detection on, increasing direction,
+    /// no branch switching).
     pub fn new(param: usize, p_min: f64, p_max: f64) -> Self {
         ContinuationParams {
             param,
@@ -120,6 +125,7 @@ impl ContinuationParams {
             newton_max_iter: default_newton_max_iter(),
             detect_bifurcations: true,
             direction: 1.0,
+            branch_switching: false,
         }
     }
 
@@ -693,7 +699,9 @@ fn crossed(a: f64, b: f64) -> Option<bool> {
 /// `cp.detect_bifurcations` every special point between consecutive points
 /// is located by regula falsi on its test function (accuracy of the arc
 /// parameter `~1e-10`; see [`crate::engine::bifurcation`]). Neutral saddles
-/// are not reported. A field whose equilibria are not isolated (a
+/// are not reported. With `cp.branch_switching` the second branch through
+/// every branch point of the first branch is continued on both sides (see
+/// `Tracer::switch`) and appended to `branches`. A field whose equilibria are not isolated (a
 /// conservation law or continuous symmetry makes `[J | F_p]` rank-deficient
 /// everywhere) cannot be continued and fails at the start.
 pub fn continue_equilibria(
@@ -719,7 +727,7 @@ pub fn continue_equilibria(
 
     let nu = n + 1;
     let mut curve = EquilibriumCurve { field, n, k, p: p0.to_vec(), fp: vec![0.0; n] };
-    let mut probe = Probe { field, n, k, p: p0.to_vec(), jac: Mat::zeros(n, n) };
+    let probe = Probe { field, n, k, p: p0.to_vec(), jac: Mat::zeros(n, n) };
     let mut solver = ArclengthSolver::new(nu, cp.newton_tol, cp.newton_max_iter);
 
     let mut u: Vec<f64> = x0.iter().copied().chain([p0[k]]).collect();
@@ -736,7 +744,7 @@ pub fn continue_equilibria(
         t.iter_mut().for_each(|v| *v = -*v);
     }
     let mut t_new = vec![0.0; nu];
-    let det = solver.tangent(&mut curve, &u, &t, &mut t_new).ok_or_else(|| {
+    solver.tangent(&mut curve, &u, &t, &mut t_new).ok_or_else(|| {
         Error::numerical(
             "continuation start",
             format!("[J | F_p] is rank-deficient at {pname} = {}: equilibria are not isolated", u[n]),
@@ -744,90 +752,181 @@ pub fn continue_equilibria(
     })?;
     t.copy_from_slice(&t_new);
 
-    let (mut tests, ev) = probe.tests(&u, &t, det)?;
-    let mut points = vec![branch_point(&u, n, ev)];
-    let mut bifurcations = Vec::new();
-    let mut u_new = vec![0.0; nu];
-    let mut t_loc = vec![0.0; nu];
-    let mut ds = cp.ds;
-    let ctl = StepControl { ds_min: cp.ds_min, ds_max: cp.ds_max };
-    let bounds = [Bound { index: n, lo: cp.p_min, hi: cp.p_max }];
-    let mut stop = StopReason::MaxSteps;
-
-    for _ in 0..cp.max_steps {
-        let Some(step) = arclength_step(&mut solver, &mut curve, &u, &t, &mut ds, ctl, &bounds, &mut u_new, &mut t_new)
-        else {
-            stop = StopReason::StepTooSmall;
-            break;
-        };
-        let (tests_new, ev) = probe.tests(&u_new, &t_new, step.det)?;
-        if cp.detect_bifurcations {
-            let sigma1 = dot(&t, &u_new) - dot(&t, &u);
-            let xtol = 1e-10 * (1.0 + sigma1.abs());
-            let index = points.len() - 1;
-            for kind in [BifurcationKind::Fold, BifurcationKind::Branch, BifurcationKind::Hopf] {
-                let (f0, f1) = match kind {
-                    BifurcationKind::Fold => (tests.fold, tests_new.fold),
-                    BifurcationKind::Branch => (tests.branch.sign, tests_new.branch.sign),
-                    BifurcationKind::Hopf => (tests.hopf.sign, tests_new.hopf.sign),
-                };
-                let Some(proper) = crossed(f0, f1) else { continue };
-                let located = if proper {
-                    let (r0, r1) = match kind {
-                        BifurcationKind::Fold => (tests.fold, tests_new.fold),
-                        BifurcationKind::Branch => (1.0 * tests.branch.sign, tests_new.branch.relative_to(&tests.branch)),
-                        BifurcationKind::Hopf => (1.0 * tests.hopf.sign, tests_new.hopf.relative_to(&tests.hopf)),
-                    };
-                    let (reference_b, reference_h) = (tests.branch, tests.hopf);
-                    let t_ref = t.clone();
-                    locate_on_arc(&mut solver, &mut curve, &u, &t, sigma1, r0, r1, xtol, |s, c, x| {
-                        let det = s.tangent(c, x, &t_ref, &mut t_loc)?;
-                        Some(match kind {
-                            BifurcationKind::Fold => t_loc[n],
-                            BifurcationKind::Branch => det.relative_to(&reference_b),
-                            BifurcationKind::Hopf => {
-                                probe.eigenvalues(x).ok().map(|ev| bialternate_product(&ev).relative_to(&reference_h))?
-                            }
-                        })
-                    })
-                } else {
-                    Some(u_new.clone())
-                };
-                let Some(x) = located else { continue };
-                let ev = probe.eigenvalues(&x)?;
-                let frequency = match kind {
-                    BifurcationKind::Hopf => match hopf_frequency(&ev) {
-                        Some(w) => Some(w),
-                        None => continue, // neutral saddle
-                    },
-                    _ => None,
-                };
-                let mut tangent = vec![0.0; nu];
-                if solver.tangent(&mut curve, &x, &t, &mut tangent).is_none() {
-                    tangent.copy_from_slice(&t);
-                }
-                bifurcations.push(Bifurcation {
-                    kind,
-                    param: x[n],
-                    state: x[..n].to_vec(),
-                    branch: 0,
-                    index,
-                    frequency,
-                    tangent,
-                    eigenvalues: ev,
-                });
+    let mut tracer = Tracer { solver, curve, probe, cp, n };
+    let (branch, mut bifurcations) = tracer.trace(u, t, 0)?;
+    let mut branches = vec![branch];
+    if cp.branch_switching {
+        let starts: Vec<Bifurcation> =
+            bifurcations.iter().filter(|b| b.kind == BifurcationKind::Branch).cloned().collect();
+        for bp in starts {
+            for (u1, t1) in tracer.switch(&bp) {
+                let index = branches.len();
+                let (branch, bifs) = tracer.trace(u1, t1, index)?;
+                branches.push(branch);
+                bifurcations.extend(bifs);
             }
         }
-        points.push(branch_point(&u_new, n, ev));
-        tests = tests_new;
-        std::mem::swap(&mut u, &mut u_new);
-        std::mem::swap(&mut t, &mut t_new);
-        curve.accept(&u);
-        if step.hit_bound {
-            stop = StopReason::ParameterBound;
-            break;
-        }
     }
-    bifurcations.sort_by_key(|b| b.index);
-    Ok(ContinuationResult { branches: vec![Branch { points, stop }], bifurcations })
+    bifurcations.sort_by_key(|b| (b.branch, b.index));
+    Ok(ContinuationResult { branches, bifurcations })
+}
+
+/// The per-branch state of [`continue_equilibria`].
+struct Tracer<'a> {
+    solver: ArclengthSolver,
+    curve: EquilibriumCurve<'a>,
+    probe: Probe<'a>,
+    cp: &'a ContinuationParams,
+    n: usize,
+}
+
+impl Tracer<'_> {
+    /// Starting points of the second branch through the branch point `bp`:
+    /// the direction `tau2` spanning, with the current tangent, the
+    /// two-dimensional null space of `[J | F_p]` (from its SVD), and one
+    /// corrected point `u_bp +- ds tau2` on each side (corrector on the
+    /// hyperplane `<tau2, u - u_bp> = +-ds`). Sides whose corrector fails or
+    /// falls back onto the original branch are skipped.
+    fn switch(&mut self, bp: &Bifurcation) -> Vec<(Vec<f64>, Vec<f64>)> {
+        let (n, nu) = (self.n, self.n + 1);
+        let u_bp: Vec<f64> = bp.state.iter().copied().chain([bp.param]).collect();
+        let mut a = Mat::<f64>::zeros(n, nu);
+        self.curve.jacobian(&u_bp, a.as_mut());
+        let Ok(svd) = a.svd() else { return Vec::new() };
+        let v = svd.V();
+        // Component of the last two right singular vectors orthogonal to the tangent.
+        let t1 = &bp.tangent;
+        let mut best: Option<Vec<f64>> = None;
+        for c in [nu - 1, nu - 2] {
+            let col: Vec<f64> = (0..nu).map(|i| v[(i, c)]).collect();
+            let proj = dot(&col, t1);
+            let mut perp: Vec<f64> = col.iter().zip(t1).map(|(x, t)| x - proj * t).collect();
+            let norm = dot(&perp, &perp).sqrt();
+            if best.as_ref().is_none_or(|b| norm > dot(b, b).sqrt()) && norm > 0.0 {
+                perp.iter_mut().for_each(|x| *x /= norm);
+                best = Some(perp);
+            }
+        }
+        let Some(tau2) = best else { return Vec::new() };
+        let ds = self.cp.ds;
+        let mut out = Vec::new();
+        for sign in [1.0, -1.0] {
+            let dir: Vec<f64> = tau2.iter().map(|x| sign * x).collect();
+            let mut u: Vec<f64> = u_bp.iter().zip(&dir).map(|(a, d)| a + ds * d).collect();
+            let gamma = dot(&dir, &u);
+            if self.solver.correct(&mut self.curve, &mut u, &dir, gamma).is_none() {
+                continue;
+            }
+            // Distance to the original branch's tangent line through u_bp:
+            // a point on the old branch would lie O(ds^2) from it.
+            let d: Vec<f64> = u.iter().zip(&u_bp).map(|(a, b)| a - b).collect();
+            let along = dot(&d, t1);
+            let off = (dot(&d, &d) - along * along).max(0.0).sqrt();
+            if off < 0.25 * ds {
+                continue;
+            }
+            let mut t = vec![0.0; nu];
+            if self.solver.tangent(&mut self.curve, &u, &dir, &mut t).is_some() {
+                out.push((u, t));
+            }
+        }
+        out
+    }
+
+    /// Continue from `(u, t)` until a bound, `max_steps` or step failure,
+    /// monitoring and locating special points.
+    fn trace(&mut self, mut u: Vec<f64>, mut t: Vec<f64>, branch: usize) -> Result<(Branch, Vec<Bifurcation>)> {
+        let (n, nu, cp) = (self.n, self.n + 1, self.cp);
+        let Tracer { solver, curve, probe, .. } = self;
+        let mut t_new = vec![0.0; nu];
+        let det = solver.tangent(curve, &u, &t, &mut t_new).ok_or_else(|| {
+            Error::numerical("continuation", format!("singular bordered Jacobian at the start of branch {branch}"))
+        })?;
+        t.copy_from_slice(&t_new);
+        let (mut tests, ev) = probe.tests(&u, &t, det)?;
+        let mut points = vec![branch_point(&u, n, ev)];
+        let mut bifurcations = Vec::new();
+        let mut u_new = vec![0.0; nu];
+        let mut t_loc = vec![0.0; nu];
+        let mut ds = cp.ds;
+        let ctl = StepControl { ds_min: cp.ds_min, ds_max: cp.ds_max };
+        let bounds = [Bound { index: n, lo: cp.p_min, hi: cp.p_max }];
+        let mut stop = StopReason::MaxSteps;
+
+        for _ in 0..cp.max_steps {
+            let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, &bounds, &mut u_new, &mut t_new)
+            else {
+                stop = StopReason::StepTooSmall;
+                break;
+            };
+            let (tests_new, ev) = probe.tests(&u_new, &t_new, step.det)?;
+            if cp.detect_bifurcations {
+                let sigma1 = dot(&t, &u_new) - dot(&t, &u);
+                let xtol = 1e-10 * (1.0 + sigma1.abs());
+                let index = points.len() - 1;
+                for kind in [BifurcationKind::Fold, BifurcationKind::Branch, BifurcationKind::Hopf] {
+                    let (f0, f1) = match kind {
+                        BifurcationKind::Fold => (tests.fold, tests_new.fold),
+                        BifurcationKind::Branch => (tests.branch.sign, tests_new.branch.sign),
+                        BifurcationKind::Hopf => (tests.hopf.sign, tests_new.hopf.sign),
+                    };
+                    let Some(proper) = crossed(f0, f1) else { continue };
+                    let located = if proper {
+                        let (r0, r1) = match kind {
+                            BifurcationKind::Fold => (tests.fold, tests_new.fold),
+                            BifurcationKind::Branch => (1.0 * tests.branch.sign, tests_new.branch.relative_to(&tests.branch)),
+                            BifurcationKind::Hopf => (1.0 * tests.hopf.sign, tests_new.hopf.relative_to(&tests.hopf)),
+                        };
+                        let (reference_b, reference_h) = (tests.branch, tests.hopf);
+                        let t_ref = t.clone();
+                        locate_on_arc(solver, curve, &u, &t, sigma1, r0, r1, xtol, |s, c, x| {
+                            let det = s.tangent(c, x, &t_ref, &mut t_loc)?;
+                            Some(match kind {
+                                BifurcationKind::Fold => t_loc[n],
+                                BifurcationKind::Branch => det.relative_to(&reference_b),
+                                BifurcationKind::Hopf => {
+                                    probe.eigenvalues(x).ok().map(|ev| bialternate_product(&ev).relative_to(&reference_h))?
+                                }
+                            })
+                        })
+                    } else {
+                        Some(u_new.clone())
+                    };
+                    let Some(x) = located else { continue };
+                    let ev = probe.eigenvalues(&x)?;
+                    let frequency = match kind {
+                        BifurcationKind::Hopf => match hopf_frequency(&ev) {
+                            Some(w) => Some(w),
+                            None => continue, // neutral saddle
+                        },
+                        _ => None,
+                    };
+                    let mut tangent = vec![0.0; nu];
+                    if solver.tangent(curve, &x, &t, &mut tangent).is_none() {
+                        tangent.copy_from_slice(&t);
+                    }
+                    bifurcations.push(Bifurcation {
+                        kind,
+                        param: x[n],
+                        state: x[..n].to_vec(),
+                        branch,
+                        index,
+                        frequency,
+                        tangent,
+                        eigenvalues: ev,
+                    });
+                }
+            }
+            points.push(branch_point(&u_new, n, ev));
+            tests = tests_new;
+            std::mem::swap(&mut u, &mut u_new);
+            std::mem::swap(&mut t, &mut t_new);
+            curve.accept(&u);
+            if step.hit_bound {
+                stop = StopReason::ParameterBound;
+                break;
+            }
+        }
+        Ok((Branch { points, stop }, bifurcations))
+    }
 }
