@@ -1,5 +1,9 @@
 //! Generic analysis engine: vector fields, integration, fixed points,
 //! stability, continuation and two-parameter boundaries.
+pub mod bifurcation;
+pub mod boundary;
+pub mod continuation;
+pub mod examples;
 pub mod fixed_points;
 pub mod integrate;
 pub mod newton;

@@ -1,0 +1,908 @@
+//! Two-parameter boundaries: continuation of fold and Hopf points in a
+//! parameter plane `(p1, p2)`, and a brute-force grid classification to
+//! check them against.
+//!
+//! **Fold curves** continue the standard augmented system (Kuznetsov,
+//! *Elements of Applied Bifurcation Theory*, sec. 10.2.2) in
+//! `u = (x, v, p1, p2) in R^{2n+2}`:
+//!
+//! ```text
+//!   F(x, p) = 0,    J(x, p) v = 0,    (<v, v> - 1) / 2 = 0.
+//! ```
+//!
+//! **Hopf curves** continue, in `u = (x, v, w, omega, p1, p2) in R^{3n+3}`,
+//! the real form of `J q = i omega q` with `q = v + i w`:
+//!
+//! ```text
+//!   F = 0,   J v + omega w = 0,   J w - omega v = 0,
+//!   (<v, v> + <w, w> - 1) / 2 = 0,   <v0, w> - <w0, v> = 0,
+//! ```
+//!
+//! where the phase reference `(v0, w0)` is the eigenvector at the previous
+//! accepted point (the previous point still satisfies the updated phase
+//! condition, so the tangent stays consistent).
+//!
+//! `F`, `J` and `F_p` are exact. The Jacobians of these systems also need
+//! second derivatives of `F`, which the [`VectorField`] trait does not
+//! provide; they are taken by **central finite differences of the exact
+//! Jacobian and parameter derivative** along the eigenvector only:
+//! `d(J v)/dx = [J(x + h v) - J(x - h v)] / 2h` (valid because the Hessian
+//! is symmetric) and `d(J v)/dp_k = [F_pk(x + h v) - F_pk(x - h v)] / 2h`,
+//! with `h = 1e-5 (1 + |x|_inf)`. These enter only the Newton matrix, not
+//! the residual, so they affect convergence speed but not the accuracy of
+//! the computed curve.
+//!
+//! Codimension-two points end a curve: a **cusp** on a fold curve where the
+//! quadratic coefficient `<w, F_xx[v, v]>` changes sign (`w` the left null
+//! vector), a **Bogdanov-Takens** point on a fold curve where `<w, v>`
+//! changes sign, and on a Hopf curve where `omega` reaches zero. The end
+//! point is located on the arc by regula falsi. On fold curves the left null
+//! vector comes from an SVD of `J` at each accepted point (the only
+//! per-step allocation besides the stored points).
+use faer::{Mat, MatMut};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::bifurcation::{locate_on_arc, stability};
+use crate::engine::continuation::{
+    arclength_step, ArclengthSolver, Bifurcation, BifurcationKind, Bound, DenseLu, ImplicitCurve, StepControl,
+};
+use crate::engine::spectrum::sorted_eigenvalues;
+use crate::engine::VectorField;
+use crate::error::{Error, Result};
+
+fn default_ds() -> f64 {
+    1e-2
+}
+fn default_ds_min() -> f64 {
+    1e-8
+}
+fn default_ds_max() -> f64 {
+    0.1
+}
+fn default_max_steps() -> usize {
+    2000
+}
+fn default_newton_tol() -> f64 {
+    1e-10
+}
+fn default_newton_max_iter() -> usize {
+    10
+}
+fn default_true() -> bool {
+    true
+}
+fn neg_max() -> f64 {
+    -f64::MAX
+}
+fn pos_max() -> f64 {
+    f64::MAX
+}
+
+/// Settings of two-parameter continuation of a fold or Hopf point.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BoundaryParams {
+    /// Index of the first parameter (the one the special point was found in).
+    pub param: usize,
+    /// Index of the second parameter.
+    pub param2: usize,
+    /// Bounds of the first parameter (default unbounded).
+    #[serde(default = "neg_max")]
+    pub p1_min: f64,
+    #[serde(default = "pos_max")]
+    pub p1_max: f64,
+    /// Bounds of the second parameter.
+    pub p2_min: f64,
+    pub p2_max: f64,
+    #[serde(default = "default_ds")]
+    pub ds: f64,
+    #[serde(default = "default_ds_min")]
+    pub ds_min: f64,
+    #[serde(default = "default_ds_max")]
+    pub ds_max: f64,
+    /// Maximum accepted steps per direction.
+    #[serde(default = "default_max_steps")]
+    pub max_steps: usize,
+    #[serde(default = "default_newton_tol")]
+    pub newton_tol: f64,
+    #[serde(default = "default_newton_max_iter")]
+    pub newton_max_iter: usize,
+    /// Trace both ways from the starting point (otherwise only towards
+    /// increasing `p2`, or increasing `p1` if the curve starts vertical).
+    #[serde(default = "default_true")]
+    pub both_directions: bool,
+}
+
+impl BoundaryParams {
+    /// `param2` on `[p2_min, p2_max]`, everything else at its default.
+    pub fn new(param: usize, param2: usize, p2_min: f64, p2_max: f64) -> Self {
+        BoundaryParams {
+            param,
+            param2,
+            p1_min: neg_max(),
+            p1_max: pos_max(),
+            p2_min,
+            p2_max,
+            ds: default_ds(),
+            ds_min: default_ds_min(),
+            ds_max: default_ds_max(),
+            max_steps: default_max_steps(),
+            newton_tol: default_newton_tol(),
+            newton_max_iter: default_newton_max_iter(),
+            both_directions: true,
+        }
+    }
+
+    /// Check every setting against its valid range.
+    pub fn validate(&self, n_params: usize) -> Result<()> {
+        for (name, v) in [("param", self.param), ("param2", self.param2)] {
+            if v >= n_params {
+                return Err(Error::invalid(name, v, format!("0..{n_params} (parameter index)")));
+            }
+        }
+        if self.param == self.param2 {
+            return Err(Error::invalid("param2", self.param2, format!("a parameter index other than param = {}", self.param)));
+        }
+        for (name, lo, hi) in [("p1_min/p1_max", self.p1_min, self.p1_max), ("p2_min/p2_max", self.p2_min, self.p2_max)] {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return Err(Error::invalid(name, format!("[{lo}, {hi}]"), "finite with min < max"));
+            }
+        }
+        if !(self.ds_min > 0.0 && self.ds_max >= self.ds_min && self.ds >= self.ds_min && self.ds <= self.ds_max) {
+            return Err(Error::invalid(
+                "ds/ds_min/ds_max",
+                format!("{}/{}/{}", self.ds, self.ds_min, self.ds_max),
+                "0 < ds_min <= ds <= ds_max",
+            ));
+        }
+        if !(self.newton_tol > 0.0 && self.newton_tol < 1.0) {
+            return Err(Error::invalid("newton_tol", self.newton_tol, "(0, 1)"));
+        }
+        if self.newton_max_iter == 0 {
+            return Err(Error::invalid("newton_max_iter", 0, ">= 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Why one end of a boundary curve stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BoundaryStop {
+    /// Reached a parameter bound (the end point lies on it).
+    ParameterBound,
+    MaxSteps,
+    /// The corrector failed even with `ds = ds_min`.
+    StepTooSmall,
+    /// Fold curve: cusp point (the end point is the located cusp).
+    Cusp,
+    /// Fold curve with `<w, v> = 0`, or Hopf curve with `omega -> 0`.
+    BogdanovTakens,
+    /// The curve returned to its starting point.
+    Closed,
+}
+
+/// One point of a boundary curve.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BoundaryPoint {
+    pub p1: f64,
+    pub p2: f64,
+    /// The critical equilibrium.
+    pub state: Vec<f64>,
+    /// Hopf curves: frequency `omega` of the critical pair.
+    pub frequency: Option<f64>,
+}
+
+/// A fold or Hopf curve in the `(p1, p2)` plane.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BoundaryCurve {
+    pub kind: BifurcationKind,
+    pub param: usize,
+    pub param2: usize,
+    /// Points ordered from the backward end, through the start, to the
+    /// forward end.
+    pub points: Vec<BoundaryPoint>,
+    /// Why the forward end stopped.
+    pub stop_forward: BoundaryStop,
+    /// Why the backward end stopped (`None` if only one direction was traced).
+    pub stop_backward: Option<BoundaryStop>,
+}
+
+impl BoundaryCurve {
+    /// JSON `{"kind", "param", "param2", "stop_forward", "stop_backward",
+    /// "points": [{"<param name>", "<param2 name>", "state": {name: value},
+    /// "frequency"?}]}`.
+    pub fn to_json(&self, state_names: &[String], param_name: &str, param2_name: &str) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        let points: Vec<Value> = self
+            .points
+            .iter()
+            .map(|pt| {
+                let mut state = Map::new();
+                for (i, v) in pt.state.iter().enumerate() {
+                    state.insert(state_names.get(i).cloned().unwrap_or_else(|| format!("x{i}")), json!(v));
+                }
+                let mut o = Map::new();
+                o.insert(param_name.to_string(), json!(pt.p1));
+                o.insert(param2_name.to_string(), json!(pt.p2));
+                o.insert("state".into(), Value::Object(state));
+                if let Some(w) = pt.frequency {
+                    o.insert("frequency".into(), json!(w));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        json!({
+            "kind": self.kind.as_str(),
+            "param": param_name,
+            "param2": param2_name,
+            "stop_forward": self.stop_forward,
+            "stop_backward": self.stop_backward,
+            "points": points,
+        })
+    }
+
+    /// CSV with header `<param>,<param2>,<state names>,frequency`.
+    pub fn write_csv(
+        &self,
+        w: &mut dyn std::io::Write,
+        state_names: &[String],
+        param_name: &str,
+        param2_name: &str,
+    ) -> std::io::Result<()> {
+        write!(w, "{param_name},{param2_name}")?;
+        for s in state_names {
+            write!(w, ",{s}")?;
+        }
+        writeln!(w, ",frequency")?;
+        for pt in &self.points {
+            write!(w, "{},{}", pt.p1, pt.p2)?;
+            for v in &pt.state {
+                write!(w, ",{v}")?;
+            }
+            match pt.frequency {
+                Some(f) => writeln!(w, ",{f}")?,
+                None => writeln!(w, ",")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Defining systems
+// ---------------------------------------------------------------------------
+
+/// Shared evaluation buffers: parameters, Jacobians at `x` and `x +- h v`,
+/// parameter derivatives.
+struct Evaluator<'a> {
+    field: &'a dyn VectorField,
+    n: usize,
+    k1: usize,
+    k2: usize,
+    p: Vec<f64>,
+    jac: Mat<f64>,
+    jp: Mat<f64>,
+    jm: Mat<f64>,
+    xs: Vec<f64>,
+    fa: Vec<f64>,
+    fb: Vec<f64>,
+}
+
+impl<'a> Evaluator<'a> {
+    fn new(field: &'a dyn VectorField, p: &[f64], k1: usize, k2: usize) -> Self {
+        let n = field.dim();
+        Evaluator {
+            field,
+            n,
+            k1,
+            k2,
+            p: p.to_vec(),
+            jac: Mat::zeros(n, n),
+            jp: Mat::zeros(n, n),
+            jm: Mat::zeros(n, n),
+            xs: vec![0.0; n],
+            fa: vec![0.0; n],
+            fb: vec![0.0; n],
+        }
+    }
+    fn set_params(&mut self, p1: f64, p2: f64) {
+        self.p[self.k1] = p1;
+        self.p[self.k2] = p2;
+    }
+    fn step(x: &[f64]) -> f64 {
+        1e-5 * (1.0 + x.iter().fold(0.0_f64, |m, v| m.max(v.abs())))
+    }
+    /// `jac = J(x)`.
+    fn jacobian(&mut self, x: &[f64]) {
+        self.field.jacobian(x, &self.p, self.jac.as_mut());
+    }
+    /// `out[:, c0..c0+n] = d/dx (J v) = [J(x + h v) - J(x - h v)] / 2h`.
+    fn second_x(&mut self, x: &[f64], v: &[f64], mut out: MatMut<'_, f64>, r0: usize, c0: usize) {
+        let h = Self::step(x);
+        for i in 0..self.n {
+            self.xs[i] = x[i] + h * v[i];
+        }
+        self.field.jacobian(&self.xs, &self.p, self.jp.as_mut());
+        for i in 0..self.n {
+            self.xs[i] = x[i] - h * v[i];
+        }
+        self.field.jacobian(&self.xs, &self.p, self.jm.as_mut());
+        for i in 0..self.n {
+            for j in 0..self.n {
+                out[(r0 + i, c0 + j)] = (self.jp[(i, j)] - self.jm[(i, j)]) / (2.0 * h);
+            }
+        }
+    }
+    /// `out[r0.., col] = d/dp_k (J v) = [F_pk(x + h v) - F_pk(x - h v)] / 2h`.
+    fn second_p(&mut self, x: &[f64], v: &[f64], k: usize, mut out: MatMut<'_, f64>, r0: usize, col: usize) {
+        let h = Self::step(x);
+        for i in 0..self.n {
+            self.xs[i] = x[i] + h * v[i];
+        }
+        self.field.param_derivative(&self.xs, &self.p, k, &mut self.fa);
+        for i in 0..self.n {
+            self.xs[i] = x[i] - h * v[i];
+        }
+        self.field.param_derivative(&self.xs, &self.p, k, &mut self.fb);
+        for i in 0..self.n {
+            out[(r0 + i, col)] = (self.fa[i] - self.fb[i]) / (2.0 * h);
+        }
+    }
+    /// `out[r0.., col] = F_pk(x)`.
+    fn param_column(&mut self, x: &[f64], k: usize, mut out: MatMut<'_, f64>, r0: usize, col: usize) {
+        self.field.param_derivative(x, &self.p, k, &mut self.fa);
+        for i in 0..self.n {
+            out[(r0 + i, col)] = self.fa[i];
+        }
+    }
+    /// `out = J v` using the Jacobian last stored by [`Self::jacobian`].
+    fn jv(&self, v: &[f64], out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate().take(self.n) {
+            *o = (0..self.n).map(|j| self.jac[(i, j)] * v[j]).sum();
+        }
+    }
+}
+
+/// Fold system in `u = (x, v, p1, p2)`.
+struct FoldCurve<'a> {
+    ev: Evaluator<'a>,
+}
+
+impl ImplicitCurve for FoldCurve<'_> {
+    fn n_unknowns(&self) -> usize {
+        2 * self.ev.n + 2
+    }
+    fn residual(&mut self, u: &[f64], out: &mut [f64]) {
+        let n = self.ev.n;
+        let (x, v) = (&u[..n], &u[n..2 * n]);
+        self.ev.set_params(u[2 * n], u[2 * n + 1]);
+        self.ev.field.rhs(x, &self.ev.p, &mut out[..n]);
+        self.ev.jacobian(x);
+        self.ev.jv(v, &mut out[n..2 * n]);
+        out[2 * n] = 0.5 * (v.iter().map(|a| a * a).sum::<f64>() - 1.0);
+    }
+    fn jacobian(&mut self, u: &[f64], mut jac: MatMut<'_, f64>) {
+        let n = self.ev.n;
+        let (x, v) = (&u[..n], &u[n..2 * n]);
+        self.ev.set_params(u[2 * n], u[2 * n + 1]);
+        jac.fill(0.0);
+        self.ev.jacobian(x);
+        for i in 0..n {
+            for j in 0..n {
+                jac[(i, j)] = self.ev.jac[(i, j)];
+                jac[(n + i, n + j)] = self.ev.jac[(i, j)];
+            }
+        }
+        let (k1, k2) = (self.ev.k1, self.ev.k2);
+        self.ev.param_column(x, k1, jac.as_mut(), 0, 2 * n);
+        self.ev.param_column(x, k2, jac.as_mut(), 0, 2 * n + 1);
+        self.ev.second_x(x, v, jac.as_mut(), n, 0);
+        self.ev.second_p(x, v, k1, jac.as_mut(), n, 2 * n);
+        self.ev.second_p(x, v, k2, jac.as_mut(), n, 2 * n + 1);
+        for j in 0..n {
+            jac[(2 * n, n + j)] = v[j];
+        }
+    }
+}
+
+/// Hopf system in `u = (x, v, w, omega, p1, p2)`.
+struct HopfCurve<'a> {
+    ev: Evaluator<'a>,
+    v0: Vec<f64>,
+    w0: Vec<f64>,
+    tmp: Vec<f64>,
+}
+
+impl ImplicitCurve for HopfCurve<'_> {
+    fn n_unknowns(&self) -> usize {
+        3 * self.ev.n + 3
+    }
+    fn residual(&mut self, u: &[f64], out: &mut [f64]) {
+        let n = self.ev.n;
+        let (x, v, w, omega) = (&u[..n], &u[n..2 * n], &u[2 * n..3 * n], u[3 * n]);
+        self.ev.set_params(u[3 * n + 1], u[3 * n + 2]);
+        self.ev.field.rhs(x, &self.ev.p, &mut out[..n]);
+        self.ev.jacobian(x);
+        self.ev.jv(v, &mut out[n..2 * n]);
+        self.ev.jv(w, &mut self.tmp);
+        for i in 0..n {
+            out[n + i] += omega * w[i];
+            out[2 * n + i] = self.tmp[i] - omega * v[i];
+        }
+        let vv: f64 = v.iter().chain(w).map(|a| a * a).sum();
+        out[3 * n] = 0.5 * (vv - 1.0);
+        out[3 * n + 1] = (0..n).map(|i| self.v0[i] * w[i] - self.w0[i] * v[i]).sum();
+    }
+    fn jacobian(&mut self, u: &[f64], mut jac: MatMut<'_, f64>) {
+        let n = self.ev.n;
+        let (x, v, w, omega) = (&u[..n], &u[n..2 * n], &u[2 * n..3 * n], u[3 * n]);
+        self.ev.set_params(u[3 * n + 1], u[3 * n + 2]);
+        let (k1, k2) = (self.ev.k1, self.ev.k2);
+        let (c_om, c_p1, c_p2) = (3 * n, 3 * n + 1, 3 * n + 2);
+        jac.fill(0.0);
+        self.ev.jacobian(x);
+        for i in 0..n {
+            for j in 0..n {
+                let a = self.ev.jac[(i, j)];
+                jac[(i, j)] = a;
+                jac[(n + i, n + j)] = a;
+                jac[(2 * n + i, 2 * n + j)] = a;
+            }
+            jac[(n + i, 2 * n + i)] = omega;
+            jac[(2 * n + i, n + i)] = -omega;
+            jac[(n + i, c_om)] = w[i];
+            jac[(2 * n + i, c_om)] = -v[i];
+        }
+        self.ev.param_column(x, k1, jac.as_mut(), 0, c_p1);
+        self.ev.param_column(x, k2, jac.as_mut(), 0, c_p2);
+        self.ev.second_x(x, v, jac.as_mut(), n, 0);
+        self.ev.second_x(x, w, jac.as_mut(), 2 * n, 0);
+        self.ev.second_p(x, v, k1, jac.as_mut(), n, c_p1);
+        self.ev.second_p(x, v, k2, jac.as_mut(), n, c_p2);
+        self.ev.second_p(x, w, k1, jac.as_mut(), 2 * n, c_p1);
+        self.ev.second_p(x, w, k2, jac.as_mut(), 2 * n, c_p2);
+        for j in 0..n {
+            jac[(3 * n, n + j)] = v[j];
+            jac[(3 * n, 2 * n + j)] = w[j];
+            jac[(3 * n + 1, n + j)] = -self.w0[j];
+            jac[(3 * n + 1, 2 * n + j)] = self.v0[j];
+        }
+    }
+    fn accept(&mut self, u: &[f64]) {
+        let n = self.ev.n;
+        self.v0.copy_from_slice(&u[n..2 * n]);
+        self.w0.copy_from_slice(&u[2 * n..3 * n]);
+    }
+}
+
+/// Last right singular vector of a matrix (its numerical null vector).
+fn smallest_right_singular(m: &Mat<f64>) -> Result<Vec<f64>> {
+    let svd = m.svd().map_err(|e| Error::numerical("boundary start", format!("SVD failed: {e:?}")))?;
+    let v = svd.V();
+    let c = v.ncols() - 1;
+    Ok((0..v.nrows()).map(|i| v[(i, c)]).collect())
+}
+
+/// Last left singular vector of a square matrix (its left null vector).
+fn smallest_left_singular(m: &Mat<f64>) -> Option<Vec<f64>> {
+    let svd = m.svd().ok()?;
+    let u = svd.U();
+    let c = u.ncols() - 1;
+    Some((0..u.nrows()).map(|i| u[(i, c)]).collect())
+}
+
+/// Fold-curve codimension-two test functions at `u`: the cusp coefficient
+/// `<w, F_xx[v, v]>` and the Bogdanov-Takens product `<w, v>`, with the
+/// left null vector `w` sign-aligned to `w_ref` (updated in place).
+fn fold_tests(curve: &mut FoldCurve<'_>, u: &[f64], w_ref: &mut Vec<f64>) -> Option<(f64, f64)> {
+    let n = curve.ev.n;
+    let (x, v) = (&u[..n], &u[n..2 * n]);
+    curve.ev.set_params(u[2 * n], u[2 * n + 1]);
+    curve.ev.jacobian(x);
+    let mut w = smallest_left_singular(&curve.ev.jac)?;
+    if !w_ref.is_empty() && w.iter().zip(w_ref.iter()).map(|(a, b)| a * b).sum::<f64>() < 0.0 {
+        w.iter_mut().for_each(|a| *a = -*a);
+    }
+    let mut m = Mat::<f64>::zeros(n, n);
+    curve.ev.second_x(x, v, m.as_mut(), 0, 0);
+    let mut cusp = 0.0;
+    for i in 0..n {
+        for j in 0..n {
+            cusp += w[i] * m[(i, j)] * v[j];
+        }
+    }
+    let bt = w.iter().zip(v).map(|(a, b)| a * b).sum();
+    *w_ref = w;
+    Some((cusp, bt))
+}
+
+/// Continue a located fold or Hopf point `start` (from
+/// [`continue_equilibria`](crate::engine::continuation::continue_equilibria)
+/// in parameter `bp.param`, with the other parameters at `p_base`) in the
+/// plane `(p_{param}, p_{param2})`; see the module documentation for the
+/// defining systems. A branch point cannot be continued (it is not
+/// generic in two parameters) and is rejected.
+pub fn continue_boundary(
+    field: &dyn VectorField,
+    start: &Bifurcation,
+    p_base: &[f64],
+    bp: &BoundaryParams,
+) -> Result<BoundaryCurve> {
+    let n = field.dim();
+    let m = field.param_names().len().max(p_base.len());
+    bp.validate(m)?;
+    if p_base.len() < field.param_names().len() {
+        return Err(Error::invalid("p_base", format!("{p_base:?}"), format!("{} values", field.param_names().len())));
+    }
+    if start.state.len() != n {
+        return Err(Error::invalid("start.state", format!("{:?}", start.state), format!("{n} values")));
+    }
+    let mut p = p_base.to_vec();
+    p[bp.param] = start.param;
+    let p2 = p[bp.param2];
+    if p2 < bp.p2_min || p2 > bp.p2_max {
+        return Err(Error::invalid("p2 at start", p2, format!("[p2_min, p2_max] = [{}, {}]", bp.p2_min, bp.p2_max)));
+    }
+    let mut ev = Evaluator::new(field, &p, bp.param, bp.param2);
+    ev.jacobian(&start.state);
+    match start.kind {
+        BifurcationKind::Fold => {
+            let v = smallest_right_singular(&ev.jac)?;
+            let u0: Vec<f64> = start.state.iter().chain(&v).copied().chain([start.param, p2]).collect();
+            let mut curve = FoldCurve { ev };
+            trace(&mut curve, u0, bp, BifurcationKind::Fold)
+        }
+        BifurcationKind::Hopf => {
+            let omega = start.frequency.ok_or_else(|| Error::invalid("start.frequency", "None", "the Hopf frequency"))?;
+            // Null vector of [[J, omega I], [-omega I, J]]: J v = -omega w, J w = omega v.
+            let big = Mat::<f64>::from_fn(2 * n, 2 * n, |i, j| {
+                let (bi, bj, ii, jj) = (i / n, j / n, i % n, j % n);
+                match (bi, bj) {
+                    (0, 0) | (1, 1) => ev.jac[(ii, jj)],
+                    (0, 1) if ii == jj => omega,
+                    (1, 0) if ii == jj => -omega,
+                    _ => 0.0,
+                }
+            });
+            let q = smallest_right_singular(&big)?;
+            let u0: Vec<f64> = start.state.iter().chain(&q).copied().chain([omega, start.param, p2]).collect();
+            let mut curve = HopfCurve { ev, v0: q[..n].to_vec(), w0: q[n..].to_vec(), tmp: vec![0.0; n] };
+            trace(&mut curve, u0, bp, BifurcationKind::Hopf)
+        }
+        BifurcationKind::Branch => Err(Error::invalid(
+            "start.kind",
+            "branch",
+            "fold or hopf (branch points are not generic in two parameters)",
+        )),
+    }
+}
+
+/// Codimension-two monitoring shared by the two curve kinds.
+trait Codim2: ImplicitCurve {
+    /// Test functions at `u` (sign changes end the curve), updating any
+    /// sign references.
+    fn codim2_tests(&mut self, u: &[f64], refs: &mut Vec<f64>) -> Option<[f64; 2]>;
+    fn stops() -> [BoundaryStop; 2];
+    fn point(&self, u: &[f64]) -> BoundaryPoint;
+    /// Stop reason when the corrector fails at `u` (having started at `u0`).
+    fn failure_stop(&self, _u: &[f64], _u0: &[f64]) -> BoundaryStop {
+        BoundaryStop::StepTooSmall
+    }
+}
+
+impl Codim2 for FoldCurve<'_> {
+    fn codim2_tests(&mut self, u: &[f64], refs: &mut Vec<f64>) -> Option<[f64; 2]> {
+        fold_tests(self, u, refs).map(|(c, b)| [c, b])
+    }
+    fn stops() -> [BoundaryStop; 2] {
+        [BoundaryStop::Cusp, BoundaryStop::BogdanovTakens]
+    }
+    fn point(&self, u: &[f64]) -> BoundaryPoint {
+        let n = self.ev.n;
+        BoundaryPoint { p1: u[2 * n], p2: u[2 * n + 1], state: u[..n].to_vec(), frequency: None }
+    }
+}
+
+impl Codim2 for HopfCurve<'_> {
+    fn codim2_tests(&mut self, u: &[f64], _refs: &mut Vec<f64>) -> Option<[f64; 2]> {
+        let omega = u[3 * self.ev.n];
+        Some([omega, 1.0])
+    }
+    fn stops() -> [BoundaryStop; 2] {
+        [BoundaryStop::BogdanovTakens, BoundaryStop::BogdanovTakens]
+    }
+    fn point(&self, u: &[f64]) -> BoundaryPoint {
+        let n = self.ev.n;
+        BoundaryPoint { p1: u[3 * n + 1], p2: u[3 * n + 2], state: u[..n].to_vec(), frequency: Some(u[3 * n]) }
+    }
+    /// Approaching a Bogdanov-Takens point the Hopf system becomes singular
+    /// before `omega` reaches zero; a failure with `omega` below 1% of its
+    /// starting value is attributed to it.
+    fn failure_stop(&self, u: &[f64], u0: &[f64]) -> BoundaryStop {
+        let k = 3 * self.ev.n;
+        if u[k].abs() < 1e-2 * u0[k].abs() {
+            BoundaryStop::BogdanovTakens
+        } else {
+            BoundaryStop::StepTooSmall
+        }
+    }
+}
+
+/// Correct the starting point at fixed `p2`, then trace one or both ways.
+fn trace<C: Codim2>(curve: &mut C, mut u0: Vec<f64>, bp: &BoundaryParams, kind: BifurcationKind) -> Result<BoundaryCurve> {
+    let nu = curve.n_unknowns();
+    let (i1, i2) = (nu - 2, nu - 1);
+    let mut solver = ArclengthSolver::new(nu, bp.newton_tol, bp.newton_max_iter);
+    let p2 = u0[i2];
+    solver.correct_fixed(curve, &mut u0, i2, p2).ok_or_else(|| {
+        Error::numerical(
+            "boundary start",
+            format!("Newton on the {} system did not converge at p2 = {p2}", kind.as_str()),
+        )
+    })?;
+    curve.accept(&u0);
+    let t0 = solver
+        .null_vector(curve, &u0)
+        .ok_or_else(|| Error::numerical("boundary start", "SVD of the defining system failed"))?;
+    // Orient towards increasing p2 (or p1 if the curve starts vertical in p2).
+    let lead = if t0[i2].abs() > 1e-8 { t0[i2] } else { t0[i1] };
+    let sign = if lead < 0.0 { -1.0 } else { 1.0 };
+    let t_fwd: Vec<f64> = t0.iter().map(|v| v * sign).collect();
+    let bounds = [Bound { index: i1, lo: bp.p1_min, hi: bp.p1_max }, Bound { index: i2, lo: bp.p2_min, hi: bp.p2_max }];
+    let (fwd, stop_forward) = trace_one(curve, &mut solver, &u0, &t_fwd, bp, &bounds)?;
+    let mut points: Vec<BoundaryPoint> = Vec::new();
+    let mut stop_backward = None;
+    if bp.both_directions && stop_forward != BoundaryStop::Closed {
+        let t_bwd: Vec<f64> = t_fwd.iter().map(|v| -v).collect();
+        curve.accept(&u0);
+        let (bwd, stop) = trace_one(curve, &mut solver, &u0, &t_bwd, bp, &bounds)?;
+        points.extend(bwd.iter().skip(1).rev().map(|u| curve.point(u)));
+        stop_backward = Some(stop);
+    }
+    points.extend(fwd.iter().map(|u| curve.point(u)));
+    Ok(BoundaryCurve { kind, param: bp.param, param2: bp.param2, points, stop_forward, stop_backward })
+}
+
+/// Trace from `(u0, t0)` until a bound, a codimension-two point, closure or
+/// `max_steps`; returns the visited points (the first is `u0`).
+fn trace_one<C: Codim2>(
+    curve: &mut C,
+    solver: &mut ArclengthSolver,
+    u0: &[f64],
+    t0: &[f64],
+    bp: &BoundaryParams,
+    bounds: &[Bound],
+) -> Result<(Vec<Vec<f64>>, BoundaryStop)> {
+    let nu = u0.len();
+    let ctl = StepControl { ds_min: bp.ds_min, ds_max: bp.ds_max };
+    let (mut u, mut t) = (u0.to_vec(), t0.to_vec());
+    let (mut u_new, mut t_new) = (vec![0.0; nu], vec![0.0; nu]);
+    let mut refs = Vec::new();
+    let mut tests = curve.codim2_tests(&u, &mut refs).unwrap_or([1.0, 1.0]);
+    let mut out = vec![u.clone()];
+    let mut ds = bp.ds;
+    let mut arclength = 0.0;
+    for _ in 0..bp.max_steps {
+        let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, bounds, &mut u_new, &mut t_new) else {
+            return Ok((out, curve.failure_stop(&u, u0)));
+        };
+        let mut refs_new = refs.clone();
+        let tests_new = curve.codim2_tests(&u_new, &mut refs_new).unwrap_or(tests);
+        let sigma1: f64 = t.iter().zip(u_new.iter().zip(&u)).map(|(a, (b, c))| a * (b - c)).sum();
+        for (j, stop) in C::stops().into_iter().enumerate() {
+            if tests[j] * tests_new[j] < 0.0 {
+                let r0 = refs.clone();
+                let t_ref = t.clone();
+                let located = locate_on_arc(solver, curve, &u, &t_ref, sigma1, tests[j], tests_new[j], 1e-10, |_, c, x| {
+                    let mut r = r0.clone();
+                    c.codim2_tests(x, &mut r).map(|v| v[j])
+                });
+                out.push(located.unwrap_or_else(|| u_new.clone()));
+                return Ok((out, stop));
+            }
+        }
+        arclength += sigma1.abs();
+        curve.accept(&u_new);
+        out.push(u_new.clone());
+        if step.hit_bound {
+            return Ok((out, BoundaryStop::ParameterBound));
+        }
+        // Closed curve: back near the start after having gone somewhere.
+        let d0: f64 = u_new.iter().zip(u0).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        if arclength > 4.0 * bp.ds_max && d0 < 0.5 * sigma1.abs().max(bp.ds) {
+            return Ok((out, BoundaryStop::Closed));
+        }
+        std::mem::swap(&mut u, &mut u_new);
+        std::mem::swap(&mut t, &mut t_new);
+        refs = refs_new;
+        tests = tests_new;
+    }
+    Ok((out, BoundaryStop::MaxSteps))
+}
+
+// ---------------------------------------------------------------------------
+// Brute-force grid
+// ---------------------------------------------------------------------------
+
+/// Settings of [`brute_force_grid`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GridParams {
+    /// Box `[lo_i, hi_i]` of the state space sampled for Newton starts
+    /// (one interval per state variable).
+    pub state_box: Vec<(f64, f64)>,
+    /// Number of starts (a Halton sequence in `state_box`).
+    pub n_starts: usize,
+    /// Residual tolerance for accepting an equilibrium.
+    pub newton_tol: f64,
+    pub newton_max_iter: usize,
+    /// Two roots are the same if closer than `dedup_tol (1 + |x|_inf)`.
+    pub dedup_tol: f64,
+}
+
+impl GridParams {
+    /// `n_starts` starts in `state_box`, tolerance `1e-10`, 50 damped
+    /// Newton iterations, deduplication at `1e-6`.
+    pub fn new(state_box: Vec<(f64, f64)>, n_starts: usize) -> Self {
+        GridParams { state_box, n_starts, newton_tol: 1e-10, newton_max_iter: 50, dedup_tol: 1e-6 }
+    }
+}
+
+/// Classification of one grid cell.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GridCell {
+    /// Cell indices along `param` and `param2`.
+    pub i: usize,
+    pub j: usize,
+    /// Cell centre.
+    pub p1: f64,
+    pub p2: f64,
+    /// Distinct equilibria found.
+    pub n_equilibria: usize,
+    /// Of which linearly asymptotically stable.
+    pub n_stable: usize,
+    /// E.g. `"3 eq, 2 stable"`.
+    pub label: String,
+}
+
+/// Radical inverse of `i` in base `b` (Halton sequence component).
+fn halton(mut i: usize, b: usize) -> f64 {
+    let (mut f, mut r) = (1.0, 0.0);
+    while i > 0 {
+        f /= b as f64;
+        r += f * (i % b) as f64;
+        i /= b;
+    }
+    r
+}
+
+const PRIMES: [usize; 16] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53];
+
+#[allow(clippy::too_many_arguments)]
+/// Damped Newton for `F(x; p) = 0` from `x` (backtracking on `|F|_inf`).
+fn newton_root(field: &dyn VectorField, p: &[f64], x: &mut [f64], gp: &GridParams, lu: &mut DenseLu, f: &mut [f64], xt: &mut [f64], ft: &mut [f64]) -> bool {
+    let n = x.len();
+    field.rhs(x, p, f);
+    let mut fnorm = f.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    for _ in 0..gp.newton_max_iter {
+        if !fnorm.is_finite() {
+            return false;
+        }
+        if fnorm <= gp.newton_tol {
+            return true;
+        }
+        field.jacobian(x, p, lu.matrix_mut());
+        if lu.factor().is_none() {
+            return false;
+        }
+        xt.copy_from_slice(f);
+        lu.solve_in_place(xt);
+        let mut lambda = 1.0;
+        let mut improved = false;
+        for _ in 0..20 {
+            for i in 0..n {
+                ft[i] = x[i] - lambda * xt[i];
+            }
+            let mut fn_try = 0.0_f64;
+            field.rhs(ft, p, f);
+            for v in f.iter() {
+                fn_try = if v.is_nan() { f64::NAN } else { fn_try.max(v.abs()) };
+            }
+            if fn_try.is_finite() && fn_try < (1.0 - 1e-4 * lambda) * fnorm {
+                x.copy_from_slice(ft);
+                fnorm = fn_try;
+                improved = true;
+                break;
+            }
+            lambda *= 0.5;
+        }
+        if !improved {
+            field.rhs(x, p, f);
+            return fnorm <= gp.newton_tol;
+        }
+    }
+    fnorm <= gp.newton_tol
+}
+
+/// Classify a grid of `n1 x n2` cells of the `(p_{param}, p_{param2})`
+/// rectangle `ranges` (other parameters at `p_base`) by counting distinct
+/// equilibria found by damped Newton from `gp.n_starts` quasi-random starts,
+/// and how many of them are linearly stable. Cells are computed in
+/// parallel (rayon). Counts are lower bounds: an equilibrium outside the
+/// state box or with a tiny basin may be missed.
+#[allow(clippy::too_many_arguments)]
+pub fn brute_force_grid(
+    field: &dyn VectorField,
+    p_base: &[f64],
+    param: usize,
+    param2: usize,
+    ranges: [(f64, f64); 2],
+    n1: usize,
+    n2: usize,
+    gp: &GridParams,
+) -> Result<Vec<GridCell>> {
+    let n = field.dim();
+    let m = field.param_names().len();
+    if p_base.len() < m {
+        return Err(Error::invalid("p_base", format!("{p_base:?}"), format!("{m} values")));
+    }
+    for (name, k) in [("param", param), ("param2", param2)] {
+        if k >= p_base.len() {
+            return Err(Error::invalid(name, k, format!("0..{}", p_base.len())));
+        }
+    }
+    if n1 == 0 || n2 == 0 {
+        return Err(Error::invalid("n1/n2", format!("{n1}/{n2}"), ">= 1"));
+    }
+    for (lo, hi) in ranges {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::invalid("ranges", format!("[{lo}, {hi}]"), "finite with lo < hi"));
+        }
+    }
+    if gp.state_box.len() != n {
+        return Err(Error::invalid("state_box", format!("{} intervals", gp.state_box.len()), format!("{n} (one per state variable)")));
+    }
+    if n > PRIMES.len() {
+        return Err(Error::invalid("state dimension", n, format!("<= {} for Halton starts", PRIMES.len())));
+    }
+    if gp.n_starts == 0 {
+        return Err(Error::invalid("n_starts", 0, ">= 1"));
+    }
+    let starts: Vec<Vec<f64>> = (1..=gp.n_starts)
+        .map(|s| gp.state_box.iter().enumerate().map(|(d, (lo, hi))| lo + (hi - lo) * halton(s, PRIMES[d])).collect())
+        .collect();
+    let cells: Vec<(usize, usize)> = (0..n1).flat_map(|i| (0..n2).map(move |j| (i, j))).collect();
+    let out: Vec<Result<GridCell>> = cells
+        .par_iter()
+        .map_init(
+            || (DenseLu::new(n), p_base.to_vec(), vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], Mat::<f64>::zeros(n, n)),
+            |(lu, p, x, f, xt, ft, jac), &(i, j)| {
+                let p1 = ranges[0].0 + (ranges[0].1 - ranges[0].0) * (i as f64 + 0.5) / n1 as f64;
+                let p2 = ranges[1].0 + (ranges[1].1 - ranges[1].0) * (j as f64 + 0.5) / n2 as f64;
+                p[param] = p1;
+                p[param2] = p2;
+                let mut roots: Vec<Vec<f64>> = Vec::new();
+                for s in &starts {
+                    x.copy_from_slice(s);
+                    if newton_root(field, p, x, gp, lu, f, xt, ft) {
+                        let scale = 1.0 + x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+                        let dup = roots.iter().any(|r| r.iter().zip(x.iter()).all(|(a, b)| (a - b).abs() < gp.dedup_tol * scale));
+                        if !dup {
+                            roots.push(x.clone());
+                        }
+                    }
+                }
+                let mut n_stable = 0;
+                for r in &roots {
+                    field.jacobian(r, p, jac.as_mut());
+                    if stability(&sorted_eigenvalues(jac)?).1 {
+                        n_stable += 1;
+                    }
+                }
+                let n_eq = roots.len();
+                Ok(GridCell { i, j, p1, p2, n_equilibria: n_eq, n_stable, label: format!("{n_eq} eq, {n_stable} stable") })
+            },
+        )
+        .collect();
+    out.into_iter().collect()
+}
