@@ -7,5 +7,6 @@
 //! `cli` (command line).
 pub mod engine;
 pub mod error;
+pub mod symbolic;
 
 pub use error::{Error, Result};
