@@ -348,8 +348,8 @@ fn expr_error(src: &Source, e: &Entry, text: &str, err: ExprError, what: &str) -
     }
     let at = text[..err.span.start.min(text.len())].chars().count() + 1;
     let caret = match &err.help {
-        Some(h) => format!("{h} (at character {at} of `{text}`)"),
-        None => format!("at character {at} of `{text}`"),
+        Some(h) => format!("{h} (at character {at} of `{}`)", text.escape_debug()),
+        None => format!("at character {at} of `{}`", text.escape_debug()),
     };
     src.error(e.value_span.clone(), &message, Some(&caret))
 }
