@@ -1,0 +1,204 @@
+//! [`SymbolicModel`]: a model file compiled into a [`VectorField`].
+//!
+//! At load time the right-hand sides `F_i` are differentiated symbolically
+//! with respect to every state variable and every parameter, simplified, and
+//! compiled into four kinds of tapes: `F`, the dense Jacobian `dF_i/dx_j`
+//! (row-major, one tape so that common factors are shared), one tape per
+//! parameter `dF/dp_k`, and the observables. Evaluation then runs a tape on
+//! the calling thread's register file: no strings, no allocation.
+use std::path::Path;
+
+use faer::MatMut;
+
+use super::diff::derivative;
+use super::expr::Expr;
+use super::model_file::{parse_model_file, to_toml_string};
+use super::simplify::simplify;
+use super::tape::Tape;
+use crate::engine::VectorField;
+use crate::error::{suggest, Error, Result};
+
+/// A vector field `dx/dt = F(x; p)` defined by a model file.
+#[derive(Clone, Debug)]
+pub struct SymbolicModel {
+    name: String,
+    description: Option<String>,
+    state_names: Vec<String>,
+    param_names: Vec<String>,
+    initial_state: Vec<f64>,
+    params: Vec<f64>,
+    equation_sources: Vec<String>,
+    observable_names: Vec<String>,
+    observable_sources: Vec<String>,
+    rhs_exprs: Vec<Expr>,
+    /// Row-major `n x n`.
+    jac_exprs: Vec<Expr>,
+    /// `dparam_exprs[k][i] = dF_i/dp_k`.
+    dparam_exprs: Vec<Vec<Expr>>,
+    observable_exprs: Vec<Expr>,
+    rhs_tape: Tape,
+    jac_tape: Tape,
+    dparam_tapes: Vec<Tape>,
+    observable_tape: Tape,
+}
+
+impl SymbolicModel {
+    /// Parse, differentiate and compile a model file given as text;
+    /// `source_name` (usually the path) appears in error messages.
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Self> {
+        let spec = parse_model_file(text, source_name)?;
+        let n = spec.state.len();
+        let m = spec.parameters.len();
+        let rhs_exprs: Vec<Expr> = spec.equation_exprs.iter().map(simplify).collect();
+        let jac_exprs: Vec<Expr> =
+            (0..n * n).map(|ij| simplify(&derivative(&rhs_exprs[ij / n], ij % n))).collect();
+        let dparam_exprs: Vec<Vec<Expr>> =
+            (0..m).map(|k| rhs_exprs.iter().map(|f| simplify(&derivative(f, n + k))).collect()).collect();
+        let observable_exprs: Vec<Expr> = spec.observable_exprs.iter().map(simplify).collect();
+        let n_in = n + m;
+        Ok(SymbolicModel {
+            rhs_tape: Tape::compile(&rhs_exprs, n_in),
+            jac_tape: Tape::compile(&jac_exprs, n_in),
+            dparam_tapes: dparam_exprs.iter().map(|d| Tape::compile(d, n_in)).collect(),
+            observable_tape: Tape::compile(&observable_exprs, n_in),
+            name: spec.name,
+            description: spec.description,
+            state_names: spec.state.iter().map(|(s, _)| s.clone()).collect(),
+            initial_state: spec.state.iter().map(|(_, v)| *v).collect(),
+            param_names: spec.parameters.iter().map(|(s, _)| s.clone()).collect(),
+            params: spec.parameters.iter().map(|(_, v)| *v).collect(),
+            equation_sources: spec.equations.into_iter().map(|(_, e)| e).collect(),
+            observable_names: spec.observables.iter().map(|(s, _)| s.clone()).collect(),
+            observable_sources: spec.observables.into_iter().map(|(_, e)| e).collect(),
+            rhs_exprs,
+            jac_exprs,
+            dparam_exprs,
+            observable_exprs,
+        })
+    }
+
+    /// Read a model file from disk.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Read { path: path.to_path_buf(), reason: e.to_string() })?;
+        Self::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Override default parameter values or initial-state values by name
+    /// (the CLI's `--set name=value`). Unknown names are an error with a
+    /// "did you mean" suggestion; non-finite values are rejected.
+    pub fn with_overrides<S: AsRef<str>>(mut self, overrides: &[(S, f64)]) -> Result<Self> {
+        for (name, value) in overrides {
+            let name = name.as_ref();
+            if !value.is_finite() {
+                return Err(Error::invalid(name, value, "a finite number"));
+            }
+            if let Some(k) = self.param_names.iter().position(|n| n == name) {
+                self.params[k] = *value;
+            } else if let Some(i) = self.state_names.iter().position(|n| n == name) {
+                self.initial_state[i] = *value;
+            } else {
+                let valid: Vec<&str> = self.param_names.iter().chain(&self.state_names).map(String::as_str).collect();
+                let hint = suggest(name, valid.iter().copied()).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
+                return Err(Error::UnknownKey {
+                    key: name.to_string(),
+                    context: format!("model `{}`", self.name),
+                    hint,
+                    valid: valid.join(", "),
+                });
+            }
+        }
+        Ok(self)
+    }
+
+    /// The model as a model file, with the current default parameters and
+    /// initial state (what `repcollapse export` writes).
+    pub fn to_toml(&self) -> String {
+        let zip = |names: &[String], vals: &[f64]| names.iter().cloned().zip(vals.iter().copied()).collect::<Vec<_>>();
+        let zips = |names: &[String], srcs: &[String]| names.iter().cloned().zip(srcs.iter().cloned()).collect::<Vec<_>>();
+        to_toml_string(
+            &self.name,
+            &zip(&self.param_names, &self.params),
+            &zip(&self.state_names, &self.initial_state),
+            &zips(&self.state_names, &self.equation_sources),
+            &zips(&self.observable_names, &self.observable_sources),
+        )
+    }
+
+    /// Free-text description from the file, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// Names of all symbols in expression order: state, then parameters
+    /// (the name table for [`Expr::display`]).
+    pub fn symbol_names(&self) -> Vec<&str> {
+        self.state_names.iter().chain(&self.param_names).map(String::as_str).collect()
+    }
+    /// Right-hand sides as written in the file, in state order.
+    pub fn equation_sources(&self) -> &[String] {
+        &self.equation_sources
+    }
+    /// Simplified right-hand sides `F_i`.
+    pub fn rhs_exprs(&self) -> &[Expr] {
+        &self.rhs_exprs
+    }
+    /// Simplified symbolic Jacobian entry `dF_i/dx_j`.
+    pub fn jacobian_expr(&self, i: usize, j: usize) -> &Expr {
+        &self.jac_exprs[i * self.dim() + j]
+    }
+    /// Simplified symbolic `dF_i/dp_k`.
+    pub fn param_derivative_expr(&self, i: usize, k: usize) -> &Expr {
+        &self.dparam_exprs[k][i]
+    }
+    /// Simplified observable expressions.
+    pub fn observable_exprs(&self) -> &[Expr] {
+        &self.observable_exprs
+    }
+    /// Instruction counts of the (rhs, Jacobian) tapes, a cost measure.
+    pub fn tape_sizes(&self) -> (usize, usize) {
+        (self.rhs_tape.len(), self.jac_tape.len())
+    }
+}
+
+impl VectorField for SymbolicModel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dim(&self) -> usize {
+        self.state_names.len()
+    }
+    fn state_names(&self) -> Vec<String> {
+        self.state_names.clone()
+    }
+    fn param_names(&self) -> Vec<String> {
+        self.param_names.clone()
+    }
+    fn default_params(&self) -> Vec<f64> {
+        self.params.clone()
+    }
+    fn initial_state(&self) -> Vec<f64> {
+        self.initial_state.clone()
+    }
+
+    fn rhs(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
+        self.rhs_tape.eval_tls(x, p, out);
+    }
+
+    fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
+        let n = self.dim();
+        assert!(jac.nrows() == n && jac.ncols() == n, "Jacobian must be {n} x {n}");
+        self.jac_tape.eval_tls_with(x, p, |ij, v| jac[(ij / n, ij % n)] = v);
+    }
+
+    fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
+        self.dparam_tapes[k].eval_tls(x, p, out);
+    }
+
+    fn observable_names(&self) -> Vec<String> {
+        self.observable_names.clone()
+    }
+    fn observables(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
+        self.observable_tape.eval_tls(x, p, out);
+    }
+}

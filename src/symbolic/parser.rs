@@ -1,0 +1,268 @@
+//! Recursive-descent parser for the expression language.
+//!
+//! Grammar (lowest to highest precedence):
+//!
+//! ```text
+//! sum     := product (('+' | '-') product)*          left-associative
+//! product := unary (('*' | '/') unary)*              left-associative
+//! unary   := ('-' | '+') unary | power
+//! power   := primary ('^' unary)?                    right-associative
+//! primary := number | 'pi' | name | func '(' sum (',' sum)* ')' | '(' sum ')'
+//! ```
+//!
+//! so `-x^2 = -(x^2)`, `2^-1 = 0.5`, `2^3^2 = 2^9` and `a/b*c = (a/b)*c`,
+//! as in written mathematics. Names are resolved against the model's symbol
+//! table while parsing, so every error (unknown name, unknown function,
+//! arity, unbalanced parenthesis) carries the byte range it refers to.
+use super::expr::{Expr, Func};
+use super::lexer::{tokenize, ExprError, Tok, Token};
+use crate::error::suggest;
+
+/// Names of the two-argument functions.
+const BINARY_FUNCS: [&str; 2] = ["min", "max"];
+
+/// Every function name the parser knows, for suggestions.
+pub fn function_names() -> Vec<&'static str> {
+    Func::ALL.iter().map(|f| f.name()).chain(BINARY_FUNCS).collect()
+}
+
+/// Names that cannot be used as model symbols.
+pub fn is_reserved(name: &str) -> bool {
+    name == "pi" || function_names().contains(&name)
+}
+
+/// Parse `src` with symbol `names[k]` mapped to `Expr::Var(k)`.
+///
+/// The tree is built with the simplifying constructors of [`Expr`], so
+/// constant sub-expressions are already folded.
+pub fn parse_expr<S: AsRef<str>>(src: &str, names: &[S]) -> Result<Expr, ExprError> {
+    let tokens = tokenize(src)?;
+    let mut p = Parser { tokens, pos: 0, names, depth: 0 };
+    if p.peek() == &Tok::End {
+        return Err(ExprError::new(0..src.len(), "empty expression")
+            .with_help(Some("write a formula, e.g. `mu - x^2`".into())));
+    }
+    let e = p.sum()?;
+    match p.peek() {
+        Tok::End => Ok(e),
+        Tok::RParen => {
+            Err(ExprError::new(p.span(), "unbalanced `)`: no matching `(`").with_help(Some("remove it or add a `(` before it".into())))
+        }
+        t => Err(ExprError::new(p.span(), format!("unexpected {} after a complete expression", t.describe()))
+            .with_help(Some("missing operator?".into()))),
+    }
+}
+
+/// Guards the recursion against pathological nesting (stack overflow).
+const MAX_DEPTH: usize = 256;
+
+struct Parser<'n, S> {
+    tokens: Vec<Token>,
+    pos: usize,
+    names: &'n [S],
+    depth: usize,
+}
+
+impl<S: AsRef<str>> Parser<'_, S> {
+    fn peek(&self) -> &Tok {
+        &self.tokens[self.pos].tok
+    }
+    fn span(&self) -> std::ops::Range<usize> {
+        self.tokens[self.pos].span.clone()
+    }
+    fn bump(&mut self) -> Token {
+        let t = self.tokens[self.pos].clone();
+        if self.pos + 1 < self.tokens.len() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn enter(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ExprError::new(self.span(), format!("expression nested deeper than {MAX_DEPTH} levels")));
+        }
+        Ok(())
+    }
+
+    fn sum(&mut self) -> Result<Expr, ExprError> {
+        self.enter()?;
+        let mut lhs = self.product()?;
+        loop {
+            match self.peek() {
+                Tok::Plus => {
+                    self.bump();
+                    lhs = Expr::add(lhs, self.product()?);
+                }
+                Tok::Minus => {
+                    self.bump();
+                    lhs = Expr::sub(lhs, self.product()?);
+                }
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        Ok(lhs)
+    }
+
+    fn product(&mut self) -> Result<Expr, ExprError> {
+        let mut lhs = self.unary()?;
+        loop {
+            match self.peek() {
+                Tok::Star => {
+                    self.bump();
+                    lhs = Expr::mul(lhs, self.unary()?);
+                }
+                Tok::Slash => {
+                    self.bump();
+                    lhs = Expr::div(lhs, self.unary()?);
+                }
+                _ => break,
+            }
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ExprError> {
+        self.enter()?;
+        let e = match self.peek() {
+            Tok::Minus => {
+                self.bump();
+                Expr::neg(self.unary()?)
+            }
+            Tok::Plus => {
+                self.bump();
+                self.unary()?
+            }
+            _ => self.power()?,
+        };
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    fn power(&mut self) -> Result<Expr, ExprError> {
+        let base = self.primary()?;
+        if self.peek() == &Tok::Caret {
+            self.bump();
+            let exponent = self.unary()?;
+            return Ok(Expr::pow(base, exponent));
+        }
+        Ok(base)
+    }
+
+    fn primary(&mut self) -> Result<Expr, ExprError> {
+        let t = self.bump();
+        match t.tok {
+            Tok::Num(x) => Ok(Expr::Const(x)),
+            Tok::LParen => {
+                let e = self.sum()?;
+                if self.peek() == &Tok::RParen {
+                    self.bump();
+                    Ok(e)
+                } else {
+                    Err(ExprError::new(t.span, "unbalanced `(`: no matching `)`").with_help(Some(format!(
+                        "found {} where `)` was expected",
+                        self.peek().describe()
+                    ))))
+                }
+            }
+            Tok::Ident(name) => {
+                if self.peek() == &Tok::LParen {
+                    self.call(&name, t.span)
+                } else {
+                    self.symbol(&name, t.span)
+                }
+            }
+            Tok::End => Err(ExprError::new(t.span, "expression ends too early")
+                .with_help(Some("an operand is missing after the last operator".into()))),
+            Tok::RParen => Err(ExprError::new(t.span, "unexpected `)`")
+                .with_help(Some("an operand is missing, or the parentheses are unbalanced".into()))),
+            other => Err(ExprError::new(t.span, format!("unexpected {}", other.describe()))
+                .with_help(Some("expected a number, a name, a function call or `(`".into()))),
+        }
+    }
+
+    fn symbol(&self, name: &str, span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+        if let Some(k) = self.names.iter().position(|n| n.as_ref() == name) {
+            return Ok(Expr::Var(k));
+        }
+        if name == "pi" {
+            return Ok(Expr::Const(std::f64::consts::PI));
+        }
+        if function_names().contains(&name) {
+            return Err(ExprError::new(span, format!("function `{name}` used without arguments"))
+                .with_help(Some(format!("call it as `{name}(...)`"))));
+        }
+        let candidates = self.names.iter().map(|n| n.as_ref()).chain(["pi"]);
+        let help = suggest(name, candidates).map(|s| format!("did you mean `{s}`?"));
+        let help = help.or_else(|| {
+            let all: Vec<&str> = self.names.iter().map(|n| n.as_ref()).collect();
+            Some(format!("defined symbols: {}", all.join(", ")))
+        });
+        Err(ExprError::new(span, format!("undefined symbol `{name}`")).with_help(help))
+    }
+
+    fn call(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+        let open = self.bump(); // `(`
+        let arity = if let Some(f) = Func::from_name(name) {
+            Ok(f)
+        } else if BINARY_FUNCS.contains(&name) {
+            Err(2)
+        } else {
+            let known = self.names.iter().any(|n| n.as_ref() == name);
+            let help = if known {
+                Some(format!("`{name}` is a symbol, not a function; write `{name}*(...)` for a product"))
+            } else {
+                suggest(name, function_names())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some(format!("known functions: {}", function_names().join(", "))))
+            };
+            return Err(ExprError::new(span, format!("unknown function `{name}`")).with_help(help));
+        };
+        let mut args = Vec::new();
+        if self.peek() != &Tok::RParen {
+            loop {
+                args.push(self.sum()?);
+                match self.peek() {
+                    Tok::Comma => {
+                        self.bump();
+                    }
+                    Tok::RParen => break,
+                    t => {
+                        return Err(ExprError::new(open.span, format!("unbalanced `(` in call to `{name}`"))
+                            .with_help(Some(format!("found {} where `,` or `)` was expected", t.describe()))))
+                    }
+                }
+            }
+        }
+        let close = self.bump(); // `)`
+        let full = span.start..close.span.end;
+        let expected = if arity.is_ok() { 1 } else { 2 };
+        if args.len() != expected {
+            let plural = if expected == 1 { "" } else { "s" };
+            return Err(ExprError::new(
+                full,
+                format!("function `{name}` takes {expected} argument{plural}, got {}", args.len()),
+            )
+            .with_help(Some(if expected == 1 {
+                format!("write `{name}(x)`")
+            } else {
+                format!("write `{name}(a, b)`")
+            })));
+        }
+        let mut args = args.into_iter();
+        let a = args.next().unwrap_or(Expr::Const(0.0));
+        Ok(match arity {
+            Ok(f) => Expr::call(f, a),
+            Err(_) => {
+                let b = args.next().unwrap_or(Expr::Const(0.0));
+                if name == "min" {
+                    Expr::min(a, b)
+                } else {
+                    Expr::max(a, b)
+                }
+            }
+        })
+    }
+}
