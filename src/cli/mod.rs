@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
 
+pub mod analyze;
 pub mod export;
 pub mod run;
 pub mod simulate;
@@ -61,6 +62,8 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Analyse a symbolic model file: integrate, fixed-points, continue, boundary.
+    Analyze(analyze::AnalyzeArgs),
     /// Write a model's reduced ODE as a symbolic model file.
     Export {
         model: ModelName,
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Some(Command::Theory { model, sets, json }) => theory::run(model, &sets, json),
         Some(Command::Simulate { model, sets, json, out }) => simulate::run(model, &sets, json, out.as_deref()),
         Some(Command::Export { model, sets, out }) => export::run(model, &sets, out.as_deref()),
+        Some(Command::Analyze(args)) => analyze::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
