@@ -124,6 +124,22 @@ fn tape_keeps_operand_order_of_non_commutative_ops_when_sharing() {
     assert_eq!(tape.len(), srcs.len() - 2, "x*y, y*x and x+y, y+x share; sin(.) reuses its argument");
 }
 
+#[test]
+fn deep_expressions_are_bounded_not_stack_overflows() {
+    // A 400-term chain (depth 400) parses, differentiates and evaluates.
+    let long = vec!["x"; 400].join(" + ");
+    let text = format!("[state]\nx = 1.0\n[equations]\nx = \"{long}*x\"\n");
+    let m = SymbolicModel::from_toml_str(&text, "long.toml").unwrap();
+    let mut j = Mat::<f64>::zeros(1, 1);
+    m.jacobian(&[2.0], &[], j.as_mut());
+    assert_eq!(j[(0, 0)], 399.0 + 2.0 * 2.0);
+    // Beyond the bound: a located error, for chains and for parentheses.
+    let too_long = vec!["x"; 2000].join(" + ");
+    assert_contains(&err(&format!("{HEAD}x = \"{too_long}\"\n")), &["line 7", "nested deeper than"]);
+    let parens = format!("{}x{}", "(".repeat(5000), ")".repeat(5000));
+    assert_contains(&err(&format!("{HEAD}x = \"{parens}\"\n")), &["line 7", "nested deeper than"]);
+}
+
 // ---------------------------------------------------------------------------
 // Random expressions: test-side trees with their own evaluator.
 
