@@ -124,6 +124,22 @@ fn tape_keeps_operand_order_of_non_commutative_ops_when_sharing() {
     assert_eq!(tape.len(), srcs.len() - 2, "x*y, y*x and x+y, y+x share; sin(.) reuses its argument");
 }
 
+#[test]
+fn deep_expressions_are_bounded_not_stack_overflows() {
+    // A 400-term chain (depth 400) parses, differentiates and evaluates.
+    let long = vec!["x"; 400].join(" + ");
+    let text = format!("[state]\nx = 1.0\n[equations]\nx = \"{long}*x\"\n");
+    let m = SymbolicModel::from_toml_str(&text, "long.toml").unwrap();
+    let mut j = Mat::<f64>::zeros(1, 1);
+    m.jacobian(&[2.0], &[], j.as_mut());
+    assert_eq!(j[(0, 0)], 399.0 + 2.0 * 2.0);
+    // Beyond the bound: a located error, for chains and for parentheses.
+    let too_long = vec!["x"; 2000].join(" + ");
+    assert_contains(&err(&format!("{HEAD}x = \"{too_long}\"\n")), &["line 7", "nested deeper than"]);
+    let parens = format!("{}x{}", "(".repeat(5000), ")".repeat(5000));
+    assert_contains(&err(&format!("{HEAD}x = \"{parens}\"\n")), &["line 7", "nested deeper than"]);
+}
+
 // ---------------------------------------------------------------------------
 // Random expressions: test-side trees with their own evaluator.
 
@@ -630,7 +646,8 @@ fn lorenz_tape_vs_hand_written_timing() {
     let n = 5_000_000;
     let mut out = [0.0; 3];
     let mut x = [1.0, 2.0, 3.0];
-    let mut time = |f: &dyn Fn(&[f64], &[f64], &mut [f64])| {
+    type Rhs<'a> = &'a dyn Fn(&[f64], &[f64], &mut [f64]);
+    let mut time = |f: Rhs| {
         let t = Instant::now();
         for i in 0..n {
             x[0] = i as f64 * 1e-9;
@@ -641,6 +658,11 @@ fn lorenz_tape_vs_hand_written_timing() {
     };
     let t_hand = time(&hand);
     let t_tape = time(&|x, p, o| m.rhs(x, p, o));
+    // The same tape with a caller-owned register file (no thread-local).
+    let exprs = m.rhs_exprs().to_vec();
+    let tape = repcollapse::symbolic::tape::Tape::compile(&exprs, 6);
+    let regs = std::cell::RefCell::new(vec![0.0; tape.n_registers()]);
+    let t_own = time(&|x, p, o| tape.eval(x, p, &mut regs.borrow_mut(), o));
     let mut jac = Mat::<f64>::zeros(3, 3);
     let t0 = Instant::now();
     for i in 0..n {
@@ -650,7 +672,7 @@ fn lorenz_tape_vs_hand_written_timing() {
     }
     let t_jac = t0.elapsed().as_secs_f64() / n as f64 * 1e9;
     println!(
-        "lorenz rhs: tape {t_tape:.1} ns, hand-written {t_hand:.1} ns, factor {:.1}; jacobian tape {t_jac:.1} ns; tape sizes {:?}",
+        "lorenz rhs: tape {t_tape:.1} ns (own register file {t_own:.1} ns), hand-written {t_hand:.1} ns, factor {:.1}; jacobian tape {t_jac:.1} ns; tape sizes {:?}",
         t_tape / t_hand,
         m.tape_sizes()
     );

@@ -188,7 +188,16 @@ impl VectorField for SymbolicModel {
     fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
         let n = self.dim();
         assert!(jac.nrows() == n && jac.ncols() == n, "Jacobian must be {n} x {n}");
-        self.jac_tape.eval_tls_with(x, p, |ij, v| jac[(ij / n, ij % n)] = v);
+        // Outputs arrive row-major; walk (i, j) instead of dividing by n.
+        let (mut i, mut j) = (0, 0);
+        self.jac_tape.eval_tls_with(x, p, |_, v| {
+            jac[(i, j)] = v;
+            j += 1;
+            if j == n {
+                j = 0;
+                i += 1;
+            }
+        });
     }
 
     fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) {

@@ -53,8 +53,13 @@ pub fn parse_expr<S: AsRef<str>>(src: &str, names: &[S]) -> Result<Expr, ExprErr
     }
 }
 
-/// Guards the recursion against pathological nesting (stack overflow).
-const MAX_DEPTH: usize = 256;
+/// Bound on the depth of the tree. Differentiation, simplification and
+/// printing recurse over the tree, and a left-associative chain `a + b + ...`
+/// nests one level per operator, so both parentheses and chain length count
+/// (the running count is an upper bound on the depth of the node being
+/// built). 500 levels is far beyond any hand-written model and well inside
+/// a 2 MiB thread stack.
+pub const MAX_DEPTH: usize = 500;
 
 struct Parser<'n, S> {
     tokens: Vec<Token>,
@@ -81,50 +86,59 @@ impl<S: AsRef<str>> Parser<'_, S> {
     fn enter(&mut self) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(ExprError::new(self.span(), format!("expression nested deeper than {MAX_DEPTH} levels")));
+            return Err(ExprError::new(self.span(), format!("expression nested deeper than {MAX_DEPTH} levels"))
+                .with_help(Some("split it with intermediate parameters or simplify it".into())));
         }
         Ok(())
     }
 
     fn sum(&mut self) -> Result<Expr, ExprError> {
+        let outer = self.depth;
         self.enter()?;
         let mut lhs = self.product()?;
         loop {
             match self.peek() {
                 Tok::Plus => {
                     self.bump();
+                    self.enter()?;
                     lhs = Expr::add(lhs, self.product()?);
                 }
                 Tok::Minus => {
                     self.bump();
+                    self.enter()?;
                     lhs = Expr::sub(lhs, self.product()?);
                 }
                 _ => break,
             }
         }
-        self.depth -= 1;
+        self.depth = outer;
         Ok(lhs)
     }
 
     fn product(&mut self) -> Result<Expr, ExprError> {
+        let outer = self.depth;
         let mut lhs = self.unary()?;
         loop {
             match self.peek() {
                 Tok::Star => {
                     self.bump();
+                    self.enter()?;
                     lhs = Expr::mul(lhs, self.unary()?);
                 }
                 Tok::Slash => {
                     self.bump();
+                    self.enter()?;
                     lhs = Expr::div(lhs, self.unary()?);
                 }
                 _ => break,
             }
         }
+        self.depth = outer;
         Ok(lhs)
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
+        let outer = self.depth;
         self.enter()?;
         let e = match self.peek() {
             Tok::Minus => {
@@ -137,7 +151,7 @@ impl<S: AsRef<str>> Parser<'_, S> {
             }
             _ => self.power()?,
         };
-        self.depth -= 1;
+        self.depth = outer;
         Ok(e)
     }
 
