@@ -78,7 +78,9 @@ impl LabelWeights {
         validate_design(d)?;
         let (k, n) = (d.classes, d.per_class);
         let n_frustrated = (d.frustrated * n as f64).round() as usize;
-        let mut rng = ChaCha8Rng::seed_from_u64(d.seed ^ 0x5eed_a11e);
+        // Stream 2 of the seed: the data design is independent of the embeddings.
+        let mut rng = ChaCha8Rng::seed_from_u64(d.seed);
+        rng.set_stream(2);
         let mut rows = Vec::with_capacity(k * n);
         for c in 0..k {
             for j in 0..n {

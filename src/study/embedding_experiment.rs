@@ -97,10 +97,9 @@ impl EmbeddingExperiment {
         self.seeds.iter().map(|s| s.max_relative_error).fold(0.0, f64::max)
     }
 
-    /// Whether the run collapses: the separation-to-spread ratio at the end
-    /// has fallen below 1% of its maximum over the run (simulation), or the
-    /// theory predicts a positive slow rate with the final separation below
-    /// 1% of its value at the end of the fast phase.
+    /// Whether the label geometry collapsed: the simulated minimum
+    /// inter-label distance at the end is below 1% of its value at the end of
+    /// the fast phase (ensemble means).
     pub fn collapsed(&self) -> bool {
         let last = self.times().len() - 1;
         let sep_end = self.metric_at(last, false, |m| m.min_label_distance).mean;
