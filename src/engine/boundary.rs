@@ -45,33 +45,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::bifurcation::{locate_on_arc, stability};
 use crate::engine::continuation::{
+    default_ds, default_ds_max, default_ds_min, default_max_steps, default_newton_max_iter, default_newton_tol, default_true,
     arclength_step, ArclengthSolver, Bifurcation, BifurcationKind, Bound, DenseLu, ImplicitCurve, StepControl,
 };
 use crate::engine::spectrum::sorted_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
-fn default_ds() -> f64 {
-    1e-2
-}
-fn default_ds_min() -> f64 {
-    1e-8
-}
-fn default_ds_max() -> f64 {
-    0.1
-}
-fn default_max_steps() -> usize {
-    2000
-}
-fn default_newton_tol() -> f64 {
-    1e-10
-}
-fn default_newton_max_iter() -> usize {
-    10
-}
-fn default_true() -> bool {
-    true
-}
 fn neg_max() -> f64 {
     -f64::MAX
 }

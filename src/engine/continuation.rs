@@ -42,25 +42,25 @@ use crate::error::{Error, Result};
 // Configuration and results
 // ---------------------------------------------------------------------------
 
-fn default_ds() -> f64 {
+pub(crate) fn default_ds() -> f64 {
     1e-2
 }
-fn default_ds_min() -> f64 {
+pub(crate) fn default_ds_min() -> f64 {
     1e-8
 }
-fn default_ds_max() -> f64 {
+pub(crate) fn default_ds_max() -> f64 {
     0.1
 }
-fn default_max_steps() -> usize {
+pub(crate) fn default_max_steps() -> usize {
     2000
 }
-fn default_newton_tol() -> f64 {
+pub(crate) fn default_newton_tol() -> f64 {
     1e-10
 }
-fn default_newton_max_iter() -> usize {
+pub(crate) fn default_newton_max_iter() -> usize {
     10
 }
-fn default_true() -> bool {
+pub(crate) fn default_true() -> bool {
     true
 }
 fn default_direction() -> f64 {
