@@ -219,11 +219,16 @@ fn data_range(panel: &Panel) -> ((f64, f64), (f64, f64)) {
 fn tick_label(v: f64, log: bool) -> String {
     if log {
         let p = 10f64.powf(v);
-        if (v - v.round()).abs() < 1e-9 {
-            let k = v.round() as i32;
-            return if (-2..=3).contains(&k) { format!("{}", 10f64.powi(k)) } else { format!("1e{k}") };
-        }
-        return format!("{p:.2e}");
+        let k = p.log10().floor() as i32;
+        let m = (p / 10f64.powi(k)).round();
+        return if (-2..=3).contains(&k) {
+            let s = format!("{:.*}", (-k).max(0) as usize, m * 10f64.powi(k));
+            s
+        } else if m == 1.0 {
+            format!("1e{k}")
+        } else {
+            format!("{m}e{k}")
+        };
     }
     let a = v.abs();
     if a != 0.0 && !(1e-3..1e4).contains(&a) {
@@ -232,6 +237,85 @@ fn tick_label(v: f64, log: bool) -> String {
         let s = format!("{v:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
+}
+
+/// A linear axis over plotted coordinates whose ticks are ours (see
+/// [`ticks`]), so log axes get ticks at round multiples of decades.
+#[derive(Clone, Debug)]
+struct Axis {
+    lo: f64,
+    hi: f64,
+    keys: Vec<f64>,
+}
+
+impl Axis {
+    fn new(lo: f64, hi: f64, log: bool) -> Self {
+        Axis { lo, hi, keys: ticks(lo, hi, log) }
+    }
+}
+
+impl Ranged for Axis {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v - self.lo) / (self.hi - self.lo);
+        limit.0 + (t * (limit.1 - limit.0) as f64).round() as i32
+    }
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.max_num_points() == 0 {
+            return Vec::new();
+        }
+        self.keys.clone()
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// Tick positions (in plotted coordinates) for an axis spanning `[a, b]`:
+/// 1-2-5 steps on linear axes; on log axes (coordinates are `log10`) whole
+/// decades, or 1-2-5 / 1..9 multiples of them when the span is short.
+pub fn ticks(a: f64, b: f64, log: bool) -> Vec<f64> {
+    if !(b > a) {
+        return vec![a];
+    }
+    if log {
+        let span = b - a;
+        let mantissas: &[f64] = if span >= 3.0 {
+            &[1.0]
+        } else if span >= 1.0 {
+            &[1.0, 2.0, 5.0]
+        } else {
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+        };
+        let mut out = Vec::new();
+        let stride = if span > 8.0 { (span / 8.0).ceil() as i32 } else { 1 };
+        let mut k = a.floor() as i32;
+        while (k as f64) <= b {
+            if mantissas.len() > 1 || k.rem_euclid(stride) == 0 {
+                for m in mantissas {
+                    let v = (m * 10f64.powi(k)).log10();
+                    if v >= a - 1e-12 && v <= b + 1e-12 {
+                        out.push(v);
+                    }
+                }
+            }
+            k += 1;
+        }
+        if out.len() >= 2 {
+            return out;
+        }
+    }
+    let raw = (b - a) / 6.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let mut out = Vec::new();
+    let mut v = (a / step).ceil() * step;
+    while v <= b + 1e-9 * step {
+        out.push(if v.abs() < 1e-12 * step { 0.0 } else { v });
+        v += step;
+    }
+    out
 }
 
 fn draw_panel<DB: DrawingBackend>(
@@ -244,18 +328,14 @@ fn draw_panel<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(48)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+        .build_cartesian_2d(Axis::new(x0, x1, panel.log_x), Axis::new(y0, y1, panel.log_y))?;
     let lx = panel.log_x;
     let ly = panel.log_y;
-    let x_labels = if lx { ((x1.floor() - x0.ceil()) as usize + 1).clamp(2, 12) } else { 8 };
-    let y_labels = if ly { ((y1.floor() - y0.ceil()) as usize + 1).clamp(2, 12) } else { 8 };
     chart
         .configure_mesh()
         .light_line_style(WHITE.mix(0.0))
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
-        .x_labels(x_labels)
-        .y_labels(y_labels)
         .x_label_formatter(&|v| tick_label(*v, lx))
         .y_label_formatter(&|v| tick_label(*v, ly))
         .axis_desc_style(("sans-serif", 17))
