@@ -268,3 +268,12 @@ pub fn model_file(sys: &HeadSymmetric) -> String {
     ];
     crate::symbolic::to_toml_string(&format!("head-simplex-{}", sys.variant.name()), &params, &state, &equations(sys.variant), &observables)
 }
+
+impl HeadSymmetric {
+    /// The reduced system at a config's design and rates (balanced design
+    /// assumed: `f` and `rho` are taken from the design).
+    pub fn from_config(cfg: &crate::model::head_config::HeadConfig) -> Self {
+        let d = &cfg.base.design;
+        Self::new(cfg.variant, [d.frustrated, d.rho, d.classes as f64, cfg.base.eta_x, cfg.base.eta_y, cfg.eta_w, cfg.weight_decay])
+    }
+}
