@@ -398,6 +398,19 @@ impl HeadRun {
     }
 }
 
+impl HeadRun {
+    /// The whole label geometry collapsed: the final *mean* inter-label
+    /// distance is below 1% of its peak. With weight decay single directions
+    /// of the label subspace can collapse while others survive (the branch
+    /// exists per direction), which [`collapsed`](Self::collapsed) already
+    /// flags; this is the criterion of the phase diagram, where the branch
+    /// disappears in every direction at once.
+    pub fn fully_collapsed(&self) -> bool {
+        let peak = self.metrics.iter().map(|m| m.base.mean_label_distance).fold(0.0, f64::max);
+        self.metrics.last().is_some_and(|m| !(m.base.mean_label_distance >= 0.01 * peak))
+    }
+}
+
 /// Simulates one seed from `start` (or the random start of `seed`),
 /// recording at the config's grid times snapped to whole steps.
 pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed: u64, times: &[f64]) -> Result<HeadRun> {
