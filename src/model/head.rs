@@ -336,11 +336,39 @@ fn norm(v: &[f64]) -> f64 {
 
 /// Spectrum of the head restricted to the label-geometry subspace: the
 /// eigenvalues `[re, im]` of the compression `Q^T W Q` (`Q` from
-/// [`label_subspace`]), sorted by decreasing real part. At the fixed points
-/// of the theory `W` leaves this subspace invariant and the compression's
-/// spectrum is exactly `W`'s spectrum there.
+/// [`label_subspace`]), sorted by decreasing real part. This is `W`'s
+/// spectrum on the subspace when `W` leaves it invariant (see
+/// [`label_subspace_invariance`]); the `asymmetric` fixed point (`W = M`)
+/// does, the `symmetric` one only guarantees it for `W^2` (`W^2 = M`).
 pub fn head_label_spectrum(w: &[f64], y: &[f64], k: usize, d: usize) -> Vec<[f64; 2]> {
+    compression_spectrum(w, &label_subspace(y, k, d), d)
+}
+
+/// `W^2` (row-major `d x d`).
+pub fn square(w: &[f64], d: usize) -> Vec<f64> {
+    (0..d * d).map(|i| (0..d).map(|m| w[(i / d) * d + m] * w[m * d + i % d]).sum()).collect()
+}
+
+/// Relative size of the part of `W Q` outside the label subspace,
+/// `|(I - Q Q^T) W Q|_F / |W Q|_F`: zero when `W` maps the subspace into itself.
+pub fn label_subspace_invariance(w: &[f64], y: &[f64], k: usize, d: usize) -> f64 {
     let q = label_subspace(y, k, d);
+    let r = q.len() / d;
+    let (mut out, mut all) = (0.0, 0.0);
+    for b in 0..r {
+        let wq: Vec<f64> = (0..d).map(|j| (0..d).map(|l| w[j * d + l] * q[b * d + l]).sum()).collect();
+        let mut rest = wq.clone();
+        for a in 0..r {
+            let p: f64 = (0..d).map(|j| q[a * d + j] * wq[j]).sum();
+            (0..d).for_each(|j| rest[j] -= p * q[a * d + j]);
+        }
+        out += rest.iter().map(|v| v * v).sum::<f64>();
+        all += wq.iter().map(|v| v * v).sum::<f64>();
+    }
+    if all > 0.0 { (out / all).sqrt() } else { 0.0 }
+}
+
+fn compression_spectrum(w: &[f64], q: &[f64], d: usize) -> Vec<[f64; 2]> {
     let r = q.len() / d;
     if r == 0 {
         return Vec::new();
@@ -365,6 +393,11 @@ pub struct HeadMetrics {
     #[serde(flatten)]
     pub base: Metrics,
     pub head_spectrum: Vec<[f64; 2]>,
+    /// Eigenvalues of the compression of `W^2` (exactly `M`'s non-trivial
+    /// eigenvalues at the symmetric fixed point, invariant subspace or not).
+    pub head_squared_spectrum: Vec<[f64; 2]>,
+    /// [`label_subspace_invariance`] of `W`.
+    pub head_invariance_residual: f64,
 }
 
 /// Measures a state (allocates only the small spectrum).
@@ -373,7 +406,13 @@ pub fn measure_head(t: f64, a: &LabelWeights, st: &HeadState, outputs: &mut [f64
     for i in 0..a.samples() {
         matvec(&st.w, &st.x[i * d..(i + 1) * d], &mut outputs[i * d..(i + 1) * d]);
     }
-    HeadMetrics { base: measure(t, outputs, &st.y, a, d, mws), head_spectrum: head_label_spectrum(&st.w, &st.y, a.classes(), d) }
+    let q = label_subspace(&st.y, a.classes(), d);
+    HeadMetrics {
+        base: measure(t, outputs, &st.y, a, d, mws),
+        head_spectrum: compression_spectrum(&st.w, &q, d),
+        head_squared_spectrum: compression_spectrum(&square(&st.w, d), &q, d),
+        head_invariance_residual: label_subspace_invariance(&st.w, &st.y, a.classes(), d),
+    }
 }
 
 /// One simulated run.
