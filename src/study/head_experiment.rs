@@ -50,9 +50,31 @@ impl HeadExperiment {
         let im = self.runs.iter().flat_map(|run| run.metrics.last().expect("non-empty").head_spectrum.iter().map(|e| e[1].abs())).fold(0.0, f64::max);
         (est, im)
     }
+    /// Like [`final_head_spectrum`](Self::final_head_spectrum) for the
+    /// spectrum of `W^2` on the label subspace.
+    pub fn final_head_squared_spectrum(&self) -> Vec<Estimate> {
+        let r = self.runs.iter().map(|r| r.metrics.last().map_or(0, |m| m.head_squared_spectrum.len())).min().unwrap_or(0);
+        (0..r).map(|i| estimate(&self.runs.iter().map(|run| run.metrics.last().expect("non-empty").head_squared_spectrum[i][0]).collect::<Vec<_>>())).collect()
+    }
     /// Fraction of seeds whose run collapsed ([`HeadRun::collapsed`]).
     pub fn collapsed_fraction(&self) -> f64 {
         self.runs.iter().filter(|r| r.collapsed()).count() as f64 / self.runs.len().max(1) as f64
+    }
+
+    /// Final minimum inter-label distance over its peak during the run, per
+    /// seed (THEORY.md section 5's separation ratio, with the peak standing in
+    /// for the end of the fast phase).
+    pub fn final_separation_ratio(&self) -> Estimate {
+        estimate(
+            &self
+                .runs
+                .iter()
+                .map(|r| {
+                    let peak = r.metrics.iter().map(|m| m.base.min_label_distance).fold(0.0, f64::max);
+                    r.metrics.last().map_or(0.0, |m| m.base.min_label_distance) / peak
+                })
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// The JSON of `repcollapse simulate head --json`.
@@ -68,10 +90,13 @@ impl HeadExperiment {
             "frustration_index": self.theory.operator.frustration_index,
             "head_spectrum": spec,
             "head_spectrum_max_imaginary": im,
+            "head_squared_spectrum": self.final_head_squared_spectrum(),
+            "head_invariance_residual": self.runs.iter().map(|r| r.metrics.last().map_or(0.0, |m| m.head_invariance_residual)).fold(0.0, f64::max),
             "head_spectrum_per_seed": self.runs.iter().map(|r| r.metrics.last().map(|m| m.head_spectrum.clone())).collect::<Vec<_>>(),
             "theory_head_spectrum": self.theory.head_spectrum,
             "final_separation_to_spread": self.final_metric(|m| m.separation_to_spread),
             "final_min_label_distance": self.final_metric(|m| m.min_label_distance),
+            "final_separation_ratio": self.final_separation_ratio(),
             "final_accuracy": self.final_metric(|m| m.accuracy),
             "final_loss": self.final_metric(|m| m.loss),
             "collapsed": collapsed > 0.5,
