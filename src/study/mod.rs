@@ -3,6 +3,7 @@ pub mod convergence;
 pub mod embedding_experiment;
 pub mod head_ablation;
 pub mod head_experiment;
+pub mod head_meanfield;
 pub mod head_phase;
 pub mod head_spectrum;
 pub mod runner;
