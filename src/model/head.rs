@@ -433,7 +433,7 @@ impl HeadRun {
     /// detect a noise-free collapse).
     pub fn collapsed(&self) -> bool {
         let peak = self.metrics.iter().map(|m| m.base.min_label_distance).fold(0.0, f64::max);
-        self.metrics.last().is_some_and(|m| !(m.base.min_label_distance >= 0.01 * peak))
+        self.metrics.last().is_some_and(|m| m.base.min_label_distance.is_nan() || m.base.min_label_distance < 0.01 * peak)
     }
 }
 
@@ -446,7 +446,7 @@ impl HeadRun {
     /// disappears in every direction at once.
     pub fn fully_collapsed(&self) -> bool {
         let peak = self.metrics.iter().map(|m| m.base.mean_label_distance).fold(0.0, f64::max);
-        self.metrics.last().is_some_and(|m| !(m.base.mean_label_distance >= 0.01 * peak))
+        self.metrics.last().is_some_and(|m| m.base.mean_label_distance.is_nan() || m.base.mean_label_distance < 0.01 * peak)
     }
 }
 

@@ -19,6 +19,9 @@ use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::theory::head_fixed_points::critical_frustration;
 use crate::theory::head_symmetric::HeadSymmetric;
 
+/// One seed's outcome: survived, collapse time, settled.
+type SeedOutcome = (bool, Option<f64>, bool);
+
 /// `f_c` for the reduced parameters `p` (`p[0]` ignored): `1` when the branch
 /// reaches `f = 1`, `0` when it does not exist even at `f = 0`.
 pub fn f_c_or_edge(v: Variant, p: &[f64; 7]) -> f64 {
@@ -91,12 +94,12 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             let (mut all, mut none, mut mixed) = (Vec::new(), Vec::new(), Vec::new());
             for &lam in lams.iter() {
                 let fc = f_c_or_edge(v, &p_of(0.0, lam));
-                let outcomes: Vec<(f64, Vec<(bool, Option<f64>, bool)>)> = fs
+                let outcomes: Vec<(f64, Vec<SeedOutcome>)> = fs
                     .par_iter()
                     .map(|&f| {
                         let cfg = HeadConfig::from_table(&base, &[format!("variant={}", v.name()), format!("frustrated={f}"), format!("weight_decay={lam}"), format!("eta_w={eta_w}")], &study.name)?;
                         let a = cfg.base.label_weights()?;
-                        let res: Result<Vec<(bool, Option<f64>, bool)>> = (0..cfg.base.seeds as u64)
+                        let res: Result<Vec<SeedOutcome>> = (0..cfg.base.seeds as u64)
                             .map(|s| {
                                 let run = simulate(&cfg, &a, cfg.base.design.seed + s)?;
                                 let peak = run.metrics.iter().map(|m| m.base.mean_label_distance).fold(0.0, f64::max);
@@ -153,10 +156,9 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
                     "outcomes": outcomes.iter().map(|(f, o)| json!({"f": f, "survived": o.iter().map(|x| x.0).collect::<Vec<_>>(), "collapse_time": o.iter().map(|x| x.1).collect::<Vec<_>>()})).collect::<Vec<_>>()}));
             }
             panel = panel
-                .markers("simulation: all seeds keep separation", all.clone(), 2, Shape::Circle)
-                .markers("simulation: some seeds collapse", mixed.clone(), 4, Shape::Triangle)
-                .markers("simulation: all seeds collapse", none.clone(), 1, Shape::Cross);
-            all.clear();
+                .markers("simulation: all seeds keep separation", all, 2, Shape::Circle)
+                .markers("simulation: some seeds collapse", mixed, 4, Shape::Triangle)
+                .markers("simulation: all seeds collapse", none, 1, Shape::Cross);
             panels.push(panel);
         }
     }

@@ -173,7 +173,7 @@ impl VectorField for HeadClassLevel {
     fn rhs(&self, z: &[f64], p: &[f64], out: &mut [f64]) {
         let (ex, ey, ew, lam) = (p[0], p[1], p[2], p[3]);
         let d = self.dim;
-        let (k, ng) = (self.k(), self.g());
+        let k = self.k();
         let (oy, ow, oc) = self.offsets();
         let h = if self.variant == Variant::Head { 1.0 } else { 0.0 };
         let frozen = !self.variant.trains_head();
@@ -225,7 +225,6 @@ impl VectorField for HeadClassLevel {
                     out[gi * d + l] = -ex * (wtr + h * (xg[l] - t[l]) + lam * xg[l]);
                 }
             }
-            let _ = ng;
             for cl in 0..k {
                 let m = self.groups.mass[cl];
                 let yc = &z[oy + cl * d..oy + (cl + 1) * d];
@@ -320,7 +319,7 @@ impl VectorField for HeadClassLevel {
     /// fixed points.
     fn invariants(&self, z: &[f64], p: &[f64]) -> Vec<Invariant> {
         let d = self.dim;
-        let (oy, ow, oc) = self.offsets();
+        let (_, ow, oc) = self.offsets();
         let n = self.dim();
         let mut out = Vec::new();
         for a in 0..d {
@@ -351,7 +350,6 @@ impl VectorField for HeadClassLevel {
             for x in &mut v[oc..] {
                 *x *= 2.0;
             }
-            let _ = oy;
             out.push(Invariant { name: "overall scale of the embedding".into(), kind: InvariantKind::Symmetry, vector: v });
         }
         out

@@ -145,9 +145,10 @@ pub fn self_consistent_head(variant: Variant, f: f64, k: usize, lambda: f64, dis
     }
     let res = Residual { variant, f, k: k as f64, lambda, dist };
     let r = |w: f64| res.cost(&w).expect("finite");
-    let (mut hi, mut r_hi) = (1.0, r(1.0));
-    if r_hi <= 0.0 {
-        return Err(Error::numerical("mean-field head", format!("residual at w = 1 is {r_hi}, expected > 0")));
+    let mut hi = 1.0;
+    let r1 = r(1.0);
+    if r1 <= 0.0 {
+        return Err(Error::numerical("mean-field head", format!("residual at w = 1 is {r1}, expected > 0")));
     }
     const STEPS: usize = 2000;
     for j in 1..STEPS {
@@ -161,9 +162,8 @@ pub fn self_consistent_head(variant: Variant, f: f64, k: usize, lambda: f64, dis
                 .map_err(|e| Error::numerical("mean-field head (BrentRoot)", e.to_string()))?;
             return Ok(out.state.best_param);
         }
-        (hi, r_hi) = (lo, r_lo);
+        hi = lo;
     }
-    let _ = r_hi;
     Ok(None)
 }
 
