@@ -31,6 +31,9 @@ pub fn embedding_model_file(cfg: &EmbeddingConfig) -> String {
 pub fn run(model: ModelName, sets: &[String], out: Option<&Path>) -> Result<()> {
     let text = match model {
         ModelName::Embedding => embedding_model_file(&EmbeddingConfig::from_sets(sets)?),
+        ModelName::Head => crate::theory::head_symmetric::model_file(&crate::theory::head_symmetric::HeadSymmetric::from_config(
+            &crate::model::head_config::HeadConfig::from_sets(sets)?,
+        )),
     };
     match out {
         Some(path) => write_atomic(path, text.as_bytes()),

@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum ModelName {
     /// Model E: free sample and label embeddings.
     Embedding,
+    /// Model H: shared projection head with stop-gradient variants.
+    Head,
 }
 
 #[derive(Subcommand, Debug)]

@@ -33,5 +33,25 @@ pub fn run(model: ModelName, sets: &[String], json: bool, out: Option<&Path>) ->
             }
             Ok(())
         }
+        ModelName::Head => {
+            let cfg = crate::model::head_config::HeadConfig::from_sets(sets)?;
+            let exp = crate::study::head_experiment::HeadExperiment::run(&cfg)?;
+            let v = exp.summary_json();
+            if let Some(path) = out {
+                write_json(path, &v)?;
+            }
+            if json {
+                crate::cli::emit(&serde_json::to_string_pretty(&v).expect("JSON serialises"));
+            } else {
+                println!("Model H ensemble ({}): {} seeds, {}", cfg.variant.name(), cfg.base.seeds, v["mode"].as_str().unwrap_or(""));
+                println!("  frustration index phi      = {:.6}", exp.theory.operator.frustration_index);
+                println!("  head spectrum (measured)   = {}", v["head_spectrum"]);
+                println!("  head spectrum (theory)     = {:?}", exp.theory.head_spectrum);
+                println!("  final separation/spread    = {}", v["final_separation_to_spread"]);
+                println!("  final accuracy             = {}", v["final_accuracy"]);
+                println!("  collapsed                  = {} (fraction of seeds {})", v["collapsed"], v["collapsed_fraction"]);
+            }
+            Ok(())
+        }
     }
 }

@@ -29,5 +29,25 @@ pub fn run(model: ModelName, sets: &[String], json: bool) -> Result<()> {
             }
             Ok(())
         }
+        ModelName::Head => {
+            let cfg = crate::model::head_config::HeadConfig::from_sets(sets)?;
+            let th = crate::theory::head_theory::HeadTheory::new(&cfg)?;
+            let v = th.to_json(&cfg);
+            if json {
+                crate::cli::emit(&serde_json::to_string_pretty(&v).expect("JSON serialises"));
+            } else {
+                println!("Model H theory ({})", cfg.variant.name());
+                println!("  frustration index phi = {:.6}", th.operator.frustration_index);
+                println!("  head spectrum (label subspace) = {:?}", th.head_spectrum);
+                for fp in &th.fixed_points {
+                    println!("  fixed point {}: w = {:.6}, {:?}, zero modes {} ({})", fp.kind, fp.head_eigenvalue, fp.classification.stability, fp.classification.zero_modes, fp.note);
+                }
+                match &th.fold {
+                    Some(f) => println!("  critical frustration f_c = {:.6} (phi_c = {:.6})", f.critical_frustration, f.critical_phi),
+                    None => println!("  critical frustration: {}", th.fold_note.clone().unwrap_or_default()),
+                }
+            }
+            Ok(())
+        }
     }
 }

@@ -2,4 +2,6 @@
 pub mod embedding;
 pub mod embedding_config;
 pub mod frustration;
+pub mod head;
+pub mod head_config;
 pub mod metrics;

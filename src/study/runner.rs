@@ -91,7 +91,7 @@ impl StudyFile {
 }
 
 /// Known study kinds.
-pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence"];
+pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence", "head-ablation", "head-spectrum", "head-phase", "head-meanfield"];
 
 /// Runs one study file into `out/<name>/`.
 pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
@@ -103,6 +103,10 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
         "slow-rate" => super::slow_rate::run(&study, &dir, progress)?,
         "spectrum" => super::spectrum::run(&study, &dir, progress)?,
         "convergence" => super::convergence::run(&study, &dir, progress)?,
+        "head-ablation" => super::head_ablation::run(&study, &dir, progress)?,
+        "head-spectrum" => super::head_spectrum::run(&study, &dir, progress)?,
+        "head-phase" => super::head_phase::run(&study, &dir, progress)?,
+        "head-meanfield" => super::head_meanfield::run(&study, &dir, progress)?,
         other => {
             let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
             return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));
