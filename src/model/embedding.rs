@@ -115,6 +115,15 @@ fn check_finite(e: &Embeddings) -> bool {
     e.y.iter().all(|v| v.is_finite()) && e.x.iter().step_by(7).all(|v| v.is_finite())
 }
 
+/// Random stream of a run's SGD pair order and noise: stream 1 of the run's
+/// seed, independent of the initial state (stream 0) and of the data design
+/// (stream 2). Shared by every model so their SGD runs are comparable.
+pub fn sgd_rng(seed: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(1);
+    rng
+}
+
 /// Simulates one seed of Model E, recording metrics at the grid times
 /// snapped to whole steps. Fails with [`Error::Divergence`] naming the largest
 /// stable `dt` if the iteration blows up.
@@ -136,9 +145,7 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
         order: (0..pairs).collect(),
     };
     let pair_rows = a.pair_row_index();
-    // Stream 1 of the run's seed: independent of the initial state (stream 0).
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(1);
+    let mut rng = sgd_rng(seed);
     let mut mws = MetricsWorkspace::new(a.classes(), cfg.dim);
     let scale0 = start.y.iter().map(|v| v.abs()).fold(1.0, f64::max);
     let mut metrics = Vec::with_capacity(steps.len());

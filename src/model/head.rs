@@ -50,7 +50,9 @@ impl HeadState {
     /// with `G` standard normal from an independent stream.
     pub fn random(a: &LabelWeights, dim: usize, init_scale: f64, noise: f64, seed: u64) -> Self {
         let e = Embeddings::random(a, dim, init_scale, seed);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4ead_0000_0000);
+        // Stream 3 of the seed: the head's start is independent of the embeddings.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(3);
         let mut w = vec![0.0; dim * dim];
         for (k, v) in w.iter_mut().enumerate() {
             let z: f64 = StandardNormal.sample(&mut rng);
@@ -463,7 +465,7 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
     let mut ws = HeadWorkspace::new(a, d, batch);
     let mut order: Vec<usize> = (0..pairs).collect();
     let pair_rows = a.pair_row_index();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5_6d_5eed);
+    let mut rng = crate::model::embedding::sgd_rng(seed);
     let mut mws = MetricsWorkspace::new(a.classes(), d);
     let mut outputs = vec![0.0; a.samples() * d];
     let mut st = start.clone();
