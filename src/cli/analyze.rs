@@ -307,6 +307,15 @@ pub fn full_diagram(field: &dyn VectorField, p: &[f64], cp: &ContinuationParams)
             unique.push(b);
         }
     }
+    // A branch bifurcating at a pitchfork turns back in the parameter at the
+    // branch point (Lorenz C± at rho = 1: rho = 1 + x^2/beta); that turn is the
+    // branch point seen from the other branch, not a saddle-node.
+    let branch_points: Vec<(f64, Vec<f64>)> =
+        unique.iter().filter(|b| b.kind == BifurcationKind::Branch).map(|b| (b.param, b.state.clone())).collect();
+    unique.retain(|b| {
+        b.kind != BifurcationKind::Fold
+            || !branch_points.iter().any(|(p, x)| (p - b.param).abs() < 1e-6 && dist(x, &b.state) < 1e-5 * (1.0 + norm(x)))
+    });
     all.bifurcations = unique;
     Ok(all)
 }
