@@ -492,3 +492,76 @@ fn exported_model_e_reproduces_native_theory() {
     }
     assert_eq!(theory["collapse"]["collapses"], true);
 }
+
+// ---------------------------------------------------------------- study kind
+
+fn run_study(file: &str, out: &Path) -> (Value, String) {
+    let out_s = out.display().to_string();
+    let (code, _, err) = run(&["run", &repo(file), "--out", &out_s, "--quiet"]);
+    assert_eq!(code, 0, "{file}: {err}");
+    let stem = Path::new(file).file_stem().unwrap().to_string_lossy().into_owned();
+    let dir = out.join(&stem);
+    for f in ["continuation.csv", "continuation.png", "continuation.svg", "boundary.csv", "boundary_grid.csv", "boundary.png", "boundary.svg"] {
+        assert!(dir.join(f).is_file(), "{stem}/{f} missing");
+    }
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    (summary, std::fs::read_to_string(out.join("report.md")).unwrap())
+}
+
+#[test]
+fn model_analysis_study_cusp() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, md) = run_study("analysis/m_engine_cusp.toml", dir.path());
+    // r = 1: folds where h = ±2 (r/3)^(3/2) = ±2/(3 sqrt 3), at x = ∓sqrt(r/3).
+    let want = 2.0 / (3.0 * 3f64.sqrt());
+    let bifs = s["continuation"]["bifurcations"].as_array().unwrap();
+    assert_eq!(bifs.len(), 2);
+    for b in bifs {
+        assert_eq!(b["kind"], "fold");
+        let (h, x) = (f(&b["param"]), f(&b["state"]["x"]));
+        assert!((h.abs() - want).abs() < 1e-9 && (x.abs() - (1.0f64 / 3.0).sqrt()).abs() < 1e-6 && h * x < 0.0, "fold at h = {h}, x = {x}");
+    }
+    assert_eq!(s["boundary"]["curves"].as_array().unwrap().len(), 2);
+    assert!(f(&s["boundary"]["grid_check"]["agreement"]) >= 0.9);
+    assert!(md.contains("| fold | 0.38490017") && md.contains("| fold | -0.38490017"), "{md}");
+    assert!(md.contains("agreement **"));
+    // One CSV table for both fold lines: a single header.
+    let csv = std::fs::read_to_string(dir.path().join("m_engine_cusp/boundary.csv")).unwrap();
+    assert_eq!(csv.lines().filter(|l| l.starts_with("curve,")).count(), 1);
+    assert_eq!(csv.lines().count(), 1 + s["boundary"]["curves"].as_array().unwrap().iter().map(|c| c["points"].as_u64().unwrap()).sum::<u64>() as usize);
+}
+
+#[test]
+fn model_analysis_study_brusselator() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, md) = run_study("analysis/n_engine_brusselator.toml", dir.path());
+    let bifs = s["continuation"]["bifurcations"].as_array().unwrap();
+    assert_eq!(bifs.len(), 1);
+    // a = 1: Hopf at b = 1 + a^2 = 2 with frequency a = 1.
+    assert_eq!(bifs[0]["kind"], "hopf");
+    assert!((f(&bifs[0]["param"]) - 2.0).abs() < 1e-9 && (f(&bifs[0]["frequency"]) - 1.0).abs() < 1e-9);
+    let curves = s["boundary"]["curves"].as_array().unwrap();
+    assert_eq!(curves.len(), 1);
+    // The curve spans a in [0.3, 1.5], i.e. b = 1 + a^2 in [1.09, 3.25].
+    let (r, r2) = (&curves[0]["range"], &curves[0]["range2"]);
+    assert!((f(&r[0]) - 1.09).abs() < 1e-6 && (f(&r[1]) - 3.25).abs() < 1e-6, "{r}");
+    assert!((f(&r2[0]) - 0.3).abs() < 1e-9 && (f(&r2[1]) - 1.5).abs() < 1e-9, "{r2}");
+    assert!(f(&s["boundary"]["grid_check"]["agreement"]) >= 0.9);
+    assert!(md.contains("| hopf | 2.00000000"), "{md}");
+}
+
+#[test]
+fn model_analysis_study_rejects_bad_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let model = repo("examples/models/cusp.toml");
+    for (text, needles) in [
+        (format!("study = \"model-analysis\"\nmodel = \"{model}\"\ncontinue = {{ parm = \"h\", from = 0, to = 1 }}\n"), vec!["continue.parm", "did you mean `param`"]),
+        (format!("study = \"model-analysis\"\nmodel = \"{model}\"\ncontinue = {{ param = \"hh\", from = 0, to = 1 }}\n"), vec!["continue.param", "hh", "did you mean `h`"]),
+        (format!("study = \"model-analysis\"\nmodel = \"{model}\"\n"), vec!["continue", "boundary"]),
+        ("study = \"model-analysis\"\nmodel = \"/nonexistent/m.toml\"\ncontinue = { param = \"h\", from = 0, to = 1 }\n".to_string(), vec!["/nonexistent/m.toml"]),
+    ] {
+        let path = write_model(dir.path(), "s.toml", &text);
+        assert_fails(&["run", &path, "--out", &out, "--quiet"], &needles);
+    }
+}

@@ -1,6 +1,7 @@
 //! Studies: the experiments behind each figure, driven by files in `analysis/`.
 pub mod convergence;
 pub mod embedding_experiment;
+pub mod model_analysis;
 pub mod runner;
 pub mod slow_rate;
 pub mod spectrum;
