@@ -60,7 +60,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
                 names.iter().position(|n| n == v).ok_or_else(|| Error::invalid("continue.var", v, format!("one of {}", names.join(", "))))?
             }
         };
-        let p_run = start_inside(&model, &p, k, a, b);
+        let p_run = start_inside(&p, k, a, b);
         let result = full_diagram(&model, &p_run, &ContinuationParams::new(k, a.min(b), a.max(b)))?;
         let json = save_diagram(dir, &result, &names, &param, v, &format!("{}: equilibria against {param}", model.name()))?;
         md += &format!(
@@ -105,8 +105,8 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             },
         };
         let bp = BoundaryParams { p1_min: a.min(b), p1_max: a.max(b), ..BoundaryParams::new(k1, k2, a2.min(b2), a2.max(b2)) };
-        let mut p_run = start_inside(&model, &p, k1, a, b);
-        p_run = start_inside(&model, &p_run, k2, a2, b2);
+        let mut p_run = start_inside(&p, k1, a, b);
+        p_run = start_inside(&p_run, k2, a2, b2);
         let report = boundary_analysis(&model, &p_run, &bp, kind, grid)?;
         let json = save_boundary(dir, &report, &names, &param, &param2, &format!("{}: phase boundary in ({param}, {param2})", model.name()))?;
         md += &format!(
@@ -175,9 +175,8 @@ fn resolve(study_path: &Path, rel: &str) -> PathBuf {
 
 /// Continuation needs the starting parameters inside the range: move a
 /// default value outside `[a, b]` to the nearer end.
-fn start_inside(model: &SymbolicModel, p: &[f64], k: usize, a: f64, b: f64) -> Vec<f64> {
+fn start_inside(p: &[f64], k: usize, a: f64, b: f64) -> Vec<f64> {
     let mut q = p.to_vec();
-    debug_assert!(k < model.param_names().len());
     q[k] = q[k].clamp(a.min(b), a.max(b));
     q
 }
