@@ -1,5 +1,6 @@
 //! Generic analysis engine: vector fields, integration, fixed points,
 //! stability, continuation and two-parameter boundaries.
+pub mod analysis;
 pub mod bifurcation;
 pub mod boundary;
 pub mod continuation;

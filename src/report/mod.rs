@@ -1,3 +1,4 @@
 //! Figures, result files and the markdown report.
 pub mod atomic;
 pub mod plot;
+pub mod analysis;

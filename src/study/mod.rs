@@ -6,6 +6,7 @@ pub mod head_experiment;
 pub mod head_meanfield;
 pub mod head_phase;
 pub mod head_spectrum;
+pub mod model_analysis;
 pub mod runner;
 pub mod slow_rate;
 pub mod spectrum;

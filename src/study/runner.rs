@@ -91,7 +91,17 @@ impl StudyFile {
 }
 
 /// Known study kinds.
-pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence", "head-ablation", "head-spectrum", "head-phase", "head-meanfield"];
+pub const KINDS: &[&str] = &[
+    "two-timescales",
+    "slow-rate",
+    "spectrum",
+    "convergence",
+    "head-ablation",
+    "head-spectrum",
+    "head-phase",
+    "head-meanfield",
+    "model-analysis",
+];
 
 /// Runs one study file into `out/<name>/`.
 pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
@@ -107,6 +117,7 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
         "head-spectrum" => super::head_spectrum::run(&study, &dir, progress)?,
         "head-phase" => super::head_phase::run(&study, &dir, progress)?,
         "head-meanfield" => super::head_meanfield::run(&study, &dir, progress)?,
+        "model-analysis" => super::model_analysis::run(&study, &dir, progress)?,
         other => {
             let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
             return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));

@@ -1,0 +1,255 @@
+//! Study kind `model-analysis`: the analysis engine on a symbolic model
+//! file. A bifurcation diagram in one parameter (`continue`) and/or a phase
+//! boundary in two parameters with its brute-force grid check (`boundary`),
+//! written into the study folder with a markdown section listing the
+//! located special points and the grid agreement.
+//!
+//! ```toml
+//! study = "model-analysis"
+//! model = "examples/models/cusp.toml"     # relative: to the current directory,
+//!                                         # else to the parent of the study file's folder
+//! continue = { param = "h", from = -1, to = 1 }             # optional `var`
+//! boundary = { param = "h", from = -1, to = 1, param2 = "r", from2 = 0.05, to2 = 2 }
+//!                                         # optional `kind` ("fold" | "hopf"), `grid` (24)
+//! [params]                                # optional parameter / initial-state overrides
+//! r = 1.0
+//! ```
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::engine::analysis::{boundary_analysis, full_diagram};
+use crate::engine::bifurcation::BifurcationKind;
+use crate::engine::boundary::{BoundaryParams, BoundaryStop};
+use crate::engine::continuation::ContinuationParams;
+use crate::engine::VectorField;
+use crate::error::{suggest, Error, Result};
+use crate::report::analysis::{save_boundary, save_diagram};
+use crate::study::runner::{figure_md, StudyFile, StudyOutput};
+use crate::symbolic::SymbolicModel;
+
+pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
+    study.check_keys(&["model", "continue", "boundary"])?;
+    let model = load(study)?;
+    let names = model.state_names();
+    let p = model.default_params();
+    let cont = sub_table(study, "continue", &["param", "from", "to", "var"])?;
+    let bound = sub_table(study, "boundary", &["param", "from", "to", "param2", "from2", "to2", "kind", "grid"])?;
+    if cont.is_none() && bound.is_none() {
+        return Err(Error::invalid(
+            format!("study file {}", study.path.display()),
+            "neither `continue` nor `boundary`",
+            "at least one of `continue = { param, from, to }` and `boundary = { param, from, to, param2, from2, to2 }`",
+        ));
+    }
+
+    let mut md = model_md(&model);
+    let mut summary = json!({
+        "model": model.name(),
+        "params": Value::Object(model.param_names().into_iter().zip(p.iter().map(|v| json!(v))).collect()),
+    });
+
+    if let Some(t) = &cont {
+        let param = string(t, "continue", "param")?;
+        let k = param_of(&model, "continue.param", &param)?;
+        let (a, b) = (real(t, "continue", "from")?, real(t, "continue", "to")?);
+        let v = match t.get("var") {
+            None => 0,
+            Some(v) => {
+                let v = v.as_str().ok_or_else(|| Error::invalid("continue.var", v, "a state variable name"))?;
+                names.iter().position(|n| n == v).ok_or_else(|| Error::invalid("continue.var", v, format!("one of {}", names.join(", "))))?
+            }
+        };
+        let p_run = start_inside(&p, k, a, b);
+        let result = full_diagram(&model, &p_run, &ContinuationParams::new(k, a.min(b), a.max(b)))?;
+        let json = save_diagram(dir, &result, &names, &param, v, &format!("{}: equilibria against {param}", model.name()))?;
+        md += &format!(
+            "**Bifurcation diagram** in `{param}` over [{}, {}]: {} branch(es), {} special point(s).\n\n",
+            a.min(b),
+            a.max(b),
+            result.branches.len(),
+            result.bifurcations.len()
+        );
+        md += &special_points_md(&json["bifurcations"], &param, &names);
+        md += "\n";
+        md += &figure_md(&study.name, "continuation", &format!("Equilibria of `{}` against `{param}`: stable solid, unstable dashed; fold (triangle), Hopf (square), branch point (cross).", model.name()));
+        md += "\n";
+        summary["continuation"] = json!({
+            "param": param,
+            "range": [a.min(b), a.max(b)],
+            "branches": result.branches.len(),
+            "bifurcations": json["bifurcations"],
+        });
+    }
+
+    if let Some(t) = &bound {
+        let param = string(t, "boundary", "param")?;
+        let param2 = string(t, "boundary", "param2")?;
+        let (k1, k2) = (param_of(&model, "boundary.param", &param)?, param_of(&model, "boundary.param2", &param2)?);
+        if k1 == k2 {
+            return Err(Error::invalid("boundary.param2", &param2, format!("a parameter other than `{param}`")));
+        }
+        let (a, b) = (real(t, "boundary", "from")?, real(t, "boundary", "to")?);
+        let (a2, b2) = (real(t, "boundary", "from2")?, real(t, "boundary", "to2")?);
+        let kind = match t.get("kind").map(|v| v.as_str()) {
+            None => None,
+            Some(Some("fold")) => Some(BifurcationKind::Fold),
+            Some(Some("hopf")) => Some(BifurcationKind::Hopf),
+            Some(_) => return Err(Error::invalid("boundary.kind", &t["kind"], "\"fold\" | \"hopf\"")),
+        };
+        let grid = match t.get("grid") {
+            None => 24,
+            Some(v) => match v.as_integer() {
+                Some(g) if (2..=400).contains(&g) => g as usize,
+                _ => return Err(Error::invalid("boundary.grid", v, "an integer in [2, 400]")),
+            },
+        };
+        let bp = BoundaryParams { p1_min: a.min(b), p1_max: a.max(b), ..BoundaryParams::new(k1, k2, a2.min(b2), a2.max(b2)) };
+        let mut p_run = start_inside(&p, k1, a, b);
+        p_run = start_inside(&p_run, k2, a2, b2);
+        let report = boundary_analysis(&model, &p_run, &bp, kind, grid)?;
+        let json = save_boundary(dir, &report, &names, &param, &param2, &format!("{}: phase boundary in ({param}, {param2})", model.name()))?;
+        md += &format!(
+            "**Phase boundary** in (`{param}`, `{param2}`) over [{}, {}] x [{}, {}]:\n\n",
+            bp.p1_min, bp.p1_max, bp.p2_min, bp.p2_max
+        );
+        md += &format!("| curve | kind | points | `{param}` range | `{param2}` range | ends |\n|---|---|---|---|---|---|\n");
+        for (i, c) in report.curves.iter().enumerate() {
+            let (r1, r2) = ranges(c.points.iter().map(|q| (q.p1, q.p2)));
+            let ends = match c.stop_backward {
+                Some(s) => format!("{} / {}", stop_name(s), stop_name(c.stop_forward)),
+                None => stop_name(c.stop_forward),
+            };
+            md += &format!("| {i} | {} | {} | [{:.4}, {:.4}] | [{:.4}, {:.4}] | {ends} |\n", c.kind.as_str(), c.points.len(), r1.0, r1.1, r2.0, r2.1);
+        }
+        md += &format!(
+            "\n**Grid check** ({grid} x {grid} cells, equilibria found by multistart Newton in every cell): {} cells have a \
+             neighbour with a different {}; {} of them lie within 1.5 cell diagonals of a traced curve: agreement **{:.3}**.\n\n",
+            report.transition_cells,
+            if report.curves.first().is_some_and(|c| c.kind == BifurcationKind::Hopf) { "number of stable equilibria" } else { "number of equilibria" },
+            report.transition_cells_on_curve,
+            report.agreement()
+        );
+        md += &figure_md(&study.name, "boundary", &format!("Traced {} curve(s) of `{}` over the brute-force grid classification (colour: number of equilibria and of stable ones).", report.curves.first().map_or("boundary", |c| c.kind.as_str()), model.name()));
+        summary["boundary"] = json!({
+            "param": param,
+            "param2": param2,
+            "curves": report.curves.iter().map(|c| {
+                let (r1, r2) = ranges(c.points.iter().map(|q| (q.p1, q.p2)));
+                json!({"kind": c.kind.as_str(), "points": c.points.len(), "range": [r1.0, r1.1], "range2": [r2.0, r2.1]})
+            }).collect::<Vec<_>>(),
+            "grid_check": json["grid_check"],
+        });
+    }
+    Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown: md, summary })
+}
+
+/// The model file with the `[params]` overrides applied.
+fn load(study: &StudyFile) -> Result<SymbolicModel> {
+    let raw = study
+        .table
+        .get("model")
+        .ok_or_else(|| Error::invalid(format!("study file {}", study.path.display()), "no `model`", "model = \"<path to a model file>\""))?;
+    let rel = raw.as_str().ok_or_else(|| Error::invalid("model", raw, "a path string"))?;
+    let mut overrides = Vec::new();
+    for (k, v) in study.params() {
+        let x = v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or_else(|| Error::invalid(format!("params.{k}"), &v, "a number"))?;
+        overrides.push((k, x));
+    }
+    SymbolicModel::from_path(resolve(&study.path, rel))?.with_overrides(&overrides)
+}
+
+/// A relative model path is taken from the current directory if it exists
+/// there, else from the repository root as seen from the study file
+/// (`analysis/x.toml` -> `./`).
+fn resolve(study_path: &Path, rel: &str) -> PathBuf {
+    let p = PathBuf::from(rel);
+    if p.is_absolute() || p.exists() {
+        return p;
+    }
+    match study_path.parent().and_then(Path::parent) {
+        Some(root) => root.join(&p),
+        None => p,
+    }
+}
+
+/// Continuation needs the starting parameters inside the range: move a
+/// default value outside `[a, b]` to the nearer end.
+fn start_inside(p: &[f64], k: usize, a: f64, b: f64) -> Vec<f64> {
+    let mut q = p.to_vec();
+    q[k] = q[k].clamp(a.min(b), a.max(b));
+    q
+}
+
+fn sub_table(study: &StudyFile, key: &str, allowed: &[&str]) -> Result<Option<toml::Table>> {
+    let Some(v) = study.table.get(key) else { return Ok(None) };
+    let t = v.as_table().ok_or_else(|| Error::invalid(key, v, format!("an inline table {{ {} }}", allowed.join(", "))))?;
+    for k in t.keys() {
+        if !allowed.contains(&k.as_str()) {
+            let hint = suggest(k, allowed.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+            return Err(Error::UnknownKey { key: format!("{key}.{k}"), context: format!("study file {}", study.path.display()), hint, valid: allowed.join(", ") });
+        }
+    }
+    Ok(Some(t.clone()))
+}
+
+fn real(t: &toml::Table, table: &str, key: &str) -> Result<f64> {
+    let v = t.get(key).ok_or_else(|| Error::invalid(format!("{table}.{key}"), "missing", "a finite number"))?;
+    v.as_float()
+        .or_else(|| v.as_integer().map(|i| i as f64))
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| Error::invalid(format!("{table}.{key}"), v, "a finite number"))
+}
+
+fn string(t: &toml::Table, table: &str, key: &str) -> Result<String> {
+    let v = t.get(key).ok_or_else(|| Error::invalid(format!("{table}.{key}"), "missing", "a parameter name"))?;
+    v.as_str().map(str::to_string).ok_or_else(|| Error::invalid(format!("{table}.{key}"), v, "a parameter name"))
+}
+
+fn param_of(model: &SymbolicModel, field: &str, name: &str) -> Result<usize> {
+    model.param_index(name).ok_or_else(|| {
+        let names = model.param_names();
+        let hint = suggest(name, names.iter().map(String::as_str)).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        Error::invalid(field, format!("{name}{hint}"), format!("one of {}", names.join(", ")))
+    })
+}
+
+/// The stop reason's JSON name (`parameter-bound`, `cusp`, ...).
+fn stop_name(s: BoundaryStop) -> String {
+    serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn ranges(pts: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) {
+    pts.fold(((f64::INFINITY, f64::NEG_INFINITY), (f64::INFINITY, f64::NEG_INFINITY)), |(r1, r2), (x, y)| {
+        ((r1.0.min(x), r1.1.max(x)), (r2.0.min(y), r2.1.max(y)))
+    })
+}
+
+/// The model's equations as a markdown list.
+fn model_md(model: &SymbolicModel) -> String {
+    let mut md = format!("Model `{}`", model.name());
+    if let Some(d) = model.description() {
+        md += &format!(": {d}");
+    }
+    md += "\n\n";
+    for (name, rhs) in model.state_names().iter().zip(model.equation_sources()) {
+        md += &format!("- d{name}/dt = `{rhs}`\n");
+    }
+    let params: Vec<String> = model.param_names().iter().zip(model.default_params()).map(|(n, v)| format!("{n} = {v}")).collect();
+    md += &format!("\nParameters: {}.\n\n", params.join(", "));
+    md
+}
+
+/// Table of located special points from the continuation JSON.
+fn special_points_md(bifs: &Value, param: &str, names: &[String]) -> String {
+    let Some(list) = bifs.as_array().filter(|l| !l.is_empty()) else {
+        return "No special point in the range.\n".into();
+    };
+    let mut md = format!("| kind | `{param}` | state | frequency |\n|---|---|---|---|\n");
+    for b in list {
+        let state: Vec<String> = names.iter().map(|n| format!("{n} = {:.6}", b["state"][n].as_f64().unwrap_or(f64::NAN))).collect();
+        let freq = b.get("frequency").and_then(Value::as_f64).map_or(String::new(), |w| format!("{w:.6}"));
+        md += &format!("| {} | {:.10} | {} | {freq} |\n", b["kind"].as_str().unwrap_or("?"), b["param"].as_f64().unwrap_or(f64::NAN), state.join(", "));
+    }
+    md
+}
