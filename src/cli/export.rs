@@ -31,6 +31,7 @@ pub fn embedding_model_file(cfg: &EmbeddingConfig) -> String {
 pub fn run(model: ModelName, sets: &[String], out: Option<&Path>) -> Result<()> {
     let text = match model {
         ModelName::Embedding => embedding_model_file(&EmbeddingConfig::from_sets(sets)?),
+        ModelName::TeacherStudent => crate::study::teacher_cli::model_file(sets)?,
     };
     match out {
         Some(path) => write_atomic(path, text.as_bytes()),

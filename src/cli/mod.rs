@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum ModelName {
     /// Model E: free sample and label embeddings.
     Embedding,
+    /// Model T: linear teacher-student (online SGD, order-parameter ODE).
+    TeacherStudent,
 }
 
 #[derive(Subcommand, Debug)]

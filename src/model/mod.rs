@@ -3,3 +3,6 @@ pub mod embedding;
 pub mod embedding_config;
 pub mod frustration;
 pub mod metrics;
+pub mod teacher;
+pub mod teacher_config;
+pub mod teacher_finite;

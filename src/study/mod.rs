@@ -5,3 +5,6 @@ pub mod runner;
 pub mod slow_rate;
 pub mod spectrum;
 pub mod two_timescales;
+pub mod teacher_experiment;
+pub mod teacher_cli;
+pub mod teacher_finite;

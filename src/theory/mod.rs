@@ -3,3 +3,8 @@ pub mod class_level;
 pub mod embedding_theory;
 pub mod embedding_trajectory;
 pub mod simplex;
+pub mod teacher_metrics;
+pub mod teacher_ode;
+pub mod teacher_stats;
+pub mod teacher_theory;
+pub mod teacher_finite;
