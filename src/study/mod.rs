@@ -8,3 +8,6 @@ pub mod two_timescales;
 pub mod teacher_experiment;
 pub mod teacher_cli;
 pub mod teacher_finite;
+pub mod teacher_collapse;
+pub mod teacher_convergence;
+pub mod teacher_finite_map;

@@ -91,7 +91,7 @@ impl StudyFile {
 }
 
 /// Known study kinds.
-pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence"];
+pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence", "teacher-convergence", "teacher-collapse", "teacher-finite-data"];
 
 /// Runs one study file into `out/<name>/`.
 pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
@@ -103,6 +103,9 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
         "slow-rate" => super::slow_rate::run(&study, &dir, progress)?,
         "spectrum" => super::spectrum::run(&study, &dir, progress)?,
         "convergence" => super::convergence::run(&study, &dir, progress)?,
+        "teacher-convergence" => super::teacher_convergence::run(&study, &dir, progress)?,
+        "teacher-collapse" => super::teacher_collapse::run(&study, &dir, progress)?,
+        "teacher-finite-data" => super::teacher_finite_map::run(&study, &dir, progress)?,
         other => {
             let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
             return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));
