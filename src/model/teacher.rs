@@ -173,20 +173,22 @@ impl Student {
         }
     }
 
-    /// Order parameters `R = W B^T / D`, `Q = W W^T / D`, `Y`.
+    /// Order parameters `R = W B^T / D`, `Y` and `Sigma = Q - R R^T`,
+    /// computed directly as `W P_perp W^T / D` from the weights orthogonal
+    /// to the teacher (columns `K..D`), so a small spread is exact.
     pub fn order_params(&self) -> OrderParams {
         let (d, dd, k) = (self.dim, self.input_dim, self.classes);
-        let s = 1.0 / (dd as f64).sqrt();
-        let r = (0..d * k).map(|idx| s * self.w[(idx / k) * dd + idx % k]).collect();
-        let mut q = vec![0.0; d * d];
+        let sc = 1.0 / (dd as f64).sqrt();
+        let r = (0..d * k).map(|idx| sc * self.w[(idx / k) * dd + idx % k]).collect();
+        let mut s = vec![0.0; d * d];
         for i in 0..d {
             for j in i..d {
-                let v = self.w[i * dd..(i + 1) * dd].iter().zip(&self.w[j * dd..(j + 1) * dd]).map(|(a, b)| a * b).sum::<f64>() / dd as f64;
-                q[i * d + j] = v;
-                q[j * d + i] = v;
+                let v = self.w[i * dd + k..(i + 1) * dd].iter().zip(&self.w[j * dd + k..(j + 1) * dd]).map(|(a, b)| a * b).sum::<f64>() / dd as f64;
+                s[i * d + j] = v;
+                s[j * d + i] = v;
             }
         }
-        OrderParams { classes: k, dim: d, r, y: self.y.clone(), q }
+        OrderParams::from_sigma(k, d, r, self.y.clone(), s)
     }
 }
 

@@ -59,7 +59,7 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "dt", kind: Kind::POSITIVE, default: "0.02", doc: "finite data: gradient-descent step of the encoder flow" },
     ParamSpec { name: "head", kind: Kind::Choice(&["none"]), default: "\"none\"", doc: "projection head (only `none` is implemented)" },
     ParamSpec { name: "rtol", kind: Kind::POSITIVE, default: "1e-9", doc: "relative tolerance of the ODE solver" },
-    ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-12", doc: "absolute tolerance of the ODE solver" },
+    ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-18", doc: "absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse)" },
 ];
 
 /// A validated Model T configuration.

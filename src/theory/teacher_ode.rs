@@ -21,16 +21,25 @@
 //! `dSigma/dt = -eta_x (2 - eta_x) Sigma + eta_x^2 E_res`,
 //! `E_res = E[(R lambda - y_l)(R lambda - y_l)^T]`.
 //!
+//! The state carries `Sigma` rather than `Q` (equivalent: `Q = Sigma + R R^T`)
+//! because late in a collapse the spread is a tiny difference of O(1)
+//! entries of `Q` and `R R^T`, which an integrator working on `Q` cannot
+//! resolve. Its equation follows from those of `Q` and `R`:
+//!
+//! ```text
+//!   dSigma/dt = -eta_x (2 - eta_x) Sigma + eta_x^2 (R C R^T - V + W).
+//! ```
+//!
 //! `(R, Y)` is a closed linear system, identical for each of the `d` rows:
 //! `d(r, y)/dt = -L (r, y)` with `L = diag(eta_x I, eta_y K I) H` and the
 //! positive semi-definite Hessian `H = [[C, -M], [-M^T, diag(P)]]`. A fixed
 //! point with `R != 0` needs `R (C - G) = 0`, `G = M diag(P)^{-1} M^T`, and
 //! `y_c = R M_c / P_c`. The Jacobian is block triangular, so its spectrum is
 //! `spec(-L)` (each eigenvalue `d` times) together with `-eta_x (2 - eta_x)`
-//! (`d(d+1)/2` times, the `Q` block).
+//! (`d(d+1)/2` times, the `Sigma` block).
 //!
 //! State layout: `R` row-major (`i K + k`), then `Y` row-major
-//! (`dK + c d + i`), then the upper triangle of `Q` row by row. Parameters:
+//! (`dK + c d + i`), then the upper triangle of `Sigma` row by row. Parameters:
 //! `[eta_x, eta_y, f, sigma, a]`. Jacobian and parameter derivatives are
 //! exact (hand-derived; the right-hand side is quadratic in the state and
 //! affine in the statistics).
@@ -63,21 +72,28 @@ pub struct OrderParams {
     pub r: Vec<f64>,
     /// K x d row-major.
     pub y: Vec<f64>,
-    /// d x d row-major (full, symmetric).
+    /// `Q`, d x d row-major (full, symmetric).
     pub q: Vec<f64>,
+    /// `Sigma = Q - R R^T`, d x d row-major, carried separately so that a
+    /// small spread is not lost to cancellation.
+    pub s: Vec<f64>,
 }
 
 impl OrderParams {
-    /// `Sigma = Q - R R^T` (d x d row-major).
-    pub fn sigma(&self) -> Vec<f64> {
-        let (d, k) = (self.dim, self.classes);
-        let mut s = self.q.clone();
+    /// Order parameters from `R`, `Y` and `Sigma` (`Q = Sigma + R R^T`).
+    pub fn from_sigma(classes: usize, dim: usize, r: Vec<f64>, y: Vec<f64>, s: Vec<f64>) -> Self {
+        let (d, k) = (dim, classes);
+        let mut q = s.clone();
         for i in 0..d {
             for j in 0..d {
-                s[i * d + j] -= (0..k).map(|l| self.r[i * k + l] * self.r[j * k + l]).sum::<f64>();
+                q[i * d + j] += (0..k).map(|l| r[i * k + l] * r[j * k + l]).sum::<f64>();
             }
         }
-        s
+        OrderParams { classes, dim, r, y, q, s }
+    }
+    /// `Sigma = Q - R R^T` (d x d row-major).
+    pub fn sigma(&self) -> Vec<f64> {
+        self.s.clone()
     }
 }
 
@@ -124,7 +140,7 @@ impl TeacherOde {
         x[self.n_r()..self.q_offset()].copy_from_slice(&op.y);
         for i in 0..self.dim {
             for j in i..self.dim {
-                x[self.q_index(i, j)] = op.q[i * self.dim + j];
+                x[self.q_index(i, j)] = op.s[i * self.dim + j];
             }
         }
         x
@@ -133,20 +149,20 @@ impl TeacherOde {
     /// Unpacks a state vector.
     pub fn unpack(&self, x: &[f64]) -> OrderParams {
         let d = self.dim;
-        let mut q = vec![0.0; d * d];
+        let mut sg = vec![0.0; d * d];
         for i in 0..d {
             for j in 0..d {
-                q[i * d + j] = x[self.q_index(i, j)];
+                sg[i * d + j] = x[self.q_index(i, j)];
             }
         }
-        OrderParams { classes: self.classes, dim: d, r: x[..self.n_r()].to_vec(), y: x[self.n_r()..self.q_offset()].to_vec(), q }
+        OrderParams::from_sigma(self.classes, d, x[..self.n_r()].to_vec(), x[self.n_r()..self.q_offset()].to_vec(), sg)
     }
 
-    /// The right-hand side with statistics `st`; `shift` is the `I` of
-    /// `C - I` in `S` and `q_decay` switches the `-eta_x(2-eta_x) Q` term.
-    /// Both are 1 for the field itself and 0 for its (affine) derivative
-    /// with respect to the statistics.
-    fn eval(&self, x: &[f64], eta_x: f64, eta_y: f64, st: &TeacherStats, shift: f64, q_decay: bool, out: &mut [f64]) {
+    /// The right-hand side with statistics `st`; `decay` switches the
+    /// statistics-free `-eta_x(2-eta_x) Sigma` term (on for the field, off
+    /// for its derivative with respect to the statistics, in which the
+    /// field is affine).
+    fn eval(&self, x: &[f64], eta_x: f64, eta_y: f64, st: &TeacherStats, decay: bool, out: &mut [f64]) {
         let (d, k) = (self.dim, self.classes);
         let (nr, qo) = (self.n_r(), self.q_offset());
         let r = &x[..nr];
@@ -163,7 +179,7 @@ impl TeacherOde {
                 out[nr + kk * d + i] = -eta_y * kf * (st.p * y[kk * d + i] - u);
             }
         }
-        let (a, b, c) = (eta_x * (2.0 - eta_x), eta_x * (1.0 - eta_x), eta_x * eta_x);
+        let (a, c) = (eta_x * (2.0 - eta_x), eta_x * eta_x);
         for i in 0..d {
             let rsum_i: f64 = (0..k).map(|l| r[i * k + l]).sum();
             for j in i..d {
@@ -178,10 +194,10 @@ impl TeacherOde {
                     v += y[l * d + i] * uj + ui * y[l * d + j];
                     w += y[l * d + i] * y[l * d + j];
                 }
-                s *= st.c0 - shift;
+                s *= st.c0;
                 w *= st.p;
-                let qv = if q_decay { x[self.q_index(i, j)] } else { 0.0 };
-                out[self.q_index(i, j)] = -a * (qv + s) + b * v + c * w;
+                let sv = if decay { x[self.q_index(i, j)] } else { 0.0 };
+                out[self.q_index(i, j)] = -a * sv + c * (s - v + w);
             }
         }
     }
@@ -253,7 +269,7 @@ impl VectorField for TeacherOde {
         let (d, k) = (self.dim, self.classes);
         let mut v: Vec<String> = (0..d).flat_map(|i| (0..k).map(move |c| format!("R_{i}_{c}"))).collect();
         v.extend((0..k).flat_map(|c| (0..d).map(move |i| format!("y_{c}_{i}"))));
-        v.extend((0..d).flat_map(|i| (i..d).map(move |j| format!("Q_{i}_{j}"))));
+        v.extend((0..d).flat_map(|i| (i..d).map(move |j| format!("Sigma_{i}_{j}"))));
         v
     }
     fn param_names(&self) -> Vec<String> {
@@ -268,7 +284,7 @@ impl VectorField for TeacherOde {
 
     fn rhs(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
         let st = self.stats(p);
-        self.eval(x, p[0], p[1], &st, 1.0, true, out);
+        self.eval(x, p[0], p[1], &st, true, out);
     }
 
     fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
@@ -291,7 +307,7 @@ impl VectorField for TeacherOde {
                 }
             }
         }
-        let (ca, cb, cc) = (ex * (2.0 - ex), ex * (1.0 - ex), ex * ex);
+        let (ca, cc) = (ex * (2.0 - ex), ex * ex);
         // U_ic = sum_k R_ik M_kc and YM_ik = sum_c Y_ci M_kc, evaluated inline.
         let u = |i: usize, c: usize| (0..k).map(|l| r[i * k + l] * mm(l, c)).sum::<f64>();
         let ym = |i: usize, l: usize| (0..k).map(|c| y[c * d + i] * mm(l, c)).sum::<f64>();
@@ -302,15 +318,15 @@ impl VectorField for TeacherOde {
                 for l in 0..k {
                     // d/dR_{i l} and d/dR_{j l} (both when i == j).
                     for (aa, other) in [(i, j), (j, i)] {
-                        let ds = (st.c0 - 1.0) * r[other * k + l];
+                        let ds = st.c0 * r[other * k + l];
                         let dv = ym(other, l);
-                        jac[(row, aa * k + l)] += -ca * ds + cb * dv;
+                        jac[(row, aa * k + l)] += cc * (ds - dv);
                     }
                     // d/dY_{l i} and d/dY_{l j}.
                     for (bb, other) in [(i, j), (j, i)] {
                         let dv = u(other, l);
                         let dw = st.p * y[l * d + other];
-                        jac[(row, nr + l * d + bb)] += cb * dv + cc * dw;
+                        jac[(row, nr + l * d + bb)] += cc * (dw - dv);
                     }
                 }
             }
@@ -323,15 +339,13 @@ impl VectorField for TeacherOde {
         let (nr, qo) = (self.n_r(), self.q_offset());
         match kk {
             0 => {
-                // F_R and F_Q's pieces are polynomials in eta_x; differentiate
-                // the coefficients: F_R / eta_x, and d/deta_x of
-                // -eta(2-eta), eta(1-eta), eta^2 is -(2-2eta), 1-2eta, 2eta.
-                self.eval(x, ex, ey, &st, 1.0, true, out);
+                // F_R is linear in eta_x; in F_Sigma, d/deta_x of -eta(2-eta)
+                // and eta^2 are -(2-2eta) and 2eta.
+                self.eval(x, ex, ey, &st, true, out);
                 for v in &mut out[..nr] {
                     *v /= ex;
                 }
                 out[nr..qo].fill(0.0);
-                // Q part: evaluate the three pieces separately via linearity.
                 let (d, k) = (self.dim, self.classes);
                 let r = &x[..nr];
                 let y = &x[nr..qo];
@@ -347,15 +361,15 @@ impl VectorField for TeacherOde {
                             v += y[l * d + i] * uj + ui * y[l * d + j];
                             w += y[l * d + i] * y[l * d + j];
                         }
-                        s *= st.c0 - 1.0;
+                        s *= st.c0;
                         w *= st.p;
                         let q = self.q_index(i, j);
-                        out[q] = -(2.0 - 2.0 * ex) * (x[q] + s) + (1.0 - 2.0 * ex) * v + 2.0 * ex * w;
+                        out[q] = -(2.0 - 2.0 * ex) * x[q] + 2.0 * ex * (s - v + w);
                     }
                 }
             }
             1 => {
-                self.eval(x, ex, ey, &st, 1.0, true, out);
+                self.eval(x, ex, ey, &st, true, out);
                 out[..nr].fill(0.0);
                 for v in &mut out[nr..qo] {
                     *v /= ey;
@@ -364,7 +378,7 @@ impl VectorField for TeacherOde {
             }
             2..=4 => {
                 let ds = self.teacher.stats_derivative(p[2], p[3], p[4], kk);
-                self.eval(x, ex, ey, &ds, 0.0, false, out);
+                self.eval(x, ex, ey, &ds, false, out);
             }
             _ => out.fill(0.0),
         }
@@ -377,10 +391,8 @@ impl VectorField for TeacherOde {
         let (d, k, nr) = (self.dim, self.classes, self.n_r());
         let y = &x[nr..self.q_offset()];
         out[0] = crate::model::metrics::label_distances(y, k, d).0;
-        // tr Sigma = tr Q - |R|^2.
-        let trq: f64 = (0..d).map(|i| x[self.q_index(i, i)]).sum();
-        let r2: f64 = x[..nr].iter().map(|v| v * v).sum();
-        out[1] = (trq - r2).max(0.0).sqrt();
+        let trs: f64 = (0..d).map(|i| x[self.q_index(i, i)]).sum();
+        out[1] = trs.max(0.0).sqrt();
     }
 
     /// Zero-mode sources: rotations of student space (`R -> O R`,
@@ -401,6 +413,7 @@ impl VectorField for TeacherOde {
                     v[nr + c * d + a] += x[nr + c * d + b];
                     v[nr + c * d + b] -= x[nr + c * d + a];
                 }
+                // Sigma transforms like Q: dSigma = G Sigma - Sigma G.
                 let q = |i: usize, j: usize| x[self.q_index(i, j)];
                 for i in 0..d {
                     for j in i..d {
@@ -487,7 +500,7 @@ pub fn model_file_strings(ode: &TeacherOde) -> Result<ModelFileStrings> {
     let m = |a: usize, c: usize| if a == c { md.clone() } else { mo.clone() };
     let rn = |i: usize, c: usize| format!("R_{i}_{c}");
     let yn = |c: usize, i: usize| format!("y_{c}_{i}");
-    let qn = |i: usize, j: usize| if i <= j { format!("Q_{i}_{j}") } else { format!("Q_{j}_{i}") };
+    let qn = |i: usize, j: usize| if i <= j { format!("Sigma_{i}_{j}") } else { format!("Sigma_{j}_{i}") };
     let mut eqs = Vec::new();
     for i in 0..d {
         for a in 0..k {
@@ -513,7 +526,7 @@ pub fn model_file_strings(ode: &TeacherOde) -> Result<ModelFileStrings> {
             }
             let w: Vec<String> = (0..k).map(|l| format!("{}*{}", yn(l, i), yn(l, j))).collect();
             eqs.push(format!(
-                "-eta_x*(2 - eta_x)*({} + ({c0} - 1)*({})) + eta_x*(1 - eta_x)*({}) + eta_x^2*{p:e}*({})",
+                "-eta_x*(2 - eta_x)*{} + eta_x^2*({c0}*({}) - ({}) + {p:e}*({}))",
                 qn(i, j),
                 s.join(" + "),
                 v.join(" + "),

@@ -3,8 +3,9 @@
 //!
 //! Fixed points. The `(R, Y)` rows obey `d(r, y)/dt = -D H (r, y)` with
 //! `D = diag(eta_x I, eta_y K I)` and `H` positive semi-definite, so every
-//! row of a fixed point lies in `ker H`, and `Q` follows from
-//! `0 = -eta_x(2-eta_x)(Q + S) + eta_x(1-eta_x) V + eta_x^2 W`. Each null
+//! row of a fixed point lies in `ker H`, and the spread follows from
+//! `0 = -eta_x(2-eta_x) Sigma + eta_x^2 E_res`, i.e.
+//! `Sigma* = eta_x / (2 - eta_x) E_res`. Each null
 //! vector `u` of `H` gives a conserved quantity `u^T D^{-1} (r, y)` per row,
 //! so the fixed point reached from `z0` is the `D^{-1}`-oblique projection
 //! `U (U^T D^{-1} U)^{-1} U^T D^{-1} z0` onto `ker H = span U`. Cases:
@@ -69,19 +70,14 @@ impl TeacherTheory {
     }
 
     /// Theory from the config's expected initial order parameters:
-    /// `R(0)`, `Y(0)` from `init_seed` and `Q(0) = R R^T + init_w^2 (1 - K/D) I`.
+    /// `R(0)`, `Y(0)` from `init_seed` and `Sigma(0) = init_w^2 (1 - K/D) I`.
     pub fn from_config(cfg: &TeacherConfig) -> Result<Self> {
         let (r, y) = crate::model::teacher::initial_overlaps(cfg);
         let (d, k) = (cfg.dim, cfg.classes);
-        let mut q = vec![0.0; d * d];
-        for i in 0..d {
-            for j in 0..d {
-                q[i * d + j] = (0..k).map(|l| r[i * k + l] * r[j * k + l]).sum::<f64>()
-                    + if i == j { cfg.init_w * cfg.init_w * (1.0 - k as f64 / cfg.input_dim as f64) } else { 0.0 };
-            }
-        }
+        let w2 = cfg.init_w * cfg.init_w * (1.0 - k as f64 / cfg.input_dim as f64);
+        let s = (0..d * d).map(|ij| if ij / d == ij % d { w2 } else { 0.0 }).collect();
         let probe = TeacherOde::new(cfg, vec![0.0; 2 * d * k + d * (d + 1) / 2])?;
-        let x0 = probe.pack(&OrderParams { classes: k, dim: d, r, y, q });
+        let x0 = probe.pack(&OrderParams::from_sigma(k, d, r, y, s));
         Self::new(cfg, x0)
     }
 
@@ -162,11 +158,11 @@ impl TeacherTheory {
                 }
             }
         }
-        // Q from the stationary Q equation with dQ/dt = 0.
-        let mut op = OrderParams { classes: k, dim: d, r, y, q: vec![0.0; d * d] };
+        // Sigma from dSigma/dt = 0: with Sigma = 0 the field's Sigma block is
+        // the source eta_x^2 E_res, so Sigma* = source / (eta_x (2 - eta_x)).
+        let mut op = OrderParams::from_sigma(k, d, r, y, vec![0.0; d * d]);
         let mut x = self.ode.pack(&op);
         let mut f = vec![0.0; x.len()];
-        // With Q = 0, F_Q = -a S + b V + c W; setting Q = F_Q(Q=0)/a solves F_Q = 0.
         self.ode.rhs(&x, &self.ode.params, &mut f);
         let a = ex * (2.0 - ex);
         for i in 0..d {
