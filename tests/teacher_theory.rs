@@ -228,3 +228,26 @@ fn accuracy_formula_matches_empirical_accuracy() {
     }
 }
 
+
+/// Nearest-label decisions are invariant under a common scaling of `x` and
+/// all `y_c`, so the accuracy formula must be too (regression: constraints
+/// of very different scales once got floored as degenerate).
+#[test]
+fn accuracy_is_invariant_under_common_scaling() {
+    for sets in [vec!["teacher=\"argmax\"", "classes=3", "dim=3", "init_r=0.8", "init_y=0.6", "init_w=0.3"], vec!["teacher=\"mixture\"", "classes=4", "dim=3", "sigma=0.5", "init_r=0.8"]] {
+        let c = cfg(&sets);
+        let op = Student::initial(&c, 2).order_params();
+        let scorer = TeacherScorer::new(Teacher::new(c.teacher, c.classes), c.label_noise, c.sigma, c.a);
+        let a0 = scorer.measure(0.0, &op).accuracy;
+        let s = 1e-8;
+        let small = repcollapse::theory::teacher_ode::OrderParams::from_sigma(
+            c.classes,
+            c.dim,
+            op.r.iter().map(|v| v * s).collect(),
+            op.y.iter().map(|v| v * s).collect(),
+            op.s.iter().map(|v| v * s * s).collect(),
+        );
+        let a1 = scorer.measure(0.0, &small).accuracy;
+        assert!((a0 - a1).abs() < 1e-9, "{sets:?}: {a0} vs {a1}");
+    }
+}

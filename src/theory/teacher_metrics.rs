@@ -53,7 +53,20 @@ pub struct TeacherMetrics {
 /// (pivot < 1e-14 of the scale) are treated as deterministic constraints.
 pub fn orthant_probability(mean: &[f64], cov: &[f64]) -> (f64, f64) {
     let m = mean.len();
-    let scale = (0..m).map(|i| cov[i * m + i].abs()).fold(0.0, f64::max).max(1e-300);
+    // Scaling a constraint by a positive factor does not change the event;
+    // standardising every row to unit variance keeps constraints of very
+    // different scales (teacher fields O(1), score differences O(separation^2))
+    // from being floored as degenerate. A zero-variance constraint stays
+    // deterministic.
+    let sd: Vec<f64> = (0..m).map(|i| cov[i * m + i].max(0.0).sqrt()).collect();
+    let mean: Vec<f64> = (0..m).map(|i| if sd[i] > 0.0 { mean[i] / sd[i] } else { mean[i] }).collect();
+    let cov: Vec<f64> = (0..m * m)
+        .map(|ij| {
+            let (i, j) = (ij / m, ij % m);
+            if sd[i] > 0.0 && sd[j] > 0.0 { cov[ij] / (sd[i] * sd[j]) } else { 0.0 }
+        })
+        .collect();
+    let scale = 1.0;
     // Cholesky with pivot flooring.
     let mut l = vec![0.0; m * m];
     for j in 0..m {
