@@ -13,6 +13,8 @@ use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::study::teacher_finite::FiniteExperiment;
+use crate::theory::teacher_ode::row_rates;
+use crate::theory::teacher_stats::Teacher;
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["alphas", "noises", "check_alpha", "check_noise"])?;
@@ -27,6 +29,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     let mut sep_panel = Panel::new("Final separation (relative to its maximum)", "alpha = N / D", "separation ratio at t_max").log_y().legend(Legend::LowerLeft);
     let mut rows = Vec::new();
     let mut results = Vec::new();
+    let mut online_rates = Vec::new();
     let mut table = String::from("| f | alpha | slow rate (exact flow, 95% CI) | adiabatic hat-matrix rate | induced frustration | final separation ratio | final sep./spread | final train accuracy |\n|---|---|---|---|---|---|---|---|\n");
     for (fi, &f) in noises.iter().enumerate() {
         let (mut rate_pts, mut adiabatic, mut sep_pts) = (Vec::new(), Vec::new(), Vec::new());
@@ -56,7 +59,18 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         if progress {
             eprintln!("  f = {f} done");
         }
-        rate_panel = rate_panel.markers(&format!("exact flow, f = {f}"), rate_pts, fi, Shape::Circle).dashed("", adiabatic, fi);
+        // alpha -> infinity: the empirical gradient flow becomes the
+        // population flow, i.e. the (R, y) block of the online ODE.
+        let online = {
+            let c = TeacherConfig::from_table(&base, &[format!("label_noise={f}")], &study.name)?;
+            row_rates(&Teacher::new(c.teacher, c.classes), &c.ode_params()).separating.0
+        };
+        let amax = alphas.iter().cloned().fold(0.0, f64::max);
+        online_rates.push(json!({"f": f, "online_slow_rate": online}));
+        rate_panel = rate_panel
+            .markers(&format!("exact flow, f = {f}"), rate_pts, fi, Shape::Circle)
+            .dashed("", adiabatic, fi)
+            .line("", vec![(0.75 * amax, online), (amax, online)], fi);
         sep_panel = sep_panel.markers(&format!("f = {f}"), sep_pts.clone(), fi, Shape::Circle).line("", sep_pts.iter().map(|p| (p.0, p.1)).collect(), fi);
     }
     // One point against microscopic gradient descent.
@@ -78,9 +92,10 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
          the hat matrix is the identity, the student fits every (noisy) label and the separation is conserved (slow rate 0, \
          Model E with one-hot weights). For alpha > 1 a linear student cannot fit noisy labels: the hat-matrix operator \
          M_Pi = diag(m)^-1 A^T Pi A has eigenvalues below 1 (induced frustration) and the labels contract. Dashed: \
-         adiabatic rate (eta_y/n) min eig(diag(m) - A^T Pi A) on label differences. GD check: max relative deviation {:.2e}.\n\n{table}",
+         adiabatic rate (eta_y/n) min eig(diag(m) - A^T Pi A) on label differences. Short solid segments at the right: the \
+         online (alpha -> infinity) slow rate of the order-parameter ODE, which the finite-data rate approaches. GD check: max relative deviation {:.2e}.\n\n{table}",
         figure_md(&study.name, "teacher_finite_data", "Model T with finite data: collapse against alpha and label noise"),
         check.gd_deviation().unwrap_or(f64::NAN),
     );
-    Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"grid": results, "gd_check": check.summary_json()}) })
+    Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"grid": results, "online_limit": online_rates, "gd_check": check.summary_json()}) })
 }
