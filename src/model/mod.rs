@@ -6,3 +6,4 @@ pub mod metrics;
 pub mod teacher;
 pub mod teacher_config;
 pub mod teacher_finite;
+pub mod teacher_head;

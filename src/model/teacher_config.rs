@@ -35,6 +35,33 @@ impl TeacherKind {
     }
 }
 
+/// Projection-head variants of Model H available in Model T.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeadKind {
+    /// No head (the order-parameter ODE of `theory::teacher_ode`).
+    None,
+    /// x, W from 1/2|W x - sg(y)|^2; y, W from 1/2|W y - sg(x)|^2.
+    Symmetric,
+    /// x, W from 1/2|W x - sg(y)|^2; y from 1/2|y - sg(x)|^2.
+    Asymmetric,
+}
+
+impl HeadKind {
+    pub const NAMES: [&'static str; 3] = ["none", "symmetric", "asymmetric"];
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "none" => Ok(HeadKind::None),
+            "symmetric" => Ok(HeadKind::Symmetric),
+            "asymmetric" => Ok(HeadKind::Asymmetric),
+            other => Err(Error::invalid("head", format!("\"{other}\""), "one of none | symmetric | asymmetric")),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        HeadKind::NAMES[self as usize]
+    }
+}
+
 /// Every key a Model T config accepts, with its range and default.
 pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "teacher", kind: Kind::Choice(&TeacherKind::NAMES), default: "\"mixture\"", doc: "teacher kind" },
@@ -57,7 +84,8 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "points", kind: Kind::Int { min: 2, max: 100_000 }, default: "40", doc: "number of log-spaced output times" },
     ParamSpec { name: "samples", kind: Kind::Int { min: 0, max: 100_000 }, default: "0", doc: "finite training set size N (0 = online, fresh sample every step)" },
     ParamSpec { name: "dt", kind: Kind::POSITIVE, default: "0.02", doc: "finite data: gradient-descent step of the encoder flow" },
-    ParamSpec { name: "head", kind: Kind::Choice(&["none"]), default: "\"none\"", doc: "projection head (only `none` is implemented)" },
+    ParamSpec { name: "head", kind: Kind::Choice(&HeadKind::NAMES), default: "\"none\"", doc: "projection head variant (Model H): none | symmetric | asymmetric" },
+    ParamSpec { name: "eta_w", kind: Kind::POSITIVE, default: "0.5", doc: "head rate (head variants only)" },
     ParamSpec { name: "rtol", kind: Kind::POSITIVE, default: "1e-9", doc: "relative tolerance of the ODE solver" },
     ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-18", doc: "absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse)" },
 ];
@@ -86,6 +114,8 @@ pub struct TeacherConfig {
     /// `Some(N)` for a finite training set, `None` for online SGD.
     pub samples: Option<usize>,
     pub dt: f64,
+    pub head: HeadKind,
+    pub eta_w: f64,
     pub rtol: f64,
     pub atol: f64,
     #[serde(skip)]
@@ -116,6 +146,8 @@ impl TeacherConfig {
             points: p.usize("points"),
             samples: Some(p.usize("samples")).filter(|&n| n > 0),
             dt: p.real("dt"),
+            head: HeadKind::parse(p.text("head"))?,
+            eta_w: p.real("eta_w"),
             rtol: p.real("rtol"),
             atol: p.real("atol"),
             params: p,

@@ -11,3 +11,4 @@ pub mod teacher_finite;
 pub mod teacher_collapse;
 pub mod teacher_convergence;
 pub mod teacher_finite_map;
+pub mod teacher_head;

@@ -91,7 +91,7 @@ impl StudyFile {
 }
 
 /// Known study kinds.
-pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence", "teacher-convergence", "teacher-collapse", "teacher-finite-data"];
+pub const KINDS: &[&str] = &["two-timescales", "slow-rate", "spectrum", "convergence", "teacher-convergence", "teacher-collapse", "teacher-finite-data", "teacher-head"];
 
 /// Runs one study file into `out/<name>/`.
 pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
@@ -106,6 +106,7 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
         "teacher-convergence" => super::teacher_convergence::run(&study, &dir, progress)?,
         "teacher-collapse" => super::teacher_collapse::run(&study, &dir, progress)?,
         "teacher-finite-data" => super::teacher_finite_map::run(&study, &dir, progress)?,
+        "teacher-head" => super::teacher_head::run(&study, &dir, progress)?,
         other => {
             let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
             return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));

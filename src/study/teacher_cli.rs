@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::model::teacher_config::TeacherConfig;
+use crate::model::teacher_config::{HeadKind, TeacherConfig};
+use crate::study::teacher_head::{head_spectrum, HeadExperiment};
 use crate::report::atomic::write_json;
 use crate::study::teacher_experiment::TeacherExperiment;
 use crate::study::teacher_finite::FiniteExperiment;
@@ -23,6 +24,13 @@ pub fn theory(sets: &[String], json: bool) -> Result<()> {
         return emit_text_or_json(&v, json);
     }
     let th = TeacherTheory::from_config(&cfg)?;
+    if cfg.head != HeadKind::None {
+        return Err(crate::error::Error::invalid(
+            "head",
+            cfg.head.name(),
+            "none for `theory` (the head ODE runs with `simulate teacher-student --set head=...` and study l)",
+        ));
+    }
     let v = th.to_json()?;
     if json {
         print_json(&v);
@@ -46,7 +54,9 @@ fn emit_text_or_json(v: &serde_json::Value, _json: bool) -> Result<()> {
 /// Ensemble of online SGD (or finite-data gradient descent) against the ODE.
 pub fn simulate(sets: &[String], json: bool, out: Option<&Path>) -> Result<()> {
     let cfg = TeacherConfig::from_sets(sets)?;
-    let v = if cfg.samples.is_some() {
+    let v = if cfg.head != HeadKind::None && cfg.samples.is_none() {
+        head_summary(&cfg)?
+    } else if cfg.samples.is_some() {
         FiniteExperiment::run(&cfg, true)?.summary_json()
     } else {
         TeacherExperiment::run(&cfg)?.summary_json()?
@@ -72,4 +82,31 @@ pub fn model_file(sets: &[String]) -> Result<String> {
     let m = model_file_strings(&th.ode)?;
     let obs: Vec<(String, String)> = Vec::new();
     Ok(crate::symbolic::to_toml_string(&m.name, &m.params, &m.states, &m.equations, &obs))
+}
+
+/// Summary of a head ensemble: final measures (SGD and head ODE) and head spectra.
+fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
+    let e = HeadExperiment::run(cfg)?;
+    let times = e.runs[0].times.clone();
+    let last = times.len() - 1;
+    let traj: Vec<serde_json::Value> = (0..times.len())
+        .map(|k| {
+            serde_json::json!({"t": times[k],
+                "min_label_distance": e.metric_at(k, false, |m| m.min_label_distance),
+                "min_label_distance_ode": e.metric_at(k, true, |m| m.min_label_distance).mean,
+                "separation_to_spread": e.metric_at(k, false, |m| m.separation_to_spread),
+                "accuracy": e.metric_at(k, false, |m| m.accuracy),
+                "accuracy_ode": e.metric_at(k, true, |m| m.accuracy).mean})
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "model": "teacher-student with head",
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "config": cfg.to_json(),
+        "final_accuracy": e.metric_at(last, false, |m| m.accuracy),
+        "final_separation_to_spread": e.metric_at(last, false, |m| m.separation_to_spread),
+        "final_head_eigenvalues_seed0": head_spectrum(e.runs[0].heads.last().expect("non-empty"), cfg.dim),
+        "final_head_eigenvalues_ode": head_spectrum(&e.final_head_ode, cfg.dim),
+        "trajectory": traj,
+    }))
 }

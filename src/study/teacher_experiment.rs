@@ -48,6 +48,9 @@ pub struct TeacherExperiment {
 impl TeacherExperiment {
     /// Runs `cfg.seeds` seeds in parallel; deterministic per seed.
     pub fn run(cfg: &TeacherConfig) -> Result<Self> {
+        if cfg.head != crate::model::teacher_config::HeadKind::None {
+            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through study::teacher_head"));
+        }
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);
         let fit_window = [t_from, cfg.t_max];

@@ -89,6 +89,9 @@ impl FiniteExperiment {
     /// Runs `cfg.seeds` training sets (seed `cfg.seed + s`); `with_gd` adds
     /// the microscopic gradient descent.
     pub fn run(cfg: &TeacherConfig, with_gd: bool) -> Result<Self> {
+        if cfg.head != crate::model::teacher_config::HeadKind::None {
+            return Err(Error::invalid("head", cfg.head.name(), "none (finite training sets are implemented without a head)"));
+        }
         let n = cfg.samples.ok_or_else(|| Error::invalid("samples", 0, "integer >= 1 for a finite training set"))?;
         // Output times snapped to whole GD steps, so both routes share them.
         let times: Vec<f64> = cfg.time_grid().iter().map(|t| (t / cfg.dt).round() * cfg.dt).collect();

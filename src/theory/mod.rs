@@ -8,3 +8,4 @@ pub mod teacher_ode;
 pub mod teacher_stats;
 pub mod teacher_theory;
 pub mod teacher_finite;
+pub mod teacher_head;
