@@ -43,6 +43,7 @@ fn deviation_from_model_e(d_in: usize) -> (f64, ClassLevelSystem) {
 fn small_alpha_reduces_to_model_e() {
     let (e_small, sys) = deviation_from_model_e(2_000);
     let (e_large, _) = deviation_from_model_e(32_000);
+    eprintln!("model E reduction: D = 2000: {e_small:.3e}, D = 32000: {e_large:.3e}");
     // K = Xi Xi^T / D - I has entries O(D^-1/2): a 16x larger D gives ~4x less.
     assert!(e_large < e_small / 2.5, "{e_small} -> {e_large}");
     assert!(e_large < 0.05, "deviation {e_large} at D = 32000");
