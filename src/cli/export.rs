@@ -34,6 +34,7 @@ pub fn run(model: ModelName, sets: &[String], out: Option<&Path>) -> Result<()> 
         ModelName::Head => crate::theory::head_symmetric::model_file(&crate::theory::head_symmetric::HeadSymmetric::from_config(
             &crate::model::head_config::HeadConfig::from_sets(sets)?,
         )),
+        ModelName::TeacherStudent => crate::study::teacher_cli::model_file(sets)?,
     };
     match out {
         Some(path) => write_atomic(path, text.as_bytes()),

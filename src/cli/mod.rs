@@ -27,6 +27,8 @@ pub enum ModelName {
     Embedding,
     /// Model H: shared projection head with stop-gradient variants.
     Head,
+    /// Model T: linear teacher-student (online SGD, order-parameter ODE).
+    TeacherStudent,
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,6 +9,7 @@ use crate::study::embedding_experiment::EmbeddingExperiment;
 
 pub fn run(model: ModelName, sets: &[String], json: bool, out: Option<&Path>) -> Result<()> {
     match model {
+        ModelName::TeacherStudent => crate::study::teacher_cli::simulate(sets, json, out),
         ModelName::Embedding => {
             let cfg = EmbeddingConfig::from_sets(sets)?;
             let exp = EmbeddingExperiment::run(&cfg, !json)?;

@@ -6,6 +6,7 @@ use crate::theory::embedding_theory::EmbeddingTheory;
 
 pub fn run(model: ModelName, sets: &[String], json: bool) -> Result<()> {
     match model {
+        ModelName::TeacherStudent => crate::study::teacher_cli::theory(sets, json),
         ModelName::Embedding => {
             let cfg = EmbeddingConfig::from_sets(sets)?;
             let th = EmbeddingTheory::new(&cfg)?;

@@ -5,3 +5,7 @@ pub mod frustration;
 pub mod head;
 pub mod head_config;
 pub mod metrics;
+pub mod teacher;
+pub mod teacher_config;
+pub mod teacher_finite;
+pub mod teacher_head;

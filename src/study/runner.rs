@@ -101,6 +101,10 @@ pub const KINDS: &[&str] = &[
     "head-phase",
     "head-meanfield",
     "model-analysis",
+    "teacher-convergence",
+    "teacher-collapse",
+    "teacher-finite-data",
+    "teacher-head",
 ];
 
 /// Runs one study file into `out/<name>/`.
@@ -118,6 +122,10 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
         "head-phase" => super::head_phase::run(&study, &dir, progress)?,
         "head-meanfield" => super::head_meanfield::run(&study, &dir, progress)?,
         "model-analysis" => super::model_analysis::run(&study, &dir, progress)?,
+        "teacher-convergence" => super::teacher_convergence::run(&study, &dir, progress)?,
+        "teacher-collapse" => super::teacher_collapse::run(&study, &dir, progress)?,
+        "teacher-finite-data" => super::teacher_finite_map::run(&study, &dir, progress)?,
+        "teacher-head" => super::teacher_head::run(&study, &dir, progress)?,
         other => {
             let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
             return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));

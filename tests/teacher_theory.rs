@@ -1,0 +1,253 @@
+//! Model T theory checked against independent computations: closed forms
+//! against quadrature, Gaussian expectations and accuracies against Monte
+//! Carlo of the microscopic sampler, the exact Jacobian and parameter
+//! derivatives against finite differences (exact for a quadratic field),
+//! and the closed-form rates against dense eigenvalues.
+use faer::Mat;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use repcollapse::engine::spectrum::{jacobian_eigenvalues, sorted_eigenvalues};
+use repcollapse::engine::VectorField;
+use repcollapse::model::teacher::{empirical_accuracy, Stream, StepWorkspace, Student};
+use repcollapse::model::teacher_config::{TeacherConfig, TeacherKind};
+use repcollapse::theory::teacher_metrics::{orthant_probability, TeacherScorer};
+use repcollapse::theory::teacher_ode::{row_rates, TeacherOde};
+use repcollapse::theory::teacher_stats::{expected_max_normal, expected_max_normal_quadrature, ArgmaxConditional, Teacher};
+
+fn cfg(sets: &[&str]) -> TeacherConfig {
+    TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+}
+
+#[test]
+fn expected_max_quadrature_matches_closed_forms() {
+    // Simpson's error is far smaller; 1e-11 is the precision of statrs' normal CDF.
+    assert!((expected_max_normal_quadrature(2) - 1.0 / std::f64::consts::PI.sqrt()).abs() < 1e-10);
+    assert!((expected_max_normal_quadrature(3) - 1.5 / std::f64::consts::PI.sqrt()).abs() < 1e-10);
+    // Table value E[max of 5 iid N(0,1)] = 1.162964.
+    assert!((expected_max_normal(5) - 1.162964).abs() < 1e-6);
+}
+
+/// Monte Carlo estimates of P_c, M (columns M_c) and C from the sampler.
+fn monte_carlo_stats(c: &TeacherConfig, n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let k = c.classes;
+    let stream = Stream::from_config(c);
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    let mut xi = vec![0.0; c.input_dim];
+    let (mut p, mut m, mut cc) = (vec![0.0; k], vec![0.0; k * k], vec![0.0; k * k]);
+    for _ in 0..n {
+        let (_, l) = stream.sample(&mut rng, &mut xi);
+        p[l] += 1.0;
+        for a in 0..k {
+            m[a * k + l] += xi[a];
+            for b in 0..k {
+                cc[a * k + b] += xi[a] * xi[b];
+            }
+        }
+    }
+    let nf = n as f64;
+    (p.iter().map(|v| v / nf).collect(), m.iter().map(|v| v / nf).collect(), cc.iter().map(|v| v / nf).collect())
+}
+
+#[test]
+fn gaussian_expectations_match_monte_carlo() {
+    let n = 200_000;
+    for sets in [
+        vec!["teacher=\"mixture\"", "classes=3", "sigma=0.5", "a=1.5", "label_noise=0.2", "input_dim=5"],
+        vec!["teacher=\"argmax\"", "classes=3", "label_noise=0.1", "input_dim=5"],
+        vec!["teacher=\"argmax\"", "classes=5", "label_noise=0.3", "dim=4", "input_dim=7"],
+    ] {
+        let c = cfg(&sets);
+        let k = c.classes;
+        let st = Teacher::new(c.teacher, k).stats(c.label_noise, c.sigma, c.a);
+        let (p, m, cc) = monte_carlo_stats(&c, n);
+        let (mm, cm) = (st.m_matrix(), st.c_matrix());
+        // Standard errors are <= ~2.5/sqrt(n) = 0.006; allow 5 of them.
+        let tol = 0.03;
+        for a in 0..k {
+            assert!((p[a] - st.p).abs() < tol, "{sets:?}: P_{a} {} vs {}", p[a], st.p);
+            for b in 0..k {
+                assert!((m[a * k + b] - mm[a * k + b]).abs() < tol, "{sets:?}: M[{a},{b}] {} vs {}", m[a * k + b], mm[a * k + b]);
+                assert!((cc[a * k + b] - cm[a * k + b]).abs() < 2.0 * tol, "{sets:?}: C[{a},{b}] {} vs {}", cc[a * k + b], cm[a * k + b]);
+            }
+        }
+    }
+}
+
+#[test]
+fn argmax_conditional_moments_match_monte_carlo() {
+    let k = 4;
+    let ac = ArgmaxConditional::new(k);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let c = cfg(&["teacher=\"argmax\"", "classes=4", "label_noise=0", "input_dim=5"]);
+    let stream = Stream::from_config(&c);
+    let mut xi = vec![0.0; 5];
+    let (mut s1, mut s2, mut cnt) = (vec![0.0; k], vec![0.0; k * k], 0.0);
+    for _ in 0..200_000 {
+        let (cl, _) = stream.sample(&mut rng, &mut xi);
+        if cl == 0 {
+            cnt += 1.0;
+            for a in 0..k {
+                s1[a] += xi[a];
+                for b in 0..k {
+                    s2[a * k + b] += xi[a] * xi[b];
+                }
+            }
+        }
+    }
+    let mean = ac.mean(k, 0);
+    let cov = ac.cov(k, 0);
+    for a in 0..k {
+        assert!((s1[a] / cnt - mean[a]).abs() < 0.02, "mean {a}");
+        for b in 0..k {
+            let mc = s2[a * k + b] / cnt - (s1[a] / cnt) * (s1[b] / cnt);
+            assert!((mc - cov[a * k + b]).abs() < 0.02, "cov {a},{b}: {mc} vs {}", cov[a * k + b]);
+        }
+    }
+}
+
+#[test]
+fn orthant_probability_matches_bivariate_closed_form() {
+    // P(X > 0, Y > 0) = 1/4 + asin(rho) / (2 pi) for unit variances.
+    for rho in [-0.7, 0.0, 0.4, 0.9] {
+        let (p, se) = orthant_probability(&[0.0, 0.0], &[1.0, rho, rho, 1.0]);
+        let exact = 0.25 + f64::asin(rho) / (2.0 * std::f64::consts::PI);
+        assert!((p - exact).abs() < 2e-3, "rho {rho}: {p} vs {exact} (se {se})");
+    }
+}
+
+fn random_state(ode: &TeacherOde, seed: u64) -> Vec<f64> {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..ode.dim()).map(|_| StandardNormal.sample(&mut rng)).collect()
+}
+
+#[test]
+fn jacobian_and_parameter_derivatives_match_finite_differences() {
+    for sets in [vec!["teacher=\"mixture\"", "sigma=0.3", "label_noise=0.15", "dim=3", "classes=3"], vec!["teacher=\"argmax\"", "label_noise=0.2", "dim=3", "classes=4"]] {
+        let c = cfg(&sets);
+        let probe = TeacherOde::new(&c, vec![0.0; 2 * c.dim * c.classes + c.dim * (c.dim + 1) / 2]).unwrap();
+        let x = random_state(&probe, 3);
+        let p = vec![0.7, 0.4, 0.15, 0.3, 1.3];
+        let n = probe.dim();
+        let mut jac = Mat::<f64>::zeros(n, n);
+        probe.jacobian(&x, &p, jac.as_mut());
+        let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
+        // The field is quadratic in x: central differences are exact up to round-off.
+        let h = 1e-3;
+        for j in 0..n {
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp[j] += h;
+            xm[j] -= h;
+            probe.rhs(&xp, &p, &mut fp);
+            probe.rhs(&xm, &p, &mut fm);
+            for i in 0..n {
+                let fd = (fp[i] - fm[i]) / (2.0 * h);
+                assert!((fd - jac[(i, j)]).abs() < 1e-8, "{sets:?} J[{i},{j}] {} vs {fd}", jac[(i, j)]);
+            }
+        }
+        let mut dp = vec![0.0; n];
+        for kk in 0..5 {
+            probe.param_derivative(&x, &p, kk, &mut dp);
+            let h = 1e-5;
+            let (mut pp, mut pm) = (p.clone(), p.clone());
+            pp[kk] += h;
+            pm[kk] -= h;
+            probe.rhs(&x, &pp, &mut fp);
+            probe.rhs(&x, &pm, &mut fm);
+            for i in 0..n {
+                let fd = (fp[i] - fm[i]) / (2.0 * h);
+                assert!((fd - dp[i]).abs() < 1e-6 * (1.0 + fd.abs()), "{sets:?} dF_{i}/dp_{kk}: {} vs {fd}", dp[i]);
+            }
+        }
+    }
+}
+
+#[test]
+fn closed_form_rates_match_dense_spectra() {
+    for sets in [vec!["teacher=\"mixture\"", "label_noise=0.1"], vec!["teacher=\"argmax\"", "label_noise=0.0", "classes=4", "dim=3"], vec!["teacher=\"mixture\"", "sigma=0.4", "label_noise=0.3"]] {
+        let c = cfg(&sets);
+        let probe = TeacherOde::new(&c, vec![0.0; 2 * c.dim * c.classes + c.dim * (c.dim + 1) / 2]).unwrap();
+        let p = c.ode_params();
+        let rates = row_rates(&probe.teacher, &p);
+        let k = c.classes;
+        let l = probe.row_operator(&p);
+        let ev = sorted_eigenvalues(&Mat::from_fn(2 * k, 2 * k, |i, j| l[i * 2 * k + j])).unwrap();
+        let mut re: Vec<f64> = ev.iter().map(|z| z.re).collect();
+        re.sort_by(f64::total_cmp);
+        let mut expect = vec![rates.common.0, rates.common.1];
+        for _ in 1..k {
+            expect.push(rates.separating.0);
+            expect.push(rates.separating.1);
+        }
+        expect.sort_by(f64::total_cmp);
+        for (a, b) in re.iter().zip(&expect) {
+            assert!((a - b).abs() < 1e-9, "{sets:?}: {re:?} vs {expect:?}");
+        }
+        // The full Jacobian (at any state: the (R,Y) block is linear) contains -slow and -eta_x(2-eta_x).
+        let x = random_state(&probe, 1);
+        let jev = jacobian_eigenvalues(&probe, &x, &p).unwrap();
+        assert!(jev.iter().any(|z| (z.re + rates.separating.0).abs() < 1e-8), "{sets:?}");
+        assert!(jev.iter().any(|z| (z.re + rates.spread).abs() < 1e-8), "{sets:?}");
+    }
+    // Realizable mixture: C = G, no separating decay.
+    let c = cfg(&["teacher=\"mixture\"", "label_noise=0"]);
+    let t = Teacher::new(TeacherKind::Mixture, c.classes);
+    assert!(row_rates(&t, &c.ode_params()).separating.0.abs() < 1e-14);
+    let st = t.stats(0.0, 0.0, c.a);
+    assert!(st.c_minus_g().0.abs() < 1e-14 && st.c_minus_g().1.abs() < 1e-14);
+}
+
+/// Accuracy and spread from the order parameters against the microscopic
+/// student's empirical values on many fresh samples.
+#[test]
+fn accuracy_formula_matches_empirical_accuracy() {
+    for sets in [
+        vec!["teacher=\"mixture\"", "classes=2", "dim=2", "sigma=0.8", "a=1.0", "input_dim=40", "init_r=0.5", "init_y=0.6", "init_w=0.4"],
+        vec!["teacher=\"mixture\"", "classes=3", "dim=3", "sigma=0.6", "a=1.0", "input_dim=40", "init_r=0.6", "init_y=0.7", "init_w=0.4"],
+        vec!["teacher=\"argmax\"", "classes=3", "dim=2", "input_dim=40", "init_r=0.8", "init_y=0.6", "init_w=0.3"],
+    ] {
+        let c = cfg(&sets);
+        // Train briefly so that the student is well above chance.
+        let mut student = Student::initial(&c, 7);
+        let stream = Stream::from_config(&c);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut ws = StepWorkspace::new(c.dim, c.input_dim);
+        for _ in 0..20 * c.input_dim {
+            let (_, l) = stream.sample(&mut rng, &mut ws.xi);
+            student.sgd_step(l, 0.5, 0.5, &mut ws);
+        }
+        let scorer = TeacherScorer::new(Teacher::new(c.teacher, c.classes), c.label_noise, c.sigma, c.a);
+        let op = student.order_params();
+        let m = scorer.measure(0.0, &op);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let reps = 100; // 100 x 256 test samples
+        let emp: f64 = (0..reps).map(|_| empirical_accuracy(&student, &stream, &mut rng, &mut ws)).sum::<f64>() / reps as f64;
+        // Standard error <= 0.5/sqrt(25600) = 0.003.
+        assert!((emp - m.accuracy).abs() < 0.015, "{sets:?}: empirical {emp} vs formula {}", m.accuracy);
+        assert!(m.accuracy > 1.0 / c.classes as f64 + 0.05, "{sets:?}: test is informative only above chance, got {}", m.accuracy);
+    }
+}
+
+
+/// Nearest-label decisions are invariant under a common scaling of `x` and
+/// all `y_c`, so the accuracy formula must be too (regression: constraints
+/// of very different scales once got floored as degenerate).
+#[test]
+fn accuracy_is_invariant_under_common_scaling() {
+    for sets in [vec!["teacher=\"argmax\"", "classes=3", "dim=3", "init_r=0.8", "init_y=0.6", "init_w=0.3"], vec!["teacher=\"mixture\"", "classes=4", "dim=3", "sigma=0.5", "init_r=0.8"]] {
+        let c = cfg(&sets);
+        let op = Student::initial(&c, 2).order_params();
+        let scorer = TeacherScorer::new(Teacher::new(c.teacher, c.classes), c.label_noise, c.sigma, c.a);
+        let a0 = scorer.measure(0.0, &op).accuracy;
+        let s = 1e-8;
+        let small = repcollapse::theory::teacher_ode::OrderParams::from_sigma(
+            c.classes,
+            c.dim,
+            op.r.iter().map(|v| v * s).collect(),
+            op.y.iter().map(|v| v * s).collect(),
+            op.s.iter().map(|v| v * s * s).collect(),
+        );
+        let a1 = scorer.measure(0.0, &small).accuracy;
+        assert!((a0 - a1).abs() < 1e-9, "{sets:?}: {a0} vs {a1}");
+    }
+}
