@@ -70,20 +70,24 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         let p_mid = [0.0, rho, k, probe.base.eta_x, probe.base.eta_y, 1.0, lam_grid[lam_grid.len() / 2]];
         let engine = engine_boundary(v, &p_mid, lam_lo, lam_hi, 0.02)?;
         let engine_pts: Vec<(f64, f64)> = engine.curve.points.iter().map(|pt| (pt.p1, pt.p2)).collect();
-        let deviation = engine_pts
+        // critical_frustration searches f in [0, 1] only: compare where f_c <= 1.
+        let physical: Vec<(f64, f64)> = engine_pts.iter().copied().filter(|(f, _)| *f <= 1.0).collect();
+        let deviation = physical
             .par_iter()
             .map(|&(f, lam)| (f - f_c_or_edge(v, &[0.0, rho, k, probe.base.eta_x, probe.base.eta_y, 1.0, lam])).abs())
             .reduce(|| 0.0, f64::max);
         engine_report += &format!(
-            "{}: {} points on lambda in [{lam_lo:.4}, {lam_hi:.4}] (ends: {:?} / {:?}), max |f_c(engine) - f_c(critical_frustration)| = {deviation:.2e}. ",
+            "{}: {} points on lambda in [{lam_lo:.4}, {lam_hi:.4}] (ends: {} / {:?}), {} of them with f_c <= 1, where \
+             max |f_c(engine) - f_c(critical_frustration)| = {deviation:.2e}. ",
             v.name(),
             engine_pts.len(),
-            engine.curve.stop_backward,
-            engine.curve.stop_forward
+            engine.curve.stop_backward.map_or("-".to_string(), |b| format!("{b:?}")),
+            engine.curve.stop_forward,
+            physical.len()
         );
         engine_summary.push(json!({"variant": v.name(), "points": engine_pts.len(), "lambda_range": [lam_lo, lam_hi],
-            "max_abs_deviation_from_critical_frustration": deviation, "curve": engine_pts}));
-        let fold_line: Vec<(f64, f64)> = engine_pts.iter().copied().filter(|(f, _)| *f <= 1.0).collect();
+            "points_with_f_c_le_1": physical.len(), "max_abs_deviation_from_critical_frustration": deviation, "curve": engine_pts}));
+        let fold_line = physical;
         for &ratio in &ratios {
             let eta_w = ratio * probe.base.eta_x;
             let p_of = |f: f64, lam: f64| [f, rho, k, probe.base.eta_x, probe.base.eta_y, eta_w, lam];
