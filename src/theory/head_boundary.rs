@@ -17,10 +17,11 @@
 //! the fold is located by the sign change of the parameter component of the
 //! tangent. At `lambda = 0` the scale of the embedding is free: every
 //! equilibrium lies on a one-parameter family, `[J | F_f]` is rank deficient
-//! and the continuation cannot start (and the fold curve system becomes
-//! singular as `lambda -> 0`). The engine path therefore requires
+//! and the continuation cannot start (the fold curve system degenerates as
+//! `lambda -> 0`, where the scale mode's eigenvalue `~lambda` joins the
+//! fold's zero eigenvalue). The engine path therefore requires
 //! `weight_decay > 0` and the traced curve is restricted to
-//! `lambda >= lambda_min > 0`.
+//! `lambda >= lam_min > 0` (traced without trouble down to `lam_min = 5e-4`).
 use crate::engine::boundary::{continue_boundary, BoundaryCurve, BoundaryParams};
 use crate::engine::continuation::{continue_equilibria, Bifurcation, BifurcationKind, ContinuationParams};
 use crate::error::{Error, Result};
@@ -70,9 +71,9 @@ pub fn engine_fold(variant: Variant, p: &[f64; 7]) -> Result<Option<Bifurcation>
         .find(|(name, _)| name.starts_with("non-collapsed (w+)"))
         .ok_or_else(|| Error::numerical("engine fold", format!("no non-collapsed branch even at f = 0 (weight decay {} too large)", p[WEIGHT_DECAY])))?;
     let sys = HeadSymmetric::new(variant, p0);
-    let mut cp = ContinuationParams::new(FRUSTRATED, 0.0, f_at_phi_one(p));
-    // Stop soon after the fold: the return along w- is not needed.
-    cp.max_steps = 4000;
+    // The branch turns at the fold and returns along w- to f = 0, where it
+    // stops on the bound (a few dozen steps).
+    let cp = ContinuationParams::new(FRUSTRATED, 0.0, f_at_phi_one(p));
     let res = continue_equilibria(&sys, z0, &p0, &cp)?;
     Ok(res.bifurcations.into_iter().find(|b| b.kind == BifurcationKind::Fold && b.branch == 0))
 }
