@@ -25,7 +25,7 @@ fn theory_head_reports_spectrum_fixed_points_and_fold() {
     }
     let fps = v["fixed_points"].as_array().unwrap();
     assert!(fps.iter().all(|fp| fp.get("stability").is_some() && fp.get("zero_modes").is_some()));
-    assert!(fps.iter().any(|fp| fp["kind"].as_str().unwrap().starts_with("non-collapsed") && fp["stability"] == "stable"));
+    assert!(fps.iter().any(|fp| fp["kind"].as_str().unwrap().starts_with("non-collapsed") && (fp["stability"] == "stable-node" || fp["stability"] == "stable-focus")));
     assert!(v["critical_frustration"].is_null());
     // Weight decay 0.1: f_c = (1 - 4 lambda)(K-1)/(2 K rho (1-rho)) = 0.8.
     let v = json(&["theory", "head", "--set", "variant=symmetric", "--set", "classes=3", "--set", "weight_decay=0.1", "--json"]);

@@ -6,8 +6,10 @@ use repcollapse::engine::VectorField;
 use repcollapse::model::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::model::head::{gd_step, HeadRates, HeadState, HeadWorkspace};
 use repcollapse::model::head_config::Variant;
+use repcollapse::engine::boundary::BoundaryStop;
+use repcollapse::theory::head_boundary::{engine_boundary, engine_fold};
 use repcollapse::theory::head_class_level::HeadClassLevel;
-use repcollapse::theory::head_fixed_points::{closed_form_branches, critical_frustration, fixed_points, Stability};
+use repcollapse::theory::head_fixed_points::{closed_form_branches, critical_frustration, fixed_points, is_stable, Stability};
 use repcollapse::theory::head_symmetric::HeadSymmetric;
 
 #[test]
@@ -35,6 +37,31 @@ fn analytic_jacobian_matches_central_differences() {
 }
 
 #[test]
+fn exact_param_derivative_matches_central_differences() {
+    let z = [0.3, -0.2, 0.7, 1.1, 0.8, 0.4];
+    for v in Variant::ALL {
+        for lam in [0.0, 0.13] {
+            let p = [0.3, 0.4, 4.0, 1.1, 0.7, 1.3, lam];
+            let sys = HeadSymmetric::new(v, p);
+            for k in 0..7 {
+                let mut exact = [0.0; 6];
+                sys.param_derivative(&z, &p, k, &mut exact);
+                let (mut pp, mut pm) = (p, p);
+                pp[k] += 1e-6;
+                pm[k] -= 1e-6;
+                let (mut fp, mut fm) = ([0.0; 6], [0.0; 6]);
+                sys.rhs(&z, &pp, &mut fp);
+                sys.rhs(&z, &pm, &mut fm);
+                for i in 0..6 {
+                    let fd = (fp[i] - fm[i]) / 2e-6;
+                    assert!((exact[i] - fd).abs() < 1e-7, "{v:?} lam {lam}: dF{i}/dp{k} = {} vs {fd}", exact[i]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn closed_form_branches_are_fixed_points_with_explained_stability() {
     for (k, f, rho) in [(4.0, 0.2, 0.5), (3.0, 0.5, 0.3), (6.0, 0.1, 0.2)] {
         for lam in [0.0, 0.04] {
@@ -53,13 +80,30 @@ fn closed_form_branches_are_fixed_points_with_explained_stability() {
                 for fp in fixed_points(v, &p, 1e-9).unwrap() {
                     let c = &fp.classification;
                     assert_eq!(c.unexplained_zero_modes, 0, "{v:?} {}: {c:?}", fp.kind);
+                    // Every zero mode attributed: the engine never falls back to "marginal".
+                    assert_ne!(c.stability, Stability::Marginal, "{v:?} {}: {c:?}", fp.kind);
+                    assert_eq!(c.attributed.len(), c.zero_modes, "{v:?} {}: {c:?}", fp.kind);
                     if fp.kind.starts_with("non-collapsed (w+") {
-                        assert_eq!(c.stability, Stability::Stable, "{v:?} {} {c:?}", fp.kind);
+                        assert!(is_stable(c.stability), "{v:?} {} {c:?}", fp.kind);
                         // lambda = 0: exactly the scale mode; lambda > 0: isolated.
                         assert_eq!(c.zero_modes, usize::from(lam == 0.0));
                     }
+                    if fp.kind == "collapsed" && matches!(v, Variant::Symmetric | Variant::Asymmetric) {
+                        if lam > 0.0 {
+                            // Weight decay: the collapsed origin is an isolated attractor (bistability).
+                            assert!(is_stable(c.stability) && c.zero_modes == 0, "{v:?} {c:?}");
+                        } else {
+                            // Collapsed line: one attributed zero mode; s grows where the head is
+                            // weaker than the branch value (w^2 < 1-phi resp. w < 1-phi).
+                            let phi = HeadSymmetric::phi(&p);
+                            let weak = if v == Variant::Symmetric { fp.head_eigenvalue.powi(2) < 1.0 - phi } else { fp.head_eigenvalue < 1.0 - phi };
+                            assert_eq!(c.zero_modes, 1, "{v:?} {c:?}");
+                            assert_eq!(c.stability == Stability::Saddle, weak, "{v:?} w = {}: {c:?}", fp.head_eigenvalue);
+                            assert_eq!(is_stable(c.stability), !weak, "{v:?} w = {}: {c:?}", fp.head_eigenvalue);
+                        }
+                    }
                     if fp.kind.starts_with("non-collapsed (w-") {
-                        assert_eq!(c.stability, Stability::Unstable, "saddle expected: {c:?}");
+                        assert_eq!(c.stability, Stability::Saddle, "saddle expected: {c:?}");
                     }
                 }
             }
@@ -133,6 +177,54 @@ fn numerical_fold_matches_closed_form_and_ignores_rates() {
             }
         }
     }
+}
+
+/// Closed-form saddle-node: `phi_c = 1 - 4 lambda` (symmetric),
+/// `1 - 2 sqrt(lambda)(1 + lambda)` (asymmetric).
+fn phi_c_closed(v: Variant, lam: f64) -> f64 {
+    if v == Variant::Symmetric { 1.0 - 4.0 * lam } else { 1.0 - 2.0 * lam.sqrt() * (1.0 + lam) }
+}
+
+#[test]
+fn engine_fold_continuation_matches_closed_form_and_critical_frustration() {
+    // The engine path (continue_equilibria in f, then continue_boundary in
+    // (f, lambda)) against the closed form and against the independent
+    // bisection/Newton `critical_frustration`.
+    for (k, rho) in [(3.0, 0.5), (4.0, 0.3)] {
+        let phi_of = |f: f64| 2.0 * f * rho * (1.0 - rho) * k / (k - 1.0);
+        let f_of = |phi: f64| phi * (k - 1.0) / (2.0 * k * rho * (1.0 - rho));
+        for (v, lam, lam_min, lam_max) in [(Variant::Symmetric, 0.1, 0.01, 0.2), (Variant::Asymmetric, 0.05, 0.005, 0.15)] {
+            let p = [0.0, rho, k, 1.0, 0.7, 2.0, lam];
+            let eb = engine_boundary(v, &p, lam_min, lam_max, 0.02).unwrap();
+            let f_engine = eb.fold.param;
+            assert!((phi_of(f_engine) - phi_c_closed(v, lam)).abs() < 1e-6, "{v:?} K {k}: engine phi_c {} vs {}", phi_of(f_engine), phi_c_closed(v, lam));
+            assert!((f_engine - f_of(phi_c_closed(v, lam))).abs() < 1e-6);
+            // critical_frustration searches f in [0, 1] only (Ok(None) beyond); the
+            // engine follows the reduced system to phi = 1.
+            match critical_frustration(v, &p).unwrap() {
+                Some(fold) => assert!((f_engine - fold.critical_frustration).abs() < 1e-6, "{v:?} K {k}: engine {f_engine} vs critical_frustration {}", fold.critical_frustration),
+                None => assert!(f_engine > 1.0, "{v:?} K {k}: critical_frustration found no fold in [0, 1], engine {f_engine}"),
+            }
+            // The fold is where the stable w+ meets the saddle w-: a simple zero eigenvalue.
+            assert!(eb.fold.eigenvalues.iter().filter(|e| e.norm() < 1e-6).count() == 1, "{:?}", eb.fold.eigenvalues);
+            // The traced curve spans the whole lambda range, ends on its bounds,
+            // and every point is on the closed form.
+            let c = &eb.curve;
+            assert_eq!(c.stop_forward, BoundaryStop::ParameterBound);
+            assert_eq!(c.stop_backward, Some(BoundaryStop::ParameterBound));
+            let lo = c.points.iter().map(|pt| pt.p2).fold(f64::INFINITY, f64::min);
+            let hi = c.points.iter().map(|pt| pt.p2).fold(f64::NEG_INFINITY, f64::max);
+            assert!((lo - lam_min).abs() < 1e-9 && (hi - lam_max).abs() < 1e-9, "{v:?}: lambda range [{lo}, {hi}]");
+            assert!(c.points.len() >= 10, "{v:?}: only {} points", c.points.len());
+            for pt in &c.points {
+                let f_closed = f_of(phi_c_closed(v, pt.p2));
+                let rel = (pt.p1 - f_closed).abs() / f_closed;
+                assert!(rel < 1e-6, "{v:?} K {k} lambda {}: engine f_c {} vs closed form {f_closed} (rel {rel:e})", pt.p2, pt.p1);
+            }
+        }
+    }
+    // lambda = 0: the scale family makes continuation impossible; refused clearly.
+    assert!(engine_fold(Variant::Symmetric, &[0.0, 0.5, 3.0, 1.0, 1.0, 1.0, 0.0]).is_err());
 }
 
 /// Orthonormal simplex vertices in R^K (spanning the K-1 dimensional

@@ -1,6 +1,7 @@
 //! Study (g): the weight-decay phase diagram in (f, lambda). Theory: the
-//! saddle-node `f_c(lambda)` of the non-collapsed branch
-//! ([`critical_frustration`], independent of the rates) and, per rate ratio
+//! saddle-node `f_c(lambda)` of the non-collapsed branch, traced by the
+//! engine's fold continuation ([`engine_boundary`]) and checked point by point
+//! against [`critical_frustration`] (independent of the rates), and, per rate ratio
 //! `eta_w/eta_x`, the edge of the basin of the non-collapsed state seen from
 //! the matched symmetric start (reduced ODE integrated to the simulation
 //! horizon). Markers: outcomes of long microscopic full-batch runs.
@@ -16,6 +17,7 @@ use crate::model::head_config::{HeadConfig, Variant};
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
+use crate::theory::head_boundary::engine_boundary;
 use crate::theory::head_fixed_points::critical_frustration;
 use crate::theory::head_symmetric::HeadSymmetric;
 
@@ -54,6 +56,8 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     let mut rows = Vec::new();
     let mut summary = Vec::new();
     let mut slowing = String::new();
+    let mut engine_report = String::new();
+    let mut engine_summary = Vec::new();
     let mut table = String::from("| variant | eta_w/eta_x | lambda | f_c (theory) | largest f with a surviving seed | smallest f with all seeds collapsed | basin edge (reduced ODE) |\n|---|---|---|---|---|---|---|\n");
     for (v, lams) in [(Variant::Symmetric, &lams_sym), (Variant::Asymmetric, &lams_asym)] {
         let lam_hi = lams.iter().cloned().fold(0.0, f64::max) * 1.1;
@@ -61,11 +65,29 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         // the finite horizon to decide the reduced ODE's outcome.
         let lam_lo = 0.5 * lams.iter().cloned().fold(f64::INFINITY, f64::min);
         let lam_grid: Vec<f64> = (0..=39).map(|j| lam_lo + (lam_hi - lam_lo) * j as f64 / 39.0).collect();
-        let fold_line: Vec<(f64, f64)> = lam_grid
-            .iter()
-            .map(|&lam| (f_c_or_edge(v, &[0.0, rho, k, probe.base.eta_x, probe.base.eta_y, 1.0, lam]), lam))
-            .filter(|(f, _)| *f < 1.0)
-            .collect();
+        // Theory line: the engine's fold curve in (f, lambda), checked point by
+        // point against the independent bisection/Newton `critical_frustration`.
+        let p_mid = [0.0, rho, k, probe.base.eta_x, probe.base.eta_y, 1.0, lam_grid[lam_grid.len() / 2]];
+        let engine = engine_boundary(v, &p_mid, lam_lo, lam_hi, 0.02)?;
+        let engine_pts: Vec<(f64, f64)> = engine.curve.points.iter().map(|pt| (pt.p1, pt.p2)).collect();
+        // critical_frustration searches f in [0, 1] only: compare where f_c <= 1.
+        let physical: Vec<(f64, f64)> = engine_pts.iter().copied().filter(|(f, _)| *f <= 1.0).collect();
+        let deviation = physical
+            .par_iter()
+            .map(|&(f, lam)| (f - f_c_or_edge(v, &[0.0, rho, k, probe.base.eta_x, probe.base.eta_y, 1.0, lam])).abs())
+            .reduce(|| 0.0, f64::max);
+        engine_report += &format!(
+            "{}: {} points on lambda in [{lam_lo:.4}, {lam_hi:.4}] (ends: {} / {:?}), {} of them with f_c <= 1, where \
+             max |f_c(engine) - f_c(critical_frustration)| = {deviation:.2e}. ",
+            v.name(),
+            engine_pts.len(),
+            engine.curve.stop_backward.map_or("-".to_string(), |b| format!("{b:?}")),
+            engine.curve.stop_forward,
+            physical.len()
+        );
+        engine_summary.push(json!({"variant": v.name(), "points": engine_pts.len(), "lambda_range": [lam_lo, lam_hi],
+            "points_with_f_c_le_1": physical.len(), "max_abs_deviation_from_critical_frustration": deviation, "curve": engine_pts}));
+        let fold_line = physical;
         for &ratio in &ratios {
             let eta_w = ratio * probe.base.eta_x;
             let p_of = |f: f64, lam: f64| [f, rho, k, probe.base.eta_x, probe.base.eta_y, eta_w, lam];
@@ -90,7 +112,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             let mut panel = Panel::new(&format!("{}, eta_w/eta_x = {ratio}", v.name()), "frustrated fraction f", "weight decay lambda")
                 .legend(Legend::UpperRight)
                 .y_range(0.0, 1.6 * lam_hi);
-            panel = panel.line("saddle-node f_c (theory)", fold_line.clone(), 6).dashed("basin edge, reduced ODE", basin.clone(), 5);
+            panel = panel.line("saddle-node f_c: fold continuation (engine)", fold_line.clone(), 6).dashed("basin edge, reduced ODE", basin.clone(), 5);
             let (mut all, mut none, mut mixed) = (Vec::new(), Vec::new(), Vec::new());
             for &lam in lams.iter() {
                 let fc = f_c_or_edge(v, &p_of(0.0, lam));
@@ -165,10 +187,14 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     Figure::new(panels).save(dir, "head_phase")?;
     write_csv(&dir.join("head_phase.csv"), &["variant_symmetric0_asymmetric1", "rate_ratio", "weight_decay", "f", "surviving_fraction", "f_c_theory"], &rows)?;
     let markdown = format!(
-        "{}\nSolid line: the saddle-node f_c(lambda) where the non-collapsed branch disappears, located numerically \
-         on the reduced system (`theory::head_fixed_points::critical_frustration`: bisection on branch existence, \
-         Newton on F = 0, det J = 0); it does not depend on the rates (weight decay is scaled by each parameter's \
-         rate, so the fixed-point equations contain no rate). Dashed: the edge of the basin of the non-collapsed \
+        "{}\nSolid line: the saddle-node f_c(lambda) where the non-collapsed branch disappears, traced by the \
+         generic engine on the reduced system (`theory::head_boundary::engine_boundary`: pseudo-arclength \
+         continuation of the non-collapsed fixed point in f locates the fold, two-parameter continuation of the \
+         fold in (f, lambda) traces the curve). Cross-check against the independent \
+         `theory::head_fixed_points::critical_frustration` (bisection on branch existence, Newton on F = 0, \
+         det J = 0), evaluated at every point of the engine curve: {engine_report}The boundary does not depend on \
+         the rates (weight decay is scaled by each parameter's rate, so the fixed-point equations contain no \
+         rate). Dashed: the edge of the basin of the non-collapsed \
          state seen from the matched symmetric start (labels at the random start's scale, unit within-class \
          variance, W = I), from the reduced ODE integrated to the same horizon; this edge does depend on \
          eta_w/eta_x. Markers: long full-batch microscopic runs (random starts); a run collapses when its mean \
@@ -177,5 +203,5 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
          {slowing}\n\n{table}",
         figure_md(&study.name, "head_phase", "Weight-decay phase diagram: theory boundary and simulation outcomes")
     );
-    Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"points": summary}) })
+    Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"points": summary, "engine_boundary": engine_summary}) })
 }

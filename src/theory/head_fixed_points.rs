@@ -1,6 +1,7 @@
 //! Fixed points of the reduced Model H system ([`HeadSymmetric`]): closed
-//! forms, a thin stability classification with zero-mode attribution, and
-//! the weight-decay saddle-node `f_c`.
+//! forms, their stability (the engine's `engine::stability::classify`, zero
+//! modes attributed to [`HeadSymmetric`]'s declared invariants), and the
+//! weight-decay saddle-node `f_c`.
 //!
 //! Closed forms (derived in `docs/head.md`; `r = sqrt(1 - phi)`):
 //! - `symmetric`: `x` stationary gives `v = w tau s/(w^2+lambda)`, so
@@ -19,75 +20,20 @@
 //! rates. [`critical_frustration`] finds `f_c` numerically from the vector
 //! field alone (scan + bisection + Newton on `F = 0, det J = 0`); the closed
 //! forms above are only used by the tests, as an independent check.
-use faer::c64;
 use serde::Serialize;
 
-use crate::engine::spectrum::{jacobian_eigenvalues, jacobian_matrix};
-use crate::engine::{InvariantKind, VectorField};
+use crate::engine::spectrum::jacobian_matrix;
+pub use crate::engine::stability::Stability;
+use crate::engine::stability::{classify, StabilityOptions, StabilityReport};
+use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::model::head_config::Variant;
 use crate::theory::head_symmetric::HeadSymmetric;
 
-/// Stability verdict of a fixed point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stability {
-    /// Every eigenvalue has negative real part, apart from zero modes that
-    /// are all attributed to declared symmetries or conservation laws.
-    Stable,
-    /// Some eigenvalue has positive real part.
-    Unstable,
-    /// No positive eigenvalue but an unexplained zero mode.
-    Marginal,
-}
-
-/// Spectrum and verdict at one fixed point. Kept thin so that it can be
-/// swapped for `engine::stability::classify` when that lands.
-#[derive(Clone, Debug, Serialize)]
-pub struct Classification {
-    pub eigenvalues: Vec<[f64; 2]>,
-    pub stability: Stability,
-    pub zero_modes: usize,
-    /// Names of the invariants that explain zero modes.
-    pub attributed: Vec<String>,
-    pub unexplained_zero_modes: usize,
-}
-
-/// Classifies the fixed point `z`: eigenvalues with `|Re| <= zero_tol` (and
-/// `|Im| <= zero_tol`) are zero modes; a declared symmetry generator `v`
-/// explains one if `|J v| <= zero_tol |v| |J|`, a conserved gradient `c` if
-/// `|c^T J| <= zero_tol |c| |J|`.
-pub fn classify(field: &dyn VectorField, z: &[f64], p: &[f64], zero_tol: f64) -> Result<Classification> {
-    let jac = jacobian_matrix(field, z, p);
-    let ev: Vec<c64> = jacobian_eigenvalues(field, z, p)?;
-    let n = field.dim();
-    let jn = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| jac[(i, j)].abs()).fold(0.0, f64::max).max(1e-300);
-    let zero_modes = ev.iter().filter(|e| e.re.abs() <= zero_tol * jn.max(1.0) && e.im.abs() <= zero_tol * jn.max(1.0)).count();
-    let mut attributed = Vec::new();
-    for inv in field.invariants(z, p) {
-        let vn = inv.vector.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if vn == 0.0 {
-            continue;
-        }
-        let resid = match inv.kind {
-            InvariantKind::Symmetry => (0..n).map(|i| (0..n).map(|j| jac[(i, j)] * inv.vector[j]).sum::<f64>().powi(2)).sum::<f64>(),
-            InvariantKind::Conservation => (0..n).map(|j| (0..n).map(|i| inv.vector[i] * jac[(i, j)]).sum::<f64>().powi(2)).sum::<f64>(),
-        }
-        .sqrt();
-        if resid <= zero_tol * vn * jn && attributed.len() < zero_modes {
-            attributed.push(inv.name);
-        }
-    }
-    let unexplained = zero_modes - attributed.len();
-    let positive = ev.iter().any(|e| e.re > zero_tol * jn.max(1.0));
-    let stability = if positive {
-        Stability::Unstable
-    } else if unexplained > 0 {
-        Stability::Marginal
-    } else {
-        Stability::Stable
-    };
-    Ok(Classification { eigenvalues: ev.iter().map(|e| [e.re, e.im]).collect(), stability, zero_modes, attributed, unexplained_zero_modes: unexplained })
+/// Whether an engine verdict is asymptotically stable (transversally to
+/// the attributed zero modes).
+pub fn is_stable(s: Stability) -> bool {
+    matches!(s, Stability::StableNode | Stability::StableFocus)
 }
 
 /// A fixed point of the reduced system with its classification.
@@ -98,8 +44,10 @@ pub struct HeadFixedPoint {
     pub state: Vec<f64>,
     /// Head eigenvalue on the label subspace.
     pub head_eigenvalue: f64,
+    /// The engine's verdict (`engine::stability::classify`): eigenvalues,
+    /// stability type, zero modes and the invariants they are attributed to.
     #[serde(flatten)]
-    pub classification: Classification,
+    pub classification: StabilityReport,
     /// Why the zero modes are there (or why it is stable/unstable).
     pub note: String,
 }
@@ -158,16 +106,20 @@ pub fn closed_form_branches(variant: Variant, p: &[f64], s0: f64) -> Vec<(String
 
 /// Every fixed point of the reduced system of `variant` at parameters `p`,
 /// classified: the non-collapsed branch(es) and the collapsed state(s).
+/// Classification is `engine::stability::classify` with `zero_tol` (an
+/// eigenvalue is a zero mode when `|lambda| <= zero_tol max(1, max|lambda|)`);
+/// the zero modes are attributed to [`HeadSymmetric::invariants`].
 pub fn fixed_points(variant: Variant, p: &[f64], zero_tol: f64) -> Result<Vec<HeadFixedPoint>> {
     let sys = HeadSymmetric::new(variant, p[..7].try_into().expect("7 parameters"));
     let lam = p[6];
     let phi = HeadSymmetric::phi(p);
+    let opts = StabilityOptions { zero_tol };
     let mut out = Vec::new();
     for (kind, z) in closed_form_branches(variant, p, 1.0) {
-        let cls = classify(&sys, &z, p, zero_tol)?;
+        let cls = classify(&sys, &z, p, &opts)?;
         let note = if lam == 0.0 {
             "one zero mode: the overall scale of the embedding is free without weight decay (family of fixed points)".to_string()
-        } else if cls.stability == Stability::Unstable {
+        } else if !is_stable(cls.stability) {
             "saddle: its stable manifold separates the basins of the non-collapsed and the collapsed state".to_string()
         } else {
             "isolated: weight decay fixes the scale".to_string()
@@ -190,7 +142,7 @@ pub fn fixed_points(variant: Variant, p: &[f64], zero_tol: f64) -> Result<Vec<He
     };
     for w in collapsed_ws {
         let z = [0.0, 0.0, 0.0, 0.0, w, 0.0];
-        let cls = classify(&sys, &z, p, zero_tol)?;
+        let cls = classify(&sys, &z, p, &opts)?;
         let note = match (variant, lam > 0.0) {
             (Variant::None | Variant::SgOnly, _) => {
                 "Model E: W = I is not trained (one conserved zero mode); the label geometry contracts at the slow rate for phi > 0".into()

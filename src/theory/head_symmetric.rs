@@ -171,20 +171,81 @@ impl VectorField for HeadSymmetric {
         jac[(5, 5)] = -2.0 * ex * dx;
     }
 
-    /// Central differences in the parameter (step `1e-6` relative), on stack
-    /// buffers: the field is smooth in every parameter and this derivative
-    /// feeds only continuation predictors.
+    /// Exact `dF/dp_k`, differentiated by hand from the equations in the
+    /// module doc (tested against central differences). With
+    /// `X_f = -s_u + (1-rho)(p - q/k1) + rho (q - p/k1)`,
+    /// `X_rho = f (q - p)(1 + 1/k1)`, `X_K = f ((1-rho) q + rho p)/k1^2`,
+    /// `T = alpha p + beta q - (alpha q + beta p)/k1`,
+    /// `U = (1-f)(w s_u - s) s_u + f T` (so `g1 = U/k1 + w c`):
+    /// `g1_f = (T - (w s_u - s) s_u)/k1`, `g1_rho = f s (p - q)(1 + 1/k1)/k1`,
+    /// `g1_K = -U/k1^2 + f (alpha q + beta p)/k1^3`, `g2_theta = -X_theta s/k1`
+    /// for `theta = f, rho`, `g2_K = -X_K s/k1 - (w s - X) s/k1^2`; the rates
+    /// and `lambda` enter linearly. Indices outside the parameter list give 0.
     fn param_derivative(&self, z: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
-        let mut pp = [0.0; 7];
-        pp.copy_from_slice(&p[..7]);
-        let hstep = 1e-6 * p[k].abs().max(1e-3);
-        let (mut fp, mut fm) = ([0.0; 6], [0.0; 6]);
-        pp[k] = p[k] + hstep;
-        self.rhs(z, &pp, &mut fp);
-        pp[k] = p[k] - hstep;
-        self.rhs(z, &pp, &mut fm);
-        for i in 0..6 {
-            out[i] = (fp[i] - fm[i]) / (2.0 * hstep);
+        let (f, rho, k1, ex, ey, ew, lam) = (p[0], p[1], p[2] - 1.0, p[3], p[4], p[5], p[6]);
+        let (h, gamma) = self.coeffs();
+        let (su, pp, q, s, w, c) = (z[0], z[1], z[2], z[3], z[4], z[5]);
+        let dx = w * w + h + lam;
+        let e = (1.0 + h) * w;
+        let trains = self.variant.trains_head();
+        let (x, _) = Self::pull(p, z);
+        let (a, b, _, _) = self.label_coeffs(w);
+        let alpha = w * pp - (1.0 - rho) * s;
+        let beta = w * q - rho * s;
+        let t = alpha * pp + beta * q - (alpha * q + beta * pp) / k1;
+        out[..6].fill(0.0);
+        match k {
+            0 => {
+                let x_f = -su + (1.0 - rho) * (pp - q / k1) + rho * (q - pp / k1);
+                out[3] = ey * b * x_f;
+                if trains {
+                    let g1_f = (t - (w * su - s) * su) / k1;
+                    out[4] = -ew * (g1_f - gamma * x_f * s / k1);
+                }
+            }
+            1 => {
+                out[1] = -ex * e * s;
+                out[2] = ex * e * s;
+                let x_rho = f * (q - pp) * (1.0 + 1.0 / k1);
+                out[3] = ey * b * x_rho;
+                if trains {
+                    let g1_rho = f * s * (pp - q) * (1.0 + 1.0 / k1) / k1;
+                    out[4] = -ew * (g1_rho - gamma * x_rho * s / k1);
+                }
+            }
+            2 => {
+                let x_k = f * ((1.0 - rho) * q + rho * pp) / (k1 * k1);
+                out[3] = ey * b * x_k;
+                if trains {
+                    let u = (1.0 - f) * (w * su - s) * su + f * t;
+                    let g1_k = -u / (k1 * k1) + f * (alpha * q + beta * pp) / (k1 * k1 * k1);
+                    let g2_k = -x_k * s / k1 - (w * s - x) * s / (k1 * k1);
+                    out[4] = -ew * (g1_k + gamma * g2_k);
+                }
+            }
+            3 => {
+                for (idx, tau) in [1.0, 1.0 - rho, rho].into_iter().enumerate() {
+                    out[idx] = -(dx * z[idx] - e * tau * s);
+                }
+                out[5] = -2.0 * dx * c;
+            }
+            4 => out[3] = -((a + lam) * s - b * x),
+            5 => {
+                if trains {
+                    out[4] = -(Self::g1(p, z) + gamma * (w * s - x) * s / k1 + lam * w);
+                }
+            }
+            6 => {
+                for idx in 0..3 {
+                    out[idx] = -ex * z[idx];
+                }
+                out[3] = -ey * s;
+                if trains {
+                    out[4] = -ew * w;
+                }
+                out[5] = -2.0 * ex * c;
+            }
+            _ => {}
         }
     }
 
