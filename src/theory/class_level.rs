@@ -372,10 +372,9 @@ impl VectorField for ClassLevelSystem {
         }
     }
 
-    fn param_derivative(&self, z: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
+    fn param_derivative(&self, z: &[f64], _p: &[f64], k: usize, out: &mut [f64]) {
         // F is linear in each rate separately, so dF/deta_k = F with that rate
         // set to 1 and the other to 0 (independent of the current values).
-        let _ = p;
         let unit = if k == 0 { [1.0, 0.0] } else { [0.0, 1.0] };
         self.rhs(z, &unit, out);
     }
