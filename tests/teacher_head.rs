@@ -38,10 +38,10 @@ fn sgd_with_head_follows_the_head_ode_and_keeps_labels_apart() {
     let e = HeadExperiment::run(&c).unwrap();
     let last = e.runs[0].times.len() - 1;
     for k in 1..=last {
-        let sim = e.metric_at(k, false, |m| m.min_label_distance).mean;
-        let th = e.metric_at(k, true, |m| m.min_label_distance).mean;
+        let sim = e.metric_at(k, false, |m| m.base.min_label_distance).mean;
+        let th = e.metric_at(k, true, |m| m.base.min_label_distance).mean;
         assert!((sim - th).abs() < 0.1 * th + 0.02, "t index {k}: {sim} vs {th}");
     }
-    let sep0 = e.metric_at(1, true, |m| m.min_label_distance).mean;
-    assert!(e.metric_at(last, true, |m| m.min_label_distance).mean > sep0, "no collapse with the symmetric head");
+    let sep0 = e.metric_at(1, true, |m| m.base.min_label_distance).mean;
+    assert!(e.metric_at(last, true, |m| m.base.min_label_distance).mean > sep0, "no collapse with the symmetric head");
 }

@@ -223,8 +223,8 @@ fn accuracy_formula_matches_empirical_accuracy() {
         let reps = 100; // 100 x 256 test samples
         let emp: f64 = (0..reps).map(|_| empirical_accuracy(&student, &stream, &mut rng, &mut ws)).sum::<f64>() / reps as f64;
         // Standard error <= 0.5/sqrt(25600) = 0.003.
-        assert!((emp - m.accuracy).abs() < 0.015, "{sets:?}: empirical {emp} vs formula {}", m.accuracy);
-        assert!(m.accuracy > 1.0 / c.classes as f64 + 0.05, "{sets:?}: test is informative only above chance, got {}", m.accuracy);
+        assert!((emp - m.base.accuracy).abs() < 0.015, "{sets:?}: empirical {emp} vs formula {}", m.base.accuracy);
+        assert!(m.base.accuracy > 1.0 / c.classes as f64 + 0.05, "{sets:?}: test is informative only above chance, got {}", m.base.accuracy);
     }
 }
 
@@ -238,7 +238,7 @@ fn accuracy_is_invariant_under_common_scaling() {
         let c = cfg(&sets);
         let op = Student::initial(&c, 2).order_params();
         let scorer = TeacherScorer::new(Teacher::new(c.teacher, c.classes), c.label_noise, c.sigma, c.a);
-        let a0 = scorer.measure(0.0, &op).accuracy;
+        let a0 = scorer.measure(0.0, &op).base.accuracy;
         let s = 1e-8;
         let small = repcollapse::theory::teacher_ode::OrderParams::from_sigma(
             c.classes,
@@ -247,7 +247,7 @@ fn accuracy_is_invariant_under_common_scaling() {
             op.y.iter().map(|v| v * s).collect(),
             op.s.iter().map(|v| v * s * s).collect(),
         );
-        let a1 = scorer.measure(0.0, &small).accuracy;
+        let a1 = scorer.measure(0.0, &small).base.accuracy;
         assert!((a0 - a1).abs() < 1e-9, "{sets:?}: {a0} vs {a1}");
     }
 }

@@ -92,19 +92,19 @@ fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
     let traj: Vec<serde_json::Value> = (0..times.len())
         .map(|k| {
             serde_json::json!({"t": times[k],
-                "min_label_distance": e.metric_at(k, false, |m| m.min_label_distance),
-                "min_label_distance_ode": e.metric_at(k, true, |m| m.min_label_distance).mean,
-                "separation_to_spread": e.metric_at(k, false, |m| m.separation_to_spread),
-                "accuracy": e.metric_at(k, false, |m| m.accuracy),
-                "accuracy_ode": e.metric_at(k, true, |m| m.accuracy).mean})
+                "min_label_distance": e.metric_at(k, false, |m| m.base.min_label_distance),
+                "min_label_distance_ode": e.metric_at(k, true, |m| m.base.min_label_distance).mean,
+                "separation_to_spread": e.metric_at(k, false, |m| m.base.separation_to_spread),
+                "accuracy": e.metric_at(k, false, |m| m.base.accuracy),
+                "accuracy_ode": e.metric_at(k, true, |m| m.base.accuracy).mean})
         })
         .collect();
     Ok(serde_json::json!({
         "model": "teacher-student with head",
         "crate_version": env!("CARGO_PKG_VERSION"),
         "config": cfg.to_json(),
-        "final_accuracy": e.metric_at(last, false, |m| m.accuracy),
-        "final_separation_to_spread": e.metric_at(last, false, |m| m.separation_to_spread),
+        "final_accuracy": e.metric_at(last, false, |m| m.base.accuracy),
+        "final_separation_to_spread": e.metric_at(last, false, |m| m.base.separation_to_spread),
         "final_head_eigenvalues_seed0": head_spectrum(e.runs[0].heads.last().expect("non-empty"), cfg.dim),
         "final_head_eigenvalues_ode": head_spectrum(&e.final_head_ode, cfg.dim),
         "trajectory": traj,

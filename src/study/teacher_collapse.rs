@@ -70,11 +70,11 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
                 .collect();
             (th, sm)
         };
-        let (th, sm) = series(&|m| m.min_label_distance);
+        let (th, sm) = series(&|m| m.base.min_label_distance);
         sep = sep.line(name, th, ci).markers("", sm, ci, Shape::Circle);
-        let (th, sm) = series(&|m| m.separation_to_spread);
+        let (th, sm) = series(&|m| m.base.separation_to_spread);
         ratio = ratio.line(name, th, ci).markers("", sm, ci, Shape::Circle);
-        let (th, sm) = series(&|m| m.accuracy);
+        let (th, sm) = series(&|m| m.base.accuracy);
         acc = acc.line(name, th, ci).markers("", sm, ci, Shape::Triangle);
         let fr = exp.fitted_rate();
         let slow = exp.theory.slow_rate();
@@ -83,10 +83,10 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
                 rate_pts.push((cfg.label_noise, r.mean, r.ci95[0], r.ci95[1]));
             }
         }
-        let s2s_sim = exp.metric_at(last, false, |m| m.separation_to_spread);
-        let s2s_th = exp.metric_at(last, true, |m| m.separation_to_spread).mean;
-        let acc_sim = exp.metric_at(last, false, |m| m.accuracy);
-        let acc_th = exp.metric_at(last, true, |m| m.accuracy).mean;
+        let s2s_sim = exp.metric_at(last, false, |m| m.base.separation_to_spread);
+        let s2s_th = exp.metric_at(last, true, |m| m.base.separation_to_spread).mean;
+        let acc_sim = exp.metric_at(last, false, |m| m.base.accuracy);
+        let acc_th = exp.metric_at(last, true, |m| m.base.accuracy).mean;
         table += &format!(
             "| {name} | {slow:.5} | {} | {} | {} ({}, {}) | {:.3e} | {:.3} / {:.3} | {:.4} / {:.4} |\n",
             fr.map_or("n/a".into(), |r| format!("{:.5} [{:.5}, {:.5}]", r.mean, r.ci95[0], r.ci95[1])),

@@ -51,7 +51,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
             e.ci95[1],
             fr.map_or("n/a".into(), |r| format!("{:.5} [{:.5}, {:.5}]", r.mean, r.ci95[0], r.ci95[1])),
             exp.theory.slow_rate(),
-            exp.metric_at(last, false, |m| m.accuracy).mean,
+            exp.metric_at(last, false, |m| m.base.accuracy).mean,
             exp.empirical_accuracy_at(last).mean
         );
         runs.push(json!({"input_dim": dd, "deviation": e, "fitted_slow_rate": fr, "ode_slow_rate": exp.theory.slow_rate(),
@@ -76,16 +76,16 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         let t = exp.times();
         let nz: Vec<usize> = (1..t.len()).collect();
         let d = exp.cfg.input_dim;
-        let th: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], exp.metric_at(k, true, |m| m.min_label_distance).mean)).collect();
+        let th: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], exp.metric_at(k, true, |m| m.base.min_label_distance).mean)).collect();
         let sm: Vec<(f64, f64, f64, f64)> = nz
             .iter()
             .map(|&k| {
-                let e = exp.metric_at(k, false, |m| m.min_label_distance);
+                let e = exp.metric_at(k, false, |m| m.base.min_label_distance);
                 (t[k], e.mean, e.ci95[0], e.ci95[1])
             })
             .collect();
         sep = sep.line(&format!("ODE (D = {d} start)"), th, ci).markers(&format!("SGD, D = {d}"), sm, ci, Shape::Circle);
-        let tha: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], exp.metric_at(k, true, |m| m.accuracy).mean)).collect();
+        let tha: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], exp.metric_at(k, true, |m| m.base.accuracy).mean)).collect();
         let ea: Vec<(f64, f64, f64, f64)> = nz
             .iter()
             .map(|&k| {

@@ -62,7 +62,7 @@ impl TeacherExperiment {
                 let states = th.trajectory(&run.times)?;
                 let metrics = th.metrics(&run.times, &states);
                 let max_deviation = run.order.iter().zip(&states).map(|(a, b)| order_distance(a, b)).fold(0.0, f64::max);
-                let sep: Vec<f64> = run.metrics.iter().map(|m| m.min_label_distance).collect();
+                let sep: Vec<f64> = run.metrics.iter().map(|m| m.base.min_label_distance).collect();
                 let fitted_rate = fit_decay_rate(&run.times, &sep, fit_window[0], fit_window[1]);
                 Ok(TeacherSeed { run, theory: metrics, theory_states: states, max_deviation, fitted_rate })
             })
@@ -94,7 +94,7 @@ impl TeacherExperiment {
     /// Slow rate fitted to the ODE curves over the same window.
     pub fn fitted_rate_theory(&self) -> Option<f64> {
         let s = self.seeds.first()?;
-        let sep: Vec<f64> = s.theory.iter().map(|m| m.min_label_distance).collect();
+        let sep: Vec<f64> = s.theory.iter().map(|m| m.base.min_label_distance).collect();
         fit_decay_rate(&s.run.times, &sep, self.fit_window[0], self.fit_window[1])
     }
     /// Grid index of the end of the fast phase.
@@ -105,7 +105,7 @@ impl TeacherExperiment {
     /// Simulated separation at the end over its value at the end of the fast phase.
     pub fn separation_ratio(&self) -> f64 {
         let last = self.times().len() - 1;
-        self.metric_at(last, false, |m| m.min_label_distance).mean / self.metric_at(self.fast_index(), false, |m| m.min_label_distance).mean
+        self.metric_at(last, false, |m| m.base.min_label_distance).mean / self.metric_at(self.fast_index(), false, |m| m.base.min_label_distance).mean
     }
 
     /// The JSON of `repcollapse simulate teacher-student --json`.
@@ -115,15 +115,15 @@ impl TeacherExperiment {
         let traj: Vec<serde_json::Value> = (0..times.len())
             .map(|k| {
                 json!({"t": times[k],
-                       "min_label_distance": self.metric_at(k, false, |m| m.min_label_distance),
-                       "min_label_distance_theory": self.metric_at(k, true, |m| m.min_label_distance).mean,
-                       "separation_to_spread": self.metric_at(k, false, |m| m.separation_to_spread),
-                       "separation_to_spread_theory": self.metric_at(k, true, |m| m.separation_to_spread).mean,
-                       "accuracy": self.metric_at(k, false, |m| m.accuracy),
+                       "min_label_distance": self.metric_at(k, false, |m| m.base.min_label_distance),
+                       "min_label_distance_theory": self.metric_at(k, true, |m| m.base.min_label_distance).mean,
+                       "separation_to_spread": self.metric_at(k, false, |m| m.base.separation_to_spread),
+                       "separation_to_spread_theory": self.metric_at(k, true, |m| m.base.separation_to_spread).mean,
+                       "accuracy": self.metric_at(k, false, |m| m.base.accuracy),
                        "accuracy_empirical": self.empirical_accuracy_at(k),
-                       "accuracy_theory": self.metric_at(k, true, |m| m.accuracy).mean,
+                       "accuracy_theory": self.metric_at(k, true, |m| m.base.accuracy).mean,
                        "overlap": self.metric_at(k, false, |m| m.overlap),
-                       "loss": self.metric_at(k, false, |m| m.loss)})
+                       "loss": self.metric_at(k, false, |m| m.base.loss)})
             })
             .collect();
         let final_op: Vec<&OrderParams> = self.seeds.iter().map(|s| s.run.order.last().expect("non-empty")).collect();
@@ -137,10 +137,10 @@ impl TeacherExperiment {
             "fitted_slow_rate_ode": self.fitted_rate_theory(),
             "fit_window": self.fit_window,
             "max_deviation_from_ode": self.deviation(),
-            "final_accuracy": self.metric_at(last, false, |m| m.accuracy),
+            "final_accuracy": self.metric_at(last, false, |m| m.base.accuracy),
             "final_accuracy_empirical": self.empirical_accuracy_at(last),
-            "final_separation_to_spread": self.metric_at(last, false, |m| m.separation_to_spread),
-            "final_min_label_distance": self.metric_at(last, false, |m| m.min_label_distance),
+            "final_separation_to_spread": self.metric_at(last, false, |m| m.base.separation_to_spread),
+            "final_min_label_distance": self.metric_at(last, false, |m| m.base.min_label_distance),
             "final_separation_ratio": self.separation_ratio(),
             "final_order_parameters_seed0": final_op.first(),
             "trajectory": traj,

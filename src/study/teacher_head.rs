@@ -92,24 +92,24 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
                 let e = TeacherExperiment::run(&cfg)?;
                 times = e.times();
                 let last = times.len() - 1;
-                th = (1..times.len()).map(|k| (times[k], e.metric_at(k, true, |m| m.min_label_distance).mean)).collect();
-                sm = (1..times.len()).step_by(2).map(|k| { let v = e.metric_at(k, false, |m| m.min_label_distance); (times[k], v.mean, v.ci95[0].max(v.mean * 1e-3), v.ci95[1]) }).collect();
-                let mx = |th: bool| (0..times.len()).map(|k| e.metric_at(k, th, |m| m.min_label_distance).mean).fold(0.0, f64::max);
-                sep_ratio = (e.metric_at(last, false, |m| m.min_label_distance).mean / mx(false), e.metric_at(last, true, |m| m.min_label_distance).mean / mx(true));
-                s2s = (e.metric_at(last, false, |m| m.separation_to_spread).mean, e.metric_at(last, true, |m| m.separation_to_spread).mean);
-                acc = (e.metric_at(last, false, |m| m.accuracy).mean, e.empirical_accuracy_at(last).mean, e.metric_at(last, true, |m| m.accuracy).mean);
+                th = (1..times.len()).map(|k| (times[k], e.metric_at(k, true, |m| m.base.min_label_distance).mean)).collect();
+                sm = (1..times.len()).step_by(2).map(|k| { let v = e.metric_at(k, false, |m| m.base.min_label_distance); (times[k], v.mean, v.ci95[0].max(v.mean * 1e-3), v.ci95[1]) }).collect();
+                let mx = |th: bool| (0..times.len()).map(|k| e.metric_at(k, th, |m| m.base.min_label_distance).mean).fold(0.0, f64::max);
+                sep_ratio = (e.metric_at(last, false, |m| m.base.min_label_distance).mean / mx(false), e.metric_at(last, true, |m| m.base.min_label_distance).mean / mx(true));
+                s2s = (e.metric_at(last, false, |m| m.base.separation_to_spread).mean, e.metric_at(last, true, |m| m.base.separation_to_spread).mean);
+                acc = (e.metric_at(last, false, |m| m.base.accuracy).mean, e.empirical_accuracy_at(last).mean, e.metric_at(last, true, |m| m.base.accuracy).mean);
                 heads = "- (no head)".into();
             } else {
                 let e = HeadExperiment::run(&cfg)?;
                 times = e.runs[0].times.clone();
                 let last = times.len() - 1;
-                th = (1..times.len()).map(|k| (times[k], e.metric_at(k, true, |m| m.min_label_distance).mean)).collect();
-                sm = (1..times.len()).step_by(2).map(|k| { let v = e.metric_at(k, false, |m| m.min_label_distance); (times[k], v.mean, v.ci95[0].max(v.mean * 1e-3), v.ci95[1]) }).collect();
-                let mx = |th: bool| (0..times.len()).map(|k| e.metric_at(k, th, |m| m.min_label_distance).mean).fold(0.0, f64::max);
-                sep_ratio = (e.metric_at(last, false, |m| m.min_label_distance).mean / mx(false), e.metric_at(last, true, |m| m.min_label_distance).mean / mx(true));
-                s2s = (e.metric_at(last, false, |m| m.separation_to_spread).mean, e.metric_at(last, true, |m| m.separation_to_spread).mean);
+                th = (1..times.len()).map(|k| (times[k], e.metric_at(k, true, |m| m.base.min_label_distance).mean)).collect();
+                sm = (1..times.len()).step_by(2).map(|k| { let v = e.metric_at(k, false, |m| m.base.min_label_distance); (times[k], v.mean, v.ci95[0].max(v.mean * 1e-3), v.ci95[1]) }).collect();
+                let mx = |th: bool| (0..times.len()).map(|k| e.metric_at(k, th, |m| m.base.min_label_distance).mean).fold(0.0, f64::max);
+                sep_ratio = (e.metric_at(last, false, |m| m.base.min_label_distance).mean / mx(false), e.metric_at(last, true, |m| m.base.min_label_distance).mean / mx(true));
+                s2s = (e.metric_at(last, false, |m| m.base.separation_to_spread).mean, e.metric_at(last, true, |m| m.base.separation_to_spread).mean);
                 let emp = estimate(&e.runs.iter().map(|r| r.empirical_accuracy[last]).collect::<Vec<_>>()).mean;
-                acc = (e.metric_at(last, false, |m| m.accuracy).mean, emp, e.metric_at(last, true, |m| m.accuracy).mean);
+                acc = (e.metric_at(last, false, |m| m.base.accuracy).mean, emp, e.metric_at(last, true, |m| m.base.accuracy).mean);
                 let fmt = |v: Vec<(f64, f64)>| v.iter().map(|(r, i)| if i.abs() > 1e-9 { format!("{r:.3}{:+.3}i", i) } else { format!("{r:.3}") }).collect::<Vec<_>>().join(", ");
                 heads = format!("{} / {}", fmt(head_spectrum(e.runs[0].heads.last().expect("non-empty"), cfg.dim)), fmt(head_spectrum(&e.final_head_ode, cfg.dim)));
             }

@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::model::metrics::label_distances;
+use crate::model::metrics::{label_distances, Metrics};
 use crate::model::teacher_config::TeacherKind;
 use crate::theory::teacher_ode::OrderParams;
 use crate::theory::teacher_stats::{ArgmaxConditional, Teacher, TeacherStats};
@@ -30,20 +30,15 @@ use crate::theory::teacher_stats::{ArgmaxConditional, Teacher, TeacherStats};
 pub const ORTHANT_POINTS: usize = 1024;
 pub const ORTHANT_SHIFTS: usize = 8;
 
-/// Collapse measures at one time.
+/// Collapse measures at one time: the measures shared by every model
+/// (here `loss` is `E[1/2 |x - y_l|^2]` over fresh samples with observed
+/// labels, `accuracy` the probability that the nearest label is the teacher
+/// class, `spread` the RMS distance of `x` from its true-class mean) plus the
+/// teacher overlap.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
 pub struct TeacherMetrics {
-    pub t: f64,
-    /// `E[1/2 |x - y_l|^2]` over fresh samples (observed, noisy labels).
-    pub loss: f64,
-    /// Probability that the nearest label is the teacher class.
-    pub accuracy: f64,
-    pub min_label_distance: f64,
-    pub mean_label_distance: f64,
-    /// RMS distance of `x` from its (true-)class mean.
-    pub spread: f64,
-    /// `min_label_distance / spread`.
-    pub separation_to_spread: f64,
+    #[serde(flatten)]
+    pub base: Metrics,
     /// `|R|_F`: teacher overlap.
     pub overlap: f64,
 }
@@ -177,13 +172,15 @@ impl TeacherScorer {
         let spread = spread2.max(0.0).sqrt();
         let accuracy = (0..k).map(|c0| self.class_accuracy(op, &sigma_nu, c0)).sum::<f64>() / k as f64;
         TeacherMetrics {
-            t,
-            loss: 0.5 * self.residual_trace(op),
-            accuracy,
-            min_label_distance: mn,
-            mean_label_distance: mean_dist,
-            spread,
-            separation_to_spread: if spread > 0.0 { mn / spread } else { f64::INFINITY },
+            base: Metrics {
+                t,
+                loss: 0.5 * self.residual_trace(op),
+                accuracy,
+                min_label_distance: mn,
+                mean_label_distance: mean_dist,
+                spread,
+                separation_to_spread: if spread > 0.0 { mn / spread } else { f64::INFINITY },
+            },
             overlap: op.r.iter().map(|v| v * v).sum::<f64>().sqrt(),
         }
     }

@@ -205,7 +205,7 @@ impl TeacherTheory {
         let (cg_sep, cg_common) = st.c_minus_g();
         let t_fast = 5.0 / self.fast_rate();
         let k_fast = times.iter().position(|&t| t >= t_fast).unwrap_or(times.len() - 1);
-        let seps: Vec<f64> = m.iter().map(|x| x.min_label_distance).collect();
+        let seps: Vec<f64> = m.iter().map(|x| x.base.min_label_distance).collect();
         let fitted = crate::stats::fit_decay_rate(&times, &seps, t_fast, self.cfg.t_max);
         Ok(json!({
             "model": "teacher-student",
