@@ -95,7 +95,15 @@ impl Params {
 
     fn set(&mut self, schema: &[ParamSpec], key: &str, value: toml::Value, context: &str) -> Result<()> {
         let spec = schema.iter().find(|s| s.name == key).ok_or_else(|| unknown_key(schema, key, context))?;
-        let bad = || Error::invalid(key, display(&value), spec.kind.range_text());
+        let bad = || {
+            let hint = match (spec.kind, &value) {
+                (Kind::Choice(names), toml::Value::String(v)) => {
+                    suggest(v, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            Error::invalid(key, format!("{}{hint}", display(&value)), spec.kind.range_text())
+        };
         let ok = match (spec.kind, &value) {
             (Kind::Int { min, max }, toml::Value::Integer(i)) => (min..=max).contains(i),
             (Kind::Real { min, max, open_min, open_max }, v) => {
@@ -186,6 +194,10 @@ mod tests {
         assert!(e.contains("(0, 0.5]"), "{e}");
         let e = p.clone().with_overrides(SCHEMA, &["rhoo=0.1".into()], "test").unwrap_err().to_string();
         assert!(e.contains("did you mean `rho`"), "{e}");
+        const CHOICE: &[ParamSpec] = &[ParamSpec { name: "pairing", kind: Kind::Choice(&["balanced", "ring"]), default: "\"ring\"", doc: "" }];
+        let c = Params::from_table(CHOICE, &toml::Table::new(), "test").unwrap();
+        let e = c.with_overrides(CHOICE, &["pairing=balance".into()], "test").unwrap_err().to_string();
+        assert!(e.contains("\"balance\"") && e.contains("did you mean `balanced`") && e.contains("balanced | ring"), "{e}");
         let ok = p.with_overrides(SCHEMA, &["rho=0.25".into(), "classes=3".into()], "test").unwrap();
         assert_eq!((ok.real("rho"), ok.usize("classes")), (0.25, 3));
     }
