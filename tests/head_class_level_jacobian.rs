@@ -191,10 +191,24 @@ fn symmetric_fixed_point_spectrum_contains_the_reduced_spectrum() {
             worst = worst.max(dist);
             assert!(dist < 1e-6, "lam {lam}: reduced eigenvalue {lr:?} missing from the class-level spectrum (nearest at {dist})");
         }
-        // The class-level w+ is no less stable than the reduction says along
-        // the directions it shares, but it has its own spectrum: report it.
+        // Outside the symmetric subspace: a common translation `t` (in the
+        // label span) of all group means and labels leaves `dW/dt` unchanged
+        // to first order (the mass-weighted sums of `xbar_g`, `r_g`, `y_c`,
+        // `q_c` vanish there), so the centroid shifts `(a, b)` of means and
+        // labels obey the 2x2 system
+        //   [[-eta_x (w^2+lambda), eta_x w], [eta_y w, -eta_y (w^2+lambda)]]
+        // (balanced masses m_c = n), whose determinant
+        // eta_x eta_y ((w^2+lambda)^2 - w^2) = -eta_x eta_y w^2 phi < 0 at w+:
+        // one positive eigenvalue, K-1 fold. Closed form, not from the code.
+        let w = zr[4];
+        let (d11, d22) = (-ex * (w * w + lam), -ey * (w * w + lam));
+        let det = d11 * d22 - ex * ey * w * w;
+        let centroid = 0.5 * ((d11 + d22) + ((d11 + d22).powi(2) - 4.0 * det).sqrt());
+        assert!(centroid > 0.0);
+        let hits = ev_full.iter().filter(|lf| (**lf - c64::new(centroid, 0.0)).norm() < 1e-8).count();
+        assert_eq!(hits, k - 1, "lam {lam}: centroid eigenvalue {centroid} expected {} times in {ev_full:?}", k - 1);
         let top: Vec<c64> = ev_full.iter().take(8).copied().collect();
-        eprintln!("lam {lam}: reduced {:?}\n  class-level (leading 8 of {}) {:?}", ev_red.iter().map(|l| l.re).collect::<Vec<_>>(), ev_full.len(), top.iter().map(|l| (l.re, l.im)).collect::<Vec<_>>());
+        eprintln!("lam {lam}: centroid mode {centroid:.10}; reduced {:?}\n  class-level (leading 8 of {}) {:?}", ev_red.iter().map(|l| l.re).collect::<Vec<_>>(), ev_full.len(), top.iter().map(|l| (l.re, l.im)).collect::<Vec<_>>());
     }
     eprintln!("worst distance reduced -> class-level eigenvalue {worst:.2e}");
 }
