@@ -22,6 +22,9 @@
 //! deviations sum to zero in each group). It is exact for gradient flow of
 //! the microscopic model: gradient descent approaches it as `dt -> 0`.
 //! State layout: `G d` group means, `K d` labels, `d^2` head, `d^2` covariance.
+//! The field is polynomial in the state; its Jacobian and parameter
+//! derivatives are exact, differentiated by hand (see
+//! [`VectorField::jacobian`] below), as continuation and stability need.
 use std::cell::RefCell;
 
 use faer::MatMut;
