@@ -22,6 +22,9 @@
 //! deviations sum to zero in each group). It is exact for gradient flow of
 //! the microscopic model: gradient descent approaches it as `dt -> 0`.
 //! State layout: `G d` group means, `K d` labels, `d^2` head, `d^2` covariance.
+//! The field is polynomial in the state; its Jacobian and parameter
+//! derivatives are exact, differentiated by hand (see
+//! [`VectorField::jacobian`] below), as continuation and stability need.
 use std::cell::RefCell;
 
 use faer::MatMut;
@@ -47,6 +50,9 @@ pub struct HeadClassLevel {
 
 thread_local! {
     static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    // Separate from `SCRATCH`: `param_derivative` calls `rhs`, and a field
+    // may be evaluated while a Jacobian is being filled.
+    static JAC_SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 impl HeadClassLevel {
@@ -269,37 +275,288 @@ impl VectorField for HeadClassLevel {
         });
     }
 
-    /// Central differences of [`rhs`](VectorField::rhs) (relative step
-    /// `1e-6`, error ~1e-10 for this polynomial field); the exact Jacobian of
-    /// a system of this size is left to the symbolic engine via export.
+    /// Exact Jacobian, differentiated by hand from the equations in the
+    /// module doc. With `r_g = W xbar_g - ybar_g`, `q_c = m_c W y_c - S_c`,
+    /// `A = W^T W + (h+lambda) I`, `Mxx = sum_g n_g xbar_g xbar_g^T`,
+    /// `Myy = sum_c m_c y_c y_c^T` and `g2 = 1` for `symmetric`/`head`:
+    ///
+    /// ```text
+    ///   d(dxbar_g,l)/d xbar_g,m = -eta_x A_lm
+    ///   d(dxbar_g,l)/d y_c,m    =  eta_x a_gc (W_ml + h W_lm)
+    ///   d(dxbar_g,l)/d W_ab     = -eta_x [ delta_bl r_g,a + W_al xbar_g,b - h delta_al ybar_g,b ]
+    ///   labels, sg(x) (none, sg-only, asymmetric):
+    ///     d(dy_c,l)/d y_c,l = -eta_y (m_c/n + lambda),  d(dy_c,l)/d xbar_g,l = eta_y n_g a_gc / n
+    ///   labels through the head (symmetric, head), times -eta_y/n:
+    ///     d/d y_c,m    = m_c ((W^T W)_lm + h delta_lm)       (+ n lambda delta_lm)
+    ///     d/d xbar_g,m = -n_g a_gc (W_ml + h W_lm)
+    ///     d/d W_ab     = delta_bl q_c,a + m_c W_al y_c,b - h delta_al S_c,b
+    ///   head (0 when frozen), times -eta_w/N:
+    ///     d/d xbar_g,m = n_g (W_jm xbar_g,l + delta_lm r_g,j - g2 delta_jm ybar_g,l)
+    ///     d/d y_c,m    = -delta_jm S_c,l + g2 (m_c W_jm y_c,l + delta_lm q_c,j)
+    ///     d/d W_ab     = delta_ja (Mxx + N C + g2 Myy + N lambda I)_bl
+    ///     d/d C_ab     = N W_ja delta_bl
+    ///   covariance, times -eta_x:
+    ///     d/d W_ab = delta_jb (W C)_al + W_aj C_bl + C_jb W_al + delta_lb (C W^T)_ja
+    ///     d/d C_ab = A_ja delta_bl + delta_ja A_bl
+    /// ```
+    ///
+    /// (derivatives of the `(j, l)` entry of `dW/dt` resp. `dC/dt`; `C` is
+    /// not assumed symmetric, so the Jacobian is exact off the symmetric
+    /// subspace too). Tested against central differences of `rhs`.
     fn jacobian(&self, z: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
-        let n = self.dim();
-        let mut zz = z.to_vec();
-        let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
-        for j in 0..n {
-            let hs = 1e-6 * z[j].abs().max(1e-2);
-            zz[j] = z[j] + hs;
-            self.rhs(&zz, p, &mut fp);
-            zz[j] = z[j] - hs;
-            self.rhs(&zz, p, &mut fm);
-            zz[j] = z[j];
-            for i in 0..n {
-                jac[(i, j)] = (fp[i] - fm[i]) / (2.0 * hs);
+        let (ex, ey, ew, lam) = (p[0], p[1], p[2], p[3]);
+        let d = self.dim;
+        let k = self.k();
+        let (oy, ow, oc) = self.offsets();
+        let h = if self.variant == Variant::Head { 1.0 } else { 0.0 };
+        let frozen = !self.variant.trains_head();
+        let label_head = matches!(self.variant, Variant::Symmetric | Variant::Head);
+        let g2 = if label_head { 1.0 } else { 0.0 };
+        let n = self.groups.per_class;
+        let nt = self.n_total();
+        let w = &z[ow..oc];
+        let c = &z[oc..];
+        jac.fill(0.0);
+        JAC_SCRATCH.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            let need = 2 * d + 2 * k * d + 5 * d * d;
+            if buf.len() < need {
+                buf.resize(need, 0.0);
             }
-        }
+            let (r, rest) = buf.split_at_mut(d);
+            let (yb, rest) = rest.split_at_mut(d);
+            let (s, rest) = rest.split_at_mut(k * d);
+            let (q, rest) = rest.split_at_mut(k * d);
+            let (mx, rest) = rest.split_at_mut(d * d);
+            let (my, rest) = rest.split_at_mut(d * d);
+            let (wc, rest) = rest.split_at_mut(d * d);
+            let (cwt, rest) = rest.split_at_mut(d * d);
+            let a = &mut rest[..d * d];
+            // Label-side sums S_c, q_c and the second moments.
+            s.fill(0.0);
+            mx.fill(0.0);
+            my.fill(0.0);
+            for (gi, grp) in self.groups.groups.iter().enumerate() {
+                let xg = &z[gi * d..(gi + 1) * d];
+                let ng = grp.count as f64;
+                for &(cl, acl) in &grp.row {
+                    for j in 0..d {
+                        s[cl * d + j] += ng * acl * xg[j];
+                    }
+                }
+                for j in 0..d {
+                    for l in 0..d {
+                        mx[j * d + l] += ng * xg[j] * xg[l];
+                    }
+                }
+            }
+            for cl in 0..k {
+                let m = self.groups.mass[cl];
+                let yc = &z[oy + cl * d..oy + (cl + 1) * d];
+                for j in 0..d {
+                    let wy: f64 = (0..d).map(|l| w[j * d + l] * yc[l]).sum();
+                    q[cl * d + j] = m * wy - s[cl * d + j];
+                    for l in 0..d {
+                        my[j * d + l] += m * yc[j] * yc[l];
+                    }
+                }
+            }
+            for j in 0..d {
+                for l in 0..d {
+                    wc[j * d + l] = (0..d).map(|m| w[j * d + m] * c[m * d + l]).sum();
+                    cwt[j * d + l] = (0..d).map(|m| c[j * d + m] * w[l * d + m]).sum();
+                    a[j * d + l] = (0..d).map(|m| w[m * d + j] * w[m * d + l]).sum::<f64>() + if j == l { h + lam } else { 0.0 };
+                }
+            }
+
+            // Group means (and their coupling into labels and head).
+            for (gi, grp) in self.groups.groups.iter().enumerate() {
+                let xg = &z[gi * d..(gi + 1) * d];
+                let ng = grp.count as f64;
+                for j in 0..d {
+                    yb[j] = grp.row.iter().map(|&(cl, acl)| acl * z[oy + cl * d + j]).sum();
+                }
+                for j in 0..d {
+                    r[j] = (0..d).map(|l| w[j * d + l] * xg[l]).sum::<f64>() - yb[j];
+                }
+                let row = gi * d;
+                for l in 0..d {
+                    for m in 0..d {
+                        jac[(row + l, gi * d + m)] = -ex * a[l * d + m];
+                    }
+                    for &(cl, acl) in &grp.row {
+                        for m in 0..d {
+                            jac[(row + l, oy + cl * d + m)] = ex * acl * (w[m * d + l] + h * w[l * d + m]);
+                        }
+                    }
+                    for aa in 0..d {
+                        for b in 0..d {
+                            let mut v = w[aa * d + l] * xg[b];
+                            if b == l {
+                                v += r[aa];
+                            }
+                            if aa == l {
+                                v -= h * yb[b];
+                            }
+                            jac[(row + l, ow + aa * d + b)] = -ex * v;
+                        }
+                    }
+                }
+                // d(dy_c)/d xbar_g.
+                for &(cl, acl) in &grp.row {
+                    for l in 0..d {
+                        if label_head {
+                            for m in 0..d {
+                                jac[(oy + cl * d + l, gi * d + m)] = ey / n * ng * acl * (w[m * d + l] + h * w[l * d + m]);
+                            }
+                        } else {
+                            jac[(oy + cl * d + l, gi * d + l)] = ey / n * ng * acl;
+                        }
+                    }
+                }
+                // d(dW)/d xbar_g.
+                if !frozen {
+                    for j in 0..d {
+                        for l in 0..d {
+                            for m in 0..d {
+                                let mut v = w[j * d + m] * xg[l];
+                                if l == m {
+                                    v += r[j];
+                                }
+                                if j == m {
+                                    v -= g2 * yb[l];
+                                }
+                                jac[(ow + j * d + l, gi * d + m)] = -ew / nt * ng * v;
+                            }
+                        }
+                    }
+                }
+            }
+
+            // Labels.
+            for cl in 0..k {
+                let m_c = self.groups.mass[cl];
+                let yc = &z[oy + cl * d..oy + (cl + 1) * d];
+                let row = oy + cl * d;
+                for l in 0..d {
+                    if label_head {
+                        for m in 0..d {
+                            let mut v = m_c * (a[l * d + m] - if l == m { h + lam } else { 0.0 });
+                            if l == m {
+                                v += h * m_c + n * lam;
+                            }
+                            jac[(row + l, row + m)] = -ey / n * v;
+                        }
+                        for aa in 0..d {
+                            for b in 0..d {
+                                let mut v = m_c * w[aa * d + l] * yc[b];
+                                if b == l {
+                                    v += q[cl * d + aa];
+                                }
+                                if aa == l {
+                                    v -= h * s[cl * d + b];
+                                }
+                                jac[(row + l, ow + aa * d + b)] = -ey / n * v;
+                            }
+                        }
+                    } else {
+                        jac[(row + l, row + l)] = -ey * (m_c / n + lam);
+                    }
+                }
+                // d(dW)/d y_c.
+                if !frozen {
+                    for j in 0..d {
+                        for l in 0..d {
+                            for m in 0..d {
+                                let mut v = g2 * m_c * w[j * d + m] * yc[l];
+                                if j == m {
+                                    v -= s[cl * d + l];
+                                }
+                                if l == m {
+                                    v += g2 * q[cl * d + j];
+                                }
+                                jac[(ow + j * d + l, row + m)] = -ew / nt * v;
+                            }
+                        }
+                    }
+                }
+            }
+
+            // Head and covariance.
+            for j in 0..d {
+                for l in 0..d {
+                    let (rw, rc) = (ow + j * d + l, oc + j * d + l);
+                    if !frozen {
+                        // delta_ja: only a = j contributes.
+                        for b in 0..d {
+                            let mut v = (mx[b * d + l] + nt * c[b * d + l] + g2 * my[b * d + l]) / nt;
+                            if b == l {
+                                v += lam;
+                            }
+                            jac[(rw, ow + j * d + b)] = -ew * v;
+                        }
+                        // delta_bl: only b = l contributes.
+                        for aa in 0..d {
+                            jac[(rw, oc + aa * d + l)] = -ew * w[j * d + aa];
+                        }
+                    }
+                    for aa in 0..d {
+                        for b in 0..d {
+                            let mut v = w[aa * d + j] * c[b * d + l] + c[j * d + b] * w[aa * d + l];
+                            if j == b {
+                                v += wc[aa * d + l];
+                            }
+                            if l == b {
+                                v += cwt[j * d + aa];
+                            }
+                            jac[(rc, ow + aa * d + b)] = -ex * v;
+                        }
+                    }
+                    for aa in 0..d {
+                        // A_ja delta_bl + delta_ja A_bl
+                        jac[(rc, oc + aa * d + l)] += -ex * a[j * d + aa];
+                        jac[(rc, oc + j * d + aa)] += -ex * a[aa * d + l];
+                    }
+                }
+            }
+        });
     }
 
+    /// Exact `dF/dp_k`: every block is linear in its own rate (`eta_x` for
+    /// group means and covariance, `eta_y` for labels, `eta_w` for the head)
+    /// and the blocks are disjoint, so `dF/d eta` is `rhs` with that rate set
+    /// to 1 and the other two to 0; `lambda` enters as `-eta_x xbar_g`,
+    /// `-eta_y y_c`, `-eta_w W` (0 when frozen) and `-2 eta_x C`. Indices
+    /// outside the parameter list give 0.
     fn param_derivative(&self, z: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
+        let (ex, ey, ew, lam) = (p[0], p[1], p[2], p[3]);
         let n = self.dim();
-        let mut pp = p.to_vec();
-        let hs = 1e-6 * p[k].abs().max(1e-3);
-        let mut fm = vec![0.0; n];
-        pp[k] = p[k] + hs;
-        self.rhs(z, &pp, out);
-        pp[k] = p[k] - hs;
-        self.rhs(z, &pp, &mut fm);
-        for i in 0..n {
-            out[i] = (out[i] - fm[i]) / (2.0 * hs);
+        let (oy, ow, oc) = self.offsets();
+        match k {
+            0..=2 => {
+                let mut unit = [0.0, 0.0, 0.0, lam];
+                unit[k] = 1.0;
+                self.rhs(z, &unit, out);
+            }
+            3 => {
+                for i in 0..n {
+                    out[i] = -z[i]
+                        * if i < oy {
+                            ex
+                        } else if i < ow {
+                            ey
+                        } else if i < oc {
+                            if self.variant.trains_head() {
+                                ew
+                            } else {
+                                0.0
+                            }
+                        } else {
+                            2.0 * ex
+                        };
+                }
+            }
+            _ => out[..n].fill(0.0),
         }
     }
 
