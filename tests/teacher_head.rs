@@ -45,3 +45,67 @@ fn sgd_with_head_follows_the_head_ode_and_keeps_labels_apart() {
     let sep0 = e.metric_at(1, true, |m| m.base.min_label_distance).mean;
     assert!(e.metric_at(last, true, |m| m.base.min_label_distance).mean > sep0, "no collapse with the symmetric head");
 }
+
+/// Central differences of `F` (error `O(h^2)` times fifth derivatives; the
+/// field is a quintic polynomial, so `h = 1e-5` leaves ~1e-9 relative).
+fn central_jacobian(ode: &HeadOde, x: &[f64], p: &[f64]) -> Vec<Vec<f64>> {
+    let n = ode.dim();
+    let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
+    (0..n)
+        .map(|j| {
+            let h = 1e-5 * (1.0 + x[j].abs());
+            let mut xp = x.to_vec();
+            xp[j] += h;
+            ode.rhs(&xp, p, &mut fp);
+            xp[j] -= 2.0 * h;
+            ode.rhs(&xp, p, &mut fm);
+            (0..n).map(|i| (fp[i] - fm[i]) / (2.0 * h)).collect()
+        })
+        .collect()
+}
+
+fn random_state(n: usize, seed: u64) -> Vec<f64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+}
+
+#[test]
+fn head_jacobian_and_parameter_derivatives_match_central_differences() {
+    for (head, teacher, k, d) in [("symmetric", "mixture", 3, 3), ("asymmetric", "argmax", 3, 2), ("symmetric", "argmax", 2, 4)] {
+        let c = cfg(&[&format!("head=\"{head}\""), &format!("teacher=\"{teacher}\""), &format!("classes={k}"), &format!("dim={d}"), "sigma=0.3", "label_noise=0.2", "eta_x=0.7", "eta_w=0.4"]);
+        let op = Student::initial(&c, 1).order_params();
+        let eye: Vec<f64> = (0..d * d).map(|ij| if ij / d == ij % d { 1.0 } else { 0.0 }).collect();
+        let ode = HeadOde::new(&c, &op, &eye).unwrap();
+        let n = ode.dim();
+        let p = ode.default_params();
+        for seed in 0..3 {
+            let x = random_state(n, seed);
+            let mut jac = faer::Mat::<f64>::zeros(n, n);
+            ode.jacobian(&x, &p, jac.as_mut());
+            let fd = central_jacobian(&ode, &x, &p);
+            let scale = (0..n).flat_map(|j| (0..n).map(move |i| (i, j))).map(|(i, j)| jac[(i, j)].abs()).fold(0.0, f64::max);
+            for j in 0..n {
+                for i in 0..n {
+                    let err = (jac[(i, j)] - fd[j][i]).abs();
+                    assert!(err <= 1e-6 * (jac[(i, j)].abs() + 1e-3 * scale), "{head}/{teacher}: J[{i},{j}] = {} vs FD {}", jac[(i, j)], fd[j][i]);
+                }
+            }
+            let (mut dp, mut fp, mut fm) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            for kk in 0..p.len() {
+                ode.param_derivative(&x, &p, kk, &mut dp);
+                let h = 1e-5 * (1.0 + p[kk].abs());
+                let mut pp = p.clone();
+                pp[kk] += h;
+                ode.rhs(&x, &pp, &mut fp);
+                pp[kk] -= 2.0 * h;
+                ode.rhs(&x, &pp, &mut fm);
+                let sc = dp.iter().map(|v| v.abs()).fold(0.0, f64::max);
+                for i in 0..n {
+                    let fdv = (fp[i] - fm[i]) / (2.0 * h);
+                    assert!((dp[i] - fdv).abs() <= 1e-6 * (dp[i].abs() + 1e-3 * sc) + 1e-12, "{head}/{teacher}: dF[{i}]/dp[{kk}] = {} vs FD {fdv}", dp[i]);
+                }
+            }
+        }
+    }
+}
