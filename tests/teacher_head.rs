@@ -109,3 +109,32 @@ fn head_jacobian_and_parameter_derivatives_match_central_differences() {
         }
     }
 }
+
+#[test]
+fn declared_rotations_are_covariances_of_the_head_field() {
+    // F is rotation-covariant, F(e^{tG} x) = e^{tG} F(x), so J v = G F(x)
+    // for the generator v at x: at any state, J v must equal the rotated
+    // field, independent of the code that built v.
+    let c = cfg(&["head=\"symmetric\"", "dim=3", "classes=3"]);
+    let op = Student::initial(&c, 1).order_params();
+    let eye: Vec<f64> = (0..9).map(|ij| if ij / 3 == ij % 3 { 1.0 } else { 0.0 }).collect();
+    let ode = HeadOde::new(&c, &op, &eye).unwrap();
+    let n = ode.dim();
+    let p = ode.default_params();
+    let x = random_state(n, 7);
+    let inv = ode.invariants(&x, &p);
+    assert_eq!(inv.len(), 3);
+    let mut jac = faer::Mat::<f64>::zeros(n, n);
+    ode.jacobian(&x, &p, jac.as_mut());
+    let mut f = vec![0.0; n];
+    ode.rhs(&x, &p, &mut f);
+    for g in &inv {
+        // Finite rotation by a small angle t: (F(x + t v) - F(x)) / t ~ J v; and the rotated field is the
+        // generator applied to F, i.e. the invariant vector evaluated at the state F(x) (linear in its state).
+        let gf = ode.invariants(&f, &p).into_iter().find(|h| h.name == g.name).unwrap().vector;
+        for i in 0..n {
+            let jv: f64 = (0..n).map(|j| jac[(i, j)] * g.vector[j]).sum();
+            assert!((jv - gf[i]).abs() < 1e-10 * (1.0 + gf[i].abs()), "{}: component {i}: J v = {jv}, G F = {}", g.name, gf[i]);
+        }
+    }
+}

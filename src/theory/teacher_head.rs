@@ -27,7 +27,7 @@ use std::ops::{Add, Mul, Sub};
 
 use faer::MatMut;
 
-use crate::engine::VectorField;
+use crate::engine::{Invariant, InvariantKind, VectorField};
 use crate::error::{Error, Result};
 use crate::model::teacher_config::{HeadKind, TeacherConfig};
 use crate::theory::teacher_ode::OrderParams;
@@ -284,6 +284,63 @@ impl VectorField for HeadOde {
     }
     fn initial_state(&self) -> Vec<f64> {
         self.initial.clone()
+    }
+
+    fn observable_names(&self) -> Vec<String> {
+        vec!["min_label_distance".into(), "spread_sigma".into()]
+    }
+    /// Minimum distance between label embeddings and `sqrt(tr Sigma)`
+    /// (encoder space).
+    fn observables(&self, x: &[f64], _p: &[f64], out: &mut [f64]) {
+        let (d, k) = (self.dim, self.classes);
+        out[0] = crate::model::metrics::label_distances(&x[d * k..2 * d * k], k, d).0;
+        let trs: f64 = (0..d).map(|i| x[self.s_index(i, i)]).sum();
+        out[1] = trs.max(0.0).sqrt();
+    }
+
+    /// Zero-mode sources: rotations `O` of the student embedding space,
+    /// `R -> O R`, `y_c -> O y_c`, `Sigma -> O Sigma O^T`,
+    /// `W_h -> O W_h O^T` (every term of the field is covariant: the
+    /// encoder and head updates are built from `W_h x - y_l`, `W_h y_l - x`
+    /// and their outer products). Generator for the plane `(a, b)`,
+    /// `G = e_a e_b^T - e_b e_a^T`: `dR = G R`, `dY^T = G Y^T`,
+    /// `dSigma = G Sigma - Sigma G`, `dW_h = G W_h - W_h G`. The head-free
+    /// field's conserved row projections do not survive (the `(R, Y)`
+    /// system is no longer linear), so none are declared.
+    fn invariants(&self, x: &[f64], _p: &[f64]) -> Vec<Invariant> {
+        let (d, k) = (self.dim, self.classes);
+        let n = self.dim();
+        let ho = self.h_offset();
+        let mut out = Vec::new();
+        // (G A - A G)_{ij} for a d x d matrix A given by `a(i, j)`.
+        let comm = |a: &dyn Fn(usize, usize) -> f64, ga: usize, gb: usize, i: usize, j: usize| -> f64 {
+            let ga_row = |r: usize, s: usize| (if r == ga { a(gb, s) } else { 0.0 }) - (if r == gb { a(ga, s) } else { 0.0 });
+            let a_g = |r: usize, s: usize| (if s == gb { a(r, ga) } else { 0.0 }) - (if s == ga { a(r, gb) } else { 0.0 });
+            ga_row(i, j) - a_g(i, j)
+        };
+        for ga in 0..d {
+            for gb in ga + 1..d {
+                let mut v = vec![0.0; n];
+                for c in 0..k {
+                    v[ga * k + c] += x[gb * k + c];
+                    v[gb * k + c] -= x[ga * k + c];
+                    v[d * k + c * d + ga] += x[d * k + c * d + gb];
+                    v[d * k + c * d + gb] -= x[d * k + c * d + ga];
+                }
+                let sig = |i: usize, j: usize| x[self.s_index(i, j)];
+                let wh = |i: usize, j: usize| x[ho + i * d + j];
+                for i in 0..d {
+                    for j in 0..d {
+                        if j >= i {
+                            v[self.s_index(i, j)] = comm(&sig, ga, gb, i, j);
+                        }
+                        v[ho + i * d + j] = comm(&wh, ga, gb, i, j);
+                    }
+                }
+                out.push(Invariant { name: format!("rotation of student plane ({ga}, {gb})"), kind: InvariantKind::Symmetry, vector: v });
+            }
+        }
+        out
     }
 
     fn rhs(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
