@@ -75,8 +75,10 @@ pub fn head_ode_from_config(cfg: &TeacherConfig) -> Result<HeadOde> {
 }
 
 /// Label separation (minimum label distance) below this fraction of the
-/// largest label norm: the fixed point is collapsed.
-const COLLAPSE_TOL: f64 = 1e-6;
+/// largest label norm: the fixed point is collapsed. Loose because Newton
+/// polishes degenerate (non-isolated) collapsed points only to ~1e-5 in
+/// the label distance while the residual is ~1e-11.
+const COLLAPSE_TOL: f64 = 1e-3;
 /// Relative distance within which the trajectory end counts as having
 /// reached a fixed point.
 const REACHED_TOL: f64 = 1e-3;
@@ -226,7 +228,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     Figure::new(panels).save(dir, "teacher_head")?;
     write_csv(&dir.join("teacher_head.csv"), &["head_index", "sep_ratio_sgd", "sep_ratio_ode", "sep_to_spread_sgd", "sep_to_spread_ode", "accuracy_sgd", "accuracy_ode"], &rows)?;
     let markdown = format!(
-        "{}\nLines: order-parameter ODE (with head: `theory::teacher_head`, Jacobian by finite differences); markers: online \
+        "{}\nLines: order-parameter ODE (with head: `theory::teacher_head`, exact Jacobian by forward-mode differentiation); markers: online \
          SGD (95% CI). Separation ratio: final over maximum. Head eigenvalues at t_max.\n\n{table}",
         figure_md(&study.name, "teacher_head", "Model T with a projection head and stop-gradient"),
     );
