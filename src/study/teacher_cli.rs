@@ -4,7 +4,10 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::model::teacher_config::{HeadKind, TeacherConfig};
-use crate::study::teacher_head::{head_spectrum, HeadExperiment};
+use crate::study::teacher_head::{head_spectrum, head_theory_json, HeadExperiment};
+
+/// Random starts of the head fixed-point search (besides the trajectory end and the origin).
+const HEAD_FIXED_POINT_STARTS: usize = 16;
 use crate::report::atomic::write_json;
 use crate::study::teacher_experiment::TeacherExperiment;
 use crate::study::teacher_finite::FiniteExperiment;
@@ -23,14 +26,22 @@ pub fn theory(sets: &[String], json: bool) -> Result<()> {
         let v = FiniteExperiment::run(&cfg, false)?.summary_json();
         return emit_text_or_json(&v, json);
     }
-    let th = TeacherTheory::from_config(&cfg)?;
     if cfg.head != HeadKind::None {
-        return Err(crate::error::Error::invalid(
-            "head",
-            cfg.head.name(),
-            "none for `theory` (the head ODE runs with `simulate teacher-student --set head=...` and study l)",
-        ));
+        let v = head_theory_json(&cfg, HEAD_FIXED_POINT_STARTS)?;
+        if json {
+            print_json(&v);
+        } else {
+            println!("Model T theory with {} head ({} teacher, K = {}, d = {})", cfg.head.name(), cfg.teacher.name(), cfg.classes, cfg.dim);
+            println!("  asymptotic slow rate      = {}", v["slow_rate"]);
+            println!("  final separation ratio    = {:.4e}", v["separation_ratio_final"].as_f64().unwrap_or(f64::NAN));
+            for fp in v["fixed_points"].as_array().into_iter().flatten() {
+                println!("  fixed point: {} ({}), {} zero modes ({} unexplained){}", fp["kind"], fp["stability"], fp["zero_modes"], fp["unexplained_zero_modes"],
+                    if fp["reached_from_initial_state"].as_bool() == Some(true) { ", reached from the initial state" } else { "" });
+            }
+        }
+        return Ok(());
     }
+    let th = TeacherTheory::from_config(&cfg)?;
     let v = th.to_json()?;
     if json {
         print_json(&v);
