@@ -21,6 +21,31 @@ use crate::theory::teacher_head::HeadOde;
 use crate::theory::teacher_metrics::{TeacherMetrics, TeacherScorer};
 use crate::theory::teacher_stats::Teacher;
 
+/// Integrates the head ODE from its own initial state on `times` and scores
+/// every point in the head's output space; also returns the final state.
+fn ode_metrics(ode: &HeadOde, scorer: &TeacherScorer, cfg: &TeacherConfig, times: &[f64]) -> Result<(Vec<TeacherMetrics>, Vec<f64>)> {
+    let opts = IntegrateOptions {
+        method: Method::Dop853,
+        rtol: cfg.rtol,
+        atol: cfg.atol,
+        t_max: cfg.t_max,
+        grid: Grid::Times(times.to_vec()),
+        max_steps: 10_000_000,
+    };
+    let traj = integrate(ode, &ode.initial, &ode.params, &opts)?;
+    let metrics = traj
+        .t
+        .iter()
+        .zip(&traj.states)
+        .map(|(t, x)| {
+            let (op, h) = ode.unpack(x);
+            scorer.measure(*t, &output_space(&op, &h))
+        })
+        .collect();
+    let x_end = traj.states.last().expect("integration returns at least the start").clone();
+    Ok((metrics, x_end))
+}
+
 /// A head ensemble with its ODE curves.
 pub struct HeadExperiment {
     pub cfg: TeacherConfig,
@@ -39,18 +64,8 @@ impl HeadExperiment {
             .map(|s| {
                 let run = simulate_head(cfg, &scorer, cfg.seed + s)?;
                 let ode = HeadOde::new(cfg, &run.order[0], &run.heads[0])?;
-                let opts = IntegrateOptions { method: Method::Dop853, rtol: cfg.rtol, atol: cfg.atol, t_max: cfg.t_max, grid: Grid::Times(run.times.clone()), max_steps: 10_000_000 };
-                let traj = integrate(&ode, &ode.initial, &ode.params, &opts)?;
-                let th: Vec<TeacherMetrics> = traj
-                    .t
-                    .iter()
-                    .zip(&traj.states)
-                    .map(|(t, x)| {
-                        let (op, h) = ode.unpack(x);
-                        scorer.measure(*t, &output_space(&op, &h))
-                    })
-                    .collect();
-                let last = ode.unpack(traj.states.last().expect("non-empty")).1;
+                let (th, x_end) = ode_metrics(&ode, &scorer, cfg, &run.times)?;
+                let last = ode.unpack(&x_end).1;
                 Ok((run, th, last))
             })
             .collect();
@@ -112,18 +127,7 @@ pub fn head_theory_json(cfg: &TeacherConfig, starts: usize) -> Result<serde_json
     let ode = head_ode_from_config(cfg)?;
     let scorer = TeacherScorer::new(Teacher::new(cfg.teacher, cfg.classes), cfg.label_noise, cfg.sigma, cfg.a);
     let times = cfg.time_grid();
-    let opts = IntegrateOptions { method: Method::Dop853, rtol: cfg.rtol, atol: cfg.atol, t_max: cfg.t_max, grid: Grid::Times(times.clone()), max_steps: 10_000_000 };
-    let traj = integrate(&ode, &ode.initial, &ode.params, &opts)?;
-    let metrics: Vec<TeacherMetrics> = traj
-        .t
-        .iter()
-        .zip(&traj.states)
-        .map(|(t, x)| {
-            let (op, h) = ode.unpack(x);
-            scorer.measure(*t, &output_space(&op, &h))
-        })
-        .collect();
-    let x_end = traj.states.last().expect("non-empty").clone();
+    let (metrics, x_end) = ode_metrics(&ode, &scorer, cfg, &times)?;
     let (fps, reached) = head_fixed_points(&ode, &x_end, starts)?;
     let (d, k) = (cfg.dim, cfg.classes);
     let mut list = crate::engine::fixed_points_json(&ode, &fps)["fixed_points"].clone();

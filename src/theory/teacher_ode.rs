@@ -181,25 +181,29 @@ impl TeacherOde {
         }
         let (a, c) = (eta_x * (2.0 - eta_x), eta_x * eta_x);
         for i in 0..d {
-            let rsum_i: f64 = (0..k).map(|l| r[i * k + l]).sum();
             for j in i..d {
-                let rsum_j: f64 = (0..k).map(|l| r[j * k + l]).sum();
-                let mut s = 0.0;
-                let mut v = 0.0;
-                let mut w = 0.0;
-                for l in 0..k {
-                    s += r[i * k + l] * r[j * k + l];
-                    let ui = st.md * r[i * k + l] + st.mo * (rsum_i - r[i * k + l]);
-                    let uj = st.md * r[j * k + l] + st.mo * (rsum_j - r[j * k + l]);
-                    v += y[l * d + i] * uj + ui * y[l * d + j];
-                    w += y[l * d + i] * y[l * d + j];
-                }
-                s *= st.c0;
-                w *= st.p;
                 let sv = if decay { x[self.q_index(i, j)] } else { 0.0 };
-                out[self.q_index(i, j)] = -a * sv + c * (s - v + w);
+                out[self.q_index(i, j)] = -a * sv + c * self.noise_source(r, y, st, i, j);
             }
         }
+    }
+
+    /// SGD-noise source of `Sigma_ij` (the factor of `eta_x^2`):
+    /// `c0 (R R^T)_ij - (Y^T U^T + U Y^T)_ij + p (Y^T Y)_ij` with
+    /// `U_il = md R_il + mo (sum_l' R_il' - R_il)`.
+    fn noise_source(&self, r: &[f64], y: &[f64], st: &TeacherStats, i: usize, j: usize) -> f64 {
+        let (d, k) = (self.dim, self.classes);
+        let rsum_i: f64 = (0..k).map(|l| r[i * k + l]).sum();
+        let rsum_j: f64 = (0..k).map(|l| r[j * k + l]).sum();
+        let (mut s, mut v, mut w) = (0.0, 0.0, 0.0);
+        for l in 0..k {
+            s += r[i * k + l] * r[j * k + l];
+            let ui = st.md * r[i * k + l] + st.mo * (rsum_i - r[i * k + l]);
+            let uj = st.md * r[j * k + l] + st.mo * (rsum_j - r[j * k + l]);
+            v += y[l * d + i] * uj + ui * y[l * d + j];
+            w += y[l * d + i] * y[l * d + j];
+        }
+        st.c0 * s - v + st.p * w
     }
 
     /// The per-row linear operator `L` (2K x 2K row-major, acting on
@@ -346,25 +350,13 @@ impl VectorField for TeacherOde {
                     *v /= ex;
                 }
                 out[nr..qo].fill(0.0);
-                let (d, k) = (self.dim, self.classes);
+                let d = self.dim;
                 let r = &x[..nr];
                 let y = &x[nr..qo];
                 for i in 0..d {
-                    let rsum_i: f64 = (0..k).map(|l| r[i * k + l]).sum();
                     for j in i..d {
-                        let rsum_j: f64 = (0..k).map(|l| r[j * k + l]).sum();
-                        let (mut s, mut v, mut w) = (0.0, 0.0, 0.0);
-                        for l in 0..k {
-                            s += r[i * k + l] * r[j * k + l];
-                            let ui = st.md * r[i * k + l] + st.mo * (rsum_i - r[i * k + l]);
-                            let uj = st.md * r[j * k + l] + st.mo * (rsum_j - r[j * k + l]);
-                            v += y[l * d + i] * uj + ui * y[l * d + j];
-                            w += y[l * d + i] * y[l * d + j];
-                        }
-                        s *= st.c0;
-                        w *= st.p;
                         let q = self.q_index(i, j);
-                        out[q] = -(2.0 - 2.0 * ex) * x[q] + 2.0 * ex * (s - v + w);
+                        out[q] = -(2.0 - 2.0 * ex) * x[q] + 2.0 * ex * self.noise_source(r, y, &st, i, j);
                     }
                 }
             }
