@@ -7,10 +7,12 @@
 //!   NaN), a list of booleans a `bool` array, a list of equal-length number
 //!   lists a 2-D array, a list of `{re, im}` pairs a `complex128` array;
 //! - a list of records with the same keys whose every field is such a column
-//!   (a trajectory: one record per output time) becomes a dict of columns,
+//!   of numbers or booleans (a trajectory: one record per output time)
+//!   becomes a dict of columns,
 //!   `[{t: 0, x: 1}, {t: 1, x: 2}]` -> `{t: array([0, 1]), x: array([1, 2])}`,
 //!   recursively for nested records;
-//! - anything else keeps its JSON shape.
+//! - anything else keeps its JSON shape: in particular a list of records
+//!   with a text field (fixed points, bifurcation events) stays a list of dicts.
 //!
 //! Every array is built from a Rust `Vec` that numpy then owns (no element
 //! passes through a Python object).
@@ -81,13 +83,6 @@ fn column<'py>(py: Python<'py>, items: &[&Value]) -> PyResult<Option<Bound<'py, 
         let data: Vec<bool> = items.iter().map(|v| v.as_bool().expect("checked")).collect();
         return Ok(Some(PyArray1::from_vec(py, data).into_any()));
     }
-    if items.iter().all(|v| v.is_string()) {
-        let list = PyList::empty(py);
-        for v in items {
-            list.append(v.as_str().expect("checked"))?;
-        }
-        return Ok(Some(list.into_any()));
-    }
     if items.iter().all(|v| is_complex(v)) {
         let data: Vec<Complex64> = items.iter().map(|v| Complex64::new(as_f64(&v["re"]), as_f64(&v["im"]))).collect();
         return Ok(Some(PyArray1::from_vec(py, data).into_any()));
@@ -128,7 +123,7 @@ fn column<'py>(py: Python<'py>, items: &[&Value]) -> PyResult<Option<Bound<'py, 
     Ok(None)
 }
 
-/// A trajectory as `{"t": t, "states": {name: column}, "y": (len(t), dim)}`:
+/// A trajectory as `{"t": t, "states": {name: column}, "state_matrix": (len(t), dim)}`:
 /// the time vector is moved into numpy as it is; the state matrix is laid
 /// out row-major once (one pass, no Python objects) and the named columns
 /// are strided views of it.
@@ -150,6 +145,6 @@ pub fn trajectory<'py>(py: Python<'py>, traj: repcollapse::engine::Trajectory) -
     let out = PyDict::new(py);
     out.set_item("t", PyArray1::from_vec(py, traj.t))?;
     out.set_item("states", states)?;
-    out.set_item("y", y)?;
+    out.set_item("state_matrix", y)?;
     Ok(out)
 }

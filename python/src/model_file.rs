@@ -119,7 +119,7 @@ impl Model {
     /// Adaptive Dormand-Prince integration from the initial state (CLI:
     /// `analyze MODEL integrate`). Output at `points` times, linear on
     /// [0, t_max] or logarithmic from `log_from`. Returns
-    /// `{"model", "t", "states": {name: array}, "y": array (len(t), dim), "options"}`.
+    /// `{"model", "t", "states": {name: array}, "state_matrix": array (len(t), dim), "options"}`.
     #[pyo3(signature = (t_max = 50.0, *, rtol = 1e-8, atol = 1e-10, points = 400, log_from = None, method = "dop853"))]
     fn integrate<'py>(
         &self,
