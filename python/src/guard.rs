@@ -11,6 +11,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use repcollapse::Error;
 
+use crate::progress::Bars;
+
 /// How often the waiting thread wakes to run Python's signal handlers.
 /// 50 ms keeps Ctrl-C responsive at a negligible cost (one syscall per wake).
 const POLL: Duration = Duration::from_millis(50);
@@ -51,33 +53,48 @@ pub fn quick<T: Send>(py: Python<'_>, f: impl FnOnce() -> repcollapse::Result<T>
 }
 
 /// Runs a long computation on a worker thread, without the GIL. The calling
-/// thread wakes every [`POLL`] to run Python's signal handlers and to call
-/// `tick` (progress display). On Ctrl-C the call returns `KeyboardInterrupt`
-/// at once; the library has no cancellation points, so the abandoned worker
-/// finishes in the background and its result is dropped.
+/// thread wakes every [`POLL`] to run Python's signal handlers and, if
+/// `progress` is a callable, to pass it the position of the library's
+/// progress bar (`progress(position, length, message)`). On Ctrl-C the call
+/// returns `KeyboardInterrupt` at once; the library has no cancellation
+/// points, so the abandoned worker finishes in the background and its
+/// result is dropped.
 pub fn interruptible<T: Send + 'static>(
     py: Python<'_>,
     f: impl FnOnce() -> repcollapse::Result<T> + Send + 'static,
-    mut tick: impl FnMut(Python<'_>) -> PyResult<()>,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<T> {
+    let bars = Bars::default();
+    let worker_bars = bars.clone();
     let (tx, rx) = mpsc::channel();
     thread::Builder::new()
         .name("repcollapse-worker".into())
         .spawn(move || {
+            worker_bars.attach();
             // A send error means the caller was interrupted and left: nothing to do.
             let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
         })
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start a worker thread: {e}")))?;
     // `detach` needs a `Sync` closure; a receiver is only `Send`.
     let rx = std::sync::Mutex::new(rx);
+    let report = |py: Python<'_>| match progress {
+        Some(cb) => bars.report(py, cb),
+        None => Ok(()),
+    };
     loop {
-        match py.detach(|| rx.lock().expect("only this thread locks it").recv_timeout(POLL)) {
-            Ok(Ok(Ok(v))) => return Ok(v),
-            Ok(Ok(Err(e))) => return Err(to_pyerr(e)),
-            Ok(Err(payload)) => return Err(panic_error(payload)),
+        let outcome = py.detach(|| rx.lock().expect("only this thread locks it").recv_timeout(POLL));
+        match outcome {
+            Ok(result) => {
+                report(py)?;
+                return match result {
+                    Ok(Ok(v)) => Ok(v),
+                    Ok(Err(e)) => Err(to_pyerr(e)),
+                    Err(payload) => Err(panic_error(payload)),
+                };
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 py.check_signals()?;
-                tick(py)?;
+                report(py)?;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(PyRuntimeError::new_err("repcollapse worker thread ended without a result"))

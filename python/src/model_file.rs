@@ -143,7 +143,7 @@ impl Model {
         let opts = IntegrateOptions { method, rtol, atol, t_max, grid, max_steps: 10_000_000 };
         let model = self.inner.clone();
         let opts2 = opts.clone();
-        let traj = interruptible(py, move || integrate(&model, &model.initial_state(), &model.default_params(), &opts2), |_| Ok(()))?;
+        let traj = interruptible(py, move || integrate(&model, &model.initial_state(), &model.default_params(), &opts2), None)?;
         let out = trajectory(py, traj)?;
         out.set_item("model", self.inner.name())?;
         out.set_item("options", to_py(py, &json!(opts))?)?;
@@ -171,7 +171,7 @@ impl Model {
                 v["model"] = json!(model.name());
                 Ok(v)
             },
-            |_| Ok(()),
+            None,
         )?;
         to_py(py, &value)
     }
@@ -204,7 +204,7 @@ impl Model {
                 v["model"] = json!(model.name());
                 Ok(v)
             },
-            |_| Ok(()),
+            None,
         )?;
         to_py(py, &value)
     }
@@ -248,7 +248,7 @@ impl Model {
                 v["model"] = json!(model.name());
                 Ok(v)
             },
-            |_| Ok(()),
+            None,
         )?;
         to_py(py, &value)
     }
