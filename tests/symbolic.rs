@@ -78,6 +78,9 @@ fn precedence_and_functions_match_closed_forms() {
         ("abs(y) + sin(y) + cos(y) + tan(y)", y.abs() + y.sin() + y.cos() + y.tan()),
         ("tanh(x) + erf(y) + erfc(x)", x.tanh() + erf(y) + (1.0 - erf(x))),
         ("min(x, y) + max(x, y)*2", y + 2.0 * x),
+        ("sinh(y) + cosh(y) + atan(x)", y.sinh() + y.cosh() + x.atan()),
+        ("atan2(y, x) + atan2(x, y) + atan2(y, -x)", y.atan2(x) + x.atan2(y) + y.atan2(-x)),
+        ("pow(x, y) + pow(y, 3) + pow(2, -1)", x.powf(y) + y * y * y + 0.5),
         ("min(max(x, 0), 1)", 1.0),
         ("pi*x", std::f64::consts::PI * x),
         ("exp(-x^2/2)", (-(x * x) / 2.0).exp()),
@@ -87,6 +90,46 @@ fn precedence_and_functions_match_closed_forms() {
         let e = parse_expr(src, &names).unwrap_or_else(|e| panic!("{src}: {e:?}"));
         let got = e.eval(&[x, y]);
         assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "{src}: got {got}, want {want}");
+    }
+}
+
+/// The functions added for published models (Morris-Lecar needs `cosh`):
+/// value, `dF/dx` and `dF/dp` against closed forms written in Rust and their
+/// central differences. Step 1e-5 with a second difference at h/2 as a
+/// consistency check: the truncation error of the central difference is
+/// O(h^2 f''') ~ 1e-10 and the rounding error O(eps |f| / h) ~ 1e-11 for the
+/// O(1..10) values used here, so 1e-7 relative is a safe bound that a wrong
+/// rule (off by a factor, a sign or a missing chain factor) cannot meet.
+#[test]
+fn added_functions_have_exact_derivatives() {
+    type F = fn(f64, f64) -> f64;
+    let cases: [(&str, F); 7] = [
+        ("cosh(k*x) - x", |x, k| (k * x).cosh() - x),
+        ("sinh(x^2)*k", |x, k| (x * x).sinh() * k),
+        ("atan(k*x - 1)", |x, k| (k * x - 1.0).atan()),
+        ("atan2(k - x, x)", |x, k| (k - x).atan2(x)),
+        ("atan2(x, k)*x", |x, k| x.atan2(k) * x),
+        ("pow(x, k)", |x, k| x.powf(k)),
+        ("pow(k, x) + pow(x, 2)", |x, k| k.powf(x) + x * x),
+    ];
+    for (src, f) in cases {
+        let text = format!("name = \"f\"\n[parameters]\nk = 1.5\n[state]\nx = 0.5\n[equations]\nx = \"{src}\"\n");
+        let m = SymbolicModel::from_toml_str(&text, "f.toml").unwrap_or_else(|e| panic!("{e}"));
+        let mut jac = Mat::<f64>::zeros(1, 1);
+        let mut out = [0.0];
+        for &(x, k) in &[(0.3, 1.5), (1.7, 0.6), (2.2, 1.3), (0.9, 2.5)] {
+            m.rhs(&[x], &[k], &mut out);
+            assert!((out[0] - f(x, k)).abs() <= 1e-14 * f(x, k).abs().max(1.0), "{src} at ({x}, {k}): {} vs {}", out[0], f(x, k));
+            m.jacobian(&[x], &[k], jac.as_mut());
+            let dfdx = |h: f64| (f(x + h, k) - f(x - h, k)) / (2.0 * h);
+            let (d1, d2) = (dfdx(1e-5), dfdx(5e-6));
+            assert!((d1 - d2).abs() < 1e-7 * d2.abs().max(1.0), "{src}: unstable difference quotient");
+            assert!((jac[(0, 0)] - d2).abs() < 1e-7 * d2.abs().max(1.0), "d/dx {src} at ({x}, {k}): {} vs {d2}", jac[(0, 0)]);
+            m.param_derivative(&[x], &[k], 0, &mut out);
+            let h = 1e-5;
+            let dk = (f(x, k + h) - f(x, k - h)) / (2.0 * h);
+            assert!((out[0] - dk).abs() < 1e-7 * dk.abs().max(1.0), "d/dk {src} at ({x}, {k}): {} vs {dk}", out[0]);
+        }
     }
 }
 
@@ -171,10 +214,16 @@ enum T {
     Erfc(Box<T>),
     Min(Box<T>, Box<T>),
     Max(Box<T>, Box<T>),
+    Sinh(Box<T>),
+    Cosh(Box<T>),
+    Atan(Box<T>),
+    Atan2(Box<T>, Box<T>),
+    /// pow(1 + a^2, b), the function spelling of `^`.
+    PowF(Box<T>, Box<T>),
 }
 
 const NAMES: [&str; 5] = ["x", "y", "z", "a", "b"];
-const N_KINDS: usize = 21;
+const N_KINDS: usize = 26;
 
 fn gen(rng: &mut ChaCha8Rng, depth: u32, seen: &mut [usize; N_KINDS]) -> T {
     let leaf = depth == 0 || rng.random_bool(0.25);
@@ -202,7 +251,12 @@ fn gen(rng: &mut ChaCha8Rng, depth: u32, seen: &mut [usize; N_KINDS]) -> T {
         17 => T::Erf(sub(rng)),
         18 => T::Erfc(sub(rng)),
         19 => T::Min(sub(rng), sub(rng)),
-        _ => T::Max(sub(rng), sub(rng)),
+        20 => T::Max(sub(rng), sub(rng)),
+        21 => T::Sinh(sub(rng)),
+        22 => T::Cosh(sub(rng)),
+        23 => T::Atan(sub(rng)),
+        24 => T::Atan2(sub(rng), sub(rng)),
+        _ => T::PowF(sub(rng), sub(rng)),
     }
 }
 
@@ -231,6 +285,11 @@ fn show(t: &T) -> String {
         Erfc(a) => format!("erfc({})", show(a)),
         Min(a, b) => format!("min({}, {})", show(a), show(b)),
         Max(a, b) => format!("max({}, {})", show(a), show(b)),
+        Sinh(a) => format!("sinh({})", show(a)),
+        Cosh(a) => format!("cosh({})", show(a)),
+        Atan(a) => format!("atan({})", show(a)),
+        Atan2(a, b) => format!("atan2({}, {})", show(a), show(b)),
+        PowF(a, b) => format!("pow(1 + ({})^2, {})", show(a), show(b)),
     }
 }
 
@@ -260,6 +319,11 @@ fn ev(t: &T, v: &[f64]) -> f64 {
         Erfc(a) => statrs::function::erf::erfc(ev(a, v)),
         Min(a, b) => ev(a, v).min(ev(b, v)),
         Max(a, b) => ev(a, v).max(ev(b, v)),
+        Sinh(a) => ev(a, v).sinh(),
+        Cosh(a) => ev(a, v).cosh(),
+        Atan(a) => ev(a, v).atan(),
+        Atan2(a, b) => ev(a, v).atan2(ev(b, v)),
+        PowF(a, b) => sq1(a).powf(ev(b, v)),
     }
 }
 
@@ -511,6 +575,16 @@ fn unknown_function_and_wrong_arity() {
     assert_contains(&msg, &["line 7, column 6", "`min` takes 2 arguments, got 1", "min(a, b)"]);
     let msg = err(&format!("{HEAD}x = \"exp(x, mu)\"\n"));
     assert_contains(&msg, &["line 7", "`exp` takes 1 argument, got 2", "exp(x)"]);
+    // A function the grammar has is not "corrected" to a different one, and
+    // a missing function gets its identity rather than a near name.
+    assert!(SymbolicModel::from_toml_str(&format!("{HEAD}x = \"cosh(x) - mu\"\n"), "ok.toml").is_ok());
+    let msg = err(&format!("{HEAD}x = \"coshh(x)\"\n"));
+    assert_contains(&msg, &["unknown function `coshh`", "did you mean `cosh`?"]);
+    let msg = err(&format!("{HEAD}x = \"acos(x)\"\n"));
+    assert_contains(&msg, &["unknown function `acos`", "atan2(sqrt(1 - u^2), u)"]);
+    assert!(!msg.contains("did you mean"), "{msg}");
+    let msg = err(&format!("{HEAD}x = \"atan2(x)\"\n"));
+    assert_contains(&msg, &["`atan2` takes 2 arguments, got 1"]);
     let msg = err(&format!("{HEAD}x = \"mu(x + 1)\"\n"));
     assert_contains(&msg, &["line 7", "unknown function `mu`", "`mu` is a symbol, not a function"]);
 }

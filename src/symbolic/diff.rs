@@ -8,9 +8,11 @@
 //! (a^b)'      = a^b (b' ln a + b a'/a)           (b' = 0: b a^(b-1) a')
 //! exp' = exp, log' = 1/u, sqrt' = 1/(2 sqrt u), abs' = sign(u),
 //! sin' = cos, cos' = -sin, tan' = 1 + tan^2, tanh' = 1 - tanh^2,
+//! sinh' = cosh, cosh' = sinh, atan' = 1/(1 + u^2),
 //! erf' = 2/sqrt(pi) exp(-u^2), erfc' = -erf', sign' = heaviside' = 0
 //! min(a,b)'   = a' + H(a - b) (b' - a')          (min = a on ties)
 //! max(a,b)'   = a' + H(b - a) (b' - a')          (max = a on ties)
+//! atan2(a,b)' = (b a' - a b') / (a^2 + b^2)
 //! ```
 //!
 //! `H` is the Heaviside step with `H(0) = 0`, matching the tie-breaking of
@@ -84,6 +86,9 @@ pub fn derivative(e: &Expr, k: usize) -> Expr {
                 Func::Cos => Expr::neg(Expr::call(Func::Sin, u)),
                 Func::Tan => Expr::add(Expr::Const(1.0), Expr::powi(e.clone(), 2)),
                 Func::Tanh => Expr::sub(Expr::Const(1.0), Expr::powi(e.clone(), 2)),
+                Func::Sinh => Expr::call(Func::Cosh, u),
+                Func::Cosh => Expr::call(Func::Sinh, u),
+                Func::Atan => return Expr::div(da, Expr::add(Expr::Const(1.0), Expr::powi(u, 2))),
                 Func::Erf | Func::Erfc => {
                     let c = 2.0 / std::f64::consts::PI.sqrt();
                     let c = if *f == Func::Erf { c } else { -c };
@@ -100,6 +105,12 @@ pub fn derivative(e: &Expr, k: usize) -> Expr {
             // Step to the second branch: min takes b iff a > b, max iff b > a.
             let switch = if matches!(e, Expr::Min(..)) { Expr::sub(a, b) } else { Expr::sub(b, a) };
             Expr::add(da.clone(), Expr::mul(Expr::call(Func::Heaviside, switch), Expr::sub(db, da)))
+        }
+        Expr::Atan2(a, b) => {
+            let (da, db) = (derivative(a, k), derivative(b, k));
+            let (a, b) = ((**a).clone(), (**b).clone());
+            let den = Expr::add(Expr::powi(a.clone(), 2), Expr::powi(b.clone(), 2));
+            Expr::div(Expr::sub(Expr::mul(b, da), Expr::mul(a, db)), den)
         }
     }
 }

@@ -25,6 +25,9 @@ pub enum Func {
     Cos,
     Tan,
     Tanh,
+    Sinh,
+    Cosh,
+    Atan,
     Erf,
     Erfc,
     /// `sign(u)`: -1, 0 or 1 (0 at 0, so that `d/du abs(u) = 0` at the kink).
@@ -35,7 +38,7 @@ pub enum Func {
 
 impl Func {
     /// Every one-argument function, for name lookup and suggestions.
-    pub const ALL: [Func; 12] = [
+    pub const ALL: [Func; 15] = [
         Func::Exp,
         Func::Log,
         Func::Sqrt,
@@ -44,6 +47,9 @@ impl Func {
         Func::Cos,
         Func::Tan,
         Func::Tanh,
+        Func::Sinh,
+        Func::Cosh,
+        Func::Atan,
         Func::Erf,
         Func::Erfc,
         Func::Sign,
@@ -61,6 +67,9 @@ impl Func {
             Func::Cos => "cos",
             Func::Tan => "tan",
             Func::Tanh => "tanh",
+            Func::Sinh => "sinh",
+            Func::Cosh => "cosh",
+            Func::Atan => "atan",
             Func::Erf => "erf",
             Func::Erfc => "erfc",
             Func::Sign => "sign",
@@ -85,6 +94,9 @@ impl Func {
             Func::Cos => u.cos(),
             Func::Tan => u.tan(),
             Func::Tanh => u.tanh(),
+            Func::Sinh => u.sinh(),
+            Func::Cosh => u.cosh(),
+            Func::Atan => u.atan(),
             Func::Erf => statrs::function::erf::erf(u),
             Func::Erfc => statrs::function::erf::erfc(u),
             Func::Sign => sign(u),
@@ -160,6 +172,9 @@ pub enum Expr {
     Call(Func, Box<Expr>),
     Min(Box<Expr>, Box<Expr>),
     Max(Box<Expr>, Box<Expr>),
+    /// `atan2(a, b)`: the angle of the point `(b, a)` in `(-pi, pi]`
+    /// (libm's `atan2`, so `atan2(y, x)` as in C).
+    Atan2(Box<Expr>, Box<Expr>),
 }
 
 /// Exponents up to this size are turned into `PowI`.
@@ -298,6 +313,14 @@ impl Expr {
         }
     }
 
+    /// `atan2(a, b)`, folded when both arguments are constant.
+    pub fn atan2(a: Expr, b: Expr) -> Expr {
+        match (a, b) {
+            (Expr::Const(y), Expr::Const(x)) => Expr::Const(y.atan2(x)),
+            (a, b) => Expr::Atan2(Box::new(a), Box::new(b)),
+        }
+    }
+
     /// Reference tree-walking evaluation (allocation-free but recursive;
     /// the compiled [`super::tape::Tape`] is the fast path).
     pub fn eval(&self, v: &[f64]) -> f64 {
@@ -314,6 +337,7 @@ impl Expr {
             Expr::Call(f, a) => f.apply(a.eval(v)),
             Expr::Min(a, b) => min2(a.eval(v), b.eval(v)),
             Expr::Max(a, b) => max2(a.eval(v), b.eval(v)),
+            Expr::Atan2(a, b) => a.eval(v).atan2(b.eval(v)),
         }
     }
 
@@ -329,7 +353,8 @@ impl Expr {
             | Expr::Div(a, b)
             | Expr::Pow(a, b)
             | Expr::Min(a, b)
-            | Expr::Max(a, b) => a.depends_on(k) || b.depends_on(k),
+            | Expr::Max(a, b)
+            | Expr::Atan2(a, b) => a.depends_on(k) || b.depends_on(k),
         }
     }
 
@@ -344,7 +369,8 @@ impl Expr {
             | Expr::Div(a, b)
             | Expr::Pow(a, b)
             | Expr::Min(a, b)
-            | Expr::Max(a, b) => 1 + a.size() + b.size(),
+            | Expr::Max(a, b)
+            | Expr::Atan2(a, b) => 1 + a.size() + b.size(),
         }
     }
 
@@ -385,7 +411,7 @@ impl<S: AsRef<str>> fmt::Display for Printer<'_, S> {
 fn prec(e: &Expr) -> u8 {
     match e {
         Expr::Const(c) if c.is_sign_negative() => P_UNARY,
-        Expr::Const(_) | Expr::Var(_) | Expr::Call(..) | Expr::Min(..) | Expr::Max(..) => P_ATOM,
+        Expr::Const(_) | Expr::Var(_) | Expr::Call(..) | Expr::Min(..) | Expr::Max(..) | Expr::Atan2(..) => P_ATOM,
         Expr::Neg(_) => P_UNARY,
         Expr::Add(..) | Expr::Sub(..) => P_SUM,
         Expr::Mul(..) | Expr::Div(..) => P_PROD,
@@ -445,8 +471,12 @@ fn write_expr<S: AsRef<str>>(e: &Expr, names: &[S], min_prec: u8, f: &mut fmt::F
             write_expr(a, names, 0, f)?;
             f.write_str(")")?;
         }
-        Expr::Min(a, b) | Expr::Max(a, b) => {
-            f.write_str(if matches!(e, Expr::Min(..)) { "min(" } else { "max(" })?;
+        Expr::Min(a, b) | Expr::Max(a, b) | Expr::Atan2(a, b) => {
+            f.write_str(match e {
+                Expr::Min(..) => "min(",
+                Expr::Max(..) => "max(",
+                _ => "atan2(",
+            })?;
             write_expr(a, names, 0, f)?;
             f.write_str(", ")?;
             write_expr(b, names, 0, f)?;

@@ -19,7 +19,36 @@ use super::lexer::{tokenize, ExprError, Tok, Token};
 use crate::error::suggest;
 
 /// Names of the two-argument functions.
-const BINARY_FUNCS: [&str; 2] = ["min", "max"];
+const BINARY_FUNCS: [&str; 4] = ["min", "max", "atan2", "pow"];
+
+/// Functions that the grammar does not have but users write, with the
+/// spelling or the identity to use instead. They are answered with this
+/// hint rather than an edit-distance suggestion, which would propose a
+/// *different* function (`acos` -> `cos`, `log10` -> `log`).
+const NOT_IN_GRAMMAR: [(&str, &str); 22] = [
+    ("ln", "the natural logarithm is `log(u)`"),
+    ("log10", "write `log(u)/log(10)`"),
+    ("log2", "write `log(u)/log(2)`"),
+    ("arctan", "the arc tangent is `atan(u)`"),
+    ("arctan2", "write `atan2(y, x)`"),
+    ("asin", "write `atan2(u, sqrt(1 - u^2))` (= asin(u) for |u| <= 1)"),
+    ("acos", "write `atan2(sqrt(1 - u^2), u)` (= acos(u) for |u| <= 1)"),
+    ("arcsin", "write `atan2(u, sqrt(1 - u^2))` (= asin(u) for |u| <= 1)"),
+    ("arccos", "write `atan2(sqrt(1 - u^2), u)` (= acos(u) for |u| <= 1)"),
+    ("asinh", "write `log(u + sqrt(u^2 + 1))`"),
+    ("acosh", "write `log(u + sqrt(u^2 - 1))` (u >= 1)"),
+    ("atanh", "write `log((1 + u)/(1 - u))/2` (|u| < 1)"),
+    ("sec", "write `1/cos(u)`"),
+    ("csc", "write `1/sin(u)`"),
+    ("cot", "write `cos(u)/sin(u)`"),
+    ("sech", "write `1/cosh(u)`"),
+    ("csch", "write `1/sinh(u)`"),
+    ("coth", "write `cosh(u)/sinh(u)`"),
+    ("power", "write `pow(a, b)` or `a^b`"),
+    ("sgn", "the sign function is `sign(u)`"),
+    ("hypot", "write `sqrt(a^2 + b^2)`"),
+    ("cbrt", "write `sign(u)*abs(u)^(1/3)`"),
+];
 
 /// Every function name the parser knows, for suggestions.
 pub fn function_names() -> Vec<&'static str> {
@@ -219,21 +248,20 @@ impl<S: AsRef<str>> Parser<'_, S> {
 
     fn call(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
         let open = self.bump(); // `(`
-        let arity = if let Some(f) = Func::from_name(name) {
-            Ok(f)
-        } else if BINARY_FUNCS.contains(&name) {
-            Err(2)
-        } else {
+        let unary = Func::from_name(name);
+        if unary.is_none() && !BINARY_FUNCS.contains(&name) {
             let known = self.names.iter().any(|n| n.as_ref() == name);
             let help = if known {
-                Some(format!("`{name}` is a symbol, not a function; write `{name}*(...)` for a product"))
+                format!("`{name}` is a symbol, not a function; write `{name}*(...)` for a product")
+            } else if let Some((_, hint)) = NOT_IN_GRAMMAR.iter().find(|(n, _)| *n == name) {
+                format!("`{name}` is not in the grammar; {hint}")
             } else {
                 suggest(name, function_names())
                     .map(|s| format!("did you mean `{s}`?"))
-                    .or_else(|| Some(format!("known functions: {}", function_names().join(", "))))
+                    .unwrap_or_else(|| format!("known functions: {}", function_names().join(", ")))
             };
-            return Err(ExprError::new(span, format!("unknown function `{name}`")).with_help(help));
-        };
+            return Err(ExprError::new(span, format!("unknown function `{name}`")).with_help(Some(help)));
+        }
         let mut args = Vec::new();
         if self.peek() != &Tok::RParen {
             loop {
@@ -252,7 +280,7 @@ impl<S: AsRef<str>> Parser<'_, S> {
         }
         let close = self.bump(); // `)`
         let full = span.start..close.span.end;
-        let expected = if arity.is_ok() { 1 } else { 2 };
+        let expected = if unary.is_some() { 1 } else { 2 };
         if args.len() != expected {
             let plural = if expected == 1 { "" } else { "s" };
             return Err(ExprError::new(
@@ -267,16 +295,16 @@ impl<S: AsRef<str>> Parser<'_, S> {
         }
         let mut args = args.into_iter();
         let a = args.next().unwrap_or(Expr::Const(0.0));
-        Ok(match arity {
-            Ok(f) => Expr::call(f, a),
-            Err(_) => {
-                let b = args.next().unwrap_or(Expr::Const(0.0));
-                if name == "min" {
-                    Expr::min(a, b)
-                } else {
-                    Expr::max(a, b)
-                }
-            }
+        if let Some(f) = unary {
+            return Ok(Expr::call(f, a));
+        }
+        let b = args.next().unwrap_or(Expr::Const(0.0));
+        Ok(match name {
+            "min" => Expr::min(a, b),
+            "max" => Expr::max(a, b),
+            "atan2" => Expr::atan2(a, b),
+            // `pow(a, b)` is `a^b`, the same node (integer exponents -> powi).
+            _ => Expr::pow(a, b),
         })
     }
 }

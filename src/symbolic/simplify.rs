@@ -35,5 +35,6 @@ fn once(e: &Expr) -> Expr {
         Expr::Call(f, a) => Expr::call(*f, once(a)),
         Expr::Min(a, b) => Expr::min(once(a), once(b)),
         Expr::Max(a, b) => Expr::max(once(a), once(b)),
+        Expr::Atan2(a, b) => Expr::atan2(once(a), once(b)),
     }
 }

@@ -31,6 +31,7 @@ enum Op {
     Call(Func, u32),
     Min(u32, u32),
     Max(u32, u32),
+    Atan2(u32, u32),
 }
 
 /// Hashable identity of an instruction, for common-subexpression
@@ -124,6 +125,7 @@ impl Tape {
                 Op::Call(f, a) => f.apply(r(a)),
                 Op::Min(a, b) => min2(r(a), r(b)),
                 Op::Max(a, b) => max2(r(a), r(b)),
+                Op::Atan2(a, b) => r(a).atan2(r(b)),
             };
             regs[self.n_in + i] = v;
         }
@@ -199,7 +201,8 @@ impl Builder {
             | Expr::Div(a, b)
             | Expr::Pow(a, b)
             | Expr::Min(a, b)
-            | Expr::Max(a, b) => {
+            | Expr::Max(a, b)
+            | Expr::Atan2(a, b) => {
                 let (a, b) = (self.emit(a), self.emit(b));
                 let (tag, op) = match e {
                     Expr::Add(..) => (1, Op::Add(a, b)),
@@ -208,7 +211,8 @@ impl Builder {
                     Expr::Div(..) => (4, Op::Div(a, b)),
                     Expr::Pow(..) => (5, Op::Pow(a, b)),
                     Expr::Min(..) => (6, Op::Min(a, b)),
-                    _ => (7, Op::Max(a, b)),
+                    Expr::Max(..) => (7, Op::Max(a, b)),
+                    _ => (8, Op::Atan2(a, b)),
                 };
                 // Commutative operations share one key for both orders.
                 let (ka, kb) = if matches!(tag, 1 | 3) && b < a { (b, a) } else { (a, b) };
