@@ -14,7 +14,21 @@
 //! as in written mathematics. Names are resolved against the model's symbol
 //! table while parsing, so every error (unknown name, unknown function,
 //! arity, unbalanced parenthesis) carries the byte range it refers to.
-use super::expr::{Expr, Func};
+//!
+//! Nodes are built directly in a shared [`Graph`] with its simplifying,
+//! hash-consing constructors, so equal subexpressions of all equations of a
+//! model are one node from the start.
+//!
+//! **Nesting limit.** The parser recurses once per *nesting level*: a
+//! parenthesised group, a function call, a unary sign or an exponent each
+//! open one level; operator chains (`a + b + c ...`, `a*b*c ...`) are loops
+//! and do not nest. At most [`MAX_DEPTH`] levels are accepted, a bound that
+//! keeps the recursion well inside a 2 MiB thread stack. Every later pass
+//! (differentiation, simplification, compilation) is a loop over the DAG and
+//! has no depth limit of its own.
+use std::sync::Arc;
+
+use super::expr::{Expr, Func, Graph, Id};
 use super::lexer::{tokenize, ExprError, Tok, Token};
 use crate::error::suggest;
 
@@ -60,13 +74,19 @@ pub fn is_reserved(name: &str) -> bool {
     name == "pi" || function_names().contains(&name)
 }
 
-/// Parse `src` with symbol `names[k]` mapped to `Expr::Var(k)`.
-///
-/// The tree is built with the simplifying constructors of [`Expr`], so
-/// constant sub-expressions are already folded.
+/// Parse `src` with symbol `names[k]` mapped to `Var(k)`, into a graph of
+/// its own.
 pub fn parse_expr<S: AsRef<str>>(src: &str, names: &[S]) -> Result<Expr, ExprError> {
+    let mut g = Graph::new();
+    let root = parse_into(&mut g, src, names)?;
+    Ok(Expr::new(Arc::new(g), root))
+}
+
+/// Parse `src` into the shared graph `g` (nodes that already exist are
+/// reused), returning the root.
+pub fn parse_into<S: AsRef<str>>(g: &mut Graph, src: &str, names: &[S]) -> Result<Id, ExprError> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { tokens, pos: 0, names, depth: 0 };
+    let mut p = Parser { tokens, pos: 0, names, depth: 0, g };
     if p.peek() == &Tok::End {
         return Err(ExprError::new(0..src.len(), "empty expression")
             .with_help(Some("write a formula, e.g. `mu - x^2`".into())));
@@ -82,22 +102,20 @@ pub fn parse_expr<S: AsRef<str>>(src: &str, names: &[S]) -> Result<Expr, ExprErr
     }
 }
 
-/// Bound on the depth of the tree. Differentiation, simplification and
-/// printing recurse over the tree, and a left-associative chain `a + b + ...`
-/// nests one level per operator, so both parentheses and chain length count
-/// (the running count is an upper bound on the depth of the node being
-/// built). 500 levels is far beyond any hand-written model and well inside
-/// a 2 MiB thread stack.
+/// Maximum nesting depth (see the module documentation for what counts as
+/// a level): `MAX_DEPTH` levels parse, one more is an error.
 pub const MAX_DEPTH: usize = 500;
 
-struct Parser<'n, S> {
+struct Parser<'n, 'g, S> {
     tokens: Vec<Token>,
     pos: usize,
     names: &'n [S],
+    /// Nesting levels open at the current position.
     depth: usize,
+    g: &'g mut Graph,
 }
 
-impl<S: AsRef<str>> Parser<'_, S> {
+impl<S: AsRef<str>> Parser<'_, '_, S> {
     fn peek(&self) -> &Tok {
         &self.tokens[self.pos].tok
     }
@@ -112,94 +130,89 @@ impl<S: AsRef<str>> Parser<'_, S> {
         t
     }
 
-    fn enter(&mut self) -> Result<(), ExprError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(ExprError::new(self.span(), format!("expression nested deeper than {MAX_DEPTH} levels"))
+    /// Run `inner` one nesting level deeper, failing past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, at: std::ops::Range<usize>, inner: impl FnOnce(&mut Self) -> Result<T, ExprError>) -> Result<T, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ExprError::new(at, format!("expression nested deeper than {MAX_DEPTH} levels"))
                 .with_help(Some("split it with intermediate parameters or simplify it".into())));
         }
-        Ok(())
+        self.depth += 1;
+        let r = inner(self);
+        self.depth -= 1;
+        r
     }
 
-    fn sum(&mut self) -> Result<Expr, ExprError> {
-        let outer = self.depth;
-        self.enter()?;
+    fn sum(&mut self) -> Result<Id, ExprError> {
         let mut lhs = self.product()?;
         loop {
             match self.peek() {
                 Tok::Plus => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::add(lhs, self.product()?);
+                    let rhs = self.product()?;
+                    lhs = self.g.add(lhs, rhs);
                 }
                 Tok::Minus => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::sub(lhs, self.product()?);
+                    let rhs = self.product()?;
+                    lhs = self.g.sub(lhs, rhs);
                 }
                 _ => break,
             }
         }
-        self.depth = outer;
         Ok(lhs)
     }
 
-    fn product(&mut self) -> Result<Expr, ExprError> {
-        let outer = self.depth;
+    fn product(&mut self) -> Result<Id, ExprError> {
         let mut lhs = self.unary()?;
         loop {
             match self.peek() {
                 Tok::Star => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::mul(lhs, self.unary()?);
+                    let rhs = self.unary()?;
+                    lhs = self.g.mul(lhs, rhs);
                 }
                 Tok::Slash => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::div(lhs, self.unary()?);
+                    let rhs = self.unary()?;
+                    lhs = self.g.div(lhs, rhs);
                 }
                 _ => break,
             }
         }
-        self.depth = outer;
         Ok(lhs)
     }
 
-    fn unary(&mut self) -> Result<Expr, ExprError> {
-        let outer = self.depth;
-        self.enter()?;
-        let e = match self.peek() {
+    fn unary(&mut self) -> Result<Id, ExprError> {
+        match self.peek() {
             Tok::Minus => {
-                self.bump();
-                Expr::neg(self.unary()?)
+                let t = self.bump();
+                let a = self.nested(t.span, Self::unary)?;
+                Ok(self.g.neg(a))
             }
             Tok::Plus => {
-                self.bump();
-                self.unary()?
+                let t = self.bump();
+                self.nested(t.span, Self::unary)
             }
-            _ => self.power()?,
-        };
-        self.depth = outer;
-        Ok(e)
+            _ => self.power(),
+        }
     }
 
-    fn power(&mut self) -> Result<Expr, ExprError> {
+    fn power(&mut self) -> Result<Id, ExprError> {
         let base = self.primary()?;
         if self.peek() == &Tok::Caret {
-            self.bump();
-            let exponent = self.unary()?;
-            return Ok(Expr::pow(base, exponent));
+            let t = self.bump();
+            let exponent = self.nested(t.span, Self::unary)?;
+            return Ok(self.g.pow(base, exponent));
         }
         Ok(base)
     }
 
-    fn primary(&mut self) -> Result<Expr, ExprError> {
+    fn primary(&mut self) -> Result<Id, ExprError> {
         let t = self.bump();
         match t.tok {
-            Tok::Num(x) => Ok(Expr::Const(x)),
+            Tok::Num(x) => Ok(self.g.constant(x)),
             Tok::LParen => {
-                let e = self.sum()?;
+                let e = self.nested(t.span.clone(), Self::sum)?;
                 if self.peek() == &Tok::RParen {
                     self.bump();
                     Ok(e)
@@ -212,7 +225,8 @@ impl<S: AsRef<str>> Parser<'_, S> {
             }
             Tok::Ident(name) => {
                 if self.peek() == &Tok::LParen {
-                    self.call(&name, t.span)
+                    let span = t.span.clone();
+                    self.nested(t.span, |p| p.call(&name, span))
                 } else {
                     self.symbol(&name, t.span)
                 }
@@ -226,12 +240,12 @@ impl<S: AsRef<str>> Parser<'_, S> {
         }
     }
 
-    fn symbol(&self, name: &str, span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+    fn symbol(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Id, ExprError> {
         if let Some(k) = self.names.iter().position(|n| n.as_ref() == name) {
-            return Ok(Expr::Var(k));
+            return Ok(self.g.var(k));
         }
         if name == "pi" {
-            return Ok(Expr::Const(std::f64::consts::PI));
+            return Ok(self.g.constant(std::f64::consts::PI));
         }
         if function_names().contains(&name) {
             return Err(ExprError::new(span, format!("function `{name}` used without arguments"))
@@ -246,7 +260,7 @@ impl<S: AsRef<str>> Parser<'_, S> {
         Err(ExprError::new(span, format!("undefined symbol `{name}`")).with_help(help))
     }
 
-    fn call(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+    fn call(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Id, ExprError> {
         let open = self.bump(); // `(`
         let unary = Func::from_name(name);
         if unary.is_none() && !BINARY_FUNCS.contains(&name) {
@@ -293,18 +307,17 @@ impl<S: AsRef<str>> Parser<'_, S> {
                 format!("write `{name}(a, b)`")
             })));
         }
-        let mut args = args.into_iter();
-        let a = args.next().unwrap_or(Expr::Const(0.0));
+        // The arity was checked above: one argument for `unary`, else two.
         if let Some(f) = unary {
-            return Ok(Expr::call(f, a));
+            return Ok(self.g.call(f, args[0]));
         }
-        let b = args.next().unwrap_or(Expr::Const(0.0));
+        let (a, b) = (args[0], args[1]);
         Ok(match name {
-            "min" => Expr::min(a, b),
-            "max" => Expr::max(a, b),
-            "atan2" => Expr::atan2(a, b),
+            "min" => self.g.min(a, b),
+            "max" => self.g.max(a, b),
+            "atan2" => self.g.atan2(a, b),
             // `pow(a, b)` is `a^b`, the same node (integer exponents -> powi).
-            _ => Expr::pow(a, b),
+            _ => self.g.pow(a, b),
         })
     }
 }
