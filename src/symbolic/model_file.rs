@@ -1,7 +1,7 @@
 //! Reading and writing model files (TOML).
 //!
 //! ```toml
-//! name = "saddle-node"
+//! name = "saddle-node"          # optional; default: the file stem
 //! description = "optional free text"
 //! [parameters]     # name = value
 //! mu = -1.0
