@@ -1,5 +1,5 @@
 //! The exact Jacobian and parameter derivative of the class-level Model H
-//! system (`theory::head_class_level`): against central differences of `rhs`
+//! system (`models::head::class_level`): against central differences of `rhs`
 //! at random states for every variant, and against the simplex-symmetric
 //! reduction, whose Jacobian is the restriction of the class-level one to an
 //! invariant linear subspace.

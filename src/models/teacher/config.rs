@@ -39,7 +39,7 @@ impl TeacherKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HeadKind {
-    /// No head (the order-parameter ODE of `theory::teacher_ode`).
+    /// No head (the order-parameter ODE of `models::teacher::ode`).
     None,
     /// x, W from 1/2|W x - sg(y)|^2; y, W from 1/2|W y - sg(x)|^2.
     Symmetric,

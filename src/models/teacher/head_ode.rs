@@ -1,5 +1,5 @@
 //! Order-parameter ODE of Model T with a projection head (variants of
-//! `model::teacher_head`), D -> infinity. With `H = W_h^T W_h`,
+//! `models::teacher::head_simulation`), D -> infinity. With `H = W_h^T W_h`,
 //! `X2 = E[x x^T] = R C R^T + Sigma`, `RMY = R M Y`, `YPY = Y^T diag(P) Y`,
 //! `U = R M`:
 //!
