@@ -11,6 +11,7 @@ mod convert;
 mod guard;
 mod model_file;
 mod progress;
+mod registry;
 
 /// The version of the Rust crate these bindings were built from.
 #[pyfunction]
@@ -60,6 +61,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(_test_sleep, m)?)?;
     m.add_function(wrap_pyfunction!(_test_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::theory, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::export, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::run_study, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::models, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::study_kinds, m)?)?;
     m.add_class::<model_file::Model>()?;
     Ok(())
 }
