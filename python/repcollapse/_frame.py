@@ -21,7 +21,8 @@ def to_frame(result, key=None):
     A result's trajectories are dicts of numpy columns; this picks the
     columns of the greatest common length (for ``simulate`` the trajectory,
     for ``Model.integrate`` the time and states, for a continuation branch
-    its points) and names them by their path (``min_label_distance.mean``).
+    its points) and names them by their path below the part they share
+    (``min_label_distance.mean``).
     ``key`` selects a part first: a key of ``result`` or a dotted path, e.g.
     ``to_frame(r, "separation_trajectory")``; a list of tables (the
     branches of a continuation) is stacked with a column ``part``.
@@ -43,5 +44,10 @@ def to_frame(result, key=None):
     lengths = {}
     for name, c in cols.items():
         lengths.setdefault(len(c), []).append(name)
-    n = max(lengths)
-    return pd.DataFrame({name: cols[name] for name in lengths[n]})
+    names = lengths[max(lengths)]
+    # Drop the path the chosen columns share ("separation_trajectory.").
+    parts = [n.split(".") for n in names]
+    common = 0
+    while len(names) > 1 and all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
+        common += 1
+    return pd.DataFrame({".".join(p[common:]): cols[n] for n, p in zip(names, parts)})

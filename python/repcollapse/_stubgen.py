@@ -51,7 +51,7 @@ def _default(p):
 
 
 def _doc(m, verb):
-    lines = [f"{verb} of {m['about']}.", "", m["schema_markdown"].rstrip()]
+    lines = [f"{verb} of {m['about']}.", ""] + m["schema_markdown"].rstrip().splitlines()
     return "\n".join("    " + l if l else "" for l in ['"""' + lines[0]] + lines[1:] + ['"""'])
 
 
