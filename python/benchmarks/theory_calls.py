@@ -2,7 +2,10 @@
 ``repcollapse.theory(model)`` against N calls of the same registry entry
 point from Rust (benches/theory_calls.rs), measured side by side in one run.
 
-    python python/benchmarks/theory_calls.py [N]      (from the repository root)
+    python python/benchmarks/theory_calls.py [N] [MODEL[=N]...]   (from the repository root)
+
+Default: 1000 calls per model, except teacher-student (its theory integrates
+the order-parameter ODE and takes about a second a call), which gets 5.
 
 Rust and Python are timed alternately, three rounds each, and the best round
 of each is compared (the machine is shared, so the minimum is the least
@@ -14,43 +17,43 @@ import time
 
 import repcollapse as rc
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+N = int(sys.argv[1]) if len(sys.argv) > 1 and "=" not in sys.argv[1] and sys.argv[1].isdigit() else 1000
+COUNTS = {m["name"]: N for m in rc.models()}
+COUNTS["teacher-student"] = min(N, 5)
+picked = [a for a in sys.argv[1:] if not a.isdigit()]
+if picked:
+    COUNTS = {a.split("=")[0]: int(a.split("=")[1]) if "=" in a else N for a in picked}
 ROUNDS = 3
 
 
-def rust_round():
-    out = subprocess.run(["cargo", "bench", "-q", "--bench", "theory_calls", "--", str(N)],
+def rust_round(model, n):
+    out = subprocess.run(["cargo", "bench", "-q", "--bench", "theory_calls", "--", str(n), model],
                          capture_output=True, text=True, check=True).stdout
-    per = {}
     for line in out.splitlines():
         parts = line.split()
-        if parts and parts[0] == "theory":
-            per[parts[1]] = float(parts[5]) / N
-    return per
+        if parts[:2] == ["theory", model]:
+            return float(parts[5]) / n
+    raise RuntimeError(f"no timing for {model} in: {out}")
 
 
-def python_round(model):
-    for _ in range(max(1, N // 10)):  # warm-up, as on the Rust side
+def python_round(model, n):
+    for _ in range(max(1, n // 10)):  # warm-up, as on the Rust side
         rc.theory(model)
     t0 = time.perf_counter()
-    for _ in range(N):
+    for _ in range(n):
         rc.theory(model)
-    return (time.perf_counter() - t0) / N
+    return (time.perf_counter() - t0) / n
 
 
 def main():
-    models = [m["name"] for m in rc.models()]
-    best_rust = {m: float("inf") for m in models}
-    best_py = {m: float("inf") for m in models}
-    for _ in range(ROUNDS):
-        for m, s in rust_round().items():
-            best_rust[m] = min(best_rust[m], s)
-        for m in models:
-            best_py[m] = min(best_py[m], python_round(m))
-    print(f"{N} calls of theory(model) with default parameters, best of {ROUNDS} alternating rounds")
-    print(f"{'model':<16} {'Rust us/call':>13} {'Python us/call':>15} {'ratio':>7}")
-    for m in models:
-        print(f"{m:<16} {1e6 * best_rust[m]:13.1f} {1e6 * best_py[m]:15.1f} {best_py[m] / best_rust[m]:7.3f}")
+    print(f"theory(model) with default parameters, best of {ROUNDS} alternating rounds (Rust, Python)")
+    print(f"{'model':<16} {'calls':>6} {'Rust us/call':>13} {'Python us/call':>15} {'ratio':>7}")
+    for m, n in COUNTS.items():
+        rust = py = float("inf")
+        for _ in range(ROUNDS):
+            rust = min(rust, rust_round(m, n))
+            py = min(py, python_round(m, n))
+        print(f"{m:<16} {n:6d} {1e6 * rust:13.1f} {1e6 * py:15.1f} {py / rust:7.3f}", flush=True)
 
 
 if __name__ == "__main__":
