@@ -65,12 +65,16 @@ fn overrides(params: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
 }
 
 /// `theory(model, params)`: the reduced theory of one configuration, the
-/// JSON of `repcollapse theory <model> --json`.
+/// JSON of `repcollapse theory <model> --json`. Runs on a worker thread like
+/// `simulate`: some theories integrate ODEs for a second or more (Model T),
+/// and Ctrl-C must reach them; the thread costs microseconds a call (see the
+/// README's Python benchmark).
 #[pyfunction]
 #[pyo3(signature = (model, params = None))]
 pub fn theory<'py>(py: Python<'py>, model: &str, params: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
     let ov = overrides(params)?;
-    let out = quick(py, || (registry::model(model)?.theory)(&ov, &RunOptions { progress: false }))?;
+    let entry = quick(py, || registry::model(model))?;
+    let out = interruptible(py, move || (entry.theory)(&ov, &RunOptions { progress: false }), None)?;
     to_py(py, &out.json)
 }
 
