@@ -15,3 +15,4 @@ pub mod teacher_stats;
 pub mod teacher_theory;
 pub mod teacher_finite;
 pub mod teacher_head;
+pub mod teacher_head_channel;
