@@ -39,6 +39,15 @@ pub fn estimate(values: &[f64]) -> Estimate {
 /// Decay rate `lambda` of `y ~ C exp(-lambda t)` by least squares on `ln y`
 /// over the points with `t` in `[t_from, t_to]` and `y > 0`. `None` with
 /// fewer than three usable points.
+/// Whether a separation series collapsed: its last value is below 1% of its
+/// peak over the run, or not finite (scale-free; used for every model's
+/// `collapsed` verdict: gradient noise contracts the spread with the
+/// geometry, so separation/spread alone would not detect a collapse).
+pub fn collapsed_by_peak(seps: &[f64]) -> bool {
+    let peak = seps.iter().copied().fold(0.0, f64::max);
+    seps.last().is_some_and(|s| !s.is_finite() || *s < 0.01 * peak)
+}
+
 pub fn fit_decay_rate(t: &[f64], y: &[f64], t_from: f64, t_to: f64) -> Option<f64> {
     let pts: Vec<(f64, f64)> = t
         .iter()

@@ -34,6 +34,9 @@ pub fn theory(sets: &[String], json: bool) -> Result<()> {
             println!("Model T theory with {} head ({} teacher, K = {}, d = {})", cfg.head.name(), cfg.teacher.name(), cfg.classes, cfg.dim);
             println!("  asymptotic slow rate      = {}", v["slow_rate"]);
             println!("  final separation ratio    = {:.4e}", v["separation_ratio_final"].as_f64().unwrap_or(f64::NAN));
+            if !v["critical_frustration"].is_null() {
+                println!("  critical frustration f_c  = {} (existence, ends by {}), {} (engine fold)", v["critical_frustration"]["existence"], v["critical_frustration"]["branch_ends_by"], v["critical_frustration"]["engine_fold"]);
+            }
             for fp in v["fixed_points"].as_array().into_iter().flatten() {
                 println!("  fixed point: {} ({}), {} zero modes ({} unexplained){}", fp["kind"], fp["stability"], fp["zero_modes"], fp["unexplained_zero_modes"],
                     if fp["reached_from_initial_state"].as_bool() == Some(true) { ", reached from the initial state" } else { "" });
@@ -79,7 +82,7 @@ pub fn simulate(sets: &[String], json: bool, out: Option<&Path>) -> Result<()> {
         print_json(&v);
     } else {
         println!("Model T ensemble: {} seeds, D = {}", cfg.seeds, cfg.input_dim);
-        for key in ["theory_slow_rate", "fitted_slow_rate", "max_deviation_from_ode", "final_accuracy", "final_separation_to_spread", "final_separation_ratio"] {
+        for key in ["theory_slow_rate", "fitted_slow_rate", "max_deviation_from_ode", "final_accuracy", "final_separation_to_spread", "final_separation_ratio", "collapsed", "collapsed_fraction"] {
             println!("  {key:28} = {}", v[key]);
         }
     }
@@ -118,6 +121,9 @@ fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
         "final_separation_to_spread": e.metric_at(last, false, |m| m.base.separation_to_spread),
         "final_head_eigenvalues_seed0": head_spectrum(e.runs[0].heads.last().expect("non-empty"), cfg.dim),
         "final_head_eigenvalues_ode": head_spectrum(&e.final_head_ode, cfg.dim),
+        "collapsed": e.collapsed_fraction() > 0.5,
+        "collapsed_fraction": e.collapsed_fraction(),
+        "collapsed_definition": "per seed: final min label distance below 1% of its peak over the run (stats::collapsed_by_peak); collapsed = more than half of the seeds",
         "trajectory": traj,
     }))
 }
