@@ -3,6 +3,7 @@ pub mod class_level;
 pub mod embedding_theory;
 pub mod embedding_trajectory;
 pub mod head_class_level;
+pub mod head_attractor;
 pub mod head_boundary;
 pub mod head_fixed_points;
 pub mod head_meanfield;
