@@ -44,8 +44,15 @@ pub fn estimate(values: &[f64]) -> Estimate {
 /// `collapsed` verdict: gradient noise contracts the spread with the
 /// geometry, so separation/spread alone would not detect a collapse).
 pub fn collapsed_by_peak(seps: &[f64]) -> bool {
+    collapsed_below(seps, 0.01)
+}
+
+/// [`collapsed_by_peak`] with threshold `frac` of the peak (for finite-D
+/// SGD, whose label distance has a noise floor of ~1% of its peak at
+/// `D ~ 100`).
+pub fn collapsed_below(seps: &[f64], frac: f64) -> bool {
     let peak = seps.iter().copied().fold(0.0, f64::max);
-    seps.last().is_some_and(|s| !s.is_finite() || *s < 0.01 * peak)
+    seps.last().is_some_and(|s| !s.is_finite() || *s < frac * peak)
 }
 
 pub fn fit_decay_rate(t: &[f64], y: &[f64], t_from: f64, t_to: f64) -> Option<f64> {

@@ -18,3 +18,4 @@ pub mod teacher_collapse;
 pub mod teacher_convergence;
 pub mod teacher_finite_map;
 pub mod teacher_head;
+pub mod teacher_phase;

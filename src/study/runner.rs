@@ -105,6 +105,7 @@ pub const KINDS: &[&str] = &[
     "teacher-collapse",
     "teacher-finite-data",
     "teacher-head",
+    "teacher-phase",
 ];
 
 /// Runs one study file into `out/<name>/`.
@@ -126,6 +127,7 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
         "teacher-collapse" => super::teacher_collapse::run(&study, &dir, progress)?,
         "teacher-finite-data" => super::teacher_finite_map::run(&study, &dir, progress)?,
         "teacher-head" => super::teacher_head::run(&study, &dir, progress)?,
+        "teacher-phase" => super::teacher_phase::run(&study, &dir, progress)?,
         other => {
             let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
             return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));
