@@ -6,10 +6,10 @@
 //! (dimension from the constraint map's rank, an independent computation)
 //! and every other eigenvalue decays.
 use rayon::prelude::*;
-use repcollapse::model::frustration::FrustrationOperator;
-use repcollapse::model::head::{simulate, HeadRates};
-use repcollapse::model::head_config::HeadConfig;
-use repcollapse::theory::head_attractor::analyse;
+use repcollapse::models::common::frustration::FrustrationOperator;
+use repcollapse::models::head::simulation::{simulate, HeadRates};
+use repcollapse::models::head::config::HeadConfig;
+use repcollapse::models::head::attractor::analyse;
 
 #[test]
 fn gradient_descent_reaches_a_transversally_stable_member_of_the_fixed_point_manifold() {
