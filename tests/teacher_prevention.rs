@@ -218,3 +218,30 @@ fn fast_phase_is_defined_by_the_separating_modes() {
     let ratio = v["separation_ratio_final"].as_f64().unwrap();
     assert!(ratio < 0.1, "separation ratio {ratio}: the separation falls ~40-fold after the fast phase");
 }
+
+fn run_cli(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap()
+}
+
+#[test]
+fn cli_reports_stability_critical_frustration_and_collapse() {
+    let v = run_cli(&["theory", "teacher-student", "--set", "head=\"symmetric\"", "--set", "weight_decay=0.05", "--set", "t_max=400", "--json"]);
+    let fps = v["fixed_points"].as_array().unwrap();
+    assert!(fps.iter().all(|p| p["stability"].is_string()));
+    assert!(fps.iter().any(|p| p["kind"] == "non-collapsed" && p["stability"].as_str().unwrap().starts_with("stable")));
+    let c = &v["critical_frustration"];
+    let (fe, ff) = (c["existence"].as_f64().unwrap(), c["engine_fold"].as_f64().unwrap());
+    assert!((fe - ff).abs() < 1e-8 && (fe - fc_symmetric(3.0, 1.5, 0.0, 0.05)).abs() < 1e-8, "{c}");
+    assert_eq!(c["branch_ends_by"], "fold");
+    // Without weight decay: no critical frustration (there is no branch to end).
+    let v = run_cli(&["theory", "teacher-student", "--set", "head=\"symmetric\"", "--set", "t_max=50", "--json"]);
+    assert!(v["critical_frustration"].is_null());
+    assert_eq!(v["channel_fixed_point"]["separating"]["none_because"], "runaway");
+    // simulate: a collapsed verdict for the head-free student (f = 0.3 collapses by t = 200) and the head.
+    let v = run_cli(&["simulate", "teacher-student", "--set", "label_noise=0.3", "--set", "t_max=200", "--set", "input_dim=100", "--set", "seeds=2", "--json"]);
+    assert_eq!(v["collapsed"], true, "{}", v["collapsed_fraction"]);
+    let v = run_cli(&["simulate", "teacher-student", "--set", "head=\"symmetric\"", "--set", "weight_decay=0.05", "--set", "t_max=100", "--set", "input_dim=100", "--set", "seeds=2", "--json"]);
+    assert_eq!(v["collapsed"], false);
+}
