@@ -9,6 +9,7 @@ pub mod head_spectrum;
 pub mod model_analysis;
 pub mod runner;
 pub mod slow_rate;
+pub mod sweep;
 pub mod spectrum;
 pub mod two_timescales;
 pub mod teacher_experiment;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{suggest, Error, Result};
 use crate::report::atomic::{write_atomic, write_json};
+use crate::study::sweep::{self, Sweep};
 
 /// What one study produced.
 #[derive(Clone, Debug)]
@@ -38,7 +39,10 @@ impl StudyFile {
         let kind = table
             .get("study")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::Read { path: path.into(), reason: format!("missing `study = \"<kind>\"`; kinds: {}", KINDS.join(", ")) })?
+            .ok_or_else(|| Error::Read {
+                path: path.into(),
+                reason: format!("missing `study = \"<kind>\"`; kinds: {}", study_kinds().iter().map(|k| k.name).collect::<Vec<_>>().join(", ")),
+            })?
             .to_string();
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| kind.clone());
         let title = table.get("title").and_then(|v| v.as_str()).unwrap_or(&kind).to_string();
@@ -50,9 +54,10 @@ impl StudyFile {
         self.table.get("params").and_then(|v| v.as_table()).cloned().unwrap_or_default()
     }
 
-    /// Rejects top-level keys outside `allowed` (plus `study`, `title`, `params`).
+    /// Rejects top-level keys outside `allowed` (plus `study`, `title`,
+    /// `params` and the generic `cell_seeds`).
     pub fn check_keys(&self, allowed: &[&str]) -> Result<()> {
-        let mut valid = vec!["study", "title", "params"];
+        let mut valid = vec!["study", "title", "params", sweep::SEED_KEY];
         valid.extend_from_slice(allowed);
         for k in self.table.keys() {
             if !valid.contains(&k.as_str()) {
@@ -90,47 +95,77 @@ impl StudyFile {
     }
 }
 
+/// Runs a study into its folder: `(study, dir, progress)`.
+pub type RunFn = fn(&StudyFile, &Path, bool) -> Result<StudyOutput>;
+
+/// A study kind: how to run it whole, and, if it is split into cells, its
+/// [`Sweep`] (shards, resume, SLURM arrays; see `study::sweep`).
+#[derive(Clone, Copy)]
+pub struct StudyKind {
+    pub name: &'static str,
+    pub run: RunFn,
+    pub sweep: Option<Sweep>,
+}
+
 /// Known study kinds.
-pub const KINDS: &[&str] = &[
-    "two-timescales",
-    "slow-rate",
-    "spectrum",
-    "convergence",
-    "head-ablation",
-    "head-spectrum",
-    "head-phase",
-    "head-meanfield",
-    "model-analysis",
-    "teacher-convergence",
-    "teacher-collapse",
-    "teacher-finite-data",
-    "teacher-head",
-];
+pub fn study_kinds() -> &'static [StudyKind] {
+    const fn whole(name: &'static str, run: RunFn) -> StudyKind {
+        StudyKind { name, run, sweep: None }
+    }
+    static KINDS: &[StudyKind] = &[
+        whole("two-timescales", super::two_timescales::run),
+        StudyKind { name: "slow-rate", run: super::slow_rate::run, sweep: Some(super::slow_rate::SWEEP) },
+        whole("spectrum", super::spectrum::run),
+        whole("convergence", super::convergence::run),
+        whole("head-ablation", super::head_ablation::run),
+        whole("head-spectrum", super::head_spectrum::run),
+        whole("head-phase", super::head_phase::run),
+        whole("head-meanfield", super::head_meanfield::run),
+        whole("model-analysis", super::model_analysis::run),
+        whole("teacher-convergence", super::teacher_convergence::run),
+        whole("teacher-collapse", super::teacher_collapse::run),
+        whole("teacher-finite-data", super::teacher_finite_map::run),
+        whole("teacher-head", super::teacher_head::run),
+    ];
+    KINDS
+}
+
+/// The kind named `name`, or an error listing the kinds.
+pub fn study_kind(name: &str) -> Result<&'static StudyKind> {
+    study_kinds().iter().find(|k| k.name == name).ok_or_else(|| {
+        let names: Vec<&str> = study_kinds().iter().map(|k| k.name).collect();
+        let hint = suggest(name, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        Error::invalid("study", format!("\"{name}\"{hint}"), format!("one of {}", names.join(" | ")))
+    })
+}
+
+/// Reads a study file and creates its output folder `out/<name>/`.
+pub fn open(path: &Path, out: &Path) -> Result<(StudyFile, &'static StudyKind, PathBuf)> {
+    let study = StudyFile::read(path)?;
+    let kind = study_kind(&study.kind)?;
+    let dir = out.join(&study.name);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Write { path: dir.clone(), reason: e.to_string() })?;
+    Ok((study, kind, dir))
+}
 
 /// Runs one study file into `out/<name>/`.
 pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
-    let study = StudyFile::read(path)?;
-    let dir = out.join(&study.name);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Write { path: dir.clone(), reason: e.to_string() })?;
-    let output = match study.kind.as_str() {
-        "two-timescales" => super::two_timescales::run(&study, &dir, progress)?,
-        "slow-rate" => super::slow_rate::run(&study, &dir, progress)?,
-        "spectrum" => super::spectrum::run(&study, &dir, progress)?,
-        "convergence" => super::convergence::run(&study, &dir, progress)?,
-        "head-ablation" => super::head_ablation::run(&study, &dir, progress)?,
-        "head-spectrum" => super::head_spectrum::run(&study, &dir, progress)?,
-        "head-phase" => super::head_phase::run(&study, &dir, progress)?,
-        "head-meanfield" => super::head_meanfield::run(&study, &dir, progress)?,
-        "model-analysis" => super::model_analysis::run(&study, &dir, progress)?,
-        "teacher-convergence" => super::teacher_convergence::run(&study, &dir, progress)?,
-        "teacher-collapse" => super::teacher_collapse::run(&study, &dir, progress)?,
-        "teacher-finite-data" => super::teacher_finite_map::run(&study, &dir, progress)?,
-        "teacher-head" => super::teacher_head::run(&study, &dir, progress)?,
-        other => {
-            let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-            return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));
-        }
-    };
+    let (study, kind, dir) = open(path, out)?;
+    let output = (kind.run)(&study, &dir, progress)?;
+    finish(&study, &dir, output)
+}
+
+/// Merges a study's cell files (see `study::sweep::merge`) into what
+/// [`run_file`] writes.
+pub fn merge_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
+    let (study, kind, dir) = open(path, out)?;
+    let output = sweep::merge(kind, &study, &dir, progress)?;
+    finish(&study, &dir, output)
+}
+
+/// Writes `summary.json` (the study's summary plus crate version and the
+/// study file).
+fn finish(study: &StudyFile, dir: &Path, output: StudyOutput) -> Result<StudyOutput> {
     let mut summary = output.summary.clone();
     if let Some(obj) = summary.as_object_mut() {
         obj.insert("crate_version".into(), env!("CARGO_PKG_VERSION").into());
@@ -140,9 +175,16 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
     Ok(output)
 }
 
-/// Runs a study file or every `*.toml` in a folder (sorted by name), then
-/// writes `out/report.md`.
-pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutput>> {
+/// The study files at `path`: the file itself, or every `*.toml` in a
+/// folder (sorted by name). A bare study name `NAME` stands for
+/// `analysis/NAME.toml` when no such path exists.
+pub fn study_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.exists() {
+        let guess = Path::new("analysis").join(path).with_extension("toml");
+        if path.components().count() == 1 && guess.is_file() {
+            return Ok(vec![guess]);
+        }
+    }
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?
@@ -157,6 +199,13 @@ pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutp
     if files.is_empty() {
         return Err(Error::Read { path: path.into(), reason: "no study files (*.toml) found".into() });
     }
+    Ok(files)
+}
+
+/// Runs a study file or every `*.toml` in a folder (sorted by name), then
+/// writes `out/report.md`.
+pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutput>> {
+    let files = study_files(path)?;
     let mut outputs = Vec::new();
     for f in &files {
         let started = std::time::Instant::now();
@@ -173,7 +222,7 @@ pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutp
     Ok(outputs)
 }
 
-fn write_report(out: &Path, outputs: &[StudyOutput]) -> Result<()> {
+pub fn write_report(out: &Path, outputs: &[StudyOutput]) -> Result<()> {
     let mut md = format!(
         "# repcollapse report\n\nGenerated by repcollapse {} from {} study file(s). Each study folder holds its \
          figures (PNG and SVG), the data behind them (CSV) and a `summary.json` that records the full config.\n\n",
