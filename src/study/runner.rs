@@ -119,12 +119,12 @@ pub fn study_kinds() -> &'static [StudyKind] {
         whole("convergence", super::convergence::run),
         whole("head-ablation", super::head_ablation::run),
         whole("head-spectrum", super::head_spectrum::run),
-        whole("head-phase", super::head_phase::run),
+        StudyKind { name: "head-phase", run: super::head_phase::run, sweep: Some(super::head_phase::SWEEP) },
         whole("head-meanfield", super::head_meanfield::run),
         whole("model-analysis", super::model_analysis::run),
-        whole("teacher-convergence", super::teacher_convergence::run),
+        StudyKind { name: "teacher-convergence", run: super::teacher_convergence::run, sweep: Some(super::teacher_convergence::SWEEP) },
         whole("teacher-collapse", super::teacher_collapse::run),
-        whole("teacher-finite-data", super::teacher_finite_map::run),
+        StudyKind { name: "teacher-finite-data", run: super::teacher_finite_map::run, sweep: Some(super::teacher_finite_map::SWEEP) },
         whole("teacher-head", super::teacher_head::run),
     ];
     KINDS

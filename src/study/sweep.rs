@@ -536,6 +536,10 @@ pub fn ranges(v: &[usize]) -> String {
 pub fn result<T: DeserializeOwned>(cell: &Cell, value: &Value) -> Result<T> {
     serde_json::from_value(value.clone()).map_err(|e| Error::Read {
         path: PathBuf::from(format!("{}/cells/{:05}.json", cell.study, cell.index)),
-        reason: format!("result of cell {} ({}) has the wrong shape: {e}", cell.index, cell.label),
+        reason: format!(
+            "result of cell {} ({}) has the wrong shape: {e} (JSON has no NaN or infinity: serde writes a non-finite float as null, \
+             so a cell result must keep such values as Option or text)",
+            cell.index, cell.label
+        ),
     })
 }
