@@ -4,12 +4,13 @@ use std::path::Path;
 
 use crate::cli::emit;
 use crate::error::Result;
-use crate::study::runner::{merge_file, open, run_path, study_files, study_kind, write_report, StudyFile};
+use crate::registry::study_kinds;
+use crate::study::runner::{find_kind, merge_file, open, run_path, study_files, write_report, StudyFile};
 use crate::study::sweep::{self, Shard};
 
 pub fn run(path: &Path, out: &Path, quiet: bool) -> Result<()> {
     let started = std::time::Instant::now();
-    let outputs = run_path(path, out, !quiet)?;
+    let outputs = run_path(path, out, !quiet, study_kinds())?;
     if !quiet {
         eprintln!(
             "{} studies written to {} in {:.1} s; report: {}",
@@ -27,7 +28,7 @@ pub fn run_shard(path: &Path, out: &Path, shard: Shard, force: bool, quiet: bool
     let started = std::time::Instant::now();
     let mut errors = Vec::new();
     for f in study_files(path)? {
-        let (study, kind, dir) = open(&f, out)?;
+        let (study, kind, dir) = open(&f, out, study_kinds())?;
         // One failing study does not stop the others: each shard does all the work it can.
         match sweep::run_shard(kind, &study, &dir, shard, force, !quiet) {
             Ok(r) => {
@@ -60,7 +61,7 @@ pub fn run_shard(path: &Path, out: &Path, shard: Shard, force: bool, quiet: bool
 pub fn merge(path: &Path, out: &Path, quiet: bool) -> Result<()> {
     let mut outputs = Vec::new();
     for f in study_files(path)? {
-        let o = merge_file(&f, out, !quiet)?;
+        let o = merge_file(&f, out, !quiet, study_kinds())?;
         if !quiet {
             eprintln!("{}: merged into {}", o.name, out.join(&o.name).display());
         }
@@ -74,8 +75,8 @@ pub fn status(path: &Path, out: &Path, json: bool) -> Result<()> {
     let mut all = Vec::new();
     for f in study_files(path)? {
         // Read-only: no output folder is created.
-        let study = StudyFile::read(&f)?;
-        let kind = study_kind(&study.kind)?;
+        let study = StudyFile::read(&f, study_kinds())?;
+        let kind = find_kind(study_kinds(), &study.kind)?;
         all.push(sweep::status(kind, &study, &out.join(&study.name))?);
     }
     if json {

@@ -10,7 +10,8 @@ use std::process::Command;
 use crate::cli::emit;
 use crate::error::{Error, Result};
 use crate::report::atomic::write_atomic;
-use crate::study::runner::{study_files, study_kind, StudyFile};
+use crate::registry::study_kinds;
+use crate::study::runner::{find_kind, study_files, StudyFile};
 use crate::study::sweep::plan;
 
 #[derive(clap::Args, Debug)]
@@ -147,8 +148,8 @@ pub fn run(a: &SlurmArgs) -> Result<()> {
     if files.len() != 1 {
         return Err(Error::invalid("PATH", a.path.display(), "one study file (a folder holds several studies; submit each)"));
     }
-    let study = StudyFile::read(&files[0])?;
-    let kind = study_kind(&study.kind)?;
+    let study = StudyFile::read(&files[0], study_kinds())?;
+    let kind = find_kind(study_kinds(), &study.kind)?;
     let cells = plan(&study, kind.sweep.as_ref())?.len();
     if a.array > cells {
         eprintln!("warning: {} array tasks for {} cells: tasks {}..{} have nothing to do", a.array, cells, cells, a.array - 1);

@@ -1,7 +1,8 @@
 //! Runs study files: `analysis/*.toml`, each naming a study kind and its
 //! parameters. Every study writes figures (PNG, SVG), CSV data and a
 //! `summary.json` under `<out>/<study>/`; the runner then writes
-//! `<out>/report.md` linking them all.
+//! `<out>/report.md` linking them all. The runner knows no study by name:
+//! the caller passes the kinds (the registry's table).
 use std::path::{Path, PathBuf};
 
 use crate::error::{suggest, Error, Result};
@@ -20,6 +21,30 @@ pub struct StudyOutput {
     pub summary: serde_json::Value,
 }
 
+/// Runs a study file into its output folder: `(study, dir, progress)`.
+pub type RunFn = fn(&StudyFile, &Path, bool) -> Result<StudyOutput>;
+
+/// A study kind: the `study = "<name>"` of a file in `analysis/`, the
+/// function that runs such a file into its output folder, and, for a kind
+/// split into cells, its [`Sweep`] (shards, resume, SLURM arrays: see
+/// `study::sweep`). A kind without a sweep is one cell.
+pub struct StudyKind {
+    pub name: &'static str,
+    pub run: RunFn,
+    pub sweep: Option<Sweep>,
+}
+
+impl StudyKind {
+    /// A kind that runs as one piece.
+    pub const fn whole(name: &'static str, run: RunFn) -> Self {
+        StudyKind { name, run, sweep: None }
+    }
+    /// A kind split into cells; `run` is its unsharded run (`sweep::run_all`).
+    pub const fn split(name: &'static str, run: RunFn, sweep: Sweep) -> Self {
+        StudyKind { name, run, sweep: Some(sweep) }
+    }
+}
+
 /// A parsed study file.
 #[derive(Clone, Debug)]
 pub struct StudyFile {
@@ -33,16 +58,13 @@ pub struct StudyFile {
 
 impl StudyFile {
     /// Reads a study file; `study` (the kind) is required.
-    pub fn read(path: &Path) -> Result<Self> {
+    pub fn read(path: &Path, kinds: &[StudyKind]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
         let kind = table
             .get("study")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::Read {
-                path: path.into(),
-                reason: format!("missing `study = \"<kind>\"`; kinds: {}", study_kinds().iter().map(|k| k.name).collect::<Vec<_>>().join(", ")),
-            })?
+            .ok_or_else(|| Error::Read { path: path.into(), reason: format!("missing `study = \"<kind>\"`; kinds: {}", kinds.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")) })?
             .to_string();
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| kind.clone());
         let title = table.get("title").and_then(|v| v.as_str()).unwrap_or(&kind).to_string();
@@ -95,76 +117,41 @@ impl StudyFile {
     }
 }
 
-/// Runs a study into its folder: `(study, dir, progress)`.
-pub type RunFn = fn(&StudyFile, &Path, bool) -> Result<StudyOutput>;
-
-/// A study kind: how to run it whole, and, if it is split into cells, its
-/// [`Sweep`] (shards, resume, SLURM arrays; see `study::sweep`).
-#[derive(Clone, Copy)]
-pub struct StudyKind {
-    pub name: &'static str,
-    pub run: RunFn,
-    pub sweep: Option<Sweep>,
-}
-
-/// Known study kinds.
-pub fn study_kinds() -> &'static [StudyKind] {
-    const fn whole(name: &'static str, run: RunFn) -> StudyKind {
-        StudyKind { name, run, sweep: None }
-    }
-    static KINDS: &[StudyKind] = &[
-        whole("two-timescales", super::two_timescales::run),
-        StudyKind { name: "slow-rate", run: super::slow_rate::run, sweep: Some(super::slow_rate::SWEEP) },
-        whole("spectrum", super::spectrum::run),
-        whole("convergence", super::convergence::run),
-        whole("head-ablation", super::head_ablation::run),
-        whole("head-spectrum", super::head_spectrum::run),
-        StudyKind { name: "head-phase", run: super::head_phase::run, sweep: Some(super::head_phase::SWEEP) },
-        whole("head-meanfield", super::head_meanfield::run),
-        whole("model-analysis", super::model_analysis::run),
-        StudyKind { name: "teacher-convergence", run: super::teacher_convergence::run, sweep: Some(super::teacher_convergence::SWEEP) },
-        whole("teacher-collapse", super::teacher_collapse::run),
-        StudyKind { name: "teacher-finite-data", run: super::teacher_finite_map::run, sweep: Some(super::teacher_finite_map::SWEEP) },
-        whole("teacher-head", super::teacher_head::run),
-    ];
-    KINDS
-}
-
-/// The kind named `name`, or an error listing the kinds.
-pub fn study_kind(name: &str) -> Result<&'static StudyKind> {
-    study_kinds().iter().find(|k| k.name == name).ok_or_else(|| {
-        let names: Vec<&str> = study_kinds().iter().map(|k| k.name).collect();
+/// The kind named `name` among `kinds`, or an error listing them.
+pub fn find_kind<'a>(kinds: &'a [StudyKind], name: &str) -> Result<&'a StudyKind> {
+    kinds.iter().find(|k| k.name == name).ok_or_else(|| {
+        let names: Vec<&str> = kinds.iter().map(|k| k.name).collect();
         let hint = suggest(name, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
         Error::invalid("study", format!("\"{name}\"{hint}"), format!("one of {}", names.join(" | ")))
     })
 }
 
-/// Reads a study file and creates its output folder `out/<name>/`.
-pub fn open(path: &Path, out: &Path) -> Result<(StudyFile, &'static StudyKind, PathBuf)> {
-    let study = StudyFile::read(path)?;
-    let kind = study_kind(&study.kind)?;
+/// Reads a study file, finds its kind and creates its folder `out/<name>/`.
+pub fn open<'a>(path: &Path, out: &Path, kinds: &'a [StudyKind]) -> Result<(StudyFile, &'a StudyKind, PathBuf)> {
+    let study = StudyFile::read(path, kinds)?;
+    let kind = find_kind(kinds, &study.kind)?;
     let dir = out.join(&study.name);
     std::fs::create_dir_all(&dir).map_err(|e| Error::Write { path: dir.clone(), reason: e.to_string() })?;
     Ok((study, kind, dir))
 }
 
 /// Runs one study file into `out/<name>/`.
-pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
-    let (study, kind, dir) = open(path, out)?;
+pub fn run_file(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<StudyOutput> {
+    let (study, kind, dir) = open(path, out, kinds)?;
     let output = (kind.run)(&study, &dir, progress)?;
     finish(&study, &dir, output)
 }
 
-/// Merges a study's cell files (see `study::sweep::merge`) into what
-/// [`run_file`] writes.
-pub fn merge_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
-    let (study, kind, dir) = open(path, out)?;
+/// Assembles a study from its cell files (see `study::sweep::merge`) into
+/// exactly what [`run_file`] writes.
+pub fn merge_file(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<StudyOutput> {
+    let (study, kind, dir) = open(path, out, kinds)?;
     let output = sweep::merge(kind, &study, &dir, progress)?;
     finish(&study, &dir, output)
 }
 
-/// Writes `summary.json` (the study's summary plus crate version and the
-/// study file).
+/// Writes `summary.json`: the study's summary plus crate version and the
+/// study file.
 fn finish(study: &StudyFile, dir: &Path, output: StudyOutput) -> Result<StudyOutput> {
     let mut summary = output.summary.clone();
     if let Some(obj) = summary.as_object_mut() {
@@ -204,7 +191,7 @@ pub fn study_files(path: &Path) -> Result<Vec<PathBuf>> {
 
 /// Runs a study file or every `*.toml` in a folder (sorted by name), then
 /// writes `out/report.md`.
-pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutput>> {
+pub fn run_path(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<Vec<StudyOutput>> {
     let files = study_files(path)?;
     let mut outputs = Vec::new();
     for f in &files {
@@ -212,7 +199,7 @@ pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutp
         if progress {
             eprintln!("study {} ...", f.display());
         }
-        let o = run_file(f, out, progress)?;
+        let o = run_file(f, out, progress, kinds)?;
         if progress {
             eprintln!("study {} done in {:.1} s", o.name, started.elapsed().as_secs_f64());
         }
@@ -222,6 +209,7 @@ pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutp
     Ok(outputs)
 }
 
+/// Writes `out/report.md` with one section per study.
 pub fn write_report(out: &Path, outputs: &[StudyOutput]) -> Result<()> {
     let mut md = format!(
         "# repcollapse report\n\nGenerated by repcollapse {} from {} study file(s). Each study folder holds its \
