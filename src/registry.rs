@@ -64,6 +64,7 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind::whole("teacher-collapse", teacher::studies::collapse::run),
     StudyKind::split("teacher-finite-data", teacher::studies::finite_map::run, teacher::studies::finite_map::SWEEP),
     StudyKind::whole("teacher-head", teacher::studies::head::run),
+    StudyKind::whole("teacher-phase", teacher::studies::phase::run),
 ];
 
 /// Every built-in model, in help-text order.
