@@ -10,7 +10,7 @@ use crate::engine::analysis::{boundary_analysis, default_box, full_diagram};
 use crate::engine::bifurcation::BifurcationKind;
 use crate::engine::boundary::BoundaryParams;
 use crate::engine::continuation::ContinuationParams;
-use crate::engine::{find_fixed_points, fixed_points_json, integrate, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
+use crate::engine::{find_fixed_points, fixed_points_json, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
 use crate::error::{Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};
 use crate::report::atomic::{write_atomic, write_json};
@@ -50,8 +50,12 @@ pub enum Verb {
         /// Log-spaced output grid starting at this time (default: linear grid).
         #[arg(long)]
         log_from: Option<f64>,
-        #[arg(long, value_enum, default_value = "dop853")]
+        /// `auto` (default): DOP853, switching to Radau IIA when the problem is stiff.
+        #[arg(long, value_enum, default_value = "auto")]
         method: MethodArg,
+        /// Budget of attempted steps.
+        #[arg(long, default_value_t = 10_000_000)]
+        max_steps: u32,
     },
     /// All fixed points with eigenvalues, stability and zero modes.
     FixedPoints {
@@ -116,6 +120,8 @@ pub enum KindArg {
 pub enum MethodArg {
     Dopri5,
     Dop853,
+    Radau5,
+    Auto,
 }
 
 /// Loads the model and applies `--set` overrides.
@@ -135,7 +141,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     std::fs::create_dir_all(&out).map_err(|e| Error::Write { path: out.clone(), reason: e.to_string() })?;
     let p = model.default_params();
     let value = match &args.verb {
-        Verb::Integrate { t_max, rtol, atol, points, log_from, method } => {
+        Verb::Integrate { t_max, rtol, atol, points, log_from, method, max_steps } => {
             let grid = match log_from {
                 Some(t0) => Grid::Log { t_min: *t0, points: *points },
                 None => Grid::Linear { points: *points },
@@ -143,9 +149,22 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             let method = match method {
                 MethodArg::Dopri5 => Method::Dopri5,
                 MethodArg::Dop853 => Method::Dop853,
+                MethodArg::Radau5 => Method::Radau5,
+                MethodArg::Auto => Method::Auto,
             };
-            let opts = IntegrateOptions { method, rtol: *rtol, atol: *atol, t_max: *t_max, grid, max_steps: 10_000_000 };
-            let traj = integrate(&model, &model.initial_state(), &p, &opts)?;
+            let opts = IntegrateOptions {
+                method,
+                rtol: *rtol,
+                atol: *atol,
+                t_max: *t_max,
+                grid,
+                max_steps: *max_steps,
+                max_seconds: f64::INFINITY,
+            };
+            // A run that stops early (budget or failure) still writes what it
+            // computed, with the reason, and then exits non-zero.
+            let run = integrate_partial(&model, &model.initial_state(), &p, &opts)?;
+            let traj = run.trajectory;
             write_atomic(&out.join("trajectory.csv"), traj.to_csv().as_bytes())?;
             let names = model.state_names();
             let mut panel = Panel::new(&format!("{}: trajectory", model.name()), "time t", "state");
@@ -158,7 +177,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             }
             Figure::new(vec![panel]).save(&out, "trajectory")?;
             let states: Vec<Value> = traj.states.iter().map(|x| state_object(&names, x)).collect();
-            json!({"model": model.name(), "t": traj.t, "states": states, "options": opts})
+            let mut v = json!({"model": model.name(), "t": traj.t, "states": states, "options": opts, "stats": traj.stats});
+            if let Some(stop) = &run.stop {
+                v["stopped"] = json!(stop.stopped);
+                v["stop"] = json!(stop);
+                write_json(&out.join("integrate.json"), &v)?;
+                return Err(Error::Divergence {
+                    what: format!("integration of `{}` (method {})", model.name(), method.name()),
+                    detail: format!("{} (the {} output times up to t = {:e} were written to {})", stop.detail, traj.t.len(), stop.t, out.display()),
+                    advice: stop.advice.clone(),
+                });
+            }
+            v
         }
         Verb::FixedPoints { starts, seed, search_box } => {
             let half = search_box.unwrap_or_else(|| default_box(&model.initial_state(), &p));

@@ -31,6 +31,7 @@ fn ode_metrics(ode: &HeadOde, scorer: &TeacherScorer, cfg: &TeacherConfig, times
         t_max: cfg.t_max,
         grid: Grid::Times(times.to_vec()),
         max_steps: 10_000_000,
+        max_seconds: f64::INFINITY,
     };
     let traj = integrate(ode, &ode.initial, &ode.params, &opts)?;
     let metrics = traj

@@ -103,6 +103,7 @@ impl TeacherTheory {
             t_max: times.last().copied().unwrap_or(0.0),
             grid: Grid::Times(times.to_vec()),
             max_steps: 10_000_000,
+            max_seconds: f64::INFINITY,
         };
         let traj = integrate(&self.ode, &self.ode.initial, &self.ode.params, &opts)?;
         Ok(traj.states.iter().map(|s| self.ode.unpack(s)).collect())
