@@ -10,7 +10,7 @@ use crate::engine::analysis::{boundary_analysis, default_box, full_diagram};
 use crate::engine::bifurcation::BifurcationKind;
 use crate::engine::boundary::BoundaryParams;
 use crate::engine::continuation::ContinuationParams;
-use crate::engine::{find_fixed_points, fixed_points_json, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
+use crate::engine::{find_fixed_points_report, fixed_points_json, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
 use crate::error::{Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};
 use crate::report::atomic::{write_atomic, write_json};
@@ -196,17 +196,53 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 return Err(Error::invalid("--search-box", half, "(0, inf)"));
             }
             let bounds = vec![(-half, half); model.dim()];
-            let fps = find_fixed_points(&model, &p, &FixedPointOptions { starts: *starts, seed: *seed, bounds, ..Default::default() })?;
-            let mut v = fixed_points_json(&model, &fps);
+            let search = find_fixed_points_report(&model, &p, &FixedPointOptions { starts: *starts, seed: *seed, bounds, ..Default::default() })?;
+            let mut v = fixed_points_json(&model, &search.points);
             v["model"] = json!(model.name());
+            let names = model.state_names();
+            v["skipped"] = json!(search
+                .skipped
+                .iter()
+                .map(|s| json!({"state": state_object(&names, &s.state), "reason": s.reason}))
+                .collect::<Vec<_>>());
+            if let Some(stopped) = &search.stopped {
+                v["stopped"] = json!(stopped);
+                v["starts_not_run"] = json!(search.starts_not_run);
+            }
             v
         }
         Verb::Continue { param, from, to, ds, ds_max, max_steps, var } => {
             let k = param_index(&model, param)?;
+            // Degenerate options are rejected by their flag name (NaN would
+            // otherwise vanish in min/max and give an empty diagram).
+            for (flag, v) in [("--from", *from), ("--to", *to)] {
+                if !v.is_finite() {
+                    return Err(Error::invalid(flag, v, "a finite number"));
+                }
+            }
+            if from == to {
+                return Err(Error::invalid("--to", to, format!("a value different from --from = {from}")));
+            }
+            if !(*ds_max > 0.0 && ds_max.is_finite()) {
+                return Err(Error::invalid("--ds-max", ds_max, "(0, inf)"));
+            }
+            if !(*ds > 0.0 && *ds <= *ds_max) {
+                return Err(Error::invalid("--ds", ds, format!("(0, --ds-max = {ds_max}]")));
+            }
+            if *max_steps == 0 {
+                return Err(Error::invalid("--max-steps", max_steps, ">= 1"));
+            }
             let mut cp = ContinuationParams::new(k, from.min(*to), from.max(*to));
             cp.ds = *ds;
             cp.ds_max = *ds_max;
+            cp.ds_min = cp.ds_min.min(*ds);
             cp.max_steps = *max_steps;
+            cp.validate(model.param_names().len()).map_err(|e| match e {
+                Error::InvalidParameter { field, value, range } => {
+                    Error::InvalidParameter { field: format!("--{}", field.replace('_', "-")), value, range }
+                }
+                other => other,
+            })?;
             let result = full_diagram(&model, &p, &cp)?;
             let names = model.state_names();
             let v_index = match var {
