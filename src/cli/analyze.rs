@@ -104,7 +104,11 @@ pub enum Verb {
         /// Which special point to continue (default: the first fold or Hopf found).
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
-        /// Grid cells per parameter for the brute-force check.
+        /// Check the traced curves against a brute-force grid classification
+        /// (most of the run time; off by default).
+        #[arg(long)]
+        grid_check: bool,
+        /// Grid cells per parameter for `--grid-check`.
         #[arg(long, default_value_t = 24)]
         grid: usize,
     },
@@ -256,7 +260,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             v["model"] = json!(model.name());
             v
         }
-        Verb::Boundary { param, from, to, param2, from2, to2, kind, grid } => {
+        Verb::Boundary { param, from, to, param2, from2, to2, kind, grid_check, grid } => {
+            if *grid_check && *grid < 2 {
+                return Err(Error::invalid("--grid", grid, ">= 2 with --grid-check"));
+            }
             let (k1, k2) = (param_index(&model, param)?, param_index(&model, param2)?);
             let bp = BoundaryParams {
                 p1_min: from.min(*to),
@@ -267,7 +274,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 KindArg::Fold => BifurcationKind::Fold,
                 KindArg::Hopf => BifurcationKind::Hopf,
             });
-            let report = boundary_analysis(&model, &p, &bp, kind, *grid)?;
+            let report = boundary_analysis(&model, &p, &bp, kind, if *grid_check { *grid } else { 0 })?;
             let title = format!("{}: phase boundary", model.name());
             let mut v = save_boundary(&out, &report, &model.state_names(), param, param2, &title)?;
             v["model"] = json!(model.name());

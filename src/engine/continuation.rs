@@ -602,8 +602,11 @@ pub fn arclength_step<C: ImplicitCurve + ?Sized>(
             let mut cross: Option<(f64, usize, f64)> = None;
             for b in bounds {
                 let (a, v) = (u[b.index], u_new[b.index]);
-                for lim in [b.lo, b.hi] {
-                    if (v - lim) * (a - lim) < 0.0 || (v - lim == 0.0 && a != lim) {
+                // Leaving the box (also from a point exactly on its edge,
+                // where the sign test (v - lim)(a - lim) < 0 never fires),
+                // or landing exactly on an edge.
+                for (lim, outside) in [(b.lo, v < b.lo && a >= b.lo), (b.hi, v > b.hi && a <= b.hi)] {
+                    if outside || (v - lim == 0.0 && a != lim) {
                         let f = (lim - a) / (v - a);
                         if cross.is_none_or(|(g, _, _)| f < g) {
                             cross = Some((f, b.index, lim));

@@ -21,7 +21,7 @@ use crate::models::teacher::statistics::Teacher;
 /// every point in the head's output space; also returns the final state.
 fn ode_metrics(ode: &HeadOde, scorer: &TeacherScorer, cfg: &TeacherConfig, times: &[f64]) -> Result<(Vec<TeacherMetrics>, Vec<f64>)> {
     let opts = IntegrateOptions {
-        method: Method::Dop853,
+        method: Method::Auto,
         rtol: cfg.rtol,
         atol: cfg.atol,
         t_max: cfg.t_max,

@@ -100,7 +100,7 @@ impl TeacherTheory {
     /// Integrates from the initial state; states on `times`.
     pub fn trajectory(&self, times: &[f64]) -> Result<Vec<OrderParams>> {
         let opts = IntegrateOptions {
-            method: Method::Dop853,
+            method: Method::Auto,
             rtol: self.cfg.rtol,
             atol: self.cfg.atol,
             t_max: times.last().copied().unwrap_or(0.0),
