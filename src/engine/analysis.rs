@@ -228,8 +228,11 @@ pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams
     Ok(BoundaryReport { curves, grid: cells, transition_cells: transitions, transition_cells_on_curve: on_curve, grid_checked: true })
 }
 
-/// Whether every point of `a` lies on `b` (within `1e-6` of the parameter
-/// box's size, along `b`'s polyline), in either direction of traversal.
+/// Whether every point of `a` lies on `b`: within `1e-2` of the parameter
+/// box's size of `b`'s polyline (the chords of a traced curve deviate from
+/// it by their sagitta, up to ~1e-3 of the box on curved stretches; two
+/// distinct curves of one kind that stay this close along their whole
+/// length are not resolved by the tracer anyway).
 fn same_curve(a: &BoundaryCurve, b: &BoundaryCurve, bp: &BoundaryParams) -> bool {
     let (w1, w2) = ((bp.p1_max - bp.p1_min).max(f64::MIN_POSITIVE), (bp.p2_max - bp.p2_min).max(f64::MIN_POSITIVE));
     if a.points.is_empty() || b.points.len() < 2 {
@@ -237,7 +240,7 @@ fn same_curve(a: &BoundaryCurve, b: &BoundaryCurve, bp: &BoundaryParams) -> bool
     }
     a.points.iter().all(|q| {
         b.points.windows(2).any(|w| {
-            segment_distance((q.p1 / w1, q.p2 / w2), (w[0].p1 / w1, w[0].p2 / w2), (w[1].p1 / w1, w[1].p2 / w2)) < 1e-6
+            segment_distance((q.p1 / w1, q.p2 / w2), (w[0].p1 / w1, w[0].p2 / w2), (w[1].p1 / w1, w[1].p2 / w2)) < 1e-2
         })
     })
 }
