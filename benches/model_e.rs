@@ -23,7 +23,7 @@ fn reduced_ode_solve(c: &mut Criterion) {
     let sys = ClassLevelSystem::new(&a, 1.0, 1.0, 8).unwrap();
     let z0: Vec<f64> = (0..repcollapse::engine::VectorField::dim(&sys)).map(|i| (i as f64).sin()).collect();
     let grid: Vec<f64> = (0..=50).map(|k| 200.0 * k as f64 / 50.0).collect();
-    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-9, atol: 1e-12, t_max: 200.0, grid: Grid::Times(grid), max_steps: 1_000_000 };
+    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-9, atol: 1e-12, t_max: 200.0, grid: Grid::Times(grid), max_steps: 1_000_000, max_seconds: f64::INFINITY };
     let p = sys.default_params_vec();
     let mut g = c.benchmark_group("reduced_ode");
     g.sample_size(20);

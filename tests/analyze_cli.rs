@@ -210,7 +210,7 @@ fn brusselator_hopf_and_boundary() {
         // At the fixed point (a, b/a) the frequency is a.
         assert!((f(&state["x"]) - a).abs() < 1e-6 && (f(&state["y"]) - b / a).abs() < 1e-6);
     }
-    let v = analyze(&model, dir.path(), &["boundary", "--param", "b", "--from", "0.5", "--to", "4", "--param2", "a", "--from2", "0.3", "--to2", "1.5"]);
+    let v = analyze(&model, dir.path(), &["boundary", "--param", "b", "--from", "0.5", "--to", "4", "--param2", "a", "--from2", "0.3", "--to2", "1.5", "--grid-check"]);
     let curves = v["curves"].as_array().unwrap();
     assert_eq!(curves.len(), 1);
     assert_eq!(curves[0]["kind"], "hopf");
@@ -242,7 +242,7 @@ fn cusp_fold_curves_satisfy_27h2_eq_4r3() {
     let v = analyze(
         &repo("examples/models/cusp.toml"),
         dir.path(),
-        &["boundary", "--param", "h", "--from", "-1", "--to", "1", "--param2", "r", "--from2", "0.05", "--to2", "2"],
+        &["boundary", "--param", "h", "--from", "-1", "--to", "1", "--param2", "r", "--from2", "0.05", "--to2", "2", "--grid-check"],
     );
     let curves = v["curves"].as_array().unwrap();
     assert_eq!(curves.len(), 2, "two fold lines h = ±2 (r/3)^(3/2)");

@@ -113,7 +113,7 @@ fn ode_solver_matches_closed_form_solution() {
     let sys = ClassLevelSystem::new(&a, 1.0, 0.5, 2).unwrap();
     let z0: Vec<f64> = (0..sys.dim()).map(|i| ((i * 7 + 3) as f64).sin()).collect();
     let times = vec![0.0, 0.3, 3.0, 30.0, 120.0];
-    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-11, atol: 1e-13, t_max: 120.0, grid: Grid::Times(times.clone()), max_steps: 1_000_000 };
+    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-11, atol: 1e-13, t_max: 120.0, grid: Grid::Times(times.clone()), max_steps: 1_000_000, max_seconds: f64::INFINITY };
     let traj = integrate(&sys, &z0, &sys.default_params_vec(), &opts).unwrap();
     for (t, z) in traj.t.iter().zip(&traj.states) {
         let exact = sys.evolve_exact(&z0, *t).unwrap();
@@ -178,7 +178,7 @@ fn simplex_reduction_reproduces_class_level_dynamics() {
     let simplex = SimplexSystem::new(f, rho, k, ex, ey);
     let z4 = [0.2, -0.1, 0.3, 1.0];
     let times = vec![0.0, 0.5, 2.0, 10.0, 40.0];
-    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-11, atol: 1e-14, t_max: 40.0, grid: Grid::Times(times), max_steps: 1_000_000 };
+    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-11, atol: 1e-14, t_max: 40.0, grid: Grid::Times(times), max_steps: 1_000_000, max_seconds: f64::INFINITY };
     let small = integrate(&simplex, &z4, &simplex.default_params(), &opts).unwrap();
     let big = integrate(&sys, &repcollapse::models::embedding::simplex::lift(&z4, &sys), &sys.default_params_vec(), &opts).unwrap();
     for ((t, s4), zc) in small.t.iter().zip(&small.states).zip(&big.states) {

@@ -225,7 +225,7 @@ fn linear_system(a: [[f64; 2]; 2]) -> impl Fn(&[f64]) -> [f64; 2] {
 }
 
 fn opts(method: Method, rtol: f64, t_max: f64, grid: Grid) -> IntegrateOptions {
-    IntegrateOptions { method, rtol, atol: rtol * 1e-2, t_max, grid, max_steps: 1_000_000 }
+    IntegrateOptions { method, rtol, atol: rtol * 1e-2, t_max, grid, max_steps: 1_000_000, max_seconds: f64::INFINITY }
 }
 
 // ---------------------------------------------------------------- integration

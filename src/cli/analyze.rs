@@ -10,7 +10,7 @@ use crate::engine::analysis::{boundary_analysis, default_box, full_diagram};
 use crate::engine::bifurcation::BifurcationKind;
 use crate::engine::boundary::BoundaryParams;
 use crate::engine::continuation::ContinuationParams;
-use crate::engine::{find_fixed_points, fixed_points_json, integrate, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
+use crate::engine::{find_fixed_points_report, fixed_points_json, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
 use crate::error::{Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};
 use crate::report::atomic::{write_atomic, write_json};
@@ -50,8 +50,12 @@ pub enum Verb {
         /// Log-spaced output grid starting at this time (default: linear grid).
         #[arg(long)]
         log_from: Option<f64>,
-        #[arg(long, value_enum, default_value = "dop853")]
+        /// `auto` (default): DOP853, switching to Radau IIA when the problem is stiff.
+        #[arg(long, value_enum, default_value = "auto")]
         method: MethodArg,
+        /// Budget of attempted steps.
+        #[arg(long, default_value_t = 10_000_000)]
+        max_steps: u32,
     },
     /// All fixed points with eigenvalues, stability and zero modes.
     FixedPoints {
@@ -100,7 +104,11 @@ pub enum Verb {
         /// Which special point to continue (default: the first fold or Hopf found).
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
-        /// Grid cells per parameter for the brute-force check.
+        /// Check the traced curves against a brute-force grid classification
+        /// (most of the run time; off by default).
+        #[arg(long)]
+        grid_check: bool,
+        /// Grid cells per parameter for `--grid-check`.
         #[arg(long, default_value_t = 24)]
         grid: usize,
     },
@@ -116,6 +124,8 @@ pub enum KindArg {
 pub enum MethodArg {
     Dopri5,
     Dop853,
+    Radau5,
+    Auto,
 }
 
 /// Loads the model and applies `--set` overrides.
@@ -135,7 +145,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     std::fs::create_dir_all(&out).map_err(|e| Error::Write { path: out.clone(), reason: e.to_string() })?;
     let p = model.default_params();
     let value = match &args.verb {
-        Verb::Integrate { t_max, rtol, atol, points, log_from, method } => {
+        Verb::Integrate { t_max, rtol, atol, points, log_from, method, max_steps } => {
             let grid = match log_from {
                 Some(t0) => Grid::Log { t_min: *t0, points: *points },
                 None => Grid::Linear { points: *points },
@@ -143,9 +153,22 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             let method = match method {
                 MethodArg::Dopri5 => Method::Dopri5,
                 MethodArg::Dop853 => Method::Dop853,
+                MethodArg::Radau5 => Method::Radau5,
+                MethodArg::Auto => Method::Auto,
             };
-            let opts = IntegrateOptions { method, rtol: *rtol, atol: *atol, t_max: *t_max, grid, max_steps: 10_000_000 };
-            let traj = integrate(&model, &model.initial_state(), &p, &opts)?;
+            let opts = IntegrateOptions {
+                method,
+                rtol: *rtol,
+                atol: *atol,
+                t_max: *t_max,
+                grid,
+                max_steps: *max_steps,
+                max_seconds: f64::INFINITY,
+            };
+            // A run that stops early (budget or failure) still writes what it
+            // computed, with the reason, and then exits non-zero.
+            let run = integrate_partial(&model, &model.initial_state(), &p, &opts)?;
+            let traj = run.trajectory;
             write_atomic(&out.join("trajectory.csv"), traj.to_csv().as_bytes())?;
             let names = model.state_names();
             let mut panel = Panel::new(&format!("{}: trajectory", model.name()), "time t", "state");
@@ -158,7 +181,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             }
             Figure::new(vec![panel]).save(&out, "trajectory")?;
             let states: Vec<Value> = traj.states.iter().map(|x| state_object(&names, x)).collect();
-            json!({"model": model.name(), "t": traj.t, "states": states, "options": opts})
+            let mut v = json!({"model": model.name(), "t": traj.t, "states": states, "options": opts, "stats": traj.stats});
+            if let Some(stop) = &run.stop {
+                v["stopped"] = json!(stop.stopped);
+                v["stop"] = json!(stop);
+                write_json(&out.join("integrate.json"), &v)?;
+                return Err(Error::Divergence {
+                    what: format!("integration of `{}` (method {})", model.name(), method.name()),
+                    detail: format!("{} (the {} output times up to t = {:e} were written to {})", stop.detail, traj.t.len(), stop.t, out.display()),
+                    advice: stop.advice.clone(),
+                });
+            }
+            v
         }
         Verb::FixedPoints { starts, seed, search_box } => {
             let half = search_box.unwrap_or_else(|| default_box(&model.initial_state(), &p));
@@ -166,17 +200,53 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 return Err(Error::invalid("--search-box", half, "(0, inf)"));
             }
             let bounds = vec![(-half, half); model.dim()];
-            let fps = find_fixed_points(&model, &p, &FixedPointOptions { starts: *starts, seed: *seed, bounds, ..Default::default() })?;
-            let mut v = fixed_points_json(&model, &fps);
+            let search = find_fixed_points_report(&model, &p, &FixedPointOptions { starts: *starts, seed: *seed, bounds, ..Default::default() })?;
+            let mut v = fixed_points_json(&model, &search.points);
             v["model"] = json!(model.name());
+            let names = model.state_names();
+            v["skipped"] = json!(search
+                .skipped
+                .iter()
+                .map(|s| json!({"state": state_object(&names, &s.state), "reason": s.reason}))
+                .collect::<Vec<_>>());
+            if let Some(stopped) = &search.stopped {
+                v["stopped"] = json!(stopped);
+                v["starts_not_run"] = json!(search.starts_not_run);
+            }
             v
         }
         Verb::Continue { param, from, to, ds, ds_max, max_steps, var } => {
             let k = param_index(&model, param)?;
+            // Degenerate options are rejected by their flag name (NaN would
+            // otherwise vanish in min/max and give an empty diagram).
+            for (flag, v) in [("--from", *from), ("--to", *to)] {
+                if !v.is_finite() {
+                    return Err(Error::invalid(flag, v, "a finite number"));
+                }
+            }
+            if from == to {
+                return Err(Error::invalid("--to", to, format!("a value different from --from = {from}")));
+            }
+            if !(*ds_max > 0.0 && ds_max.is_finite()) {
+                return Err(Error::invalid("--ds-max", ds_max, "(0, inf)"));
+            }
+            if !(*ds > 0.0 && *ds <= *ds_max) {
+                return Err(Error::invalid("--ds", ds, format!("(0, --ds-max = {ds_max}]")));
+            }
+            if *max_steps == 0 {
+                return Err(Error::invalid("--max-steps", max_steps, ">= 1"));
+            }
             let mut cp = ContinuationParams::new(k, from.min(*to), from.max(*to));
             cp.ds = *ds;
             cp.ds_max = *ds_max;
+            cp.ds_min = cp.ds_min.min(*ds);
             cp.max_steps = *max_steps;
+            cp.validate(model.param_names().len()).map_err(|e| match e {
+                Error::InvalidParameter { field, value, range } => {
+                    Error::InvalidParameter { field: format!("--{}", field.replace('_', "-")), value, range }
+                }
+                other => other,
+            })?;
             let result = full_diagram(&model, &p, &cp)?;
             let names = model.state_names();
             let v_index = match var {
@@ -190,7 +260,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             v["model"] = json!(model.name());
             v
         }
-        Verb::Boundary { param, from, to, param2, from2, to2, kind, grid } => {
+        Verb::Boundary { param, from, to, param2, from2, to2, kind, grid_check, grid } => {
+            if *grid_check && *grid < 2 {
+                return Err(Error::invalid("--grid", grid, ">= 2 with --grid-check"));
+            }
             let (k1, k2) = (param_index(&model, param)?, param_index(&model, param2)?);
             let bp = BoundaryParams {
                 p1_min: from.min(*to),
@@ -201,7 +274,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 KindArg::Fold => BifurcationKind::Fold,
                 KindArg::Hopf => BifurcationKind::Hopf,
             });
-            let report = boundary_analysis(&model, &p, &bp, kind, *grid)?;
+            let report = boundary_analysis(&model, &p, &bp, kind, if *grid_check { *grid } else { 0 })?;
             let title = format!("{}: phase boundary", model.name());
             let mut v = save_boundary(&out, &report, &model.state_names(), param, param2, &title)?;
             v["model"] = json!(model.name());

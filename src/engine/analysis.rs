@@ -88,6 +88,8 @@ pub struct BoundaryReport {
     pub transition_cells: usize,
     /// Of those, cells within 1.5 cell diagonals of the traced curve.
     pub transition_cells_on_curve: usize,
+    /// Whether the brute-force grid check ran (`grid > 0`).
+    pub grid_checked: bool,
 }
 
 impl BoundaryReport {
@@ -100,15 +102,17 @@ impl BoundaryReport {
     /// "transition_cells", "transition_cells_on_curve", "agreement"}}`.
     pub fn to_json(&self, state_names: &[String], param: &str, param2: &str) -> Value {
         let curves: Vec<Value> = self.curves.iter().map(|c| c.to_json(state_names, param, param2)).collect();
-        json!({
-            "curves": curves,
-            "grid_check": {
+        let grid_check = if self.grid_checked {
+            json!({
                 "cells": self.grid.len(),
                 "transition_cells": self.transition_cells,
                 "transition_cells_on_curve": self.transition_cells_on_curve,
                 "agreement": self.agreement(),
-            },
-        })
+            })
+        } else {
+            Value::Null
+        };
+        json!({ "curves": curves, "grid_check": grid_check })
     }
 
     /// All curves as one CSV table: `curve,kind,<param>,<param2>,<state...>,frequency`
@@ -140,7 +144,9 @@ impl BoundaryReport {
 /// and classifies a `grid x grid` brute-force grid of equilibria. A grid
 /// transition is a cell whose number of equilibria (fold) or of stable
 /// equilibria (Hopf) differs from a neighbour's; the check counts how many
-/// transitions lie on the traced curve.
+/// transitions lie on the traced curve. `grid = 0` skips the check (it
+/// dominates the run time); the report then has `grid_checked = false`.
+/// Curves that coincide with an earlier one are dropped.
 pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams, kind: Option<BifurcationKind>, grid: usize) -> Result<BoundaryReport> {
     let cp = ContinuationParams::new(bp.param, bp.p1_min, bp.p1_max);
     let diagram = full_diagram(field, p, &cp)?;
@@ -150,9 +156,20 @@ pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams
     };
     let starts: Vec<_> = diagram.bifurcations.iter().filter(|b| wanted(b.kind)).collect();
     let first = starts.first().ok_or_else(|| {
+        let names = field.param_names();
+        let (n1, n2) = (names.get(bp.param).cloned().unwrap_or_default(), names.get(bp.param2).cloned().unwrap_or_default());
         Error::numerical(
             "boundary",
-            format!("no {} point found along the parameter range [{}, {}]; widen --from/--to", kind.map_or("fold or Hopf", |k| k.as_str()), bp.p1_min, bp.p1_max),
+            format!(
+                "no {} point found along `{n1}` in [{}, {}] at the model's value `{n2}` = {}; the curve may not cross \
+                 this line: start from another value of `{n2}` inside [{}, {}] (--set {n2}=...), or widen --from/--to",
+                kind.map_or("fold or Hopf", |k| k.as_str()),
+                bp.p1_min,
+                bp.p1_max,
+                p[bp.param2],
+                bp.p2_min,
+                bp.p2_max
+            ),
         )
     })?;
     let kind0 = first.kind;
@@ -168,7 +185,15 @@ pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams
         }
         let mut p_start = p.to_vec();
         p_start[bp.param] = start.param;
-        curves.push(continue_boundary(field, start, &p_start, bp)?);
+        let curve = continue_boundary(field, start, &p_start, bp)?;
+        // The same curve can be reached from two special points (e.g. both
+        // ends of one Hopf curve crossing the start line): keep it once.
+        if !curves.iter().any(|c| c.kind == curve.kind && same_curve(&curve, c, bp)) {
+            curves.push(curve);
+        }
+    }
+    if grid == 0 {
+        return Ok(BoundaryReport { curves, grid: Vec::new(), transition_cells: 0, transition_cells_on_curve: 0, grid_checked: false });
     }
     // Sample states around everything continuation has visited.
     let n = field.dim();
@@ -200,7 +225,24 @@ pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams
             on_curve += usize::from(near);
         }
     }
-    Ok(BoundaryReport { curves, grid: cells, transition_cells: transitions, transition_cells_on_curve: on_curve })
+    Ok(BoundaryReport { curves, grid: cells, transition_cells: transitions, transition_cells_on_curve: on_curve, grid_checked: true })
+}
+
+/// Whether every point of `a` lies on `b`: within `1e-2` of the parameter
+/// box's size of `b`'s polyline (the chords of a traced curve deviate from
+/// it by their sagitta, up to ~1e-3 of the box on curved stretches; two
+/// distinct curves of one kind that stay this close along their whole
+/// length are not resolved by the tracer anyway).
+fn same_curve(a: &BoundaryCurve, b: &BoundaryCurve, bp: &BoundaryParams) -> bool {
+    let (w1, w2) = ((bp.p1_max - bp.p1_min).max(f64::MIN_POSITIVE), (bp.p2_max - bp.p2_min).max(f64::MIN_POSITIVE));
+    if a.points.is_empty() || b.points.len() < 2 {
+        return false;
+    }
+    a.points.iter().all(|q| {
+        b.points.windows(2).any(|w| {
+            segment_distance((q.p1 / w1, q.p2 / w2), (w[0].p1 / w1, w[0].p2 / w2), (w[1].p1 / w1, w[1].p2 / w2)) < 1e-2
+        })
+    })
 }
 
 /// Euclidean distance from point `q` to segment `ab`.

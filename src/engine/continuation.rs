@@ -54,6 +54,9 @@ pub(crate) fn default_ds_max() -> f64 {
 pub(crate) fn default_max_steps() -> usize {
     2000
 }
+pub(crate) fn default_max_seconds() -> f64 {
+    f64::INFINITY
+}
 pub(crate) fn default_newton_tol() -> f64 {
     1e-10
 }
@@ -89,6 +92,10 @@ pub struct ContinuationParams {
     /// Maximum number of accepted steps.
     #[serde(default = "default_max_steps")]
     pub max_steps: usize,
+    /// Wall-time budget in seconds for one call (`f64::INFINITY`: none); a
+    /// branch that runs out stops with [`StopReason::Budget`], keeping its points.
+    #[serde(default = "default_max_seconds")]
+    pub max_seconds: f64,
     /// Newton convergence tolerance (max-norm of the residual).
     #[serde(default = "default_newton_tol")]
     pub newton_tol: f64,
@@ -121,6 +128,7 @@ impl ContinuationParams {
             ds_min: default_ds_min(),
             ds_max: default_ds_max(),
             max_steps: default_max_steps(),
+            max_seconds: default_max_seconds(),
             newton_tol: default_newton_tol(),
             newton_max_iter: default_newton_max_iter(),
             detect_bifurcations: true,
@@ -157,6 +165,12 @@ impl ContinuationParams {
         if self.newton_max_iter == 0 {
             return Err(Error::invalid("newton_max_iter", 0, ">= 1"));
         }
+        if self.max_steps == 0 {
+            return Err(Error::invalid("max_steps", 0, ">= 1"));
+        }
+        if !(self.max_seconds > 0.0) {
+            return Err(Error::invalid("max_seconds", self.max_seconds, "> 0 (or infinite for no limit)"));
+        }
         if !(self.direction == 1.0 || self.direction == -1.0) {
             return Err(Error::invalid("direction", self.direction, "+1 or -1"));
         }
@@ -189,6 +203,8 @@ pub enum StopReason {
     MaxSteps,
     /// The corrector failed even with `ds = ds_min`.
     StepTooSmall,
+    /// The wall-time budget (`max_seconds`) ran out.
+    Budget,
 }
 
 impl StopReason {
@@ -197,6 +213,7 @@ impl StopReason {
             StopReason::ParameterBound => "parameter-bound",
             StopReason::MaxSteps => "max-steps",
             StopReason::StepTooSmall => "step-too-small",
+            StopReason::Budget => "budget",
         }
     }
 }
@@ -585,8 +602,11 @@ pub fn arclength_step<C: ImplicitCurve + ?Sized>(
             let mut cross: Option<(f64, usize, f64)> = None;
             for b in bounds {
                 let (a, v) = (u[b.index], u_new[b.index]);
-                for lim in [b.lo, b.hi] {
-                    if (v - lim) * (a - lim) < 0.0 || (v - lim == 0.0 && a != lim) {
+                // Leaving the box (also from a point exactly on its edge,
+                // where the sign test (v - lim)(a - lim) < 0 never fires),
+                // or landing exactly on an edge.
+                for (lim, outside) in [(b.lo, v < b.lo && a >= b.lo), (b.hi, v > b.hi && a <= b.hi)] {
+                    if outside || (v - lim == 0.0 && a != lim) {
                         let f = (lim - a) / (v - a);
                         if cross.is_none_or(|(g, _, _)| f < g) {
                             cross = Some((f, b.index, lim));
@@ -752,7 +772,7 @@ pub fn continue_equilibria(
     })?;
     t.copy_from_slice(&t_new);
 
-    let mut tracer = Tracer { solver, curve, probe, cp, n };
+    let mut tracer = Tracer { solver, curve, probe, cp, n, started: std::time::Instant::now() };
     let (branch, mut bifurcations) = tracer.trace(u, t, 0)?;
     let mut branches = vec![branch];
     if cp.branch_switching {
@@ -778,6 +798,7 @@ struct Tracer<'a> {
     probe: Probe<'a>,
     cp: &'a ContinuationParams,
     n: usize,
+    started: std::time::Instant,
 }
 
 impl Tracer<'_> {
@@ -853,7 +874,12 @@ impl Tracer<'_> {
         let bounds = [Bound { index: n, lo: cp.p_min, hi: cp.p_max }];
         let mut stop = StopReason::MaxSteps;
 
+        let started = self.started;
         for _ in 0..cp.max_steps {
+            if cp.max_seconds.is_finite() && started.elapsed().as_secs_f64() > cp.max_seconds {
+                stop = StopReason::Budget;
+                break;
+            }
             let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, &bounds, &mut u_new, &mut t_new)
             else {
                 stop = StopReason::StepTooSmall;

@@ -39,12 +39,43 @@ pub struct FixedPointOptions {
     pub tol: f64,
     /// Points closer than `dedup_tol * max(1, ||x||)` are the same point.
     pub dedup_tol: f64,
+    /// Wall-time budget in seconds (`f64::INFINITY`: none). Starts not begun
+    /// when it runs out are skipped; the points found so far are kept and
+    /// the search reports `stopped = "budget"`.
+    pub max_seconds: f64,
 }
 
 impl Default for FixedPointOptions {
     fn default() -> Self {
-        FixedPointOptions { starts: 32, seed: 0, bounds: Vec::new(), tol: 1e-10, dedup_tol: 1e-6 }
+        FixedPointOptions {
+            starts: 32,
+            seed: 0,
+            bounds: Vec::new(),
+            tol: 1e-10,
+            dedup_tol: 1e-6,
+            max_seconds: f64::INFINITY,
+        }
     }
+}
+
+/// Everything [`find_fixed_points_report`] found, with what it skipped.
+#[derive(Clone, Debug, Serialize)]
+pub struct FixedPointSearch {
+    pub points: Vec<FixedPoint>,
+    /// Converged candidates that were rejected, with the reason (a
+    /// non-finite Jacobian, a residual that is small only in absolute terms).
+    pub skipped: Vec<SkippedPoint>,
+    /// `Some("budget")` when the wall-time budget ran out.
+    pub stopped: Option<String>,
+    /// Starts that were not run because of the budget.
+    pub starts_not_run: usize,
+}
+
+/// A candidate point that was not reported, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct SkippedPoint {
+    pub state: Vec<f64>,
+    pub reason: String,
 }
 
 /// A fixed point (or the representative of a family of fixed points).
@@ -139,6 +170,9 @@ fn validate(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions) -> Res
     if !(opts.dedup_tol > 0.0 && opts.dedup_tol.is_finite()) {
         return Err(Error::invalid("fixed_points.dedup_tol", opts.dedup_tol, "> 0"));
     }
+    if !(opts.max_seconds > 0.0) {
+        return Err(Error::invalid("fixed_points.max_seconds", opts.max_seconds, "> 0 (or infinite for no limit)"));
+    }
     if opts.bounds.is_empty() {
         let x0 = field.initial_state();
         if x0.len() != n {
@@ -188,16 +222,146 @@ fn validate(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions) -> Res
 /// centre are discarded as escapes to infinity (fields with `F -> 0` at
 /// infinity). Output is sorted lexicographically by state.
 pub fn find_fixed_points(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions) -> Result<Vec<FixedPoint>> {
+    Ok(find_fixed_points_report(field, p, opts)?.points)
+}
+
+/// Whether `x` passes the acceptance test of a fixed point: `J(x)` finite;
+/// for every component the residual is small against the first-order size
+/// of the terms of `F_i` (for a monomial `c x^k`, `x dF/dx = k c x^k`),
+///
+/// ```text
+///     |F_i(x)| <= 1e-14 + 1e-7 sum_j |J_ij(x)| max(|x_j|, 1e-8);
+/// ```
+///
+/// and the linearisation is valid at the point's resolution: wherever
+/// `J` predicts a change `|J_ij| s_j >= 1e-6` over `s_j = 1e-8 max(1, |x_j|)`,
+/// the actual change `F_i(x + s_j e_j) - F_i(x)` agrees with it to 50%.
+/// The first test rejects points where `F` is merely tiny, e.g.
+/// `x' = 17.6 x^1025` at `x = 0.974` (`F = 3e-11`, but the terms are
+/// `1025 F`); the second rejects limits onto a singularity, e.g.
+/// `x' = 3 - x/y, y' = x` near `(0, 0)`, where `F` is `O(1)` within `1e-8`
+/// of the point although `J` is finite there. `Err(reason)` says which test failed.
+pub fn accept_fixed_point(field: &dyn VectorField, x: &[f64], p: &[f64]) -> std::result::Result<(), String> {
+    let n = x.len();
+    let jac = jacobian_matrix(field, x, p);
+    let mut f = vec![0.0; n];
+    field.rhs(x, p, &mut f);
+    for i in 0..n {
+        let mut scale = 0.0;
+        for j in 0..n {
+            let v = jac[(i, j)];
+            if !v.is_finite() {
+                return Err(format!("the Jacobian entry ({i}, {j}) is {v} here"));
+            }
+            scale += v.abs() * x[j].abs().max(1e-8);
+        }
+        if !(f[i].abs() <= 1e-14 + 1e-7 * scale) {
+            return Err(format!(
+                "residual |F_{i}| = {:.3e} is not small against the size of its terms ({scale:.3e}): a near-zero of F, not a zero",
+                f[i].abs()
+            ));
+        }
+    }
+    let mut xs = x.to_vec();
+    let mut fs = vec![0.0; n];
+    for j in 0..n {
+        let s = 1e-8 * x[j].abs().max(1.0);
+        xs[j] = x[j] + s;
+        field.rhs(&xs, p, &mut fs);
+        xs[j] = x[j];
+        for i in 0..n {
+            let predicted = jac[(i, j)] * s;
+            if predicted.abs() < 1e-6 {
+                continue;
+            }
+            let actual = fs[i] - f[i];
+            if !((actual - predicted).abs() <= 0.5 * predicted.abs()) {
+                return Err(format!(
+                    "F_{i} changes by {actual:.3e} over {s:.1e} in x_{j} where the Jacobian predicts {predicted:.3e}: \
+                     a singularity of F, not a resolved zero"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Norm of the minimum-norm Newton step `J^+ F` at `x`.
+fn newton_step_norm(field: &dyn VectorField, x: &[f64], p: &[f64], ws: &mut SvdWorkspace) -> Result<f64> {
+    let n = x.len();
+    let mut f = vec![0.0; n];
+    let mut dx = vec![0.0; n];
+    field.rhs(x, p, &mut f);
+    ws.factor(field, x, p)?;
+    ws.min_norm_step(&f, NewtonOptions::default().rcond, &mut dx);
+    Ok(norm(&dx))
+}
+
+/// A candidate is settled when its Newton step is below `1e-8 max(1, ||x||)`.
+/// If not, up to 200 more Newton steps (enough for roots of moderate
+/// multiplicity, where Newton converges linearly with ratio `1 - 1/m`);
+/// a candidate that still moves is a near-zero (or a root of very high
+/// multiplicity whose location is not resolved) and is given up.
+fn settle(
+    field: &dyn VectorField,
+    p: &[f64],
+    x: Vec<f64>,
+    r: f64,
+    ws: &mut SvdWorkspace,
+) -> std::result::Result<(Vec<f64>, f64), (Vec<f64>, String)> {
+    let small = |x: &[f64], step: f64| step <= 1e-8 * norm(x).max(1.0);
+    match newton_step_norm(field, &x, p, ws) {
+        Ok(step) if small(&x, step) => return Ok((x, r)),
+        Ok(_) => {}
+        Err(e) => return Err((x, format!("Jacobian not usable here: {e}"))),
+    }
+    let more = NewtonOptions { tol: 0.0, max_iter: 200, ..NewtonOptions::default() };
+    let out = match newton_with_workspace(field, &x, p, &more, ws) {
+        Ok(out) => out,
+        Err(e) => return Err((x, format!("Jacobian not usable here: {e}"))),
+    };
+    match newton_step_norm(field, &out.x, p, ws) {
+        Ok(step) if small(&out.x, step) && out.residual_norm.is_finite() => Ok((out.x, out.residual_norm)),
+        Ok(step) => Err((
+            out.x,
+            format!(
+                "Newton still moves by {step:.3e} after 200 more steps: F is small here but has no resolved zero \
+                 (a near-zero, or a root of very high multiplicity)"
+            ),
+        )),
+        Err(e) => Err((out.x, format!("Jacobian not usable here: {e}"))),
+    }
+}
+
+/// [`find_fixed_points`] with the candidates it rejected and the budget
+/// state. One start or point that fails (non-finite values, a singular
+/// classification) is skipped and listed, never fatal.
+pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions) -> Result<FixedPointSearch> {
     let bounds = validate(field, p, opts)?;
     let n = field.dim();
     let stab = StabilityOptions::default();
+    let started = std::time::Instant::now();
 
     let mut starts: Vec<Vec<f64>> = Vec::with_capacity(opts.starts + 2);
     starts.push(field.initial_state());
     starts.push(vec![0.0; n]);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    for _ in 0..opts.starts {
-        starts.push(bounds.iter().map(|&(lo, hi)| rng.random_range(lo..hi)).collect());
+    for k in 0..opts.starts {
+        // Centre + half-width * u, u in [-1, 1] (no overflow for huge boxes);
+        // every other start is scale-aware: |u| log-uniform in [1e-4, 1], so
+        // equilibria at small scales inside a large box are sampled too.
+        let log_scale = k % 2 == 1;
+        starts.push(
+            bounds
+                .iter()
+                .map(|&(lo, hi)| {
+                    let (c, half) = (0.5 * lo + 0.5 * hi, 0.5 * hi - 0.5 * lo);
+                    let u: f64 = rng.random_range(-1.0..1.0);
+                    let u = if log_scale { u.signum() * 10f64.powf(-4.0 * u.abs()) } else { u };
+                    c + half * u
+                })
+                .collect(),
+        );
     }
     let in_box = |x: &[f64]| {
         x.iter().zip(&bounds).all(|(v, &(lo, hi))| {
@@ -209,9 +373,14 @@ pub fn find_fixed_points(field: &dyn VectorField, p: &[f64], opts: &FixedPointOp
     let newton = NewtonOptions { tol: opts.tol, ..NewtonOptions::default() };
     // rayon's indexed collect keeps start order, so the result does not depend
     // on scheduling.
+    let not_run = std::sync::atomic::AtomicUsize::new(0);
     let polished: Vec<Option<(Vec<f64>, f64)>> = starts
         .par_iter()
         .map(|x0| -> Result<Option<(Vec<f64>, f64)>> {
+            if opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds {
+                not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Ok(None);
+            }
             let mut f = vec![0.0; n];
             field.rhs(x0, p, &mut f);
             let guess = if norm(&f) <= opts.tol { x0.clone() } else { minimise(field, p, x0) };
@@ -225,14 +394,44 @@ pub fn find_fixed_points(field: &dyn VectorField, p: &[f64], opts: &FixedPointOp
         .collect::<Result<_>>()?;
 
     let mut points: Vec<(Vec<f64>, f64)> = Vec::new();
+    let mut skipped: Vec<SkippedPoint> = Vec::new();
+    let mut settle_ws = SvdWorkspace::new(n);
     for (x, r) in polished.into_iter().flatten() {
         let scale = opts.dedup_tol * norm(&x).max(1.0);
-        if !points.iter().any(|(y, _)| dist(&x, y) <= scale) {
-            points.push((x, r));
+        if points.iter().any(|(y, _)| dist(&x, y) <= scale) || skipped.iter().any(|s| dist(&x, &s.state) <= scale) {
+            continue;
+        }
+        // Newton may stop as soon as ||F|| <= tol; at a degenerate root that
+        // is far from the root (linear convergence). Continue until the
+        // Newton step is negligible, or give the candidate up.
+        let (x, r) = match settle(field, p, x, r, &mut settle_ws) {
+            Ok(v) => v,
+            Err((x, reason)) => {
+                skipped.push(SkippedPoint { state: x, reason });
+                continue;
+            }
+        };
+        match accept_fixed_point(field, &x, p) {
+            Ok(()) => points.push((x, r)),
+            Err(reason) => skipped.push(SkippedPoint { state: x, reason }),
         }
     }
-    let reports: Vec<StabilityReport> =
-        points.par_iter().map(|(x, _)| classify(field, x, p, &stab)).collect::<Result<_>>()?;
+    // A point whose classification fails (e.g. non-finite eigenvalues) is
+    // skipped and reported, not fatal.
+    let classified: Vec<std::result::Result<StabilityReport, String>> =
+        points.par_iter().map(|(x, _)| classify(field, x, p, &stab).map_err(|e| e.to_string())).collect();
+    let mut reports: Vec<StabilityReport> = Vec::with_capacity(points.len());
+    let mut good: Vec<(Vec<f64>, f64)> = Vec::with_capacity(points.len());
+    for (pt, rep) in points.into_iter().zip(classified) {
+        match rep {
+            Ok(r) => {
+                reports.push(r);
+                good.push(pt);
+            }
+            Err(reason) => skipped.push(SkippedPoint { state: pt.0, reason: format!("classification failed: {reason}") }),
+        }
+    }
+    let points = good;
 
     let mut kept: Vec<usize> = Vec::new();
     let mut ws = SvdWorkspace::new(n);
@@ -247,7 +446,7 @@ pub fn find_fixed_points(field: &dyn VectorField, p: &[f64], opts: &FixedPointOp
             {
                 continue;
             }
-            if connected_in_family(field, p, &points[k].0, x, rep.family_dimension, &stab, opts, &mut ws)? {
+            if connected_in_family(field, p, &points[k].0, x, rep.family_dimension, &stab, opts, &mut ws).unwrap_or(false) {
                 merged = true;
                 break;
             }
@@ -269,7 +468,13 @@ pub fn find_fixed_points(field: &dyn VectorField, p: &[f64], opts: &FixedPointOp
     out.sort_by(|a, b| {
         a.state.iter().zip(&b.state).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
     });
-    Ok(out)
+    let starts_not_run = not_run.into_inner();
+    Ok(FixedPointSearch {
+        points: out,
+        skipped,
+        stopped: (starts_not_run > 0).then(|| "budget".to_string()),
+        starts_not_run,
+    })
 }
 
 fn same_spectrum(a: &StabilityReport, b: &StabilityReport) -> bool {

@@ -1,50 +1,68 @@
-//! Adaptive time integration of `dx/dt = F(x; p)` from `t = 0` with the
-//! embedded Runge-Kutta pairs of the `ode_solvers` crate (Dormand-Prince
-//! 5(4) and 8(5,3), Hairer-Norsett-Wanner step-size control with the mixed
-//! error norm `sqrt(mean_i (err_i / (atol + rtol |x_i|))^2) <= 1`).
+//! Adaptive time integration of `dx/dt = F(x; p)` from `t = 0`, with
+//! output on a requested grid by dense output.
+//!
+//! Methods ([`Method`]):
+//! * `dopri5`, `dop853`: the explicit Dormand-Prince pairs of [`crate::engine::rk`]
+//!   (Hairer-Norsett-Wanner step-size control, mixed error norm
+//!   `sqrt(mean_i (err_i / (atol + rtol |x_i|))^2) <= 1`);
+//! * `radau5`: the implicit Radau IIA method of order 5 of
+//!   [`crate::engine::radau`], with the field's exact Jacobian, for stiff systems;
+//! * `auto` (the default): DOP853 while the problem is not stiff, switching
+//!   to Radau IIA when Hairer's stiffness test (`h |lambda|` beyond the
+//!   explicit stability boundary on 15 steps) fires, and back to DOP853 when
+//!   `h ||J||_inf` has stayed below that boundary for 20 implicit steps, as
+//!   LSODA switches between Adams and BDF.
 //!
 //! # Output on the requested grid
 //!
-//! Output times are reached by integrating *segment by segment*: each grid
-//! interval `[t_k, t_{k+1}]` is one solver run whose last step is shortened to
-//! land exactly on `t_{k+1}`, and the next run is warm-started with the
-//! largest step accepted so far in the previous one (so no step-size
-//! re-initialisation is paid, and a too-large guess costs one rejected step).
-//! This was chosen over the crate's dense output because
+//! The integrator takes its own steps from `0` to `t_max` and evaluates each
+//! method's continuous extension at the output times inside a step
+//! (DOPRI5: order 4, no extra evaluation; DOP853: order 7, three extra
+//! evaluations for a step that contains an output time; Radau IIA: the
+//! collocation polynomial, no extra evaluation). The step sequence does not
+//! depend on the grid, so a 400-point grid costs the same steps as the end
+//! point alone; an output time that coincides with a step end (always
+//! `t_max`) gets the step's value itself.
 //!
-//! * the crate's `Dense` mode only supports a uniform grid from `t = 0` and
-//!   advances its output time by repeated `xd += dx`, which drifts off the
-//!   grid by round-off and cannot express log-spaced or arbitrary times;
-//! * its `Continuous` model exists only for Dopri5 (4th-order interpolant) and
-//!   stores every step's coefficients;
-//! * grid values obtained by segments carry the integrator's own local
-//!   accuracy (order 5 or 8) at exactly the requested times.
+//! # Budgets
 //!
-//! The cost is at least one step per grid interval (plus one `F` evaluation
-//! to restart the FSAL stage), which is negligible for the low-dimensional
-//! order-parameter systems integrated here unless the grid is much finer
-//! than the natural step.
-//!
-//! Stiffness detection (Hairer's `h |lambda| > 3.25` test) runs every 1000
-//! accepted steps *within a segment*; on fine grids a stiff problem instead
-//! exhausts `max_steps`, which is reported with the same advice.
-use std::cell::Cell;
+//! `max_steps` bounds the attempted steps and `max_seconds` the wall time.
+//! [`integrate_partial`] returns what was computed up to a budget stop or a
+//! failure together with the reason ([`IntegrationStop`]); [`integrate`]
+//! turns any stop into an error naming the time, the reason and what to try.
+use std::time::Instant;
 
-use ode_solvers::dop_shared::IntegrationError;
-use ode_solvers::{DVector, Dop853, Dopri5, OutputType, System};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::radau::{RadauFailure, RadauStepper};
+use crate::engine::rk::{Attempt, ExplicitStepper, Pair, StepStats};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
-/// Runge-Kutta pair.
+/// Integration method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
-    /// Dormand-Prince 5(4): the default for moderate tolerances.
+    /// Dormand-Prince 5(4): explicit, for moderate tolerances.
     Dopri5,
-    /// Dormand-Prince 8(5,3): cheaper per unit accuracy below ~1e-7.
+    /// Dormand-Prince 8(5,3): explicit, cheaper per unit accuracy below ~1e-7.
     Dop853,
+    /// Radau IIA of order 5: implicit, for stiff systems (exact Jacobian).
+    Radau5,
+    /// DOP853 with automatic switching to Radau IIA on stiffness (and back).
+    Auto,
+}
+
+impl Method {
+    /// Lower-case name as used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Dopri5 => "dopri5",
+            Method::Dop853 => "dop853",
+            Method::Radau5 => "radau5",
+            Method::Auto => "auto",
+        }
+    }
 }
 
 /// Output times. All times must lie in `[0, t_max]`.
@@ -76,17 +94,21 @@ pub struct IntegrateOptions {
     pub grid: Grid,
     /// Budget of attempted steps over the whole integration, `>= 1`.
     pub max_steps: u32,
+    /// Wall-time budget in seconds, `> 0` (`f64::INFINITY`: none). Checked
+    /// every 16 attempted steps.
+    pub max_seconds: f64,
 }
 
 impl Default for IntegrateOptions {
     fn default() -> Self {
         IntegrateOptions {
-            method: Method::Dopri5,
+            method: Method::Auto,
             rtol: 1e-8,
             atol: 1e-10,
             t_max: 100.0,
             grid: Grid::Linear { points: 201 },
             max_steps: 1_000_000,
+            max_seconds: f64::INFINITY,
         }
     }
 }
@@ -97,6 +119,20 @@ pub struct Trajectory {
     pub names: Vec<String>,
     pub t: Vec<f64>,
     pub states: Vec<Vec<f64>>,
+    /// Work done and method switches.
+    #[serde(default)]
+    pub stats: IntegrationStats,
+}
+
+/// Work counters of one integration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationStats {
+    /// Summed over the methods used.
+    pub steps: StepStats,
+    /// `(t, method switched to)` for every switch of `Method::Auto`.
+    pub switches: Vec<(f64, Method)>,
+    /// Steps accepted by the implicit method.
+    pub implicit_steps: u64,
 }
 
 impl Trajectory {
@@ -130,52 +166,6 @@ impl Trajectory {
     /// Final state, if any output time was requested.
     pub fn last(&self) -> Option<&[f64]> {
         self.states.last().map(|x| x.as_slice())
-    }
-}
-
-/// What the adapter observes on accepted steps of one segment.
-#[derive(Default)]
-struct Watch {
-    t_prev: f64,
-    max_step: f64,
-    max_abs: f64,
-    non_finite_at: Option<f64>,
-}
-
-/// Adapter from [`VectorField`] to `ode_solvers::System`. Evaluations write
-/// straight into the solver's buffers (no allocation); `solout` watches every
-/// accepted step for non-finite states and records step statistics (the
-/// solver owns the system, so these go to a borrowed [`Watch`]).
-struct Adapter<'a> {
-    field: &'a dyn VectorField,
-    p: &'a [f64],
-    watch: &'a mut Watch,
-    /// First time at which `F` itself returned a non-finite value (possibly in
-    /// a rejected trial stage); only used to explain a later failure.
-    bad_rhs_at: &'a Cell<Option<f64>>,
-}
-
-impl System<f64, DVector<f64>> for Adapter<'_> {
-    fn system(&self, t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
-        self.field.rhs(y.as_slice(), self.p, dy.as_mut_slice());
-        if self.bad_rhs_at.get().is_none() && !dy.iter().all(|v| v.is_finite()) {
-            self.bad_rhs_at.set(Some(t));
-        }
-    }
-
-    fn solout(&mut self, t: f64, y: &DVector<f64>, _dy: &DVector<f64>) -> bool {
-        let w = &mut *self.watch;
-        w.max_step = w.max_step.max(t - w.t_prev);
-        w.t_prev = t;
-        let mut finite = true;
-        for v in y.iter() {
-            finite &= v.is_finite();
-            w.max_abs = w.max_abs.max(v.abs());
-        }
-        if !finite {
-            w.non_finite_at = Some(t);
-        }
-        !finite
     }
 }
 
@@ -252,145 +242,318 @@ fn validate(field: &dyn VectorField, x0: &[f64], p: &[f64], opts: &IntegrateOpti
     if opts.max_steps == 0 {
         return Err(Error::invalid("max_steps", opts.max_steps, ">= 1"));
     }
+    if !(opts.max_seconds > 0.0) {
+        return Err(Error::invalid("max_seconds", opts.max_seconds, "> 0 (or infinite for no limit)"));
+    }
     Ok(())
 }
 
+
+/// Why an integration ended before `t_max`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationStop {
+    /// `"budget"` (steps or wall time) or `"failure"`.
+    pub stopped: String,
+    /// Time reached.
+    pub t: f64,
+    /// What happened.
+    pub detail: String,
+    /// What to change.
+    pub advice: String,
+}
+
+/// Result of [`integrate_partial`]: the output times reached and, if the
+/// integration ended early, why.
+#[derive(Clone, Debug)]
+pub struct Integration {
+    pub trajectory: Trajectory,
+    pub stop: Option<IntegrationStop>,
+}
+
 /// Integrates `dx/dt = F(x; p)`, `x(0) = x0`, and samples the solution at the
-/// times of `opts.grid` (segment by segment, see the module docs).
+/// times of `opts.grid` (dense output, see the module docs).
 ///
 /// Fails with [`Error::Divergence`] when the state becomes non-finite, the
 /// step size underflows (`0.1 |h| <= eps |t|`, typically a finite-time
-/// blow-up), the step budget is exhausted, or the solver detects stiffness;
-/// the error names the time reached and what to change.
+/// blow-up), a budget is exhausted, an explicit method meets stiffness, or
+/// the implicit method's Newton matrix is singular; the error names the time
+/// reached, the reason and what to change.
 pub fn integrate(field: &dyn VectorField, x0: &[f64], p: &[f64], opts: &IntegrateOptions) -> Result<Trajectory> {
+    let run = integrate_partial(field, x0, p, opts)?;
+    match run.stop {
+        None => Ok(run.trajectory),
+        Some(stop) => Err(Error::Divergence { what: what(field, opts), detail: stop.detail, advice: stop.advice }),
+    }
+}
+
+enum Active {
+    Explicit(ExplicitStepper),
+    Implicit(RadauStepper),
+}
+
+impl Active {
+    fn t(&self) -> f64 {
+        match self {
+            Active::Explicit(s) => s.t,
+            Active::Implicit(s) => s.t,
+        }
+    }
+    fn h(&self) -> f64 {
+        match self {
+            Active::Explicit(s) => s.h,
+            Active::Implicit(s) => s.h,
+        }
+    }
+    fn y(&self) -> &[f64] {
+        match self {
+            Active::Explicit(s) => &s.y,
+            Active::Implicit(s) => &s.y,
+        }
+    }
+    fn stats(&self) -> StepStats {
+        match self {
+            Active::Explicit(s) => s.stats,
+            Active::Implicit(s) => s.stats,
+        }
+    }
+}
+
+fn add_stats(a: &mut StepStats, b: StepStats) {
+    a.accepted += b.accepted;
+    a.rejected += b.rejected;
+    a.rhs += b.rhs;
+    a.jacobians += b.jacobians;
+    a.factorizations += b.factorizations;
+}
+
+/// Stability boundary of DOP853 on the negative real axis, the threshold of
+/// its stiffness test and of the switch back from the implicit method.
+const DOP853_STIFF: f64 = 6.1;
+/// Implicit steps with `h ||J|| <` [`DOP853_STIFF`] in a row before `auto`
+/// returns to the explicit method.
+const NON_STIFF_STEPS: u32 = 20;
+
+/// Like [`integrate`], but a budget stop or a failure returns the output
+/// computed so far (every grid time up to the time reached) with the reason,
+/// instead of an error. Invalid options are still an error.
+pub fn integrate_partial(
+    field: &dyn VectorField,
+    x0: &[f64],
+    p: &[f64],
+    opts: &IntegrateOptions,
+) -> Result<Integration> {
     validate(field, x0, p, opts)?;
     let times = grid_times(&opts.grid, opts.t_max)?;
     let n = field.dim();
-    let mut states = Vec::with_capacity(times.len());
-    let mut y = DVector::from_column_slice(x0);
-    let mut t = 0.0;
-    let mut h_guess = 0.0; // 0: let the solver choose the first step
-    let mut steps_used: u32 = 0;
-    let mut max_abs = x0.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
-
-    for &t_next in &times {
-        if t_next > t {
-            // A segment may overrun its budget by one step before the solver
-            // reports it; the next one then still gets a (failing) budget of 1.
-            let budget = opts.max_steps.saturating_sub(steps_used).max(1);
-            let mut watch = Watch { t_prev: t, max_abs, ..Watch::default() };
-            let bad_rhs_at = Cell::new(None);
-            let segment = run_segment(field, p, &mut watch, &bad_rhs_at, opts, t, t_next, &y, h_guess, budget);
-            max_abs = max_abs.max(watch.max_abs);
-            let (y_end, segment_steps) =
-                segment.map_err(|e| divergence(field, opts, e, max_abs, bad_rhs_at.get()))?;
-            if let Some(t_bad) = watch.non_finite_at {
-                return Err(Error::Divergence {
-                    what: what(field, opts),
-                    detail: format!("the state became non-finite at t = {t_bad:.6}"),
-                    advice: format!(
-                        "the system blows up in finite time near t = {t_bad:.6}; reduce t_max below it, \
-                         or check the parameters and the initial state"
-                    ),
-                });
-            }
-            steps_used = steps_used.saturating_add(segment_steps);
-            h_guess = watch.max_step;
-            y = y_end;
-            t = t_next;
-        }
-        debug_assert_eq!(y.len(), n);
-        states.push(y.as_slice().to_vec());
+    let started = Instant::now();
+    let mut states: Vec<Vec<f64>> = Vec::with_capacity(times.len());
+    let mut next = 0;
+    while next < times.len() && times[next] <= 0.0 {
+        states.push(x0.to_vec());
+        next += 1;
     }
-    Ok(Trajectory { names: field.state_names(), t: times, states })
-}
-
-/// One solver run on `[t0, t1]`; returns the end state and the number of
-/// steps it took.
-#[allow(clippy::too_many_arguments)]
-fn run_segment(
-    field: &dyn VectorField,
-    p: &[f64],
-    watch: &mut Watch,
-    bad_rhs_at: &Cell<Option<f64>>,
-    opts: &IntegrateOptions,
-    t0: f64,
-    t1: f64,
-    y0: &DVector<f64>,
-    h_guess: f64,
-    budget: u32,
-) -> std::result::Result<(DVector<f64>, u32), IntegrationError> {
-    // Controller constants are the defaults of Hairer's DOPRI5 / DOP853 codes
-    // (as in the crate's `new`); only the initial step, the step budget, h_max
-    // and the output type are set here.
-    const N_STIFF: u32 = 1000;
+    let mut stats = IntegrationStats::default();
     let h_max = opts.t_max;
-    let sys = Adapter { field, p, watch, bad_rhs_at };
-    let (stats, y_end) = match opts.method {
-        Method::Dopri5 => {
-            let mut s = Dopri5::from_param(
-                sys, t0, t1, 0.0, y0.clone(), opts.rtol, opts.atol, 0.9, 0.04, 0.2, 10.0, h_max, h_guess,
-                budget, N_STIFF, OutputType::Sparse,
-            );
-            let stats = s.integrate();
-            (stats, s.y_out().last().cloned())
-        }
-        Method::Dop853 => {
-            let mut s = Dop853::from_param(
-                sys, t0, t1, 0.0, y0.clone(), opts.rtol, opts.atol, 0.9, 0.0, 0.333, 6.0, h_max, h_guess,
-                budget, N_STIFF, OutputType::Sparse,
-            );
-            let stats = s.integrate();
-            (stats, s.y_out().last().cloned())
+    let explicit_pair = |m: Method| if m == Method::Dopri5 { Pair::Dopri5 } else { Pair::Dop853 };
+    let mut active = match opts.method {
+        Method::Radau5 => Active::Implicit(RadauStepper::new(field, p, 0.0, x0, opts.rtol, opts.atol, h_max, 0.0)),
+        m => {
+            let mut s = ExplicitStepper::new(explicit_pair(m), field, p, 0.0, x0, opts.rtol, opts.atol, h_max, 0.0);
+            s.test_stiffness_every_step = m == Method::Auto;
+            Active::Explicit(s)
         }
     };
-    let stats = stats?;
-    let y_end = y_end.unwrap_or_else(|| y0.clone());
-    Ok((y_end, stats.accepted_steps + stats.rejected_steps))
+    let mut attempts: u64 = 0;
+    let mut max_abs = x0.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+    let mut bad_rhs_at: Option<f64> = None;
+    let mut non_stiff_run = 0u32;
+    let mut buf = vec![0.0; n];
+    let stop = loop {
+        let t = active.t();
+        if t >= opts.t_max {
+            break None;
+        }
+        if attempts >= opts.max_steps as u64 {
+            break Some(stop_budget(
+                t,
+                format!("step budget exhausted at t = {t:.6e} (max_steps = {})", opts.max_steps),
+                opts,
+            ));
+        }
+        if attempts % 16 == 0 && opts.max_seconds.is_finite() {
+            let secs = started.elapsed().as_secs_f64();
+            if secs > opts.max_seconds {
+                break Some(stop_budget(
+                    t,
+                    format!("wall-time budget of {} s exhausted at t = {t:.6e} after {attempts} steps", opts.max_seconds),
+                    opts,
+                ));
+            }
+        }
+        let h = active.h();
+        if !(0.1 * h.abs() > f64::EPSILON * t.abs()) || !h.is_finite() {
+            break Some(underflow(t, max_abs, &active, bad_rhs_at));
+        }
+        attempts += 1;
+        let outcome = match &mut active {
+            Active::Explicit(s) => Ok(s.attempt(field, p, opts.t_max)),
+            Active::Implicit(s) => s.attempt(field, p, opts.t_max).map(|a| (a, false)),
+        };
+        let (attempt, stiff) = match outcome {
+            Ok(x) => x,
+            Err(RadauFailure::Singular) => break Some(singular(t, bad_rhs_at)),
+        };
+        match attempt {
+            Attempt::Rejected => continue,
+            Attempt::NonFinite => {
+                bad_rhs_at.get_or_insert(t);
+                continue;
+            }
+            Attempt::Accepted => {}
+        }
+        let t_new = active.t();
+        // Output times inside the step.
+        while next < times.len() && times[next] <= t_new {
+            if times[next] == t_new {
+                buf.copy_from_slice(active.y());
+            } else {
+                match &mut active {
+                    Active::Explicit(s) => {
+                        s.prepare_dense(field, p);
+                        s.dense(times[next], &mut buf);
+                    }
+                    Active::Implicit(s) => s.dense(times[next], &mut buf),
+                }
+            }
+            states.push(buf.clone());
+            next += 1;
+        }
+        let mut finite = true;
+        for v in active.y() {
+            finite &= v.is_finite();
+            max_abs = max_abs.max(v.abs());
+        }
+        if !finite {
+            break Some(IntegrationStop {
+                stopped: "failure".into(),
+                t: t_new,
+                detail: format!("the state became non-finite at t = {t_new:.6e}"),
+                advice: format!(
+                    "the system blows up in finite time near t = {t_new:.6e}; reduce t_max below it, or check the \
+                     parameters and the initial state"
+                ),
+            });
+        }
+        // Method switching.
+        match &mut active {
+            Active::Explicit(s) if stiff => {
+                if opts.method != Method::Auto {
+                    break Some(IntegrationStop {
+                        stopped: "failure".into(),
+                        t: t_new,
+                        detail: format!(
+                            "the problem became stiff at t = {t_new:.6e} (h |lambda| beyond the stability boundary of \
+                             {} on 15 steps)",
+                            opts.method.name()
+                        ),
+                        advice: "use method `auto` (the default) or `radau5`, the implicit method for stiff systems"
+                            .into(),
+                    });
+                }
+                let (t_s, h_s) = (s.t, s.h);
+                add_stats(&mut stats.steps, s.stats);
+                let y = std::mem::take(&mut s.y);
+                active = Active::Implicit(RadauStepper::new(field, p, t_s, &y, opts.rtol, opts.atol, h_max, h_s));
+                stats.switches.push((t_s, Method::Radau5));
+                non_stiff_run = 0;
+            }
+            Active::Implicit(s) => {
+                stats.implicit_steps += 1;
+                if opts.method == Method::Auto {
+                    if s.h * s.jac_norm < DOP853_STIFF {
+                        non_stiff_run += 1;
+                    } else {
+                        non_stiff_run = 0;
+                    }
+                    if non_stiff_run >= NON_STIFF_STEPS {
+                        let (t_s, h_s) = (s.t, s.h);
+                        add_stats(&mut stats.steps, s.stats);
+                        let y = std::mem::take(&mut s.y);
+                        let mut e =
+                            ExplicitStepper::new(Pair::Dop853, field, p, t_s, &y, opts.rtol, opts.atol, h_max, h_s);
+                        e.test_stiffness_every_step = true;
+                        active = Active::Explicit(e);
+                        stats.switches.push((t_s, Method::Dop853));
+                        non_stiff_run = 0;
+                    }
+                }
+            }
+            _ => {}
+        }
+    };
+    add_stats(&mut stats.steps, active.stats());
+    let reached = states.len();
+    Ok(Integration {
+        trajectory: Trajectory { names: field.state_names(), t: times[..reached].to_vec(), states, stats },
+        stop,
+    })
+}
+
+fn stop_budget(t: f64, detail: String, opts: &IntegrateOptions) -> IntegrationStop {
+    let stiff_hint = match opts.method {
+        Method::Dopri5 | Method::Dop853 => "; the system may be stiff: try method `auto` or `radau5`",
+        _ => "",
+    };
+    IntegrationStop {
+        stopped: "budget".into(),
+        t,
+        detail,
+        advice: format!(
+            "raise the budget (max_steps / max_seconds), loosen rtol/atol, or reduce t_max{stiff_hint}; a solution \
+             that blows up in finite time also exhausts any budget"
+        ),
+    }
+}
+
+fn underflow(t: f64, max_abs: f64, active: &Active, bad_rhs_at: Option<f64>) -> IntegrationStop {
+    let implicit = matches!(active, Active::Implicit(_));
+    let mut detail = format!("step size underflow at t = {t:.6e} (largest |state| so far {max_abs:.3e})");
+    let mut advice = format!(
+        "the solution likely blows up in finite time near t = {t:.6e}: reduce t_max below it or check the parameters{}",
+        if implicit { "" } else { "; if the state stays bounded the system may be stiff: use method `auto` or `radau5`" }
+    );
+    if let Some(t_bad) = bad_rhs_at {
+        detail.push_str(&format!("; the vector field returned non-finite values from t = {t_bad:.6e} on"));
+        advice.insert_str(
+            0,
+            "the state probably left the domain where the model is defined (or overflowed); check parameters and \
+             the initial state. Otherwise: ",
+        );
+    }
+    IntegrationStop { stopped: "failure".into(), t, detail, advice }
+}
+
+fn singular(t: f64, bad_rhs_at: Option<f64>) -> IntegrationStop {
+    let mut detail = format!("the implicit method's Newton matrix (gamma/h) I - J was singular 5 times at t = {t:.6e}");
+    if let Some(t_bad) = bad_rhs_at {
+        detail.push_str(&format!("; the vector field returned non-finite values from t = {t_bad:.6e} on"));
+    }
+    IntegrationStop {
+        stopped: "failure".into(),
+        t,
+        detail,
+        advice: "the Jacobian is not finite or degenerate at this state: check the model near this time (division \
+                 by a vanishing quantity, a non-differentiable point); an explicit method (`dop853`) may step over it"
+            .into(),
+    }
 }
 
 fn what(field: &dyn VectorField, opts: &IntegrateOptions) -> String {
-    format!("integration of `{}` ({:?}, rtol = {:e}, atol = {:e})", field.name(), opts.method, opts.rtol, opts.atol)
-}
-
-fn divergence(
-    field: &dyn VectorField,
-    opts: &IntegrateOptions,
-    e: IntegrationError,
-    max_abs: f64,
-    bad_rhs_at: Option<f64>,
-) -> Error {
-    let (mut detail, mut advice) = match e {
-        IntegrationError::StepSizeUnderflow { x } => (
-            format!("step size underflow at t = {x:.6} (largest |state| so far {max_abs:.3e})"),
-            format!(
-                "the solution likely blows up in finite time near t = {x:.6}: reduce t_max below it or check \
-                 parameters; if the state stays bounded the system may be stiff (loosen rtol/atol)"
-            ),
-        ),
-        IntegrationError::MaxNumStepReached { x, n_step } => (
-            format!(
-                "step budget exhausted at t = {x:.6} ({n_step} steps in the last segment, max_steps = {})",
-                opts.max_steps
-            ),
-            "increase max_steps, loosen rtol/atol, or reduce t_max; the system may be stiff or blow up in \
-             finite time"
-                .to_string(),
-        ),
-        IntegrationError::StiffnessDetected { x } => (
-            format!("the problem became stiff at t = {x:.6}"),
-            "an explicit method is inefficient here: loosen rtol/atol or reduce t_max; fast stable modes \
-             (large negative eigenvalues) are the usual cause"
-                .to_string(),
-        ),
-    };
-    if let Some(t_bad) = bad_rhs_at {
-        detail.push_str(&format!("; the vector field returned non-finite values from t = {t_bad:.6} on"));
-        advice.insert_str(
-            0,
-            "the state probably left the domain where the model is defined (or overflowed); check parameters \
-             and the initial state. Otherwise: ",
-        );
-    }
-    Error::Divergence { what: what(field, opts), detail, advice }
+    format!(
+        "integration of `{}` (method {}, rtol = {:e}, atol = {:e})",
+        field.name(),
+        opts.method.name(),
+        opts.rtol,
+        opts.atol
+    )
 }

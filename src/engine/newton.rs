@@ -118,7 +118,7 @@ impl SvdWorkspace {
     /// `sigma_i > rcond * sigma_max`. Returns `||P f||^2`, where `P` projects
     /// onto the retained left singular vectors; `-2 ||P f||^2` is the
     /// directional derivative of `||F||^2` along the step.
-    fn min_norm_step(&self, f: &[f64], rcond: f64, out: &mut [f64]) -> f64 {
+    pub(crate) fn min_norm_step(&self, f: &[f64], rcond: f64, out: &mut [f64]) -> f64 {
         let n = f.len();
         out.fill(0.0);
         if n == 0 {

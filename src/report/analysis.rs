@@ -24,14 +24,16 @@ pub fn save_diagram(dir: &Path, r: &ContinuationResult, names: &[String], param:
 }
 
 /// Writes `boundary.csv` (the traced curves), `boundary_grid.csv` (the
-/// brute-force classification) and `boundary.{png,svg}` into `dir`; returns
+/// brute-force classification, when the grid check ran) and `boundary.{png,svg}` into `dir`; returns
 /// [`BoundaryReport::to_json`].
 pub fn save_boundary(dir: &Path, r: &BoundaryReport, names: &[String], param: &str, param2: &str, title: &str) -> Result<Value> {
     let mut csv = Vec::new();
     r.write_csv(&mut csv, names, param, param2).map_err(|e| Error::Write { path: dir.join("boundary.csv"), reason: e.to_string() })?;
     write_atomic(&dir.join("boundary.csv"), &csv)?;
-    let rows: Vec<Vec<f64>> = r.grid.iter().map(|c| vec![c.p1, c.p2, c.n_equilibria as f64, c.n_stable as f64]).collect();
-    write_csv(&dir.join("boundary_grid.csv"), &[param, param2, "n_equilibria", "n_stable"], &rows)?;
+    if r.grid_checked {
+        let rows: Vec<Vec<f64>> = r.grid.iter().map(|c| vec![c.p1, c.p2, c.n_equilibria as f64, c.n_stable as f64]).collect();
+        write_csv(&dir.join("boundary_grid.csv"), &[param, param2, "n_equilibria", "n_stable"], &rows)?;
+    }
     boundary_figure(r, param, param2, title).save(dir, "boundary")?;
     Ok(r.to_json(names, param, param2))
 }

@@ -31,6 +31,7 @@ pub fn theory_metrics(
         t_max,
         grid: Grid::Times(times.to_vec()),
         max_steps: 10_000_000,
+        max_seconds: f64::INFINITY,
     };
     let traj = integrate(sys, &z0, &sys.default_params_vec(), &opts)?;
     let g = sys.n_groups();

@@ -21,12 +21,13 @@ use crate::models::teacher::statistics::Teacher;
 /// every point in the head's output space; also returns the final state.
 fn ode_metrics(ode: &HeadOde, scorer: &TeacherScorer, cfg: &TeacherConfig, times: &[f64]) -> Result<(Vec<TeacherMetrics>, Vec<f64>)> {
     let opts = IntegrateOptions {
-        method: Method::Dop853,
+        method: Method::Auto,
         rtol: cfg.rtol,
         atol: cfg.atol,
         t_max: cfg.t_max,
         grid: Grid::Times(times.to_vec()),
         max_steps: 10_000_000,
+        max_seconds: f64::INFINITY,
     };
     let traj = integrate(ode, &ode.initial, &ode.params, &opts)?;
     let metrics = traj

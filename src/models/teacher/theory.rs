@@ -100,12 +100,13 @@ impl TeacherTheory {
     /// Integrates from the initial state; states on `times`.
     pub fn trajectory(&self, times: &[f64]) -> Result<Vec<OrderParams>> {
         let opts = IntegrateOptions {
-            method: Method::Dop853,
+            method: Method::Auto,
             rtol: self.cfg.rtol,
             atol: self.cfg.atol,
             t_max: times.last().copied().unwrap_or(0.0),
             grid: Grid::Times(times.to_vec()),
             max_steps: 10_000_000,
+            max_seconds: f64::INFINITY,
         };
         let traj = integrate(&self.ode, &self.ode.initial, &self.ode.params, &opts)?;
         Ok(traj.states.iter().map(|s| self.ode.unpack(s)).collect())
