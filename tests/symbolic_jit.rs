@@ -119,20 +119,30 @@ fn example_models_and_jacobian_views_agree() {
         for _ in 0..10 {
             let x: Vec<f64> = (0..n).map(|_| rng.random_range(-5.0..5.0)).collect();
             assert_identical(&m, &x, &p, &path.display().to_string());
-            // The Jacobian into a strided view (a block of a larger matrix,
-            // transposed): the kernel honours both strides.
-            let mut big = Mat::<f64>::from_fn(n + 3, n + 2, |_, _| f64::NAN);
+            // The Jacobian into views: a block of a larger matrix (native,
+            // column stride n + 3) and the same block transposed (row
+            // stride != 1: the interpreter); both exact, nothing written
+            // outside the block.
             let mut want = Mat::<f64>::zeros(n, n);
             m.interpreted().jacobian(&x, &p, want.as_mut());
-            m.jacobian(&x, &p, big.as_mut().submatrix_mut(2, 1, n, n).transpose_mut());
-            for i in 0..n {
-                for j in 0..n {
-                    assert!(same(big[(2 + j, 1 + i)], want[(i, j)]), "{}: view J[{i}][{j}]", path.display());
+            for transposed in [false, true] {
+                let mut big = Mat::<f64>::from_fn(n + 3, n + 2, |_, _| f64::NAN);
+                let block = big.as_mut().submatrix_mut(2, 1, n, n);
+                if transposed {
+                    m.jacobian(&x, &p, block.transpose_mut());
+                } else {
+                    m.jacobian(&x, &p, block);
                 }
+                for i in 0..n {
+                    for j in 0..n {
+                        let got = if transposed { big[(2 + j, 1 + i)] } else { big[(2 + i, 1 + j)] };
+                        assert!(same(got, want[(i, j)]), "{}: view J[{i}][{j}] (transposed: {transposed})", path.display());
+                    }
+                }
+                let inside = |r: usize, c: usize| (2..2 + n).contains(&r) && (1..1 + n).contains(&c);
+                let clean = (0..n + 3).all(|r| (0..n + 2).all(|c| inside(r, c) || big[(r, c)].is_nan()));
+                assert!(clean, "{}: wrote outside the view", path.display());
             }
-            // Nothing outside the block was written.
-            let outside = (0..n + 3).flat_map(|r| (0..n + 2).map(move |c| (r, c))).filter(|&(r, c)| !(2..2 + n).contains(&r) || !(1..1 + n).contains(&c));
-            assert!(outside.into_iter().all(|(r, c)| big[(r, c)].is_nan()), "{}: wrote outside the view", path.display());
         }
     }
 }

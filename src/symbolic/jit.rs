@@ -6,13 +6,14 @@
 //! slice or matrix. Two signatures:
 //!
 //! ```text
-//! vector kernel: fn(x: *const f64, p: *const f64, out: *mut f64)              out[j] = e_j
-//! matrix kernel: fn(x, p, out: *mut f64, row_stride: isize, col_stride: isize) out[i rs + j cs] = e_{i n + j}
+//! vector kernel: fn(x: *const f64, p: *const f64, out: *mut f64)  out[j] = e_j
+//! matrix kernel: fn(x, p, out: *mut f64, col_stride: isize)        out[i + j cs] = e_{i n + j}
 //! ```
 //!
-//! The matrix kernel writes a row-major list of `n x n` outputs into any
-//! strided matrix (a faer column-major `MatMut`), so the Jacobian needs no
-//! scatter loop.
+//! The matrix kernel writes a row-major list of `n x n` outputs straight
+//! into a column-major matrix with unit row stride (faer's `Mat` and its
+//! column blocks), so the Jacobian needs no scatter loop; other views use
+//! the interpreter.
 //!
 //! **Same values as the interpreter.** Every operation is either an IEEE
 //! operation that Cranelift emits exactly as Rust does (`+ - * /`, `neg`,
@@ -42,15 +43,15 @@ use super::tape::Tape;
 
 /// `out[j] = e_j(x, p)`.
 pub type VectorKernel = unsafe extern "C" fn(*const f64, *const f64, *mut f64);
-/// `out[i * row_stride + j * col_stride] = e_{i n + j}(x, p)`.
-pub type MatrixKernel = unsafe extern "C" fn(*const f64, *const f64, *mut f64, isize, isize);
+/// `out[i + j * col_stride] = e_{i n + j}(x, p)`.
+pub type MatrixKernel = unsafe extern "C" fn(*const f64, *const f64, *mut f64, isize);
 
 /// How a kernel stores its outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// Output `j` to `out[j]`.
     Vector,
-    /// Output `i n + j` to `out[i rs + j cs]` (row-major `n x n` list).
+    /// Output `i n + j` to `out[i + j cs]` (row-major `n x n` list).
     Matrix { n: usize },
 }
 
@@ -154,7 +155,6 @@ fn define_all(module: &mut JITModule, tapes: &[(&Tape, Layout)], n_x: usize) -> 
         }
         if matches!(layout, Layout::Matrix { .. }) {
             sig.params.push(AbiParam::new(ptr));
-            sig.params.push(AbiParam::new(ptr));
         }
         let id = module.declare_function(&format!("tape{k}"), Linkage::Local, &sig).map_err(|e| e.to_string())?;
         ctx.func.signature = sig;
@@ -162,11 +162,15 @@ fn define_all(module: &mut JITModule, tapes: &[(&Tape, Layout)], n_x: usize) -> 
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let refs: Vec<FuncRef> = imports.iter().map(|&i| module.declare_func_in_func(i, b.func)).collect();
-            emit(&mut b, tape, *layout, n_x, &refs, ptr)?;
+            emit(&mut b, tape, *layout, n_x, &refs)?;
             b.seal_all_blocks();
             b.finalize(module.target_config());
         }
+        ctx.set_disasm(std::env::var_os("REPCOLLAPSE_JIT_DUMP").is_some());
         module.define_function(id, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
+        if let Some(code) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("{code}");
+        }
         module.clear_context(&mut ctx);
         ids.push(id);
     }
@@ -242,7 +246,7 @@ fn shims() -> [(&'static str, *const u8); 13] {
 }
 
 /// Emit the body of one kernel.
-fn emit(b: &mut FunctionBuilder, tape: &Tape, layout: Layout, n_x: usize, refs: &[FuncRef], ptr: types::Type) -> Result<(), String> {
+fn emit(b: &mut FunctionBuilder, tape: &Tape, layout: Layout, n_x: usize, refs: &[FuncRef]) -> Result<(), String> {
     let block = b.create_block();
     b.append_block_params_for_function_params(block);
     b.switch_to_block(block);
@@ -350,18 +354,20 @@ fn emit(b: &mut FunctionBuilder, tape: &Tape, layout: Layout, n_x: usize, refs: 
             }
         }
         Layout::Matrix { n } => {
-            let (rs, cs) = (params[3], params[4]);
-            // Byte offsets of each row and column, computed once.
-            let eight = b.ins().iconst(ptr, 8);
-            let (rs8, cs8) = (b.ins().imul(rs, eight), b.ins().imul(cs, eight));
-            let rows: Vec<Value> = (0..n).map(|i| b.ins().imul_imm_s(rs8, i as i64)).collect();
-            let cols: Vec<Value> = (0..n).map(|j| b.ins().imul_imm_s(cs8, j as i64)).collect();
-            for (ij, &r) in tape.output_registers().iter().enumerate() {
-                let (i, j) = (ij / n, ij % n);
-                let v = get(b, &mut val, r);
-                let off = b.ins().iadd(rows[i], cols[j]);
-                let addr = b.ins().iadd(outp, off);
-                b.ins().store(store, v, addr, 0);
+            // Column by column: one pointer per column (the previous one
+            // plus the column stride), entries at immediate offsets 8 i,
+            // so a store costs no address arithmetic.
+            let cs8 = b.ins().imul_imm_s(params[3], 8);
+            let outs = tape.output_registers();
+            let mut col = outp;
+            for j in 0..n {
+                if j > 0 {
+                    col = b.ins().iadd(col, cs8);
+                }
+                for i in 0..n {
+                    let v = get(b, &mut val, outs[i * n + j]);
+                    b.ins().store(store, v, col, (8 * i) as i32);
+                }
             }
         }
     }

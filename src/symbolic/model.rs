@@ -295,10 +295,11 @@ impl VectorField for SymbolicModel {
     fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
         let n = self.dim();
         assert!(jac.nrows() == n && jac.ncols() == n, "Jacobian must be {n} x {n}");
-        if let Some(k) = self.kernels.as_ref().filter(|k| k.fits(x, p)) {
-            // SAFETY: the kernel writes entry (i, j) at i*rs + j*cs for
-            // i, j < n, inside the n x n matrix `jac` (checked above).
-            unsafe { (k.jac)(x.as_ptr(), p.as_ptr(), jac.as_ptr_mut(), jac.row_stride(), jac.col_stride()) };
+        if let Some(k) = self.kernels.as_ref().filter(|k| k.fits(x, p) && jac.row_stride() == 1) {
+            // SAFETY: the kernel writes entry (i, j) at i + j*cs for
+            // i, j < n: inside the n x n matrix `jac` (checked above) with
+            // unit row stride.
+            unsafe { (k.jac)(x.as_ptr(), p.as_ptr(), jac.as_ptr_mut(), jac.col_stride()) };
             return;
         }
         // Outputs arrive row-major; walk (i, j) instead of dividing by n.
