@@ -1,11 +1,11 @@
 //! Model T with a head: the head ODE reduces to the head-free ODE at
 //! `W_h = I` (independent implementations), and online SGD follows it.
 use repcollapse::engine::VectorField;
-use repcollapse::model::teacher::Student;
-use repcollapse::model::teacher_config::TeacherConfig;
-use repcollapse::study::teacher_head::HeadExperiment;
-use repcollapse::theory::teacher_head::HeadOde;
-use repcollapse::theory::teacher_ode::TeacherOde;
+use repcollapse::models::teacher::simulation::Student;
+use repcollapse::models::teacher::config::TeacherConfig;
+use repcollapse::models::teacher::head_experiment::HeadExperiment;
+use repcollapse::models::teacher::head_ode::HeadOde;
+use repcollapse::models::teacher::ode::TeacherOde;
 
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
@@ -73,7 +73,7 @@ fn random_state(n: usize, seed: u64) -> Vec<f64> {
 #[test]
 fn head_jacobian_and_parameter_derivatives_match_central_differences() {
     for (head, teacher, k, d) in [("symmetric", "mixture", 3, 3), ("asymmetric", "argmax", 3, 2), ("symmetric", "argmax", 2, 4)] {
-        let c = cfg(&[&format!("head=\"{head}\""), &format!("teacher=\"{teacher}\""), &format!("classes={k}"), &format!("dim={d}"), "sigma=0.3", "label_noise=0.2", "eta_x=0.7", "eta_w=0.4"]);
+        let c = cfg(&[&format!("head=\"{head}\""), &format!("teacher=\"{teacher}\""), &format!("classes={k}"), &format!("dim={d}"), "sigma=0.3", "label_noise=0.2", "eta_x=0.7", "eta_w=0.4", "weight_decay=0.07"]);
         let op = Student::initial(&c, 1).order_params();
         let eye: Vec<f64> = (0..d * d).map(|ij| if ij / d == ij % d { 1.0 } else { 0.0 }).collect();
         let ode = HeadOde::new(&c, &op, &eye).unwrap();
