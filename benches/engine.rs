@@ -9,7 +9,7 @@ use faer::Mat;
 use repcollapse::engine::bifurcation::{Bifurcation, BifurcationKind};
 use repcollapse::engine::boundary::{continue_boundary, BoundaryParams};
 use repcollapse::engine::continuation::{continue_equilibria, ContinuationParams};
-use repcollapse::engine::examples::Lorenz;
+use repcollapse::engine::examples::{Lorenz, Lorenz96};
 use repcollapse::engine::VectorField;
 use repcollapse::symbolic::SymbolicModel;
 
@@ -38,55 +38,27 @@ fn lorenz_evaluation(c: &mut Criterion) {
     g.finish();
 }
 
-/// Hand-written Lorenz-96, `dx_i/dt = (x_{i+1} - x_{i-2}) x_{i-1} - x_i + F`
-/// (periodic), the reference for `examples/models/lorenz96.toml` (50 states).
-fn l96_rhs(x: &[f64], f: f64, out: &mut [f64]) {
-    let n = x.len();
-    // Interior sites in one loop, the periodic ends written out: no
-    // integer division per site.
-    out[0] = (x[1] - x[n - 2]) * x[n - 1] - x[0] + f;
-    out[1] = (x[2] - x[n - 1]) * x[0] - x[1] + f;
-    for i in 2..n - 1 {
-        out[i] = (x[i + 1] - x[i - 2]) * x[i - 1] - x[i] + f;
-    }
-    out[n - 1] = (x[0] - x[n - 3]) * x[n - 2] - x[n - 1] + f;
-}
-
-/// Its dense Jacobian (every entry written, as the model file's is).
-fn l96_jacobian(x: &[f64], mut jac: faer::MatMut<'_, f64>) {
-    let n = x.len();
-    jac.fill(0.0);
-    for i in 0..n {
-        let ip = if i + 1 == n { 0 } else { i + 1 };
-        let im1 = if i == 0 { n - 1 } else { i - 1 };
-        let im2 = if i < 2 { i + n - 2 } else { i - 2 };
-        jac[(i, ip)] = x[im1];
-        jac[(i, im2)] = -x[im1];
-        jac[(i, im1)] = x[ip] - x[im2];
-        jac[(i, i)] = -1.0;
-    }
-}
-
 /// 50 state variables: native loop vs the model file (machine code and
 /// interpreter).
 fn lorenz96_evaluation(c: &mut Criterion) {
     let symbolic = model("lorenz96.toml");
-    let n = symbolic.dim();
+    let native = Lorenz96 { n: symbolic.dim() };
+    let n = native.n;
     let p = symbolic.default_params();
     let x: Vec<f64> = (0..n).map(|i| 8.0 + (i as f64 * 0.37).sin()).collect();
     let mut out = vec![0.0; n];
     let mut jac = Mat::<f64>::zeros(n, n);
     // The two implementations agree (setup, not timed).
     let mut want = vec![0.0; n];
-    l96_rhs(&x, p[0], &mut want);
+    native.rhs(&x, &p, &mut want);
     symbolic.rhs(&x, &p, &mut out);
-    assert!(out.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-12 * b.abs().max(1.0)), "lorenz96 model file disagrees");
+    assert_eq!(out, want, "lorenz96 model file disagrees with the hand-written field");
     let interp = symbolic.interpreted();
     let mut g = c.benchmark_group("lorenz96-50");
-    g.bench_function("rhs native", |b| b.iter(|| l96_rhs(black_box(&x), black_box(p[0]), &mut out)));
+    g.bench_function("rhs native", |b| b.iter(|| native.rhs(black_box(&x), black_box(&p), &mut out)));
     g.bench_function("rhs symbolic", |b| b.iter(|| symbolic.rhs(black_box(&x), black_box(&p), &mut out)));
     g.bench_function("rhs interpreter", |b| b.iter(|| interp.rhs(black_box(&x), black_box(&p), &mut out)));
-    g.bench_function("jacobian native", |b| b.iter(|| l96_jacobian(black_box(&x), jac.as_mut())));
+    g.bench_function("jacobian native", |b| b.iter(|| native.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.bench_function("jacobian symbolic", |b| b.iter(|| symbolic.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.bench_function("jacobian interpreter", |b| b.iter(|| interp.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.finish();

@@ -146,3 +146,73 @@ fn example_models_and_jacobian_views_agree() {
         }
     }
 }
+
+/// Noise-robust speed ratios on a shared machine:
+/// `cargo test --release --test symbolic_jit -- --ignored --nocapture`.
+/// Native and model-file evaluations alternate in blocks of 20000 calls
+/// over 41 rounds, and the median of the per-round ratios is reported, so
+/// a load spike affects one round of both sides rather than one side.
+#[test]
+#[ignore]
+fn interleaved_speed_ratios() {
+    use repcollapse::engine::examples::{Lorenz, Lorenz96};
+    use std::hint::black_box;
+    use std::time::Instant;
+    fn median_ratio(mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
+        let (block, rounds) = (20_000, 41);
+        let mut r = Vec::new();
+        let (mut ta, mut tb) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let t = Instant::now();
+            for _ in 0..block {
+                a();
+            }
+            let t1 = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            for _ in 0..block {
+                b();
+            }
+            let t2 = t.elapsed().as_secs_f64();
+            r.push(t2 / t1);
+            ta.push(t1 / block as f64 * 1e9);
+            tb.push(t2 / block as f64 * 1e9);
+        }
+        let med = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        (med(&mut ta), med(&mut tb), med(&mut r))
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/models");
+    let cases: Vec<(&str, Box<dyn VectorField>, SymbolicModel)> = vec![
+        ("lorenz", Box::new(Lorenz), SymbolicModel::from_path(dir.join("lorenz.toml")).unwrap()),
+        ("lorenz96-50", Box::new(Lorenz96 { n: 50 }), SymbolicModel::from_path(dir.join("lorenz96.toml")).unwrap()),
+    ];
+    println!("| model | evaluation | call | native ns | model file ns | ratio (median of rounds) |");
+    println!("|---|---|---|---|---|---|");
+    for (name, native, sym) in &cases {
+        let n = sym.dim();
+        let p = sym.default_params();
+        let x: Vec<f64> = (0..n).map(|i| if n == 3 { [1.3, -0.7, 24.1][i] } else { 8.0 + (i as f64 * 0.37).sin() }).collect();
+        let mut out = vec![0.0; n];
+        let mut out2 = vec![0.0; n];
+        let mut jac = Mat::<f64>::zeros(n, n);
+        let mut jac2 = Mat::<f64>::zeros(n, n);
+        let interp = sym.interpreted();
+        let row = |what: &str, call: &str, r: (f64, f64, f64)| println!("| {name} | {what} | {call} | {:.1} | {:.1} | {:.2} |", r.0, r.1, r.2);
+        // Both through `&dyn VectorField`, as the engine calls them.
+        let (nd, sd, idd): (&dyn VectorField, &dyn VectorField, &dyn VectorField) = (native.as_ref(), sym, &interp);
+        row("rhs", "dyn", median_ratio(|| nd.rhs(black_box(&x), black_box(&p), &mut out), || sd.rhs(black_box(&x), black_box(&p), &mut out2)));
+        row("jacobian", "dyn", median_ratio(|| nd.jacobian(black_box(&x), black_box(&p), jac.as_mut()), || sd.jacobian(black_box(&x), black_box(&p), jac2.as_mut())));
+        row("rhs interpreter", "dyn", median_ratio(|| nd.rhs(black_box(&x), black_box(&p), &mut out), || idd.rhs(black_box(&x), black_box(&p), &mut out2)));
+        row("jacobian interpreter", "dyn", median_ratio(|| nd.jacobian(black_box(&x), black_box(&p), jac.as_mut()), || idd.jacobian(black_box(&x), black_box(&p), jac2.as_mut())));
+    }
+    // Static dispatch of the hand-written Lorenz (inlined into the loop, as
+    // in benches/engine.rs) against the model file.
+    let sym = &cases[0].2;
+    let p = sym.default_params();
+    let x = [1.3, -0.7, 24.1];
+    let (mut out, mut out2) = ([0.0; 3], [0.0; 3]);
+    let r = median_ratio(|| Lorenz.rhs(black_box(&x), black_box(&p), &mut out), || sym.rhs(black_box(&x), black_box(&p), &mut out2));
+    println!("| lorenz | rhs | static (inlined native) | {:.1} | {:.1} | {:.2} |", r.0, r.1, r.2);
+}

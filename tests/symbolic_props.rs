@@ -9,8 +9,10 @@
 //! Expressions come from a test-side AST covering every function and
 //! operator; poles are guarded as in tests/symbolic.rs (`a/(1 + b^2)`,
 //! `log(1 + a^2)`, ...), so values are finite and differences meaningful.
-//! Failing inputs are shrunk and saved by proptest under
-//! `proptest-regressions/` (committed, replayed first on every run).
+//! Failing inputs are shrunk and saved by proptest in
+//! `tests/symbolic_props.proptest-regressions` (to be committed: they are
+//! replayed first on every run). Checked to fail: a wrong `sinh` derivative
+//! rule and a wrong constant fold of `a - b` are each caught in < 1 s.
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use repcollapse::symbolic::{parse_expr, Graph};
@@ -110,9 +112,9 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 fn config() -> Config {
-    // 300 cases per property: the three properties together run in about a
-    // second in release mode.
-    Config { cases: 300, ..Config::default() }
+    // 1000 cases per property: the three properties together run in well
+    // under a second in release mode.
+    Config { cases: 1000, ..Config::default() }
 }
 
 proptest! {
