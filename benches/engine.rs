@@ -9,7 +9,7 @@ use faer::Mat;
 use repcollapse::engine::bifurcation::{Bifurcation, BifurcationKind};
 use repcollapse::engine::boundary::{continue_boundary, BoundaryParams};
 use repcollapse::engine::continuation::{continue_equilibria, ContinuationParams};
-use repcollapse::engine::examples::Lorenz;
+use repcollapse::engine::examples::{Lorenz, Lorenz96};
 use repcollapse::engine::VectorField;
 use repcollapse::symbolic::SymbolicModel;
 
@@ -31,6 +31,36 @@ fn lorenz_evaluation(c: &mut Criterion) {
     g.bench_function("rhs symbolic", |b| b.iter(|| symbolic.rhs(black_box(&x), black_box(&p), &mut out)));
     g.bench_function("jacobian native", |b| b.iter(|| native.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.bench_function("jacobian symbolic", |b| b.iter(|| symbolic.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
+    // The tape interpreter (the fallback when no native code is available).
+    let interp = symbolic.interpreted();
+    g.bench_function("rhs interpreter", |b| b.iter(|| interp.rhs(black_box(&x), black_box(&p), &mut out)));
+    g.bench_function("jacobian interpreter", |b| b.iter(|| interp.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
+    g.finish();
+}
+
+/// 50 state variables: native loop vs the model file (machine code and
+/// interpreter).
+fn lorenz96_evaluation(c: &mut Criterion) {
+    let symbolic = model("lorenz96.toml");
+    let native = Lorenz96 { n: symbolic.dim() };
+    let n = native.n;
+    let p = symbolic.default_params();
+    let x: Vec<f64> = (0..n).map(|i| 8.0 + (i as f64 * 0.37).sin()).collect();
+    let mut out = vec![0.0; n];
+    let mut jac = Mat::<f64>::zeros(n, n);
+    // The two implementations agree (setup, not timed).
+    let mut want = vec![0.0; n];
+    native.rhs(&x, &p, &mut want);
+    symbolic.rhs(&x, &p, &mut out);
+    assert_eq!(out, want, "lorenz96 model file disagrees with the hand-written field");
+    let interp = symbolic.interpreted();
+    let mut g = c.benchmark_group("lorenz96-50");
+    g.bench_function("rhs native", |b| b.iter(|| native.rhs(black_box(&x), black_box(&p), &mut out)));
+    g.bench_function("rhs symbolic", |b| b.iter(|| symbolic.rhs(black_box(&x), black_box(&p), &mut out)));
+    g.bench_function("rhs interpreter", |b| b.iter(|| interp.rhs(black_box(&x), black_box(&p), &mut out)));
+    g.bench_function("jacobian native", |b| b.iter(|| native.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
+    g.bench_function("jacobian symbolic", |b| b.iter(|| symbolic.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
+    g.bench_function("jacobian interpreter", |b| b.iter(|| interp.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.finish();
 }
 
@@ -92,5 +122,5 @@ fn boundary(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lorenz_evaluation, continuation, boundary);
+criterion_group!(benches, lorenz_evaluation, lorenz96_evaluation, continuation, boundary);
 criterion_main!(benches);

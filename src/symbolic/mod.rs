@@ -20,6 +20,7 @@
 pub mod diff;
 pub mod expr;
 pub mod func;
+pub mod jit;
 pub mod lexer;
 pub mod model;
 pub mod model_file;

@@ -10,7 +10,9 @@
 //! observables. Cost: `O((n + m) S)` for `n` states, `m` parameters and `S`
 //! distinct nodes, linear in nesting depth.
 //!
-//! Evaluation runs a tape: no strings, no allocation.
+//! Evaluation runs the tapes compiled to machine code ([`super::jit`]),
+//! or the tape interpreter where that is unavailable: no strings, no
+//! allocation.
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use faer::MatMut;
 
 use super::diff::derivatives;
 use super::expr::{Expr, Graph, Id};
+use super::jit::{self, Code, Layout, MatrixKernel, VectorKernel};
 use super::model_file::{parse_model_file, to_toml_string};
 use super::simplify::simplify;
 use super::tape::Tape;
@@ -48,6 +51,48 @@ pub struct SymbolicModel {
     jac_tape: Tape,
     dparam_tapes: Vec<Tape>,
     observable_tape: Tape,
+    /// Native code for the four kinds of tapes; `None`: the interpreter.
+    kernels: Option<Kernels>,
+}
+
+/// Entry points of the compiled tapes and the code that holds them.
+#[derive(Clone, Debug)]
+struct Kernels {
+    _code: Arc<Code>,
+    n_x: usize,
+    n_p: usize,
+    rhs: VectorKernel,
+    jac: MatrixKernel,
+    dparam: Vec<VectorKernel>,
+    obs: VectorKernel,
+}
+
+impl Kernels {
+    fn compile(n_x: usize, n_p: usize, rhs: &Tape, jac: &Tape, dparam: &[Tape], obs: &Tape) -> std::result::Result<Self, String> {
+        let mut tapes = vec![(rhs, Layout::Vector), (jac, Layout::Matrix { n: n_x }), (obs, Layout::Vector)];
+        tapes.extend(dparam.iter().map(|t| (t, Layout::Vector)));
+        let (code, ptrs) = jit::compile(&tapes, n_x)?;
+        // SAFETY: `jit::compile` returns one entry point per tape with the
+        // signature of its layout; they live as long as `code`, which the
+        // struct keeps.
+        unsafe {
+            let vector = |p: *const u8| std::mem::transmute::<*const u8, VectorKernel>(p);
+            Ok(Kernels {
+                n_x,
+                n_p,
+                rhs: vector(ptrs[0]),
+                jac: std::mem::transmute::<*const u8, MatrixKernel>(ptrs[1]),
+                obs: vector(ptrs[2]),
+                dparam: ptrs[3..].iter().map(|&p| vector(p)).collect(),
+                _code: code,
+            })
+        }
+    }
+
+    #[inline(always)]
+    fn fits(&self, x: &[f64], p: &[f64]) -> bool {
+        x.len() == self.n_x && p.len() == self.n_p
+    }
 }
 
 impl SymbolicModel {
@@ -72,11 +117,23 @@ impl SymbolicModel {
         let (dp, observable_exprs) = rest.split_at(n * m);
         let dparam_exprs: Vec<Vec<Id>> = dp.chunks(n.max(1)).take(m).map(<[Id]>::to_vec).collect();
         let n_in = n + m;
+        let rhs_tape = Tape::compile(&graph, rhs_exprs, n_in);
+        let jac_tape = Tape::compile(&graph, jac_exprs, n_in);
+        let dparam_tapes: Vec<Tape> = dparam_exprs.iter().map(|d| Tape::compile(&graph, d, n_in)).collect();
+        let observable_tape = Tape::compile(&graph, observable_exprs, n_in);
+        // Machine code when available; the interpreter otherwise (the
+        // kernels compute the same bits, see `jit`).
+        let kernels = if jit::enabled() {
+            Kernels::compile(n, m, &rhs_tape, &jac_tape, &dparam_tapes, &observable_tape).ok()
+        } else {
+            None
+        };
         Ok(SymbolicModel {
-            rhs_tape: Tape::compile(&graph, rhs_exprs, n_in),
-            jac_tape: Tape::compile(&graph, jac_exprs, n_in),
-            dparam_tapes: dparam_exprs.iter().map(|d| Tape::compile(&graph, d, n_in)).collect(),
-            observable_tape: Tape::compile(&graph, observable_exprs, n_in),
+            rhs_tape,
+            jac_tape,
+            dparam_tapes,
+            observable_tape,
+            kernels,
             rhs_exprs: rhs_exprs.to_vec(),
             jac_exprs: jac_exprs.to_vec(),
             observable_exprs: observable_exprs.to_vec(),
@@ -184,6 +241,20 @@ impl SymbolicModel {
     pub fn tape_sizes(&self) -> (usize, usize) {
         (self.rhs_tape.len(), self.jac_tape.len())
     }
+    /// Whether evaluation runs native code (`"native"`) or the tape
+    /// interpreter (`"interpreter"`).
+    pub fn backend(&self) -> &'static str {
+        if self.kernels.is_some() {
+            "native"
+        } else {
+            "interpreter"
+        }
+    }
+    /// The same model evaluated by the tape interpreter (the reference the
+    /// native code is tested against).
+    pub fn interpreted(&self) -> Self {
+        SymbolicModel { kernels: None, ..self.clone() }
+    }
     /// Instruction counts of the `dF/dp_k` tapes.
     pub fn param_tape_sizes(&self) -> Vec<usize> {
         self.dparam_tapes.iter().map(Tape::len).collect()
@@ -210,13 +281,27 @@ impl VectorField for SymbolicModel {
         self.initial_state.clone()
     }
 
+    #[inline]
     fn rhs(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
-        self.rhs_tape.eval_into(x, p, out);
+        match &self.kernels {
+            // SAFETY: the kernel reads n_x + n_p inputs and writes n_x
+            // outputs; the lengths are checked here.
+            Some(k) if k.fits(x, p) && out.len() == k.n_x => unsafe { (k.rhs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) },
+            // The interpreter, which also reports wrong lengths.
+            _ => self.rhs_tape.eval_into(x, p, out),
+        }
     }
 
     fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
         let n = self.dim();
         assert!(jac.nrows() == n && jac.ncols() == n, "Jacobian must be {n} x {n}");
+        if let Some(k) = self.kernels.as_ref().filter(|k| k.fits(x, p) && jac.row_stride() == 1) {
+            // SAFETY: the kernel writes entry (i, j) at i + j*cs for
+            // i, j < n: inside the n x n matrix `jac` (checked above) with
+            // unit row stride.
+            unsafe { (k.jac)(x.as_ptr(), p.as_ptr(), jac.as_ptr_mut(), jac.col_stride()) };
+            return;
+        }
         // Outputs arrive row-major; walk (i, j) instead of dividing by n.
         let (mut i, mut j) = (0, 0);
         self.jac_tape.eval_with(x, p, |_, v| {
@@ -230,13 +315,25 @@ impl VectorField for SymbolicModel {
     }
 
     fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
-        self.dparam_tapes[k].eval_into(x, p, out);
+        match &self.kernels {
+            // SAFETY: as for `rhs`; the parameter index is checked.
+            Some(ks) if ks.fits(x, p) && out.len() == ks.n_x && k < ks.dparam.len() => unsafe {
+                (ks.dparam[k])(x.as_ptr(), p.as_ptr(), out.as_mut_ptr())
+            },
+            _ => self.dparam_tapes[k].eval_into(x, p, out),
+        }
     }
 
     fn observable_names(&self) -> Vec<String> {
         self.observable_names.clone()
     }
     fn observables(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
-        self.observable_tape.eval_into(x, p, out);
+        match &self.kernels {
+            // SAFETY: as for `rhs`, with one output per observable.
+            Some(k) if k.fits(x, p) && out.len() == self.observable_names.len() => unsafe {
+                (k.obs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr())
+            },
+            _ => self.observable_tape.eval_into(x, p, out),
+        }
     }
 }

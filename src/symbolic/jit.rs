@@ -1,0 +1,406 @@
+//! Machine code for compiled tapes, with Cranelift (`cranelift-jit`).
+//!
+//! Each [`Tape`] becomes one native function with no loop, no dispatch and
+//! no register file: the tape's registers become SSA values, constants
+//! become immediates, and the outputs are stored straight into the caller's
+//! slice or matrix. Two signatures:
+//!
+//! ```text
+//! vector kernel: fn(x: *const f64, p: *const f64, out: *mut f64)  out[j] = e_j
+//! matrix kernel: fn(x, p, out: *mut f64, col_stride: isize)        out[i + j cs] = e_{i n + j}
+//! ```
+//!
+//! The matrix kernel writes a row-major list of `n x n` outputs straight
+//! into a column-major matrix with unit row stride (faer's `Mat` and its
+//! column blocks), so the Jacobian needs no scatter loop; other views use
+//! the interpreter.
+//!
+//! **Same values as the interpreter.** Every operation is either an IEEE
+//! operation that Cranelift emits exactly as Rust does (`+ - * /`, `neg`,
+//! `abs`, `sqrt`: correctly rounded, no fused multiply-add is ever formed),
+//! a call of the very Rust function the interpreter uses (`exp`, `sin`, ...,
+//! `powf`, `atan2`: [`Func::apply`] through `extern "C"` shims), or a
+//! select with the interpreter's NaN and tie conventions (`min`, `max`,
+//! `sign`, `heaviside`). Integer powers are unrolled with the binary powering
+//! of compiler-rt's `__powidf2`, which is what `f64::powi` calls for a
+//! runtime exponent, so they perform the same multiplications in the same
+//! order. The machine code is therefore bit-for-bit the interpreter's
+//! (tested on random expressions in `tests/symbolic_jit.rs`).
+//!
+//! The interpreter stays the fallback: when the host is not supported by
+//! Cranelift, when compilation fails, or when `REPCOLLAPSE_JIT=0`.
+use std::sync::Arc;
+
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlagsData, UserFuncName, Value};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+
+use super::expr::{Func, Node};
+use super::tape::Tape;
+
+/// `out[j] = e_j(x, p)`.
+pub type VectorKernel = unsafe extern "C" fn(*const f64, *const f64, *mut f64);
+/// `out[i + j * col_stride] = e_{i n + j}(x, p)`.
+pub type MatrixKernel = unsafe extern "C" fn(*const f64, *const f64, *mut f64, isize);
+
+/// How a kernel stores its outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Output `j` to `out[j]`.
+    Vector,
+    /// Output `i n + j` to `out[i + j cs]` (row-major `n x n` list).
+    Matrix { n: usize },
+}
+
+/// The executable memory of a set of kernels. The function pointers handed
+/// out by [`compile`] are valid while this is alive.
+pub struct Code {
+    module: Option<JITModule>,
+}
+
+// SAFETY: after `finalize_definitions` the module is never used again except
+// to free it in `drop` (which needs `&mut self`, so no other reference
+// exists); the code it owns is immutable and executable, and the kernels
+// only read their arguments. Sharing it between threads is therefore as
+// safe as sharing a `fn` pointer.
+unsafe impl Send for Code {}
+unsafe impl Sync for Code {}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the kernels are only reachable through `Kernels`,
+            // which holds an `Arc<Code>`; this runs when the last one goes.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Code(native)")
+    }
+}
+
+/// Whether model files are compiled to machine code (`REPCOLLAPSE_JIT=0`
+/// turns it off, for comparisons and as an escape hatch).
+pub fn enabled() -> bool {
+    std::env::var("REPCOLLAPSE_JIT").map_or(true, |v| v != "0")
+}
+
+/// Tapes longer than this (in total) stay interpreted: Cranelift's compile
+/// time and memory grow with function size, and a model this large spends
+/// its time in linear algebra rather than in evaluating `F`.
+pub const MAX_INSTRUCTIONS: usize = 200_000;
+
+/// Compile `tapes` into one code object; returns the code and one entry
+/// point per tape (cast to [`VectorKernel`] or [`MatrixKernel`] by layout).
+/// Input `k` of every tape is `x[k]` for `k < n_x`, else `p[k - n_x]`.
+pub fn compile(tapes: &[(&Tape, Layout)], n_x: usize) -> Result<(Arc<Code>, Vec<*const u8>), String> {
+    let total: usize = tapes.iter().map(|(t, _)| t.len() + t.n_outputs()).sum();
+    if total > MAX_INSTRUCTIONS {
+        return Err(format!("{total} instructions exceed the native-code limit {MAX_INSTRUCTIONS}"));
+    }
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"));
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    set(&mut flags, "is_pic", "false")?;
+    let isa = cranelift_native::builder()
+        .map_err(|e| format!("host not supported by cranelift: {e}"))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("cranelift isa: {e}"))?;
+    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+    for (name, ptr) in shims() {
+        jb.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(jb);
+    let result = define_all(&mut module, tapes, n_x);
+    match result {
+        Ok(ids) => {
+            let ptrs = ids.iter().map(|&id| module.get_finalized_function(id)).collect();
+            Ok((Arc::new(Code { module: Some(module) }), ptrs))
+        }
+        Err(e) => {
+            // SAFETY: nothing from this module was handed out.
+            unsafe { module.free_memory() };
+            Err(e)
+        }
+    }
+}
+
+fn define_all(module: &mut JITModule, tapes: &[(&Tape, Layout)], n_x: usize) -> Result<Vec<FuncId>, String> {
+    let ptr = module.target_config().pointer_type();
+    // Imported shims: f64 -> f64 and (f64, f64) -> f64.
+    let mut sig1 = module.make_signature();
+    sig1.params.push(AbiParam::new(types::F64));
+    sig1.returns.push(AbiParam::new(types::F64));
+    let mut sig2 = sig1.clone();
+    sig2.params.push(AbiParam::new(types::F64));
+    let mut imports = Vec::new();
+    for (name, _) in shims() {
+        let sig = if name.ends_with('2') { &sig2 } else { &sig1 };
+        imports.push(module.declare_function(name, Linkage::Import, sig).map_err(|e| e.to_string())?);
+    }
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut ids = Vec::new();
+    for (k, (tape, layout)) in tapes.iter().enumerate() {
+        let mut sig = module.make_signature();
+        for _ in 0..3 {
+            sig.params.push(AbiParam::new(ptr));
+        }
+        if matches!(layout, Layout::Matrix { .. }) {
+            sig.params.push(AbiParam::new(ptr));
+        }
+        let id = module.declare_function(&format!("tape{k}"), Linkage::Local, &sig).map_err(|e| e.to_string())?;
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let refs: Vec<FuncRef> = imports.iter().map(|&i| module.declare_func_in_func(i, b.func)).collect();
+            emit(&mut b, tape, *layout, n_x, &refs)?;
+            b.seal_all_blocks();
+            b.finalize(module.target_config());
+        }
+        ctx.set_disasm(std::env::var_os("REPCOLLAPSE_JIT_DUMP").is_some());
+        module.define_function(id, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
+        if let Some(code) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("{code}");
+        }
+        module.clear_context(&mut ctx);
+        ids.push(id);
+    }
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    Ok(ids)
+}
+
+/// Index of `f` in [`shims`] (the imported functions).
+fn shim_index(f: Func) -> Option<usize> {
+    SHIM_FUNCS.iter().position(|&g| g == f)
+}
+
+/// One-argument functions called out of line (the rest are inlined).
+const SHIM_FUNCS: [Func; 11] = [
+    Func::Exp,
+    Func::Log,
+    Func::Sin,
+    Func::Cos,
+    Func::Tan,
+    Func::Tanh,
+    Func::Sinh,
+    Func::Cosh,
+    Func::Atan,
+    Func::Erf,
+    Func::Erfc,
+];
+const POWF: usize = SHIM_FUNCS.len();
+const ATAN2: usize = SHIM_FUNCS.len() + 1;
+
+macro_rules! shim1 {
+    ($name:ident, $f:expr) => {
+        extern "C" fn $name(u: f64) -> f64 {
+            $f.apply(u)
+        }
+    };
+}
+shim1!(rc_exp, Func::Exp);
+shim1!(rc_log, Func::Log);
+shim1!(rc_sin, Func::Sin);
+shim1!(rc_cos, Func::Cos);
+shim1!(rc_tan, Func::Tan);
+shim1!(rc_tanh, Func::Tanh);
+shim1!(rc_sinh, Func::Sinh);
+shim1!(rc_cosh, Func::Cosh);
+shim1!(rc_atan, Func::Atan);
+shim1!(rc_erf, Func::Erf);
+shim1!(rc_erfc, Func::Erfc);
+extern "C" fn rc_powf2(a: f64, b: f64) -> f64 {
+    a.powf(b)
+}
+extern "C" fn rc_atan2(a: f64, b: f64) -> f64 {
+    a.atan2(b)
+}
+
+/// Imported symbols, in the order of [`SHIM_FUNCS`] then `powf`, `atan2`
+/// (names ending in `2` take two arguments).
+fn shims() -> [(&'static str, *const u8); 13] {
+    [
+        ("rc_exp", rc_exp as *const u8),
+        ("rc_log", rc_log as *const u8),
+        ("rc_sin", rc_sin as *const u8),
+        ("rc_cos", rc_cos as *const u8),
+        ("rc_tan", rc_tan as *const u8),
+        ("rc_tanh", rc_tanh as *const u8),
+        ("rc_sinh", rc_sinh as *const u8),
+        ("rc_cosh", rc_cosh as *const u8),
+        ("rc_atan", rc_atan as *const u8),
+        ("rc_erf", rc_erf as *const u8),
+        ("rc_erfc", rc_erfc as *const u8),
+        ("rc_powf2", rc_powf2 as *const u8),
+        ("rc_atan2", rc_atan2 as *const u8),
+    ]
+}
+
+/// Emit the body of one kernel.
+fn emit(b: &mut FunctionBuilder, tape: &Tape, layout: Layout, n_x: usize, refs: &[FuncRef]) -> Result<(), String> {
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let params = b.block_params(block).to_vec();
+    let (xp, pp, outp) = (params[0], params[1], params[2]);
+    let n_in = tape.n_inputs();
+    let consts = tape.constants();
+    // Inputs are loaded on first use: registers `0..n_x` from `x`, the
+    // rest from `p`.
+    let flags = MemFlagsData::trusted().with_readonly();
+    let mut val: Vec<Option<Value>> = vec![None; tape.n_registers()];
+    let base = n_in + consts.len();
+    let get = |b: &mut FunctionBuilder, val: &mut Vec<Option<Value>>, r: u32| -> Value {
+        let r = r as usize;
+        if let Some(v) = val[r] {
+            return v;
+        }
+        let v = if r < n_in {
+            let (p, k) = if r < n_x { (xp, r) } else { (pp, r - n_x) };
+            b.ins().load(types::F64, flags, p, (8 * k) as i32)
+        } else {
+            // Constants: `r < base` (validated by the tape).
+            b.ins().f64const(consts[r - n_in])
+        };
+        val[r] = Some(v);
+        v
+    };
+    for (i, op) in tape.instructions().iter().enumerate() {
+        let v = match *op {
+            Node::Neg(a) => {
+                let a = get(b, &mut val, a.0);
+                b.ins().fneg(a)
+            }
+            Node::Add(a, c) | Node::Sub(a, c) | Node::Mul(a, c) | Node::Div(a, c) => {
+                let (a, c) = (get(b, &mut val, a.0), get(b, &mut val, c.0));
+                match *op {
+                    Node::Add(..) => b.ins().fadd(a, c),
+                    Node::Sub(..) => b.ins().fsub(a, c),
+                    Node::Mul(..) => b.ins().fmul(a, c),
+                    _ => b.ins().fdiv(a, c),
+                }
+            }
+            Node::Pow(a, c) | Node::Atan2(a, c) => {
+                let (a, c) = (get(b, &mut val, a.0), get(b, &mut val, c.0));
+                let f = if matches!(op, Node::Pow(..)) { refs[POWF] } else { refs[ATAN2] };
+                let call = b.ins().call(f, &[a, c]);
+                b.inst_results(call)[0]
+            }
+            Node::PowI(a, n) => {
+                let a = get(b, &mut val, a.0);
+                powi(b, a, n)
+            }
+            Node::Min(a, c) | Node::Max(a, c) => {
+                // min: a if a <= b; max: a if a >= b; NaN if either is NaN.
+                let (a, c) = (get(b, &mut val, a.0), get(b, &mut val, c.0));
+                let cc = if matches!(op, Node::Min(..)) { FloatCC::LessThanOrEqual } else { FloatCC::GreaterThanOrEqual };
+                let take_a = b.ins().fcmp(cc, a, c);
+                let pick = b.ins().select(take_a, a, c);
+                let nan = b.ins().fcmp(FloatCC::Unordered, a, c);
+                let qnan = b.ins().f64const(f64::NAN);
+                b.ins().select(nan, qnan, pick)
+            }
+            Node::Call(f, a) => {
+                let u = get(b, &mut val, a.0);
+                match f {
+                    Func::Abs => b.ins().fabs(u),
+                    Func::Sqrt => b.ins().sqrt(u),
+                    Func::Sign => {
+                        // 1 if u > 0, -1 if u < 0, else u * 0 (keeps ±0, NaN).
+                        let zero = b.ins().f64const(0.0);
+                        let one = b.ins().f64const(1.0);
+                        let mone = b.ins().f64const(-1.0);
+                        let gt = b.ins().fcmp(FloatCC::GreaterThan, u, zero);
+                        let lt = b.ins().fcmp(FloatCC::LessThan, u, zero);
+                        let z = b.ins().fmul(u, zero);
+                        let neg = b.ins().select(lt, mone, z);
+                        b.ins().select(gt, one, neg)
+                    }
+                    Func::Heaviside => {
+                        // 1 if u > 0, u if u is NaN, else 0.
+                        let zero = b.ins().f64const(0.0);
+                        let one = b.ins().f64const(1.0);
+                        let gt = b.ins().fcmp(FloatCC::GreaterThan, u, zero);
+                        let nan = b.ins().fcmp(FloatCC::Unordered, u, u);
+                        let low = b.ins().select(nan, u, zero);
+                        b.ins().select(gt, one, low)
+                    }
+                    f => {
+                        let k = shim_index(f).ok_or_else(|| format!("no native shim for {f:?}"))?;
+                        let call = b.ins().call(refs[k], &[u]);
+                        b.inst_results(call)[0]
+                    }
+                }
+            }
+            Node::Const(_) | Node::Var(_) => return Err(format!("tape instruction {i} is a leaf")),
+        };
+        val[base + i] = Some(v);
+    }
+    let store = MemFlagsData::trusted();
+    match layout {
+        Layout::Vector => {
+            for (j, &r) in tape.output_registers().iter().enumerate() {
+                let v = get(b, &mut val, r);
+                b.ins().store(store, v, outp, (8 * j) as i32);
+            }
+        }
+        Layout::Matrix { n } => {
+            // Column by column: one pointer per column (the previous one
+            // plus the column stride), entries at immediate offsets 8 i,
+            // so a store costs no address arithmetic.
+            let cs8 = b.ins().imul_imm_s(params[3], 8);
+            let outs = tape.output_registers();
+            let mut col = outp;
+            for j in 0..n {
+                if j > 0 {
+                    col = b.ins().iadd(col, cs8);
+                }
+                for i in 0..n {
+                    let v = get(b, &mut val, outs[i * n + j]);
+                    b.ins().store(store, v, col, (8 * i) as i32);
+                }
+            }
+        }
+    }
+    b.ins().return_(&[]);
+    Ok(())
+}
+
+/// `a^n` with the multiplications of compiler-rt's `__powidf2`:
+/// `r = 1; loop { if n & 1 { r *= a } n >>= 1; if n == 0 break; a *= a }`,
+/// then `1 / r` for negative `n`. The first product `1 * a` is exact, so
+/// it is skipped.
+fn powi(b: &mut FunctionBuilder, a: Value, n: i32) -> Value {
+    let mut e = n.unsigned_abs();
+    let mut sq = a;
+    let mut r: Option<Value> = None;
+    loop {
+        if e & 1 != 0 {
+            r = Some(match r {
+                None => sq,
+                Some(r) => b.ins().fmul(r, sq),
+            });
+        }
+        e >>= 1;
+        if e == 0 {
+            break;
+        }
+        sq = b.ins().fmul(sq, sq);
+    }
+    let one = b.ins().f64const(1.0);
+    let r = r.unwrap_or(one);
+    if n < 0 {
+        b.ins().fdiv(one, r)
+    } else {
+        r
+    }
+}
