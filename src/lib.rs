@@ -10,6 +10,9 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod model;
+// Temporary until the models/ layout lands on main (then: models/mod.rs).
+#[path = "models/realdata/mod.rs"]
+pub mod realdata;
 pub mod report;
 pub mod stats;
 pub mod study;
