@@ -7,3 +7,5 @@ pub mod data;
 pub mod encoder;
 pub mod noise;
 pub mod train;
+pub mod experiment;
+pub mod theory;
