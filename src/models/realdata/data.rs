@@ -200,14 +200,16 @@ pub fn parse_csv(text: &str, path: &Path, label: &LabelColumn) -> Result<Dataset
     Ok(Dataset { features, labels, dim: width - 1, class_names: names, feature_names, source: path.display().to_string() })
 }
 
-/// A fixed train / held-out split of a data set, standardised with the
-/// training statistics.
+/// A fixed train / held-out split of a data set, standardised (optionally
+/// whitened) with the training statistics.
 #[derive(Clone, Debug)]
 pub struct Split {
     pub train: Dataset,
     pub test: Dataset,
     /// Number of features with zero training variance (set to 0).
     pub constant_features: usize,
+    /// Whether the features were whitened (then `dim` is the rank).
+    pub whitened: bool,
 }
 
 /// Splits `data` by a permutation drawn from `split_seed` (independent of the
@@ -216,7 +218,17 @@ pub struct Split {
 /// `train_samples` (all remaining when 0) are the training set. Features are
 /// standardised, `(v - mean) / std` with the training mean and std; a
 /// feature constant on the training set is set to 0 (it carries nothing).
-pub fn split(data: &Dataset, test_fraction: f64, train_samples: usize, split_seed: u64) -> Result<Split> {
+///
+/// With `whiten`, the standardised features are further rotated onto the
+/// principal axes of the training covariance `C = Xi^T Xi / N` and scaled to
+/// unit variance, `xi -> Lambda^{-1/2} U^T xi` over the eigenvalues above
+/// `1e-10` of the largest (so `dim` becomes the rank). This is a linear,
+/// invertible change of input coordinates on the data's span: a linear
+/// encoder can represent exactly the same maps and the least-squares hat
+/// matrix `Pi` (hence every frustration operator) is unchanged; only the
+/// encoder's gradient-descent time scales change (all equal to
+/// `eta_x N / D`: preconditioned gradient descent).
+pub fn split(data: &Dataset, test_fraction: f64, train_samples: usize, split_seed: u64, whiten: bool) -> Result<Split> {
     if !(0.0..1.0).contains(&test_fraction) {
         return Err(Error::invalid("test_fraction", test_fraction, "[0, 1)"));
     }
@@ -255,7 +267,31 @@ pub fn split(data: &Dataset, test_fraction: f64, train_samples: usize, split_see
             return Err(Error::invalid("train_samples", n_train, format!("enough samples for every class; class `{}` has none in the training split", data.class_names[c])));
         }
     }
-    Ok(Split { train, test, constant_features: constant })
+    if whiten {
+        whiten_in_place(&mut train, &mut test)?;
+    }
+    Ok(Split { train, test, constant_features: constant, whitened: whiten })
+}
+
+fn whiten_in_place(train: &mut Dataset, test: &mut Dataset) -> Result<()> {
+    let (n, dd) = (train.len(), train.dim);
+    let c = faer::Mat::<f64>::from_fn(dd, dd, |a, b| (0..n).map(|i| train.features[i * dd + a] * train.features[i * dd + b]).sum::<f64>() / n as f64);
+    let eig = c.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::numerical("whitening: covariance spectrum", format!("{e:?}")))?;
+    let vals: Vec<f64> = (0..dd).map(|k| eig.S().column_vector()[k]).collect();
+    let top = vals.iter().cloned().fold(0.0, f64::max);
+    let keep: Vec<usize> = (0..dd).rev().filter(|&k| vals[k] > 1e-10 * top).collect();
+    let u = eig.U();
+    for set in [train, test] {
+        let mut out = Vec::with_capacity(set.len() * keep.len());
+        for i in 0..set.len() {
+            let row = &set.features[i * dd..(i + 1) * dd];
+            out.extend(keep.iter().map(|&k| (0..dd).map(|a| u[(a, k)] * row[a]).sum::<f64>() / vals[k].sqrt()));
+        }
+        set.features = out;
+        set.dim = keep.len();
+        set.feature_names = (0..keep.len()).map(|k| format!("pc{k}")).collect();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -295,13 +331,22 @@ mod tests {
     #[test]
     fn split_standardises_with_training_statistics() {
         let d = Dataset::digits().unwrap();
-        let s = split(&d, 0.3, 0, 0).unwrap();
+        let s = split(&d, 0.3, 0, 0, false).unwrap();
         assert_eq!(s.train.len() + s.test.len(), 1797);
         for j in 0..64 {
             let m: f64 = (0..s.train.len()).map(|i| s.train.row(i)[j]).sum::<f64>() / s.train.len() as f64;
             assert!(m.abs() < 1e-12);
         }
         assert!(s.constant_features >= 1, "digits have blank corner pixels");
-        assert_eq!(split(&d, 0.3, 0, 0).unwrap().train, s.train, "split is reproducible");
+        let w = split(&d, 0.3, 0, 0, true).unwrap();
+        let (n, r) = (w.train.len(), w.train.dim);
+        assert!(r <= 64 - s.constant_features);
+        for a in 0..r {
+            for b in 0..r {
+                let c: f64 = (0..n).map(|i| w.train.row(i)[a] * w.train.row(i)[b]).sum::<f64>() / n as f64;
+                assert!((c - f64::from(u8::from(a == b))).abs() < 1e-9, "whitened covariance ({a},{b}) = {c}");
+            }
+        }
+        assert_eq!(split(&d, 0.3, 0, 0, false).unwrap().train, s.train, "split is reproducible");
     }
 }

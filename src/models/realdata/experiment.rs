@@ -68,9 +68,9 @@ impl Experiment {
     pub fn run_prepared(cfg: &RealConfig, prep: &Prepared) -> Result<Self> {
         let times: Vec<f64> = cfg.time_grid();
         let fit_window = [0.5 * cfg.t_max, cfg.t_max];
-        // The fast phase: encoder and label rates are O(eta_x), O(eta_y);
-        // 5 / min(eta) is several fast times and far below a slow time.
-        let fast_end = (5.0 / cfg.eta_x.min(cfg.eta_y)).min(0.25 * cfg.t_max);
+        // Earliest end of the fast phase: one label time 1/eta_y (the
+        // separation reference is the accuracy peak after it).
+        let fast_end = (1.0 / cfg.eta_y).min(0.25 * cfg.t_max);
         let theory_applies = LinearTheory::applies(cfg).is_ok();
         let seeds: Result<Vec<SeedResult>> = (0..cfg.seeds as u64)
             .into_par_iter()
@@ -189,7 +189,10 @@ fn seed_result(cfg: &RealConfig, prep: &Prepared, run: Run, times: &[f64], win: 
         let y: Vec<f64> = recs.iter().map(|r| r.min_label_distance).collect();
         fit_decay_rate(&t, &y, win[0], win[1])
     };
-    let k_fast = times.iter().position(|t| *t >= fast_end).unwrap_or(0);
+    // Reference separation: at the peak of the training accuracy (the end
+    // of the fast phase), but not before `fast_end`.
+    let k_min = times.iter().position(|t| *t >= fast_end).unwrap_or(0);
+    let k_fast = (k_min..run.records.len()).max_by(|&a, &b| run.records[a].train_accuracy.total_cmp(&run.records[b].train_accuracy).then(b.cmp(&a))).unwrap_or(k_min);
     let sep = |k: usize| run.records[k].min_label_distance;
     Ok(SeedResult {
         seed: run.seed,

@@ -9,3 +9,6 @@ pub mod noise;
 pub mod train;
 pub mod experiment;
 pub mod theory;
+pub mod study_figure;
+pub mod study_head;
+pub mod study_slow_rate;

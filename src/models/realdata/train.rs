@@ -63,7 +63,7 @@ impl Prepared {
             None => Dataset::digits()?,
             Some(p) => Dataset::from_file(p, &LabelColumn::parse(&cfg.label_column))?,
         };
-        let split = split(&data, cfg.test_fraction, cfg.train_samples, cfg.split_seed)?;
+        let split = split(&data, cfg.test_fraction, cfg.train_samples, cfg.split_seed, cfg.whiten)?;
         let transition = Transition::new(&cfg.noise_kind, cfg.noise_rate, data.classes())?;
         let to_mat = |d: &Dataset| Mat::from_fn(d.len(), d.dim, |i, j| d.features[i * d.dim + j]);
         Ok(Prepared { xi: to_mat(&split.train), xi_test: to_mat(&split.test), split, transition })
