@@ -210,12 +210,17 @@ pub struct Split {
     pub constant_features: usize,
     /// Whether the features were whitened (then `dim` is the rank).
     pub whitened: bool,
+    /// Features that vary on the training set, `D - constant_features`: the
+    /// input dimension in `alpha = N / D` (the rank of the standardised
+    /// inputs is at most this, and at most `N - 1` after centring).
+    pub informative_features: usize,
 }
 
 /// Splits `data` by a permutation drawn from `split_seed` (independent of the
 /// training seeds, so every run of a study sees the same split): the first
-/// `round(test_fraction N)` permuted samples are held out, the next
-/// `train_samples` (all remaining when 0) are the training set. Features are
+/// `round(test_fraction N)` permuted samples are held out; the training set
+/// is all remaining samples (`train_samples = 0`) or a class-balanced
+/// subsample of them. Features are
 /// standardised, `(v - mean) / std` with the training mean and std; a
 /// feature constant on the training set is set to 0 (it carries nothing).
 ///
@@ -245,7 +250,28 @@ pub fn split(data: &Dataset, test_fraction: f64, train_samples: usize, split_see
             format!("0 (all) or an integer in [{}, {available}] ({n} samples, {n_test} held out)", data.classes()),
         ));
     }
-    let mut train = data.select(&perm[n_test..n_test + n_train]);
+    // Class-balanced subsample: class c gets floor(n/K) (+1 for the first
+    // n mod K classes) samples in permuted order; any shortfall (a small
+    // class) is filled from the remaining samples in the same order.
+    let k = data.classes();
+    let pool = &perm[n_test..];
+    let mut quota: Vec<usize> = (0..k).map(|c| n_train / k + usize::from(c < n_train % k)).collect();
+    let mut chosen: Vec<usize> = Vec::with_capacity(n_train);
+    let mut used = vec![false; pool.len()];
+    for (p, &i) in pool.iter().enumerate() {
+        let c = data.labels[i];
+        if chosen.len() < n_train && quota[c] > 0 {
+            quota[c] -= 1;
+            chosen.push(i);
+            used[p] = true;
+        }
+    }
+    for (p, &i) in pool.iter().enumerate() {
+        if chosen.len() < n_train && !used[p] {
+            chosen.push(i);
+        }
+    }
+    let mut train = data.select(&chosen);
     let mut test = data.select(&perm[..n_test]);
     let dd = data.dim;
     let mut constant = 0;
@@ -270,7 +296,7 @@ pub fn split(data: &Dataset, test_fraction: f64, train_samples: usize, split_see
     if whiten {
         whiten_in_place(&mut train, &mut test)?;
     }
-    Ok(Split { train, test, constant_features: constant, whitened: whiten })
+    Ok(Split { train, test, constant_features: constant, whitened: whiten, informative_features: dd - constant })
 }
 
 fn whiten_in_place(train: &mut Dataset, test: &mut Dataset) -> Result<()> {

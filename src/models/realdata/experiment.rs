@@ -51,6 +51,7 @@ pub struct Experiment {
     pub input_dim: usize,
     pub classes: usize,
     pub constant_features: usize,
+    pub informative_features: usize,
     pub source: String,
     pub fit_window: [f64; 2],
     /// Time at which the fast phase is taken to be over (separation reference).
@@ -91,13 +92,14 @@ impl Experiment {
         let truth = &prep.split.train.labels;
         Ok(Experiment {
             cfg: cfg.clone(),
-            noise_phi: prep.transition.frustration(truth)?.frustration_index,
+            noise_phi: prep.transition(cfg)?.frustration(truth)?.frustration_index,
             natural: hat_summary(prep, truth, cfg.eta_y)?,
             samples: prep.samples(),
             test_samples: prep.split.test.len(),
             input_dim: prep.input_dim(),
             classes: prep.classes(),
             constant_features: prep.split.constant_features,
+            informative_features: prep.split.informative_features,
             source: prep.split.train.source.clone(),
             times,
             seeds: seeds?,
@@ -144,7 +146,8 @@ impl Experiment {
             "config": self.cfg.to_json(),
             "data": {"source": self.source, "train_samples": self.samples, "test_samples": self.test_samples,
                      "input_dim": self.input_dim, "classes": self.classes, "constant_features": self.constant_features,
-                     "alpha": self.samples as f64 / self.input_dim as f64},
+                     "informative_features": self.informative_features,
+                     "alpha": self.samples as f64 / self.informative_features as f64},
             "encoder": {"kind": self.cfg.encoder.name(), "width": self.cfg.params.int("width"), "dim": self.cfg.dim},
             "noise_phi": self.noise_phi,
             "natural_frustration": self.natural,

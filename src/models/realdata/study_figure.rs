@@ -19,11 +19,13 @@ use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 const SHAPES: [Shape; 4] = [Shape::Circle, Shape::Square, Shape::Triangle, Shape::Cross];
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
-    study.check_keys(&["noise_rates", "mlp_width", "mlp_seeds"])?;
+    study.check_keys(&["noise_rates", "mlp_width", "mlp_seeds", "mlp_dt"])?;
     let rates = study.reals("noise_rates", &[0.0, 0.2, 0.4])?;
     let mlp_width = study.real("mlp_width", 0.0)? as i64;
     let mlp_seeds = study.real("mlp_seeds", 2.0)? as i64;
     let base = RealConfig::from_table(&study.params(), &study.name)?;
+    // The MLP's kernel has a large constant mode (ReLU features have a mean), so it needs a smaller step.
+    let mlp_dt = study.real("mlp_dt", base.dt)?;
     let prep = Prepared::new(&base)?;
     let mut acc = Panel::new("Training accuracy (true classes)", "time t (units of 1/eta_x)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
     let mut sep = Panel::new("Minimum inter-label distance", "time t (units of 1/eta_x)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);
@@ -57,7 +59,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         table += &row_md("linear", f, &exp, dev);
         runs.push(json!({"encoder": "linear", "noise_rate": f, "summary": exp.summary_json(), "max_relative_deviation_separation": dev}));
         if mlp_width > 0 {
-            let mcfg = cfg.with("encoder", "mlp")?.with("width", mlp_width)?.with("seeds", mlp_seeds)?;
+            let mcfg = cfg.with("encoder", "mlp")?.with("width", mlp_width)?.with("seeds", mlp_seeds)?.with("dt", mlp_dt)?;
             let me = Experiment::run_prepared(&mcfg, &prep)?;
             let mn = me.times.len();
             let mt = |k: usize| me.seeds[0].records[k].t;

@@ -17,7 +17,7 @@ use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
-    study.check_keys(&["noise_rates", "noise_kinds", "mlp_width", "mlp_noise_rates", "mlp_seeds", "capacity_samples", "capacity_widths", "capacity_mlp_samples", "capacity_noise"])?;
+    study.check_keys(&["noise_rates", "noise_kinds", "mlp_width", "mlp_noise_rates", "mlp_seeds", "capacity_samples", "capacity_widths", "capacity_mlp_samples", "capacity_noise", "mlp_dt"])?;
     let rates = study.reals("noise_rates", &[0.0, 0.1, 0.2, 0.3, 0.4])?;
     let kinds: Vec<String> = match study.table.get("noise_kinds") {
         Some(toml::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
@@ -31,6 +31,8 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     let cap_mlp_n = study.real("capacity_mlp_samples", 200.0)? as i64;
     let cap_noise = study.real("capacity_noise", 0.2)?;
     let base = RealConfig::from_table(&study.params(), &study.name)?;
+    // The MLP's kernel has a large constant mode (ReLU features have a mean), so it needs a smaller step.
+    let mlp_dt = study.real("mlp_dt", base.dt)?;
     let prep = Prepared::new(&base)?;
 
     let mut rate_panel = Panel::new("Slow rate against encoder-induced frustration", "phi_Pi = 1 - mu_max(M_Pi) (hat-matrix frustration)", "slow rate of min label distance (1/time)").legend(Legend::UpperLeft);
@@ -75,7 +77,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         let mut m = Vec::new();
         let mut mt = Vec::new();
         for &f in &mlp_rates {
-            let cfg = base.with("noise_rate", f)?.with("encoder", "mlp")?.with("width", mlp_width)?.with("seeds", mlp_seeds)?;
+            let cfg = base.with("noise_rate", f)?.with("encoder", "mlp")?.with("width", mlp_width)?.with("seeds", mlp_seeds)?.with("dt", mlp_dt)?;
             let exp = Experiment::run_prepared(&cfg, &prep)?;
             let phi = exp.est(|s| Some(s.induced.frustration));
             let fr = exp.fitted_rate();
@@ -91,14 +93,14 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         noise_panel = noise_panel.markers(&format!("MLP m = {mlp_width}"), mt, 2, Shape::Triangle);
     }
     // Capacity: alpha = N / D on both sides of 1.
-    let mut cap_panel = Panel::new(&format!("Capacity at noise f = {cap_noise}"), "alpha = N / D (linear: D = input rank; MLP: D = width)", "final separation / separation at accuracy peak").log_x().log_y().legend(Legend::LowerLeft);
+    let mut cap_panel = Panel::new(&format!("Capacity at noise f = {cap_noise}"), "alpha = N / D (linear: D = varying input features; MLP: D = width)", "final separation / separation at accuracy peak").log_x().log_y().legend(Legend::LowerLeft);
     let mut cap_rows = String::new();
     let mut cap_lin = Vec::new();
     for &n in &cap_samples {
         let cfg = base.with("noise_rate", cap_noise)?.with("train_samples", n as i64)?;
         let p = Prepared::new(&cfg)?;
         let exp = Experiment::run_prepared(&cfg, &p)?;
-        let alpha = n / p.input_dim() as f64;
+        let alpha = n / p.split.informative_features as f64;
         let sr = exp.separation_ratio();
         cap_lin.push(ci(alpha, sr));
         cap_rows += &format!("| linear | N = {n} | {alpha:.3} | {:.4} | {:.3e} [{:.3e}, {:.3e}] | {:.4} | {:.3} |\n", exp.est(|s| Some(s.induced.frustration)).mean, sr.mean, sr.ci95[0], sr.ci95[1], exp.fitted_rate().mean, exp.at(exp.times.len() - 1, |r| r.noisy_label_fit).mean);
@@ -109,7 +111,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         let cfg0 = base.with("noise_rate", cap_noise)?.with("train_samples", cap_mlp_n)?;
         let p = Prepared::new(&cfg0)?;
         for &w in &cap_widths {
-            let cfg = cfg0.with("encoder", "mlp")?.with("width", w as i64)?.with("seeds", mlp_seeds)?;
+            let cfg = cfg0.with("encoder", "mlp")?.with("width", w as i64)?.with("seeds", mlp_seeds)?.with("dt", mlp_dt)?;
             let exp = Experiment::run_prepared(&cfg, &p)?;
             let alpha = cap_mlp_n as f64 / w;
             let sr = exp.separation_ratio();

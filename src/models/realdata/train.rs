@@ -45,11 +45,11 @@ use crate::model::frustration::LabelWeights;
 use crate::model::head_config::Variant;
 use crate::model::metrics::{label_distances, measure, MetricsWorkspace};
 
-/// Data shared by every seed: the standardised split and the noise matrix.
+/// Data shared by every seed and every configuration of a sweep that keeps
+/// the data keys: the standardised split as faer matrices.
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub split: Split,
-    pub transition: Transition,
     /// Training inputs (N x D) and held-out inputs as faer matrices.
     pub xi: Mat<f64>,
     pub xi_test: Mat<f64>,
@@ -57,16 +57,15 @@ pub struct Prepared {
 
 impl Prepared {
     /// Loads the data (bundled digits unless `data_file`), splits and
-    /// standardises it, and builds `T`.
+    /// standardises it.
     pub fn new(cfg: &RealConfig) -> Result<Self> {
         let data = match &cfg.data_file {
             None => Dataset::digits()?,
             Some(p) => Dataset::from_file(p, &LabelColumn::parse(&cfg.label_column))?,
         };
         let split = split(&data, cfg.test_fraction, cfg.train_samples, cfg.split_seed, cfg.whiten)?;
-        let transition = Transition::new(&cfg.noise_kind, cfg.noise_rate, data.classes())?;
         let to_mat = |d: &Dataset| Mat::from_fn(d.len(), d.dim, |i, j| d.features[i * d.dim + j]);
-        Ok(Prepared { xi: to_mat(&split.train), xi_test: to_mat(&split.test), split, transition })
+        Ok(Prepared { xi: to_mat(&split.train), xi_test: to_mat(&split.test), split })
     }
     pub fn classes(&self) -> usize {
         self.split.train.classes()
@@ -76,6 +75,10 @@ impl Prepared {
     }
     pub fn input_dim(&self) -> usize {
         self.split.train.dim
+    }
+    /// The label-noise transition matrix of `cfg` for these classes.
+    pub fn transition(&self, cfg: &RealConfig) -> Result<Transition> {
+        Transition::new(&cfg.noise_kind, cfg.noise_rate, self.classes())
     }
 }
 
@@ -95,13 +98,14 @@ impl Labels {
     pub fn draw(cfg: &RealConfig, prep: &Prepared, seed: u64) -> Result<Self> {
         let truth = &prep.split.train.labels;
         let k = prep.classes();
+        let transition = prep.transition(cfg)?;
         let (observed, weights) = match cfg.labels {
             LabelMode::Sampled => {
-                let obs = prep.transition.draw(truth, seed);
+                let obs = transition.draw(truth, seed);
                 let w = one_hot_weights(k, truth, &obs)?;
                 (obs, w)
             }
-            LabelMode::Soft => (truth.clone(), prep.transition.soft_weights(truth)?),
+            LabelMode::Soft => (truth.clone(), transition.soft_weights(truth)?),
         };
         let mut a = Mat::<f64>::zeros(truth.len(), k);
         for i in 0..truth.len() {
