@@ -4,9 +4,9 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use repcollapse::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
-use repcollapse::model::embedding::{gd_step, Embeddings, Rates};
-use repcollapse::model::frustration::{Design, LabelWeights, Pairing};
-use repcollapse::theory::class_level::ClassLevelSystem;
+use repcollapse::models::embedding::simulation::{gd_step, Embeddings, Rates};
+use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
+use repcollapse::models::embedding::class_level::ClassLevelSystem;
 
 fn gd_step_large(c: &mut Criterion) {
     // N = 100000 samples (K = 10 classes x 10000), d = 32, 10% frustrated.
@@ -37,7 +37,7 @@ fn full_study(c: &mut Criterion) {
     let mut g = c.benchmark_group("study");
     g.sample_size(10);
     g.bench_function("analysis/b_slow_rate.toml (18 ensembles + figure)", |b| {
-        b.iter(|| repcollapse::study::runner::run_file(&study, dir.path(), false).unwrap())
+        b.iter(|| repcollapse::study::runner::run_file(&study, dir.path(), false, repcollapse::registry::study_kinds()).unwrap())
     });
     g.finish();
 }

@@ -5,9 +5,9 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use repcollapse::model::teacher::{Stream, StepWorkspace, Student};
-use repcollapse::model::teacher_config::TeacherConfig;
-use repcollapse::theory::teacher_theory::TeacherTheory;
+use repcollapse::models::teacher::simulation::{Stream, StepWorkspace, Student};
+use repcollapse::models::teacher::config::TeacherConfig;
+use repcollapse::models::teacher::theory::TeacherTheory;
 
 fn config(input_dim: usize) -> TeacherConfig {
     TeacherConfig::from_sets(&[format!("input_dim={input_dim}"), "dim=8".into(), "classes=4".into()]).unwrap()

@@ -52,6 +52,29 @@ pub struct ParamSpec {
     pub doc: &'static str,
 }
 
+/// Parameter overrides in the order given: the CLI's `--set key=value`
+/// pairs, or keyword arguments from the Python bindings. Checked against a
+/// model's schema only when a config is built from them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides(pub Vec<(String, toml::Value)>);
+
+impl Overrides {
+    /// Parses `key=value` strings; a value is a TOML literal, or else a bare string.
+    pub fn from_sets(sets: &[String]) -> Result<Self> {
+        let mut pairs = Vec::with_capacity(sets.len());
+        for s in sets {
+            let (k, v) = s.split_once('=').ok_or_else(|| Error::invalid("--set", s, "key=value (for example frustrated=0.1)"))?;
+            let (k, v) = (k.trim(), v.trim());
+            let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(v.to_string()));
+            pairs.push((k.to_string(), value));
+        }
+        Ok(Overrides(pairs))
+    }
+}
+
 /// A validated parameter set: every schema key present, every value in range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params {
@@ -78,17 +101,14 @@ impl Params {
 
     /// Applies `key=value` overrides (the CLI's `--set`). Values are read as
     /// TOML literals, falling back to a bare string.
-    pub fn with_overrides(mut self, schema: &[ParamSpec], sets: &[String], context: &str) -> Result<Self> {
-        for s in sets {
-            let (k, v) = s.split_once('=').ok_or_else(|| {
-                Error::invalid("--set", s, "key=value (for example frustrated=0.1)")
-            })?;
-            let (k, v) = (k.trim(), v.trim());
-            let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .unwrap_or_else(|| toml::Value::String(v.to_string()));
-            self.set(schema, k, value, context)?;
+    pub fn with_overrides(self, schema: &[ParamSpec], sets: &[String], context: &str) -> Result<Self> {
+        self.with_pairs(schema, &Overrides::from_sets(sets)?, context)
+    }
+
+    /// Applies already-typed overrides in order (later pairs win).
+    pub fn with_pairs(mut self, schema: &[ParamSpec], overrides: &Overrides, context: &str) -> Result<Self> {
+        for (k, v) in &overrides.0 {
+            self.set(schema, k, v.clone(), context)?;
         }
         Ok(self)
     }

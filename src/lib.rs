@@ -1,22 +1,26 @@
 //! repcollapse: dynamics of representation collapse, from microscopic
 //! simulation to reduced order-parameter ODEs and their bifurcations.
 //!
-//! Layout: `model` (microscopic models and their simulation), `theory`
-//! (reduced order-parameter ODEs), `engine` (generic vector-field analyses),
-//! `symbolic` (model files), `study` and `report` (studies, figures, reports),
-//! `cli` (command line).
+//! Layout: one folder per model under [`models`] (simulation, reduced
+//! theory, experiments, studies, and `api.rs` with the entry points), generic
+//! layers that name no model ([`engine`], [`symbolic`], [`study`], [`report`],
+//! [`cli`]), and the [`registry`] that lists models and study kinds:
+//!
+//! ```text
+//! parameters -> models/<m>/config -> simulation | reduced theory -> engine
+//!            -> experiment / studies -> report (figures, CSV, JSON, report.md)
+//! cli, Python bindings -> registry -> models/<m>/api.rs
+//! ```
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
-pub mod model;
-// Temporary until the models/ layout lands on main (then: models/mod.rs).
-#[path = "models/realdata/mod.rs"]
-pub mod realdata;
+pub mod model_api;
+pub mod models;
+pub mod registry;
 pub mod report;
 pub mod stats;
 pub mod study;
 pub mod symbolic;
-pub mod theory;
 
 pub use error::{Error, Result};

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use repcollapse::engine::spectrum::jacobian_eigenvalues;
 use repcollapse::engine::VectorField;
-use repcollapse::theory::simplex::SimplexSystem;
+use repcollapse::models::embedding::simplex::SimplexSystem;
 use serde_json::Value;
 
 fn repo(path: &str) -> String {

@@ -1,8 +1,8 @@
 //! Model E microscopic simulation: conservation laws, SGD limits, stability
 //! detection and determinism.
-use repcollapse::model::embedding::{gd_step, simulate, Embeddings, Rates};
-use repcollapse::model::embedding_config::EmbeddingConfig;
-use repcollapse::study::embedding_experiment::EmbeddingExperiment;
+use repcollapse::models::embedding::simulation::{gd_step, simulate, Embeddings, Rates};
+use repcollapse::models::embedding::config::EmbeddingConfig;
+use repcollapse::models::embedding::experiment::EmbeddingExperiment;
 use repcollapse::Error;
 
 fn cfg(sets: &[&str]) -> EmbeddingConfig {
@@ -33,7 +33,7 @@ fn class_centres_of_mass_are_conserved_without_frustration() {
         out
     };
     let before = centre(&e);
-    let sep0 = repcollapse::model::metrics::label_distances(&e.y, 3, 2).0;
+    let sep0 = repcollapse::models::common::metrics::label_distances(&e.y, 3, 2).0;
     let mut buf = vec![0.0; 6];
     for _ in 0..4000 {
         gd_step(&a, &mut e, r, 0.05, &mut buf);
@@ -43,7 +43,7 @@ fn class_centres_of_mass_are_conserved_without_frustration() {
         assert!((b - a2).abs() < 1e-10 * b.abs().max(1.0), "{b} -> {a2}");
     }
     // Separation converges to a positive constant, not to zero.
-    let sep = repcollapse::model::metrics::label_distances(&e.y, 3, 2).0;
+    let sep = repcollapse::models::common::metrics::label_distances(&e.y, 3, 2).0;
     assert!(sep > 0.05 * sep0, "classes must stay apart: {sep0} -> {sep}");
 }
 

@@ -1,5 +1,5 @@
 //! The exact Jacobian and parameter derivative of the class-level Model H
-//! system (`theory::head_class_level`): against central differences of `rhs`
+//! system (`models::head::class_level`): against central differences of `rhs`
 //! at random states for every variant, and against the simplex-symmetric
 //! reduction, whose Jacobian is the restriction of the class-level one to an
 //! invariant linear subspace.
@@ -8,12 +8,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use repcollapse::engine::spectrum::{jacobian_eigenvalues, jacobian_matrix};
 use repcollapse::engine::VectorField;
-use repcollapse::model::frustration::{Design, LabelWeights, Pairing};
-use repcollapse::model::head::HeadRates;
-use repcollapse::model::head_config::Variant;
-use repcollapse::theory::head_class_level::HeadClassLevel;
-use repcollapse::theory::head_fixed_points::closed_form_branches;
-use repcollapse::theory::head_symmetric::HeadSymmetric;
+use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
+use repcollapse::models::head::simulation::HeadRates;
+use repcollapse::models::head::config::Variant;
+use repcollapse::models::head::class_level::HeadClassLevel;
+use repcollapse::models::head::fixed_points::closed_form_branches;
+use repcollapse::models::head::symmetric::HeadSymmetric;
 
 /// Largest `|exact - fd| / max(|exact|, 1e-2)` over all entries. Central
 /// differences of a polynomial field with step `1e-5` are accurate to about

@@ -1,8 +1,8 @@
 //! Mean-field self-consistency for heterogeneous frustration against an
 //! analytic moment formula and against the direct (finite-n) solution.
-use repcollapse::model::frustration::FrustrationOperator;
-use repcollapse::model::head_config::Variant;
-use repcollapse::theory::head_meanfield::{heterogeneous_weights, self_consistent_head, RhoDistribution};
+use repcollapse::models::common::frustration::FrustrationOperator;
+use repcollapse::models::head::config::Variant;
+use repcollapse::models::head::meanfield::{heterogeneous_weights, self_consistent_head, RhoDistribution};
 
 /// `E[rho (1-rho)]` from closed-form moments.
 fn moment(d: &RhoDistribution) -> f64 {

@@ -2,12 +2,12 @@
 //! itself, the closed-form head spectra at the non-collapsed fixed points
 //! (balanced, ring and random pairings), the ablation verdicts and the
 //! weight-decay phase boundary.
-use repcollapse::model::embedding::{self, Embeddings, Rates};
-use repcollapse::model::embedding_config::EmbeddingConfig;
-use repcollapse::model::frustration::FrustrationOperator;
-use repcollapse::model::head::{gd_step, simulate, HeadRates, HeadState, HeadWorkspace};
-use repcollapse::model::head_config::{HeadConfig, Variant};
-use repcollapse::theory::head_fixed_points::critical_frustration;
+use repcollapse::models::embedding::simulation::{self as embedding, Embeddings, Rates};
+use repcollapse::models::embedding::config::EmbeddingConfig;
+use repcollapse::models::common::frustration::FrustrationOperator;
+use repcollapse::models::head::simulation::{gd_step, simulate, HeadRates, HeadState, HeadWorkspace};
+use repcollapse::models::head::config::{HeadConfig, Variant};
+use repcollapse::models::head::fixed_points::critical_frustration;
 
 fn cfg(sets: &[&str]) -> HeadConfig {
     HeadConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
@@ -52,7 +52,7 @@ fn one_sgd_batch_of_all_pairs_is_a_gd_step() {
         let mut ws = HeadWorkspace::new(&a, 6, a.pairs());
         gd_step(&a, &mut g, r, 0.03, &mut ws);
         let order: Vec<usize> = (0..a.pairs()).rev().collect();
-        repcollapse::model::head::sgd_step(&a, &a.pair_row_index(), &mut s, r, 0.03, &order, &mut ws);
+        repcollapse::models::head::simulation::sgd_step(&a, &a.pair_row_index(), &mut s, r, 0.03, &order, &mut ws);
         let err = g.x.iter().chain(&g.y).chain(&g.w).zip(s.x.iter().chain(&s.y).chain(&s.w)).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
         assert!(err < 1e-12, "{v:?}: {err}");
     }

@@ -3,14 +3,14 @@
 //! both reductions against direct microscopic gradient descent.
 use repcollapse::engine::spectrum::jacobian_matrix;
 use repcollapse::engine::VectorField;
-use repcollapse::model::frustration::{Design, LabelWeights, Pairing};
-use repcollapse::model::head::{gd_step, HeadRates, HeadState, HeadWorkspace};
-use repcollapse::model::head_config::Variant;
+use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
+use repcollapse::models::head::simulation::{gd_step, HeadRates, HeadState, HeadWorkspace};
+use repcollapse::models::head::config::Variant;
 use repcollapse::engine::boundary::BoundaryStop;
-use repcollapse::theory::head_boundary::{engine_boundary, engine_fold};
-use repcollapse::theory::head_class_level::HeadClassLevel;
-use repcollapse::theory::head_fixed_points::{closed_form_branches, critical_frustration, fixed_points, is_stable, Stability};
-use repcollapse::theory::head_symmetric::HeadSymmetric;
+use repcollapse::models::head::boundary::{engine_boundary, engine_fold};
+use repcollapse::models::head::class_level::HeadClassLevel;
+use repcollapse::models::head::fixed_points::{closed_form_branches, critical_frustration, fixed_points, is_stable, Stability};
+use repcollapse::models::head::symmetric::HeadSymmetric;
 
 #[test]
 fn analytic_jacobian_matches_central_differences() {

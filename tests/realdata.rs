@@ -4,9 +4,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use repcollapse::realdata::config::RealConfig;
-use repcollapse::realdata::experiment::Experiment;
-use repcollapse::realdata::train::{gd_step, sgd_step, Labels, Prepared, Rates, State, Workspace};
+use repcollapse::models::realdata::config::RealConfig;
+use repcollapse::models::realdata::experiment::Experiment;
+use repcollapse::models::realdata::train::{gd_step, sgd_step, Labels, Prepared, Rates, State, Workspace};
 
 /// Counts heap allocations, to check that training steps allocate nothing.
 struct Counting;

@@ -3,9 +3,9 @@
 use std::process::Command;
 
 use repcollapse::engine::VectorField;
-use repcollapse::model::teacher_config::TeacherConfig;
-use repcollapse::theory::teacher_ode::model_file_strings;
-use repcollapse::theory::teacher_theory::TeacherTheory;
+use repcollapse::models::teacher::config::TeacherConfig;
+use repcollapse::models::teacher::ode::model_file_strings;
+use repcollapse::models::teacher::theory::TeacherTheory;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");

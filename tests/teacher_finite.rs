@@ -2,14 +2,14 @@
 //! (against Model E's own gradient-descent code and class-level theory),
 //! gradient descent against the exact spectral flow, and the hat-matrix
 //! frustration operator on both sides of alpha = 1.
-use repcollapse::model::embedding::{gd_step as model_e_step, Embeddings, Rates};
-use repcollapse::model::teacher::Student;
-use repcollapse::model::teacher_config::TeacherConfig;
-use repcollapse::model::teacher_finite::{embed_all, gd_step, FiniteWorkspace, TrainingSet};
+use repcollapse::models::embedding::simulation::{gd_step as model_e_step, Embeddings, Rates};
+use repcollapse::models::teacher::simulation::Student;
+use repcollapse::models::teacher::config::TeacherConfig;
+use repcollapse::models::teacher::finite_simulation::{embed_all, gd_step, FiniteWorkspace, TrainingSet};
 use repcollapse::stats::fit_decay_rate;
-use repcollapse::study::teacher_finite::{gd_metrics, FiniteExperiment};
-use repcollapse::theory::class_level::ClassLevelSystem;
-use repcollapse::theory::teacher_finite::FiniteFlow;
+use repcollapse::models::teacher::finite_experiment::{gd_metrics, FiniteExperiment};
+use repcollapse::models::embedding::class_level::ClassLevelSystem;
+use repcollapse::models::teacher::finite_theory::FiniteFlow;
 
 fn cfg(sets: &[String]) -> TeacherConfig {
     TeacherConfig::from_sets(sets).unwrap()

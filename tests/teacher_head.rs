@@ -1,11 +1,11 @@
 //! Model T with a head: the head ODE reduces to the head-free ODE at
 //! `W_h = I` (independent implementations), and online SGD follows it.
 use repcollapse::engine::VectorField;
-use repcollapse::model::teacher::Student;
-use repcollapse::model::teacher_config::TeacherConfig;
-use repcollapse::study::teacher_head::HeadExperiment;
-use repcollapse::theory::teacher_head::HeadOde;
-use repcollapse::theory::teacher_ode::TeacherOde;
+use repcollapse::models::teacher::simulation::Student;
+use repcollapse::models::teacher::config::TeacherConfig;
+use repcollapse::models::teacher::head_experiment::HeadExperiment;
+use repcollapse::models::teacher::head_ode::HeadOde;
+use repcollapse::models::teacher::ode::TeacherOde;
 
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()

@@ -8,11 +8,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use repcollapse::engine::spectrum::{jacobian_eigenvalues, sorted_eigenvalues};
 use repcollapse::engine::VectorField;
-use repcollapse::model::teacher::{empirical_accuracy, Stream, StepWorkspace, Student};
-use repcollapse::model::teacher_config::{TeacherConfig, TeacherKind};
-use repcollapse::theory::teacher_metrics::{orthant_probability, TeacherScorer};
-use repcollapse::theory::teacher_ode::{row_rates, TeacherOde};
-use repcollapse::theory::teacher_stats::{expected_max_normal, expected_max_normal_quadrature, ArgmaxConditional, Teacher};
+use repcollapse::models::teacher::simulation::{empirical_accuracy, Stream, StepWorkspace, Student};
+use repcollapse::models::teacher::config::{TeacherConfig, TeacherKind};
+use repcollapse::models::teacher::metrics::{orthant_probability, TeacherScorer};
+use repcollapse::models::teacher::ode::{row_rates, TeacherOde};
+use repcollapse::models::teacher::statistics::{expected_max_normal, expected_max_normal_quadrature, ArgmaxConditional, Teacher};
 
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
@@ -240,7 +240,7 @@ fn accuracy_is_invariant_under_common_scaling() {
         let scorer = TeacherScorer::new(Teacher::new(c.teacher, c.classes), c.label_noise, c.sigma, c.a);
         let a0 = scorer.measure(0.0, &op).base.accuracy;
         let s = 1e-8;
-        let small = repcollapse::theory::teacher_ode::OrderParams::from_sigma(
+        let small = repcollapse::models::teacher::ode::OrderParams::from_sigma(
             c.classes,
             c.dim,
             op.r.iter().map(|v| v * s).collect(),

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::{Parser, Subcommand};
 
 use crate::error::Error;
 
@@ -20,15 +21,9 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Built-in microscopic models.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum ModelName {
-    /// Model E: free sample and label embeddings.
-    Embedding,
-    /// Model H: shared projection head with stop-gradient variants.
-    Head,
-    /// Model T: linear teacher-student (online SGD, order-parameter ODE).
-    TeacherStudent,
+/// The built-in models as clap's possible values, from the registry.
+fn model_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(crate::registry::models().iter().map(|m| PossibleValue::new(m.name).help(m.about)))
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,7 +42,8 @@ pub enum Command {
     },
     /// Reduced theory of a model: spectrum, slow rate, fixed points.
     Theory {
-        model: ModelName,
+        #[arg(value_parser = model_parser())]
+        model: String,
         /// Parameter override key=value (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
@@ -57,7 +53,8 @@ pub enum Command {
     },
     /// Microscopic simulation ensemble compared with the theory.
     Simulate {
-        model: ModelName,
+        #[arg(value_parser = model_parser())]
+        model: String,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         #[arg(long)]
@@ -70,7 +67,8 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Write a model's reduced ODE as a symbolic model file.
     Export {
-        model: ModelName,
+        #[arg(value_parser = model_parser())]
+        model: String,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         /// Output file (default: standard output).
@@ -86,9 +84,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => run::run(&PathBuf::from("analysis"), &PathBuf::from("out"), false),
         Some(Command::Run { path, out, quiet }) => run::run(&path, &out, quiet),
-        Some(Command::Theory { model, sets, json }) => theory::run(model, &sets, json),
-        Some(Command::Simulate { model, sets, json, out }) => simulate::run(model, &sets, json, out.as_deref()),
-        Some(Command::Export { model, sets, out }) => export::run(model, &sets, out.as_deref()),
+        Some(Command::Theory { model, sets, json }) => theory::run(&model, &sets, json),
+        Some(Command::Simulate { model, sets, json, out }) => simulate::run(&model, &sets, json, out.as_deref()),
+        Some(Command::Export { model, sets, out }) => export::run(&model, &sets, out.as_deref()),
         Some(Command::Analyze(args)) => analyze::run(&args),
     };
     match result {
@@ -105,6 +103,15 @@ pub fn emit(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.write_all(b"\n"));
+}
+
+/// Prints a model's result: its JSON with `--json`, else its text summary.
+pub fn emit_output(output: &crate::registry::ModelOutput, json: bool) {
+    if json {
+        emit(&serde_json::to_string_pretty(&output.json).expect("JSON serialises"));
+    } else {
+        emit(&output.text);
+    }
 }
 
 fn exit_code(e: &Error) -> u8 {

@@ -6,7 +6,7 @@ use crate::study::runner::run_path;
 
 pub fn run(path: &Path, out: &Path, quiet: bool) -> Result<()> {
     let started = std::time::Instant::now();
-    let outputs = run_path(path, out, !quiet)?;
+    let outputs = run_path(path, out, !quiet, crate::registry::study_kinds())?;
     if !quiet {
         eprintln!(
             "{} studies written to {} in {:.1} s; report: {}",

@@ -1,20 +1,5 @@
-//! Studies: the experiments behind each figure, driven by files in `analysis/`.
-pub mod convergence;
-pub mod embedding_experiment;
-pub mod head_ablation;
-pub mod head_experiment;
-pub mod head_meanfield;
-pub mod head_phase;
-pub mod head_spectrum;
+//! Study files (`analysis/*.toml`) and their runner, which finds each study
+//! kind in a table the caller passes (the registry's); and the one study kind
+//! that knows no model: `model-analysis`, the engine run on a model file.
 pub mod model_analysis;
 pub mod runner;
-pub mod slow_rate;
-pub mod spectrum;
-pub mod two_timescales;
-pub mod teacher_experiment;
-pub mod teacher_cli;
-pub mod teacher_finite;
-pub mod teacher_collapse;
-pub mod teacher_convergence;
-pub mod teacher_finite_map;
-pub mod teacher_head;

@@ -1,7 +1,8 @@
 //! Runs study files: `analysis/*.toml`, each naming a study kind and its
 //! parameters. Every study writes figures (PNG, SVG), CSV data and a
 //! `summary.json` under `<out>/<study>/`; the runner then writes
-//! `<out>/report.md` linking them all.
+//! `<out>/report.md` linking them all. The runner knows no study by name:
+//! the caller passes the kinds (the registry's table).
 use std::path::{Path, PathBuf};
 
 use crate::error::{suggest, Error, Result};
@@ -19,6 +20,13 @@ pub struct StudyOutput {
     pub summary: serde_json::Value,
 }
 
+/// A study kind: the `study = "<name>"` of a file in `analysis/`, and the
+/// function that runs such a file into its output folder.
+pub struct StudyKind {
+    pub name: &'static str,
+    pub run: fn(&StudyFile, &Path, bool) -> Result<StudyOutput>,
+}
+
 /// A parsed study file.
 #[derive(Clone, Debug)]
 pub struct StudyFile {
@@ -32,13 +40,13 @@ pub struct StudyFile {
 
 impl StudyFile {
     /// Reads a study file; `study` (the kind) is required.
-    pub fn read(path: &Path) -> Result<Self> {
+    pub fn read(path: &Path, kinds: &[StudyKind]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
         let kind = table
             .get("study")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::Read { path: path.into(), reason: format!("missing `study = \"<kind>\"`; kinds: {}", KINDS.join(", ")) })?
+            .ok_or_else(|| Error::Read { path: path.into(), reason: format!("missing `study = \"<kind>\"`; kinds: {}", kinds.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")) })?
             .to_string();
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| kind.clone());
         let title = table.get("title").and_then(|v| v.as_str()).unwrap_or(&kind).to_string();
@@ -90,47 +98,17 @@ impl StudyFile {
     }
 }
 
-/// Known study kinds.
-pub const KINDS: &[&str] = &[
-    "two-timescales",
-    "slow-rate",
-    "spectrum",
-    "convergence",
-    "head-ablation",
-    "head-spectrum",
-    "head-phase",
-    "head-meanfield",
-    "model-analysis",
-    "teacher-convergence",
-    "teacher-collapse",
-    "teacher-finite-data",
-    "teacher-head",
-];
-
 /// Runs one study file into `out/<name>/`.
-pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> {
-    let study = StudyFile::read(path)?;
+pub fn run_file(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<StudyOutput> {
+    let study = StudyFile::read(path, kinds)?;
     let dir = out.join(&study.name);
     std::fs::create_dir_all(&dir).map_err(|e| Error::Write { path: dir.clone(), reason: e.to_string() })?;
-    let output = match study.kind.as_str() {
-        "two-timescales" => super::two_timescales::run(&study, &dir, progress)?,
-        "slow-rate" => super::slow_rate::run(&study, &dir, progress)?,
-        "spectrum" => super::spectrum::run(&study, &dir, progress)?,
-        "convergence" => super::convergence::run(&study, &dir, progress)?,
-        "head-ablation" => super::head_ablation::run(&study, &dir, progress)?,
-        "head-spectrum" => super::head_spectrum::run(&study, &dir, progress)?,
-        "head-phase" => super::head_phase::run(&study, &dir, progress)?,
-        "head-meanfield" => super::head_meanfield::run(&study, &dir, progress)?,
-        "model-analysis" => super::model_analysis::run(&study, &dir, progress)?,
-        "teacher-convergence" => super::teacher_convergence::run(&study, &dir, progress)?,
-        "teacher-collapse" => super::teacher_collapse::run(&study, &dir, progress)?,
-        "teacher-finite-data" => super::teacher_finite_map::run(&study, &dir, progress)?,
-        "teacher-head" => super::teacher_head::run(&study, &dir, progress)?,
-        other => {
-            let hint = suggest(other, KINDS.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-            return Err(Error::invalid("study", format!("\"{other}\"{hint}"), format!("one of {}", KINDS.join(" | "))));
-        }
-    };
+    let kind = kinds.iter().find(|k| k.name == study.kind).ok_or_else(|| {
+        let names: Vec<&str> = kinds.iter().map(|k| k.name).collect();
+        let hint = suggest(&study.kind, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        Error::invalid("study", format!("\"{}\"{hint}", study.kind), format!("one of {}", names.join(" | ")))
+    })?;
+    let output = (kind.run)(&study, &dir, progress)?;
     let mut summary = output.summary.clone();
     if let Some(obj) = summary.as_object_mut() {
         obj.insert("crate_version".into(), env!("CARGO_PKG_VERSION").into());
@@ -142,7 +120,7 @@ pub fn run_file(path: &Path, out: &Path, progress: bool) -> Result<StudyOutput> 
 
 /// Runs a study file or every `*.toml` in a folder (sorted by name), then
 /// writes `out/report.md`.
-pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutput>> {
+pub fn run_path(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<Vec<StudyOutput>> {
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?
@@ -163,7 +141,7 @@ pub fn run_path(path: &Path, out: &Path, progress: bool) -> Result<Vec<StudyOutp
         if progress {
             eprintln!("study {} ...", f.display());
         }
-        let o = run_file(f, out, progress)?;
+        let o = run_file(f, out, progress, kinds)?;
         if progress {
             eprintln!("study {} done in {:.1} s", o.name, started.elapsed().as_secs_f64());
         }

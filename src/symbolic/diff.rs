@@ -1,5 +1,6 @@
-//! Symbolic differentiation `d e / d Var(k)`, with respect to a state
-//! variable or a parameter alike (both are symbols of the same table).
+//! Symbolic differentiation `d e / d Var(k)` on the expression DAG, with
+//! respect to a state variable or a parameter alike (both are symbols of
+//! the same table).
 //!
 //! Rules (primes denote `d/dv`):
 //!
@@ -8,98 +9,161 @@
 //! (a^b)'      = a^b (b' ln a + b a'/a)           (b' = 0: b a^(b-1) a')
 //! exp' = exp, log' = 1/u, sqrt' = 1/(2 sqrt u), abs' = sign(u),
 //! sin' = cos, cos' = -sin, tan' = 1 + tan^2, tanh' = 1 - tanh^2,
+//! sinh' = cosh, cosh' = sinh, atan' = 1/(1 + u^2),
 //! erf' = 2/sqrt(pi) exp(-u^2), erfc' = -erf', sign' = heaviside' = 0
 //! min(a,b)'   = a' + H(a - b) (b' - a')          (min = a on ties)
 //! max(a,b)'   = a' + H(b - a) (b' - a')          (max = a on ties)
+//! atan2(a,b)' = (b a' - a b') / (a^2 + b^2)
 //! ```
 //!
 //! `H` is the Heaviside step with `H(0) = 0`, matching the tie-breaking of
 //! the evaluator, so the derivative is the one-sided derivative of the
-//! branch the evaluator actually takes. Results are built with the
-//! simplifying constructors, so derivatives of independent sub-trees
-//! vanish structurally (a zero entry of the Jacobian is a `Const(0)`).
-use super::expr::{Expr, Func};
+//! branch the evaluator actually takes.
+//!
+//! Why this is linear in the size of the DAG: the derivative of every node
+//! is computed once, in one forward sweep over the ids (operands come
+//! before their users), and each rule adds a bounded number of nodes that
+//! refer to the node itself, its operands and their derivatives, all of
+//! which already exist and are shared, never copied. A tree
+//! implementation copies operand subtrees into the result instead, which
+//! is what made nested `max(max(...(x, mu)...), mu)` exponential.
+use super::expr::{Func, Graph, Id, Node};
 
-/// `d e / d Var(k)`, simplified.
-pub fn derivative(e: &Expr, k: usize) -> Expr {
-    if !e.depends_on(k) {
-        return Expr::Const(0.0);
+/// `d root / d Var(k)` for each of `roots`, built in `g` (simplified by
+/// the smart constructors: the derivative of a node that does not depend
+/// on `Var(k)` is the constant 0, so a structurally zero Jacobian entry is
+/// the node `Const(0)`). Cost: one pass over the nodes `roots` depend on.
+pub fn derivatives(g: &mut Graph, roots: &[Id], k: usize) -> Vec<Id> {
+    let n0 = g.len();
+    let mark = g.reachable(roots);
+    let zero = g.constant(0.0);
+    let mut d = vec![zero; n0];
+    for i in 0..n0 {
+        if mark[i] {
+            d[i] = rule(g, Id(i as u32), k, &d, zero);
+        }
     }
-    match e {
-        Expr::Const(_) => Expr::Const(0.0),
-        Expr::Var(j) => Expr::Const(if *j == k { 1.0 } else { 0.0 }),
-        Expr::Neg(a) => Expr::neg(derivative(a, k)),
-        Expr::Add(a, b) => Expr::add(derivative(a, k), derivative(b, k)),
-        Expr::Sub(a, b) => Expr::sub(derivative(a, k), derivative(b, k)),
-        Expr::Mul(a, b) => Expr::add(
-            Expr::mul(derivative(a, k), (**b).clone()),
-            Expr::mul((**a).clone(), derivative(b, k)),
-        ),
-        Expr::Div(a, b) => {
-            let da = derivative(a, k);
-            let db = derivative(b, k);
-            if db.as_const() == Some(0.0) {
-                Expr::div(da, (**b).clone())
+    roots.iter().map(|r| d[r.index()]).collect()
+}
+
+/// The derivative of node `e` given the derivatives `d` of all earlier nodes.
+fn rule(g: &mut Graph, e: Id, k: usize, d: &[Id], zero: Id) -> Id {
+    let node = g.node(e);
+    // A node whose operands all have derivative 0 has derivative 0 (for
+    // every rule below); return early so no dead nodes are built.
+    if !matches!(node, Node::Var(_)) && node.operands().all(|a| d[a.index()] == zero) {
+        return zero;
+    }
+    let dd = |a: Id| d[a.index()];
+    match node {
+        Node::Const(_) => zero,
+        Node::Var(j) => g.constant(if j as usize == k { 1.0 } else { 0.0 }),
+        Node::Neg(a) => g.neg(dd(a)),
+        Node::Add(a, b) => g.add(dd(a), dd(b)),
+        Node::Sub(a, b) => g.sub(dd(a), dd(b)),
+        Node::Mul(a, b) => {
+            let l = g.mul(dd(a), b);
+            let r = g.mul(a, dd(b));
+            g.add(l, r)
+        }
+        Node::Div(a, b) => {
+            if dd(b) == zero {
+                g.div(dd(a), b)
             } else {
                 // (a/b)' = (a' b - a b') / b^2
-                Expr::div(
-                    Expr::sub(Expr::mul(da, (**b).clone()), Expr::mul((**a).clone(), db)),
-                    Expr::powi((**b).clone(), 2),
-                )
+                let l = g.mul(dd(a), b);
+                let r = g.mul(a, dd(b));
+                let num = g.sub(l, r);
+                let den = g.powi(b, 2);
+                g.div(num, den)
             }
         }
-        Expr::PowI(a, n) => Expr::mul(
-            Expr::mul(Expr::Const(*n as f64), Expr::powi((**a).clone(), n - 1)),
-            derivative(a, k),
-        ),
-        Expr::Pow(a, b) => {
-            let da = derivative(a, k);
-            let db = derivative(b, k);
-            if db.as_const() == Some(0.0) {
+        Node::PowI(a, n) => {
+            let c = g.constant(n as f64);
+            let p = g.powi(a, n - 1);
+            let outer = g.mul(c, p);
+            g.mul(outer, dd(a))
+        }
+        Node::Pow(a, b) => {
+            if dd(b) == zero {
                 // b a^(b-1) a'
-                Expr::mul(
-                    Expr::mul((**b).clone(), Expr::pow((**a).clone(), Expr::sub((**b).clone(), Expr::Const(1.0)))),
-                    da,
-                )
+                let one = g.constant(1.0);
+                let bm1 = g.sub(b, one);
+                let p = g.pow(a, bm1);
+                let outer = g.mul(b, p);
+                g.mul(outer, dd(a))
             } else {
                 // a^b (b' ln a + b a' / a)
-                Expr::mul(
-                    e.clone(),
-                    Expr::add(
-                        Expr::mul(db, Expr::call(Func::Log, (**a).clone())),
-                        Expr::div(Expr::mul((**b).clone(), da), (**a).clone()),
-                    ),
-                )
+                let ln = g.call(Func::Log, a);
+                let l = g.mul(dd(b), ln);
+                let ba = g.mul(b, dd(a));
+                let r = g.div(ba, a);
+                let s = g.add(l, r);
+                g.mul(e, s)
             }
         }
-        Expr::Call(f, a) => {
-            let da = derivative(a, k);
-            let u = (**a).clone();
+        Node::Call(f, u) => {
+            let du = dd(u);
             let outer = match f {
-                Func::Exp => e.clone(),
-                Func::Log => return Expr::div(da, u),
-                Func::Sqrt => return Expr::div(da, Expr::mul(Expr::Const(2.0), e.clone())),
-                Func::Abs => Expr::call(Func::Sign, u),
-                Func::Sin => Expr::call(Func::Cos, u),
-                Func::Cos => Expr::neg(Expr::call(Func::Sin, u)),
-                Func::Tan => Expr::add(Expr::Const(1.0), Expr::powi(e.clone(), 2)),
-                Func::Tanh => Expr::sub(Expr::Const(1.0), Expr::powi(e.clone(), 2)),
+                Func::Exp => e,
+                Func::Log => return g.div(du, u),
+                Func::Sqrt => {
+                    let two = g.constant(2.0);
+                    let den = g.mul(two, e);
+                    return g.div(du, den);
+                }
+                Func::Abs => g.call(Func::Sign, u),
+                Func::Sin => g.call(Func::Cos, u),
+                Func::Cos => {
+                    let s = g.call(Func::Sin, u);
+                    g.neg(s)
+                }
+                Func::Tan => {
+                    let one = g.constant(1.0);
+                    let sq = g.powi(e, 2);
+                    g.add(one, sq)
+                }
+                Func::Tanh => {
+                    let one = g.constant(1.0);
+                    let sq = g.powi(e, 2);
+                    g.sub(one, sq)
+                }
+                Func::Sinh => g.call(Func::Cosh, u),
+                Func::Cosh => g.call(Func::Sinh, u),
+                Func::Atan => {
+                    let one = g.constant(1.0);
+                    let sq = g.powi(u, 2);
+                    let den = g.add(one, sq);
+                    return g.div(du, den);
+                }
                 Func::Erf | Func::Erfc => {
                     let c = 2.0 / std::f64::consts::PI.sqrt();
-                    let c = if *f == Func::Erf { c } else { -c };
-                    Expr::mul(Expr::Const(c), Expr::call(Func::Exp, Expr::neg(Expr::powi(u, 2))))
+                    let c = g.constant(if f == Func::Erf { c } else { -c });
+                    let sq = g.powi(u, 2);
+                    let m = g.neg(sq);
+                    let ex = g.call(Func::Exp, m);
+                    g.mul(c, ex)
                 }
-                Func::Sign | Func::Heaviside => return Expr::Const(0.0),
+                Func::Sign | Func::Heaviside => return zero,
             };
-            Expr::mul(outer, da)
+            g.mul(outer, du)
         }
-        Expr::Min(a, b) | Expr::Max(a, b) => {
-            let da = derivative(a, k);
-            let db = derivative(b, k);
-            let (a, b) = ((**a).clone(), (**b).clone());
+        Node::Min(a, b) | Node::Max(a, b) => {
             // Step to the second branch: min takes b iff a > b, max iff b > a.
-            let switch = if matches!(e, Expr::Min(..)) { Expr::sub(a, b) } else { Expr::sub(b, a) };
-            Expr::add(da.clone(), Expr::mul(Expr::call(Func::Heaviside, switch), Expr::sub(db, da)))
+            let switch = if matches!(node, Node::Min(..)) { g.sub(a, b) } else { g.sub(b, a) };
+            let h = g.call(Func::Heaviside, switch);
+            let diff = g.sub(dd(b), dd(a));
+            let jump = g.mul(h, diff);
+            g.add(dd(a), jump)
+        }
+        Node::Atan2(a, b) => {
+            let a2 = g.powi(a, 2);
+            let b2 = g.powi(b, 2);
+            let den = g.add(a2, b2);
+            let l = g.mul(b, dd(a));
+            let r = g.mul(a, dd(b));
+            let num = g.sub(l, r);
+            g.div(num, den)
         }
     }
 }

@@ -19,15 +19,17 @@
 //! parser together are about 400 lines, exercised by `tests/symbolic.rs`.
 pub mod diff;
 pub mod expr;
+pub mod func;
 pub mod lexer;
 pub mod model;
 pub mod model_file;
 pub mod parser;
+mod print;
 pub mod simplify;
 pub mod tape;
 
-pub use expr::{Expr, Func};
+pub use expr::{Expr, Func, Graph, Id, Node};
 pub use lexer::ExprError;
 pub use model::SymbolicModel;
 pub use model_file::{parse_model_file, to_toml_string, ModelSpec};
-pub use parser::parse_expr;
+pub use parser::{parse_expr, parse_into};

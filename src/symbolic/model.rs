@@ -1,17 +1,23 @@
 //! [`SymbolicModel`]: a model file compiled into a [`VectorField`].
 //!
-//! At load time the right-hand sides `F_i` are differentiated symbolically
-//! with respect to every state variable and every parameter, simplified, and
-//! compiled into four kinds of tapes: `F`, the dense Jacobian `dF_i/dx_j`
-//! (row-major, one tape so that common factors are shared), one tape per
-//! parameter `dF/dp_k`, and the observables. Evaluation then runs a tape on
-//! the calling thread's register file: no strings, no allocation.
+//! At load time the right-hand sides `F_i` (one shared DAG for the whole
+//! file) are differentiated symbolically with respect to every state
+//! variable and every parameter in the same DAG, so derivatives share
+//! subexpressions with `F` and with each other. The whole DAG (`F`, `dF/dx`,
+//! `dF/dp`, observables) is simplified once, then compiled into four kinds
+//! of tapes: `F`, the dense Jacobian `dF_i/dx_j` (row-major, one tape so that
+//! common factors are shared), one tape per parameter `dF/dp_k`, and the
+//! observables. Cost: `O((n + m) S)` for `n` states, `m` parameters and `S`
+//! distinct nodes, linear in nesting depth.
+//!
+//! Evaluation runs a tape: no strings, no allocation.
 use std::path::Path;
+use std::sync::Arc;
 
 use faer::MatMut;
 
-use super::diff::derivative;
-use super::expr::Expr;
+use super::diff::derivatives;
+use super::expr::{Expr, Graph, Id};
 use super::model_file::{parse_model_file, to_toml_string};
 use super::simplify::simplify;
 use super::tape::Tape;
@@ -30,12 +36,14 @@ pub struct SymbolicModel {
     equation_sources: Vec<String>,
     observable_names: Vec<String>,
     observable_sources: Vec<String>,
-    rhs_exprs: Vec<Expr>,
+    /// The simplified DAG of every expression below.
+    graph: Arc<Graph>,
+    rhs_exprs: Vec<Id>,
     /// Row-major `n x n`.
-    jac_exprs: Vec<Expr>,
+    jac_exprs: Vec<Id>,
     /// `dparam_exprs[k][i] = dF_i/dp_k`.
-    dparam_exprs: Vec<Vec<Expr>>,
-    observable_exprs: Vec<Expr>,
+    dparam_exprs: Vec<Vec<Id>>,
+    observable_exprs: Vec<Id>,
     rhs_tape: Tape,
     jac_tape: Tape,
     dparam_tapes: Vec<Tape>,
@@ -46,21 +54,34 @@ impl SymbolicModel {
     /// Parse, differentiate and compile a model file given as text;
     /// `source_name` (usually the path) appears in error messages.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Self> {
-        let spec = parse_model_file(text, source_name)?;
-        let n = spec.state.len();
-        let m = spec.parameters.len();
-        let rhs_exprs: Vec<Expr> = spec.equation_exprs.iter().map(simplify).collect();
-        let jac_exprs: Vec<Expr> =
-            (0..n * n).map(|ij| simplify(&derivative(&rhs_exprs[ij / n], ij % n))).collect();
-        let dparam_exprs: Vec<Vec<Expr>> =
-            (0..m).map(|k| rhs_exprs.iter().map(|f| simplify(&derivative(f, n + k))).collect()).collect();
-        let observable_exprs: Vec<Expr> = spec.observable_exprs.iter().map(simplify).collect();
+        let mut spec = parse_model_file(text, source_name)?;
+        let (n, m) = (spec.state.len(), spec.parameters.len());
+        let g = &mut spec.graph;
+        let rhs = spec.equation_exprs.clone();
+        // d[j][i] = dF_i / d symbol_j, all in the shared graph.
+        let d: Vec<Vec<Id>> = (0..n + m).map(|j| derivatives(g, &rhs, j)).collect();
+        let jac: Vec<Id> = (0..n * n).map(|ij| d[ij % n][ij / n]).collect();
+        // Simplify everything together, once: one list of roots.
+        let mut roots = rhs.clone();
+        roots.extend(&jac);
+        roots.extend(d[n..].iter().flatten());
+        roots.extend(&spec.observable_exprs);
+        let (graph, roots) = simplify(g, &roots);
+        let (rhs_exprs, rest) = roots.split_at(n);
+        let (jac_exprs, rest) = rest.split_at(n * n);
+        let (dp, observable_exprs) = rest.split_at(n * m);
+        let dparam_exprs: Vec<Vec<Id>> = dp.chunks(n.max(1)).take(m).map(<[Id]>::to_vec).collect();
         let n_in = n + m;
         Ok(SymbolicModel {
-            rhs_tape: Tape::compile(&rhs_exprs, n_in),
-            jac_tape: Tape::compile(&jac_exprs, n_in),
-            dparam_tapes: dparam_exprs.iter().map(|d| Tape::compile(d, n_in)).collect(),
-            observable_tape: Tape::compile(&observable_exprs, n_in),
+            rhs_tape: Tape::compile(&graph, rhs_exprs, n_in),
+            jac_tape: Tape::compile(&graph, jac_exprs, n_in),
+            dparam_tapes: dparam_exprs.iter().map(|d| Tape::compile(&graph, d, n_in)).collect(),
+            observable_tape: Tape::compile(&graph, observable_exprs, n_in),
+            rhs_exprs: rhs_exprs.to_vec(),
+            jac_exprs: jac_exprs.to_vec(),
+            observable_exprs: observable_exprs.to_vec(),
+            dparam_exprs,
+            graph: Arc::new(graph),
             name: spec.name,
             description: spec.description,
             state_names: spec.state.iter().map(|(s, _)| s.clone()).collect(),
@@ -70,10 +91,6 @@ impl SymbolicModel {
             equation_sources: spec.equations.into_iter().map(|(_, e)| e).collect(),
             observable_names: spec.observables.iter().map(|(s, _)| s.clone()).collect(),
             observable_sources: spec.observables.into_iter().map(|(_, e)| e).collect(),
-            rhs_exprs,
-            jac_exprs,
-            dparam_exprs,
-            observable_exprs,
         })
     }
 
@@ -139,25 +156,37 @@ impl SymbolicModel {
     pub fn equation_sources(&self) -> &[String] {
         &self.equation_sources
     }
+    fn expr(&self, id: Id) -> Expr {
+        Expr::new(Arc::clone(&self.graph), id)
+    }
     /// Simplified right-hand sides `F_i`.
-    pub fn rhs_exprs(&self) -> &[Expr] {
-        &self.rhs_exprs
+    pub fn rhs_exprs(&self) -> Vec<Expr> {
+        self.rhs_exprs.iter().map(|&r| self.expr(r)).collect()
     }
     /// Simplified symbolic Jacobian entry `dF_i/dx_j`.
-    pub fn jacobian_expr(&self, i: usize, j: usize) -> &Expr {
-        &self.jac_exprs[i * self.dim() + j]
+    pub fn jacobian_expr(&self, i: usize, j: usize) -> Expr {
+        self.expr(self.jac_exprs[i * self.dim() + j])
     }
     /// Simplified symbolic `dF_i/dp_k`.
-    pub fn param_derivative_expr(&self, i: usize, k: usize) -> &Expr {
-        &self.dparam_exprs[k][i]
+    pub fn param_derivative_expr(&self, i: usize, k: usize) -> Expr {
+        self.expr(self.dparam_exprs[k][i])
     }
     /// Simplified observable expressions.
-    pub fn observable_exprs(&self) -> &[Expr] {
-        &self.observable_exprs
+    pub fn observable_exprs(&self) -> Vec<Expr> {
+        self.observable_exprs.iter().map(|&r| self.expr(r)).collect()
+    }
+    /// Distinct nodes of the simplified DAG holding `F`, `dF/dx`, `dF/dp`
+    /// and the observables together (a size measure).
+    pub fn dag_size(&self) -> usize {
+        self.graph.len()
     }
     /// Instruction counts of the (rhs, Jacobian) tapes, a cost measure.
     pub fn tape_sizes(&self) -> (usize, usize) {
         (self.rhs_tape.len(), self.jac_tape.len())
+    }
+    /// Instruction counts of the `dF/dp_k` tapes.
+    pub fn param_tape_sizes(&self) -> Vec<usize> {
+        self.dparam_tapes.iter().map(Tape::len).collect()
     }
 }
 
@@ -182,7 +211,7 @@ impl VectorField for SymbolicModel {
     }
 
     fn rhs(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
-        self.rhs_tape.eval_tls(x, p, out);
+        self.rhs_tape.eval_into(x, p, out);
     }
 
     fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
@@ -190,7 +219,7 @@ impl VectorField for SymbolicModel {
         assert!(jac.nrows() == n && jac.ncols() == n, "Jacobian must be {n} x {n}");
         // Outputs arrive row-major; walk (i, j) instead of dividing by n.
         let (mut i, mut j) = (0, 0);
-        self.jac_tape.eval_tls_with(x, p, |_, v| {
+        self.jac_tape.eval_with(x, p, |_, v| {
             jac[(i, j)] = v;
             j += 1;
             if j == n {
@@ -201,13 +230,13 @@ impl VectorField for SymbolicModel {
     }
 
     fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
-        self.dparam_tapes[k].eval_tls(x, p, out);
+        self.dparam_tapes[k].eval_into(x, p, out);
     }
 
     fn observable_names(&self) -> Vec<String> {
         self.observable_names.clone()
     }
     fn observables(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
-        self.observable_tape.eval_tls(x, p, out);
+        self.observable_tape.eval_into(x, p, out);
     }
 }

@@ -1,7 +1,7 @@
 //! Reading and writing model files (TOML).
 //!
 //! ```toml
-//! name = "saddle-node"
+//! name = "saddle-node"          # optional; default: the file stem
 //! description = "optional free text"
 //! [parameters]     # name = value
 //! mu = -1.0
@@ -25,9 +25,9 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::expr::Expr;
+use super::expr::{Graph, Id};
 use super::lexer::ExprError;
-use super::parser::{is_reserved, parse_expr};
+use super::parser::{is_reserved, parse_into};
 use crate::error::{suggest, Error, Result};
 
 /// Top-level keys a model file may contain.
@@ -35,7 +35,7 @@ pub const TOP_LEVEL_KEYS: [&str; 6] = ["name", "description", "parameters", "sta
 
 /// A model file after validation: names, values and parsed expressions.
 /// Symbol `k` of every expression is `state[k]` for `k < n`, else
-/// `parameters[k - n]`.
+/// `parameters[k - n]`. All expressions are roots of one shared [`Graph`].
 #[derive(Clone, Debug)]
 pub struct ModelSpec {
     pub name: String,
@@ -45,9 +45,11 @@ pub struct ModelSpec {
     /// `(variable, source text)` in state order.
     pub equations: Vec<(String, String)>,
     pub observables: Vec<(String, String)>,
-    /// Parsed right-hand sides, in state order.
-    pub equation_exprs: Vec<Expr>,
-    pub observable_exprs: Vec<Expr>,
+    /// The expressions of every equation and observable, hash-consed together.
+    pub graph: Graph,
+    /// Roots of the parsed right-hand sides, in state order.
+    pub equation_exprs: Vec<Id>,
+    pub observable_exprs: Vec<Id>,
 }
 
 /// Source text plus its display name, for positioned messages.
@@ -231,6 +233,7 @@ pub fn parse_model_file(text: &str, source_name: &str) -> Result<ModelSpec> {
         }
     }
     let state_spans: Vec<Range<usize>> = state_t.as_ref().map(|(t, _)| entries(t).into_iter().map(|e| e.key_span).collect()).unwrap_or_default();
+    let mut graph = Graph::new();
     let mut equations = Vec::with_capacity(state.len());
     let mut equation_exprs = Vec::with_capacity(state.len());
     for ((var, _), var_span) in state.iter().zip(&state_spans) {
@@ -241,7 +244,7 @@ pub fn parse_model_file(text: &str, source_name: &str) -> Result<ModelSpec> {
                 Some(&format!("add `{var} = \"<expression for d{var}/dt>\"` to [equations]")),
             ));
         };
-        let (text, expr) = expression(&src, e, &symbols, &format!("the equation for `{var}`"))?;
+        let (text, expr) = expression(&src, e, &symbols, &mut graph, &format!("the equation for `{var}`"))?;
         equations.push((var.clone(), text));
         equation_exprs.push(expr);
     }
@@ -259,13 +262,13 @@ pub fn parse_model_file(text: &str, source_name: &str) -> Result<ModelSpec> {
                     Some("give the observable a distinct name"),
                 ));
             }
-            let (text, expr) = expression(&src, &e, &symbols, &format!("observable `{}`", e.key))?;
+            let (text, expr) = expression(&src, &e, &symbols, &mut graph, &format!("observable `{}`", e.key))?;
             observables.push((e.key.to_string(), text));
             observable_exprs.push(expr);
         }
     }
 
-    Ok(ModelSpec { name, description, parameters, state, equations, observables, equation_exprs, observable_exprs })
+    Ok(ModelSpec { name, description, parameters, state, equations, observables, graph, equation_exprs, observable_exprs })
 }
 
 /// Names must be identifiers the expression language can refer to.
@@ -319,7 +322,7 @@ fn numeric_value(src: &Source, e: &Entry, what: &str) -> Result<f64> {
 
 /// Parse an expression entry (a string, or a bare number as a constant),
 /// mapping expression errors back to file positions.
-fn expression(src: &Source, e: &Entry, symbols: &[&str], what: &str) -> Result<(String, Expr)> {
+fn expression(src: &Source, e: &Entry, symbols: &[&str], graph: &mut Graph, what: &str) -> Result<(String, Id)> {
     let text: Cow<str> = match e.value {
         DeValue::String(s) => Cow::Borrowed(s.as_ref()),
         DeValue::Integer(_) | DeValue::Float(_) => Cow::Owned(numeric_value(src, e, "equation")?.to_string()),
@@ -331,7 +334,7 @@ fn expression(src: &Source, e: &Entry, symbols: &[&str], what: &str) -> Result<(
             ))
         }
     };
-    match parse_expr(&text, symbols) {
+    match parse_into(graph, &text, symbols) {
         Ok(expr) => Ok((text.into_owned(), expr)),
         Err(err) => Err(expr_error(src, e, &text, err, what)),
     }

@@ -14,12 +14,55 @@
 //! as in written mathematics. Names are resolved against the model's symbol
 //! table while parsing, so every error (unknown name, unknown function,
 //! arity, unbalanced parenthesis) carries the byte range it refers to.
-use super::expr::{Expr, Func};
+//!
+//! Nodes are built directly in a shared [`Graph`] with its simplifying,
+//! hash-consing constructors, so equal subexpressions of all equations of a
+//! model are one node from the start.
+//!
+//! **Nesting limit.** The parser recurses once per *nesting level*: a
+//! parenthesised group, a function call, a unary sign or an exponent each
+//! open one level; operator chains (`a + b + c ...`, `a*b*c ...`) are loops
+//! and do not nest. At most [`MAX_DEPTH`] levels are accepted, a bound that
+//! keeps the recursion well inside a 2 MiB thread stack. Every later pass
+//! (differentiation, simplification, compilation) is a loop over the DAG and
+//! has no depth limit of its own.
+use std::sync::Arc;
+
+use super::expr::{Expr, Func, Graph, Id};
 use super::lexer::{tokenize, ExprError, Tok, Token};
 use crate::error::suggest;
 
 /// Names of the two-argument functions.
-const BINARY_FUNCS: [&str; 2] = ["min", "max"];
+const BINARY_FUNCS: [&str; 4] = ["min", "max", "atan2", "pow"];
+
+/// Functions that the grammar does not have but users write, with the
+/// spelling or the identity to use instead. They are answered with this
+/// hint rather than an edit-distance suggestion, which would propose a
+/// *different* function (`acos` -> `cos`, `log10` -> `log`).
+const NOT_IN_GRAMMAR: [(&str, &str); 22] = [
+    ("ln", "the natural logarithm is `log(u)`"),
+    ("log10", "write `log(u)/log(10)`"),
+    ("log2", "write `log(u)/log(2)`"),
+    ("arctan", "the arc tangent is `atan(u)`"),
+    ("arctan2", "write `atan2(y, x)`"),
+    ("asin", "write `atan2(u, sqrt(1 - u^2))` (= asin(u) for |u| <= 1)"),
+    ("acos", "write `atan2(sqrt(1 - u^2), u)` (= acos(u) for |u| <= 1)"),
+    ("arcsin", "write `atan2(u, sqrt(1 - u^2))` (= asin(u) for |u| <= 1)"),
+    ("arccos", "write `atan2(sqrt(1 - u^2), u)` (= acos(u) for |u| <= 1)"),
+    ("asinh", "write `log(u + sqrt(u^2 + 1))`"),
+    ("acosh", "write `log(u + sqrt(u^2 - 1))` (u >= 1)"),
+    ("atanh", "write `log((1 + u)/(1 - u))/2` (|u| < 1)"),
+    ("sec", "write `1/cos(u)`"),
+    ("csc", "write `1/sin(u)`"),
+    ("cot", "write `cos(u)/sin(u)`"),
+    ("sech", "write `1/cosh(u)`"),
+    ("csch", "write `1/sinh(u)`"),
+    ("coth", "write `cosh(u)/sinh(u)`"),
+    ("power", "write `pow(a, b)` or `a^b`"),
+    ("sgn", "the sign function is `sign(u)`"),
+    ("hypot", "write `sqrt(a^2 + b^2)`"),
+    ("cbrt", "write `sign(u)*abs(u)^(1/3)`"),
+];
 
 /// Every function name the parser knows, for suggestions.
 pub fn function_names() -> Vec<&'static str> {
@@ -31,13 +74,19 @@ pub fn is_reserved(name: &str) -> bool {
     name == "pi" || function_names().contains(&name)
 }
 
-/// Parse `src` with symbol `names[k]` mapped to `Expr::Var(k)`.
-///
-/// The tree is built with the simplifying constructors of [`Expr`], so
-/// constant sub-expressions are already folded.
+/// Parse `src` with symbol `names[k]` mapped to `Var(k)`, into a graph of
+/// its own.
 pub fn parse_expr<S: AsRef<str>>(src: &str, names: &[S]) -> Result<Expr, ExprError> {
+    let mut g = Graph::new();
+    let root = parse_into(&mut g, src, names)?;
+    Ok(Expr::new(Arc::new(g), root))
+}
+
+/// Parse `src` into the shared graph `g` (nodes that already exist are
+/// reused), returning the root.
+pub fn parse_into<S: AsRef<str>>(g: &mut Graph, src: &str, names: &[S]) -> Result<Id, ExprError> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { tokens, pos: 0, names, depth: 0 };
+    let mut p = Parser { tokens, pos: 0, names, depth: 0, g };
     if p.peek() == &Tok::End {
         return Err(ExprError::new(0..src.len(), "empty expression")
             .with_help(Some("write a formula, e.g. `mu - x^2`".into())));
@@ -53,22 +102,20 @@ pub fn parse_expr<S: AsRef<str>>(src: &str, names: &[S]) -> Result<Expr, ExprErr
     }
 }
 
-/// Bound on the depth of the tree. Differentiation, simplification and
-/// printing recurse over the tree, and a left-associative chain `a + b + ...`
-/// nests one level per operator, so both parentheses and chain length count
-/// (the running count is an upper bound on the depth of the node being
-/// built). 500 levels is far beyond any hand-written model and well inside
-/// a 2 MiB thread stack.
+/// Maximum nesting depth (see the module documentation for what counts as
+/// a level): `MAX_DEPTH` levels parse, one more is an error.
 pub const MAX_DEPTH: usize = 500;
 
-struct Parser<'n, S> {
+struct Parser<'n, 'g, S> {
     tokens: Vec<Token>,
     pos: usize,
     names: &'n [S],
+    /// Nesting levels open at the current position.
     depth: usize,
+    g: &'g mut Graph,
 }
 
-impl<S: AsRef<str>> Parser<'_, S> {
+impl<S: AsRef<str>> Parser<'_, '_, S> {
     fn peek(&self) -> &Tok {
         &self.tokens[self.pos].tok
     }
@@ -83,94 +130,89 @@ impl<S: AsRef<str>> Parser<'_, S> {
         t
     }
 
-    fn enter(&mut self) -> Result<(), ExprError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(ExprError::new(self.span(), format!("expression nested deeper than {MAX_DEPTH} levels"))
+    /// Run `inner` one nesting level deeper, failing past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, at: std::ops::Range<usize>, inner: impl FnOnce(&mut Self) -> Result<T, ExprError>) -> Result<T, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ExprError::new(at, format!("expression nested deeper than {MAX_DEPTH} levels"))
                 .with_help(Some("split it with intermediate parameters or simplify it".into())));
         }
-        Ok(())
+        self.depth += 1;
+        let r = inner(self);
+        self.depth -= 1;
+        r
     }
 
-    fn sum(&mut self) -> Result<Expr, ExprError> {
-        let outer = self.depth;
-        self.enter()?;
+    fn sum(&mut self) -> Result<Id, ExprError> {
         let mut lhs = self.product()?;
         loop {
             match self.peek() {
                 Tok::Plus => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::add(lhs, self.product()?);
+                    let rhs = self.product()?;
+                    lhs = self.g.add(lhs, rhs);
                 }
                 Tok::Minus => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::sub(lhs, self.product()?);
+                    let rhs = self.product()?;
+                    lhs = self.g.sub(lhs, rhs);
                 }
                 _ => break,
             }
         }
-        self.depth = outer;
         Ok(lhs)
     }
 
-    fn product(&mut self) -> Result<Expr, ExprError> {
-        let outer = self.depth;
+    fn product(&mut self) -> Result<Id, ExprError> {
         let mut lhs = self.unary()?;
         loop {
             match self.peek() {
                 Tok::Star => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::mul(lhs, self.unary()?);
+                    let rhs = self.unary()?;
+                    lhs = self.g.mul(lhs, rhs);
                 }
                 Tok::Slash => {
                     self.bump();
-                    self.enter()?;
-                    lhs = Expr::div(lhs, self.unary()?);
+                    let rhs = self.unary()?;
+                    lhs = self.g.div(lhs, rhs);
                 }
                 _ => break,
             }
         }
-        self.depth = outer;
         Ok(lhs)
     }
 
-    fn unary(&mut self) -> Result<Expr, ExprError> {
-        let outer = self.depth;
-        self.enter()?;
-        let e = match self.peek() {
+    fn unary(&mut self) -> Result<Id, ExprError> {
+        match self.peek() {
             Tok::Minus => {
-                self.bump();
-                Expr::neg(self.unary()?)
+                let t = self.bump();
+                let a = self.nested(t.span, Self::unary)?;
+                Ok(self.g.neg(a))
             }
             Tok::Plus => {
-                self.bump();
-                self.unary()?
+                let t = self.bump();
+                self.nested(t.span, Self::unary)
             }
-            _ => self.power()?,
-        };
-        self.depth = outer;
-        Ok(e)
+            _ => self.power(),
+        }
     }
 
-    fn power(&mut self) -> Result<Expr, ExprError> {
+    fn power(&mut self) -> Result<Id, ExprError> {
         let base = self.primary()?;
         if self.peek() == &Tok::Caret {
-            self.bump();
-            let exponent = self.unary()?;
-            return Ok(Expr::pow(base, exponent));
+            let t = self.bump();
+            let exponent = self.nested(t.span, Self::unary)?;
+            return Ok(self.g.pow(base, exponent));
         }
         Ok(base)
     }
 
-    fn primary(&mut self) -> Result<Expr, ExprError> {
+    fn primary(&mut self) -> Result<Id, ExprError> {
         let t = self.bump();
         match t.tok {
-            Tok::Num(x) => Ok(Expr::Const(x)),
+            Tok::Num(x) => Ok(self.g.constant(x)),
             Tok::LParen => {
-                let e = self.sum()?;
+                let e = self.nested(t.span.clone(), Self::sum)?;
                 if self.peek() == &Tok::RParen {
                     self.bump();
                     Ok(e)
@@ -183,7 +225,8 @@ impl<S: AsRef<str>> Parser<'_, S> {
             }
             Tok::Ident(name) => {
                 if self.peek() == &Tok::LParen {
-                    self.call(&name, t.span)
+                    let span = t.span.clone();
+                    self.nested(t.span, |p| p.call(&name, span))
                 } else {
                     self.symbol(&name, t.span)
                 }
@@ -197,12 +240,12 @@ impl<S: AsRef<str>> Parser<'_, S> {
         }
     }
 
-    fn symbol(&self, name: &str, span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+    fn symbol(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Id, ExprError> {
         if let Some(k) = self.names.iter().position(|n| n.as_ref() == name) {
-            return Ok(Expr::Var(k));
+            return Ok(self.g.var(k));
         }
         if name == "pi" {
-            return Ok(Expr::Const(std::f64::consts::PI));
+            return Ok(self.g.constant(std::f64::consts::PI));
         }
         if function_names().contains(&name) {
             return Err(ExprError::new(span, format!("function `{name}` used without arguments"))
@@ -217,23 +260,22 @@ impl<S: AsRef<str>> Parser<'_, S> {
         Err(ExprError::new(span, format!("undefined symbol `{name}`")).with_help(help))
     }
 
-    fn call(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+    fn call(&mut self, name: &str, span: std::ops::Range<usize>) -> Result<Id, ExprError> {
         let open = self.bump(); // `(`
-        let arity = if let Some(f) = Func::from_name(name) {
-            Ok(f)
-        } else if BINARY_FUNCS.contains(&name) {
-            Err(2)
-        } else {
+        let unary = Func::from_name(name);
+        if unary.is_none() && !BINARY_FUNCS.contains(&name) {
             let known = self.names.iter().any(|n| n.as_ref() == name);
             let help = if known {
-                Some(format!("`{name}` is a symbol, not a function; write `{name}*(...)` for a product"))
+                format!("`{name}` is a symbol, not a function; write `{name}*(...)` for a product")
+            } else if let Some((_, hint)) = NOT_IN_GRAMMAR.iter().find(|(n, _)| *n == name) {
+                format!("`{name}` is not in the grammar; {hint}")
             } else {
                 suggest(name, function_names())
                     .map(|s| format!("did you mean `{s}`?"))
-                    .or_else(|| Some(format!("known functions: {}", function_names().join(", "))))
+                    .unwrap_or_else(|| format!("known functions: {}", function_names().join(", ")))
             };
-            return Err(ExprError::new(span, format!("unknown function `{name}`")).with_help(help));
-        };
+            return Err(ExprError::new(span, format!("unknown function `{name}`")).with_help(Some(help)));
+        }
         let mut args = Vec::new();
         if self.peek() != &Tok::RParen {
             loop {
@@ -252,7 +294,7 @@ impl<S: AsRef<str>> Parser<'_, S> {
         }
         let close = self.bump(); // `)`
         let full = span.start..close.span.end;
-        let expected = if arity.is_ok() { 1 } else { 2 };
+        let expected = if unary.is_some() { 1 } else { 2 };
         if args.len() != expected {
             let plural = if expected == 1 { "" } else { "s" };
             return Err(ExprError::new(
@@ -265,18 +307,17 @@ impl<S: AsRef<str>> Parser<'_, S> {
                 format!("write `{name}(a, b)`")
             })));
         }
-        let mut args = args.into_iter();
-        let a = args.next().unwrap_or(Expr::Const(0.0));
-        Ok(match arity {
-            Ok(f) => Expr::call(f, a),
-            Err(_) => {
-                let b = args.next().unwrap_or(Expr::Const(0.0));
-                if name == "min" {
-                    Expr::min(a, b)
-                } else {
-                    Expr::max(a, b)
-                }
-            }
+        // The arity was checked above: one argument for `unary`, else two.
+        if let Some(f) = unary {
+            return Ok(self.g.call(f, args[0]));
+        }
+        let (a, b) = (args[0], args[1]);
+        Ok(match name {
+            "min" => self.g.min(a, b),
+            "max" => self.g.max(a, b),
+            "atan2" => self.g.atan2(a, b),
+            // `pow(a, b)` is `a^b`, the same node (integer exponents -> powi).
+            _ => self.g.pow(a, b),
         })
     }
 }

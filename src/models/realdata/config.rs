@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::encoder::EncoderKind;
 use super::noise::NoiseKind;
-use crate::config::{Kind, ParamSpec, Params};
+use crate::config::{Kind, Overrides, ParamSpec, Params};
 use crate::error::{Error, Result};
-use crate::model::embedding_config::log_grid;
-use crate::model::head_config::Variant;
+use crate::models::embedding::config::log_grid;
+use crate::models::head::config::Variant;
 
 /// How noisy labels enter the loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -92,7 +92,13 @@ impl RealConfig {
 
     /// Defaults overridden by `--set key=value` pairs.
     pub fn from_sets(sets: &[String]) -> Result<Self> {
-        Self::from_params(Params::from_table(SCHEMA, &toml::Table::new(), "real-data")?.with_overrides(SCHEMA, sets, "--set")?)
+        Self::from_overrides(&Overrides::from_sets(sets)?)
+    }
+
+    /// Defaults overridden by typed overrides (CLI, Python).
+    pub fn from_overrides(o: &Overrides) -> Result<Self> {
+        let context = "real-data parameters";
+        Self::from_params(Params::from_table(SCHEMA, &toml::Table::new(), context)?.with_pairs(SCHEMA, o, context)?)
     }
 
     pub fn from_params(p: Params) -> Result<Self> {

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
-use crate::model::frustration::{FrustrationOperator, LabelWeights};
+use crate::models::common::frustration::{FrustrationOperator, LabelWeights};
 
 /// How the transition matrix is built.
 #[derive(Clone, Debug, PartialEq)]

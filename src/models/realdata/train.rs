@@ -4,7 +4,7 @@
 //!
 //! Loss (Model E's, in embedding space): `L = sum_i sum_c A_ic l(i, c)`,
 //! `l = 1/2 |x_i - y_c|^2` without a head. With a head `W` (d x d) the
-//! per-pair terms and stop-gradients are Model H's (`model/head.rs`): with
+//! per-pair terms and stop-gradients are Model H's (`models/head/simulation.rs`): with
 //! `ybar_i = sum_c A_ic y_c`, `S_c = sum_i A_ic x_i`, `m_c = sum_i A_ic`,
 //! in matrix form (rows are samples / labels)
 //!
@@ -41,9 +41,9 @@ use super::data::{split, Dataset, LabelColumn, Split};
 use super::encoder::{Encoder, EncoderBuffers};
 use super::noise::{one_hot_weights, Transition};
 use crate::error::{Error, Result};
-use crate::model::frustration::LabelWeights;
-use crate::model::head_config::Variant;
-use crate::model::metrics::{label_distances, measure, MetricsWorkspace};
+use crate::models::common::frustration::LabelWeights;
+use crate::models::head::config::Variant;
+use crate::models::common::metrics::{label_distances, measure, MetricsWorkspace};
 
 /// Data shared by every seed and every configuration of a sweep that keeps
 /// the data keys: the standardised split as faer matrices.

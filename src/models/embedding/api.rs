@@ -1,0 +1,79 @@
+//! Model E's entry points for the registry: `theory`, `simulate` and
+//! `export`, each from typed overrides, returning JSON and a text summary.
+use crate::config::Overrides;
+use crate::error::Result;
+use crate::models::embedding::config::EmbeddingConfig;
+use crate::models::embedding::experiment::EmbeddingExperiment;
+use crate::models::embedding::simplex::{PARAMS, STATE};
+use crate::models::embedding::theory::EmbeddingTheory;
+use crate::model_api::{ModelOutput, RunOptions};
+
+/// Spectrum of `M`, slow and fast rates, collapse time and classified fixed points.
+pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
+    let cfg = EmbeddingConfig::from_overrides(overrides)?;
+    let th = EmbeddingTheory::new(&cfg)?;
+    let v = th.to_json(&cfg)?;
+    let mut lines = vec![
+        "Model E theory".to_string(),
+        format!("  frustration index phi = {:.6}", th.operator.frustration_index),
+        format!("  M spectrum            = {:?}", th.operator.spectrum),
+        format!("  slow rate             = {:.6} (first order {:.6})", th.spectrum.slow_rate, th.first_order_slow_rate()),
+        format!("  fast rates            = {:?}", th.spectrum.fast_rates),
+        match th.spectrum.collapse_time() {
+            Some(t) => format!("  collapse time 1/rate  = {t:.4}"),
+            None => "  no collapse (slow rate 0)".to_string(),
+        },
+        format!("  largest stable dt     = {:.6}", th.spectrum.max_stable_dt()),
+    ];
+    for fp in v["fixed_points"].as_array().into_iter().flatten() {
+        lines.push(format!("  fixed point: stability {}, zero modes {}, family dimension {}", fp["stability"], fp["zero_modes"], fp["family_dimension"]));
+    }
+    Ok(ModelOutput { json: v, text: lines.join("\n") })
+}
+
+/// A GD or SGD ensemble against the class-level ODE, with the fitted slow rate.
+pub fn simulate(overrides: &Overrides, opts: &RunOptions) -> Result<ModelOutput> {
+    let cfg = EmbeddingConfig::from_overrides(overrides)?;
+    let exp = EmbeddingExperiment::run(&cfg, opts.progress)?;
+    let v = exp.summary_json();
+    let mut lines = vec![
+        format!("Model E ensemble: {} seeds, {}", cfg.seeds, v["mode"].as_str().unwrap_or("")),
+        format!("  frustration index phi   = {:.6}", exp.operator.frustration_index),
+        format!("  theory slow rate        = {:.6}", exp.spectrum.slow_rate),
+    ];
+    if let Some(r) = exp.fitted_rate() {
+        lines.push(format!("  fitted slow rate        = {:.6}  (95% CI [{:.6}, {:.6}])", r.mean, r.ci95[0], r.ci95[1]));
+    }
+    lines.extend([
+        format!("  max rel. error vs ODE   = {:.3e}", exp.max_relative_error()),
+        format!("  final accuracy          = {:.4}", v["final_accuracy"]["mean"].as_f64().unwrap_or(f64::NAN)),
+        format!("  final separation ratio  = {:.3e}", v["final_separation_ratio"].as_f64().unwrap_or(f64::NAN)),
+        format!("  collapsed               = {}", exp.collapsed()),
+    ]);
+    Ok(ModelOutput { json: v, text: lines.join("\n") })
+}
+
+/// The 4-variable simplex system of Model E as model-file text, with the
+/// parameter values of `cfg`.
+pub fn model_file(cfg: &EmbeddingConfig) -> String {
+    let values = [cfg.design.frustrated, cfg.design.rho, cfg.design.classes as f64, cfg.eta_x, cfg.eta_y];
+    let params: Vec<(String, f64)> = PARAMS.iter().map(|s| s.to_string()).zip(values).collect();
+    let state: Vec<(String, f64)> = STATE.iter().map(|s| s.to_string()).zip([0.0, 0.0, 0.0, 1.0]).collect();
+    let eq = |v: &str, e: &str| (v.to_string(), e.to_string());
+    let equations = vec![
+        eq("s_u", "-eta_x*(s_u - s)"),
+        eq("p", "-eta_x*(p - (1 - rho)*s)"),
+        eq("q", "-eta_x*(q - rho*s)"),
+        eq(
+            "s",
+            "-eta_y*((1 - frustrated)*(s - s_u) + frustrated*(1 - rho)*(s - p + q/(classes - 1)) + frustrated*rho*(s - q + p/(classes - 1)))",
+        ),
+    ];
+    let observables = vec![eq("min_label_distance", "abs(s)*sqrt(2*classes/(classes - 1))")];
+    crate::symbolic::to_toml_string("embedding-simplex", &params, &state, &equations, &observables)
+}
+
+/// The simplex system as a model file.
+pub fn export(overrides: &Overrides) -> Result<String> {
+    Ok(model_file(&EmbeddingConfig::from_overrides(overrides)?))
+}

@@ -1,0 +1,508 @@
+//! Microscopic simulation of Model H: a head `W` (d x d) shared by the sample
+//! and the label branch (THEORY.md section 3).
+//!
+//! With `ybar_i = sum_c A_ic y_c`, `S_c = sum_i A_ic x_i`, `h = 1` for the
+//! full gradient (`head`) and `0` otherwise, and weight decay `lambda`
+//! scaled by each parameter's own rate (the usual `theta -= lr (g + wd theta)`),
+//! gradient descent is the Euler discretisation of
+//!
+//! ```text
+//!   dx_i/dt = -eta_x [ W^T (W x_i - ybar_i) + h (x_i - W ybar_i) + lambda x_i ]
+//!   dy_c/dt = -(eta_y/n) [ W^T (m_c W y_c - S_c)                          ] - eta_y lambda y_c   (symmetric)
+//!             -(eta_y/n) [ (m_c y_c - W S_c) + W^T (m_c W y_c - S_c)      ] - eta_y lambda y_c   (head)
+//!             -(eta_y/n) [ m_c y_c - S_c                                  ] - eta_y lambda y_c   (asymmetric, none, sg-only)
+//!   dW/dt   = -(eta_w/N) [ sum_i (W x_i - ybar_i) x_i^T + g2 sum_c (m_c W y_c - S_c) y_c^T ] - eta_w lambda W
+//! ```
+//!
+//! with `g2 = 1` for `symmetric` and `head` (the label branch's loss `l2`
+//! trains W), `g2 = 0` for `asymmetric`, and `W = I` frozen for `none` and
+//! `sg-only` (which then coincide with Model E). Minibatch SGD visits the
+//! (sample, label) pairs as in Model E: each pair contributes its weighted
+//! gradient, the sample's decay rides on its pairs (the weights of a row sum
+//! to one), and the label and head decays are applied every step with the
+//! fraction `batch / P` of an epoch.
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::Serialize;
+
+use crate::engine::spectrum::sorted_eigenvalues;
+use crate::error::{Error, Result};
+use crate::models::embedding::simulation::{step_grid, Embeddings};
+use crate::models::common::frustration::LabelWeights;
+use crate::models::head::config::{HeadConfig, Variant};
+use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
+
+/// Sample embeddings `x` (N x d), labels `y` (K x d) and head `w` (d x d),
+/// all row-major.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeadState {
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub w: Vec<f64>,
+    pub dim: usize,
+}
+
+impl HeadState {
+    /// The Model E random start ([`Embeddings::random`], so `none` and
+    /// `sg-only` reproduce Model E seed by seed) and `W = I + noise G / sqrt(d)`
+    /// with `G` standard normal from an independent stream.
+    pub fn random(a: &LabelWeights, dim: usize, init_scale: f64, noise: f64, seed: u64) -> Self {
+        let e = Embeddings::random(a, dim, init_scale, seed);
+        // Stream 3 of the seed: the head's start is independent of the embeddings.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(3);
+        let mut w = vec![0.0; dim * dim];
+        for (k, v) in w.iter_mut().enumerate() {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            *v = f64::from(u8::from(k / dim == k % dim)) + noise * z / (dim as f64).sqrt();
+        }
+        HeadState { x: e.x, y: e.y, w, dim }
+    }
+}
+
+/// The rates and switches of one variant.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadRates {
+    pub variant: Variant,
+    pub eta_x: f64,
+    pub eta_y: f64,
+    pub eta_w: f64,
+    pub weight_decay: f64,
+}
+
+impl HeadRates {
+    pub fn from_config(cfg: &HeadConfig) -> Self {
+        HeadRates { variant: cfg.variant, eta_x: cfg.base.eta_x, eta_y: cfg.base.eta_y, eta_w: cfg.eta_w, weight_decay: cfg.weight_decay }
+    }
+    fn h(&self) -> f64 {
+        f64::from(u8::from(self.variant.full_gradient()))
+    }
+    fn label_uses_head(&self) -> bool {
+        matches!(self.variant, Variant::Symmetric | Variant::Head)
+    }
+}
+
+/// Preallocated buffers: nothing is allocated per step.
+pub struct HeadWorkspace {
+    /// `W x_i` (N x d).
+    wx: Vec<f64>,
+    /// `S_c = sum_i A_ic x_i` (K x d).
+    s: Vec<f64>,
+    /// `W y_c` (K x d).
+    wy: Vec<f64>,
+    /// Head gradient (d x d).
+    gw: Vec<f64>,
+    /// Per-label update (K x d).
+    dy: Vec<f64>,
+    /// Per-sample update (N x d for GD, batch x d for SGD).
+    dx: Vec<f64>,
+    r: Vec<f64>,
+    t: Vec<f64>,
+}
+
+impl HeadWorkspace {
+    pub fn new(a: &LabelWeights, d: usize, batch: usize) -> Self {
+        let (n, k) = (a.samples(), a.classes());
+        HeadWorkspace {
+            wx: vec![0.0; n * d],
+            s: vec![0.0; k * d],
+            wy: vec![0.0; k * d],
+            gw: vec![0.0; d * d],
+            dy: vec![0.0; k * d],
+            dx: vec![0.0; n.max(batch) * d],
+            r: vec![0.0; d],
+            t: vec![0.0; d],
+        }
+    }
+}
+
+#[inline]
+fn matvec(w: &[f64], v: &[f64], out: &mut [f64]) {
+    let d = v.len();
+    for j in 0..d {
+        out[j] = (0..d).map(|l| w[j * d + l] * v[l]).sum();
+    }
+}
+#[inline]
+fn matvec_t(w: &[f64], v: &[f64], out: &mut [f64]) {
+    let d = v.len();
+    out.fill(0.0);
+    for j in 0..d {
+        for l in 0..d {
+            out[l] += w[j * d + l] * v[j];
+        }
+    }
+}
+
+/// One full-batch gradient-descent step of the equations above, every
+/// right-hand side evaluated at the old state.
+pub fn gd_step(a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: &mut HeadWorkspace) {
+    let d = st.dim;
+    let (n_s, k) = (a.samples(), a.classes());
+    let n = a.per_class();
+    let h = r.h();
+    let lam = r.weight_decay;
+    ws.s.fill(0.0);
+    ws.gw.fill(0.0);
+    for c in 0..k {
+        matvec(&st.w, &st.y[c * d..(c + 1) * d], &mut ws.wy[c * d..(c + 1) * d]);
+    }
+    for i in 0..n_s {
+        let xi = &st.x[i * d..(i + 1) * d];
+        let (cols, vals) = a.row_slices(i);
+        matvec(&st.w, xi, &mut ws.wx[i * d..(i + 1) * d]);
+        // r = W x_i - ybar_i; t = W ybar_i.
+        for j in 0..d {
+            let mut yb = 0.0;
+            let mut wyb = 0.0;
+            for (&c, &v) in cols.iter().zip(vals) {
+                yb += v * st.y[c * d + j];
+                wyb += v * ws.wy[c * d + j];
+            }
+            ws.r[j] = ws.wx[i * d + j] - yb;
+            ws.t[j] = wyb;
+        }
+        for (&c, &v) in cols.iter().zip(vals) {
+            for j in 0..d {
+                ws.s[c * d + j] += v * xi[j];
+            }
+        }
+        if r.variant.trains_head() {
+            for j in 0..d {
+                for l in 0..d {
+                    ws.gw[j * d + l] += ws.r[j] * xi[l];
+                }
+            }
+        }
+        let dxi = &mut ws.dx[i * d..(i + 1) * d];
+        matvec_t(&st.w, &ws.r, dxi);
+        for j in 0..d {
+            dxi[j] += h * (xi[j] - ws.t[j]) + lam * xi[j];
+        }
+    }
+    // Label gradients: q_c = m_c W y_c - S_c.
+    for c in 0..k {
+        let m = a.class_mass(c);
+        for j in 0..d {
+            ws.r[j] = m * ws.wy[c * d + j] - ws.s[c * d + j];
+        }
+        let yc = &st.y[c * d..(c + 1) * d];
+        let dyc = &mut ws.dy[c * d..(c + 1) * d];
+        if r.label_uses_head() {
+            matvec_t(&st.w, &ws.r, dyc);
+            if r.variant == Variant::Head {
+                matvec(&st.w, &ws.s[c * d..(c + 1) * d], &mut ws.t);
+                for j in 0..d {
+                    dyc[j] += m * yc[j] - ws.t[j];
+                }
+            }
+        } else {
+            for j in 0..d {
+                dyc[j] = m * yc[j] - ws.s[c * d + j];
+            }
+        }
+        for j in 0..d {
+            dyc[j] = dyc[j] / n + lam * yc[j];
+        }
+        if r.variant.trains_head() && r.label_uses_head() {
+            for j in 0..d {
+                for l in 0..d {
+                    ws.gw[j * d + l] += ws.r[j] * yc[l];
+                }
+            }
+        }
+    }
+    let (cx, cy, cw) = (dt * r.eta_x, dt * r.eta_y, dt * r.eta_w);
+    for (xv, dv) in st.x.iter_mut().zip(&ws.dx[..n_s * d]) {
+        *xv -= cx * dv;
+    }
+    for (yv, dv) in st.y.iter_mut().zip(&ws.dy) {
+        *yv -= cy * dv;
+    }
+    if r.variant.trains_head() {
+        let inv_n = 1.0 / n_s as f64;
+        for (wv, g) in st.w.iter_mut().zip(&ws.gw) {
+            *wv -= cw * (g * inv_n + lam * *wv);
+        }
+    }
+}
+
+/// One minibatch SGD step over the pairs `batch` (indices into the pair
+/// list), every gradient at the old state.
+pub fn sgd_step(a: &LabelWeights, pair_rows: &[usize], st: &mut HeadState, r: HeadRates, dt: f64, batch: &[usize], ws: &mut HeadWorkspace) {
+    let d = st.dim;
+    let n = a.per_class();
+    let h = r.h();
+    let lam = r.weight_decay;
+    let frac = batch.len() as f64 / a.pairs() as f64;
+    ws.dy.fill(0.0);
+    ws.gw.fill(0.0);
+    for (b, &p) in batch.iter().enumerate() {
+        let i = pair_rows[p];
+        let (c, v) = a.pair(p);
+        let xi = &st.x[i * d..(i + 1) * d];
+        let yc = &st.y[c * d..(c + 1) * d];
+        // wx slot 0/1 reused as scratch: W x_i and W y_c.
+        let (wxi, rest) = ws.wx.split_at_mut(d);
+        let wyc = &mut rest[..d];
+        matvec(&st.w, xi, wxi);
+        matvec(&st.w, yc, wyc);
+        for j in 0..d {
+            ws.r[j] = wxi[j] - yc[j];
+        }
+        let dxb = &mut ws.dx[b * d..(b + 1) * d];
+        matvec_t(&st.w, &ws.r, dxb);
+        for j in 0..d {
+            dxb[j] = v * (dxb[j] + h * (xi[j] - wyc[j]) + lam * xi[j]);
+        }
+        if r.variant.trains_head() {
+            for j in 0..d {
+                for l in 0..d {
+                    ws.gw[j * d + l] += v * ws.r[j] * xi[l];
+                }
+            }
+        }
+        // Label branch: q = W y_c - x_i.
+        for j in 0..d {
+            ws.r[j] = wyc[j] - xi[j];
+        }
+        if r.label_uses_head() {
+            matvec_t(&st.w, &ws.r, &mut ws.t);
+            if r.variant == Variant::Head {
+                for j in 0..d {
+                    ws.t[j] += yc[j] - wxi[j];
+                }
+            }
+            if r.variant.trains_head() {
+                for j in 0..d {
+                    for l in 0..d {
+                        ws.gw[j * d + l] += v * ws.r[j] * yc[l];
+                    }
+                }
+            }
+        } else {
+            for j in 0..d {
+                ws.t[j] = yc[j] - xi[j];
+            }
+        }
+        for j in 0..d {
+            ws.dy[c * d + j] += v * ws.t[j] / n;
+        }
+    }
+    let (cx, cy, cw) = (dt * r.eta_x, dt * r.eta_y, dt * r.eta_w);
+    for (b, &p) in batch.iter().enumerate() {
+        let i = pair_rows[p];
+        for j in 0..d {
+            st.x[i * d + j] -= cx * ws.dx[b * d + j];
+        }
+    }
+    for (yv, dv) in st.y.iter_mut().zip(&ws.dy) {
+        *yv -= cy * (dv + frac * lam * *yv);
+    }
+    if r.variant.trains_head() {
+        let inv_n = 1.0 / a.samples() as f64;
+        for (wv, g) in st.w.iter_mut().zip(&ws.gw) {
+            *wv -= cw * (g * inv_n + frac * lam * *wv);
+        }
+    }
+}
+
+/// Orthonormal basis (rows, row-major `r x d`) of the label-geometry
+/// subspace `span{y_c - mean_c y_c}`, by modified Gram-Schmidt; directions
+/// with norm below `1e-10` of the largest centred label are dropped.
+pub fn label_subspace(y: &[f64], k: usize, d: usize) -> Vec<f64> {
+    let mean: Vec<f64> = (0..d).map(|j| (0..k).map(|c| y[c * d + j]).sum::<f64>() / k as f64).collect();
+    let centred: Vec<Vec<f64>> = (0..k).map(|c| (0..d).map(|j| y[c * d + j] - mean[j]).collect()).collect();
+    let scale = centred.iter().map(|v| norm(v)).fold(0.0, f64::max);
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    for mut v in centred {
+        for _ in 0..2 {
+            for b in &basis {
+                let p: f64 = v.iter().zip(b).map(|(a, b)| a * b).sum();
+                v.iter_mut().zip(b).for_each(|(a, b)| *a -= p * b);
+            }
+        }
+        let nv = norm(&v);
+        if nv > 1e-10 * scale && nv > 0.0 {
+            basis.push(v.iter().map(|a| a / nv).collect());
+        }
+    }
+    basis.concat()
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum::<f64>().sqrt()
+}
+
+/// Spectrum of the head restricted to the label-geometry subspace: the
+/// eigenvalues `[re, im]` of the compression `Q^T W Q` (`Q` from
+/// [`label_subspace`]), sorted by decreasing real part. This is `W`'s
+/// spectrum on the subspace when `W` leaves it invariant (see
+/// [`label_subspace_invariance`]); the `asymmetric` fixed point (`W = M`)
+/// does, the `symmetric` one only guarantees it for `W^2` (`W^2 = M`).
+pub fn head_label_spectrum(w: &[f64], y: &[f64], k: usize, d: usize) -> Vec<[f64; 2]> {
+    compression_spectrum(w, &label_subspace(y, k, d), d)
+}
+
+/// `W^2` (row-major `d x d`).
+pub fn square(w: &[f64], d: usize) -> Vec<f64> {
+    (0..d * d).map(|i| (0..d).map(|m| w[(i / d) * d + m] * w[m * d + i % d]).sum()).collect()
+}
+
+/// Relative size of the part of `W Q` outside the label subspace,
+/// `|(I - Q Q^T) W Q|_F / |W Q|_F`: zero when `W` maps the subspace into itself.
+pub fn label_subspace_invariance(w: &[f64], y: &[f64], k: usize, d: usize) -> f64 {
+    let q = label_subspace(y, k, d);
+    let r = q.len() / d;
+    let (mut out, mut all) = (0.0, 0.0);
+    for b in 0..r {
+        let wq: Vec<f64> = (0..d).map(|j| (0..d).map(|l| w[j * d + l] * q[b * d + l]).sum()).collect();
+        let mut rest = wq.clone();
+        for a in 0..r {
+            let p: f64 = (0..d).map(|j| q[a * d + j] * wq[j]).sum();
+            (0..d).for_each(|j| rest[j] -= p * q[a * d + j]);
+        }
+        out += rest.iter().map(|v| v * v).sum::<f64>();
+        all += wq.iter().map(|v| v * v).sum::<f64>();
+    }
+    if all > 0.0 { (out / all).sqrt() } else { 0.0 }
+}
+
+fn compression_spectrum(w: &[f64], q: &[f64], d: usize) -> Vec<[f64; 2]> {
+    let r = q.len() / d;
+    if r == 0 {
+        return Vec::new();
+    }
+    let b = faer::Mat::<f64>::from_fn(r, r, |a, bb| {
+        let mut s = 0.0;
+        for j in 0..d {
+            for l in 0..d {
+                s += q[a * d + j] * w[j * d + l] * q[bb * d + l];
+            }
+        }
+        s
+    });
+    sorted_eigenvalues(&b).map(|ev| ev.iter().map(|e| [e.re, e.im]).collect()).unwrap_or_default()
+}
+
+/// Metrics of Model H at one time: the Model E measures computed in the
+/// head's output space (samples `W x_i` against labels `y_c`; the loss is the
+/// sample branch's `l1`), plus the head spectrum on the label subspace.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeadMetrics {
+    #[serde(flatten)]
+    pub base: Metrics,
+    pub head_spectrum: Vec<[f64; 2]>,
+    /// Eigenvalues of the compression of `W^2` (exactly `M`'s non-trivial
+    /// eigenvalues at the symmetric fixed point, invariant subspace or not).
+    pub head_squared_spectrum: Vec<[f64; 2]>,
+    /// [`label_subspace_invariance`] of `W`.
+    pub head_invariance_residual: f64,
+}
+
+/// Measures a state (allocates only the small spectrum).
+pub fn measure_head(t: f64, a: &LabelWeights, st: &HeadState, outputs: &mut [f64], mws: &mut MetricsWorkspace) -> HeadMetrics {
+    let d = st.dim;
+    for i in 0..a.samples() {
+        matvec(&st.w, &st.x[i * d..(i + 1) * d], &mut outputs[i * d..(i + 1) * d]);
+    }
+    let q = label_subspace(&st.y, a.classes(), d);
+    HeadMetrics {
+        base: measure(t, outputs, &st.y, a, d, mws),
+        head_spectrum: compression_spectrum(&st.w, &q, d),
+        head_squared_spectrum: compression_spectrum(&square(&st.w, d), &q, d),
+        head_invariance_residual: label_subspace_invariance(&st.w, &st.y, a.classes(), d),
+    }
+}
+
+/// One simulated run.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeadRun {
+    pub seed: u64,
+    pub metrics: Vec<HeadMetrics>,
+    #[serde(skip)]
+    pub initial: HeadState,
+    #[serde(skip)]
+    pub last: HeadState,
+}
+
+impl HeadRun {
+    /// A run collapses when its final minimum inter-label distance has fallen
+    /// below 1% of its largest value over the run (scale-free; GD also
+    /// shrinks the within-class spread, so separation/spread alone would not
+    /// detect a noise-free collapse).
+    pub fn collapsed(&self) -> bool {
+        let peak = self.metrics.iter().map(|m| m.base.min_label_distance).fold(0.0, f64::max);
+        self.metrics.last().is_some_and(|m| m.base.min_label_distance.is_nan() || m.base.min_label_distance < 0.01 * peak)
+    }
+}
+
+impl HeadRun {
+    /// The whole label geometry collapsed: the final *mean* inter-label
+    /// distance is below 1% of its peak. With weight decay single directions
+    /// of the label subspace can collapse while others survive (the branch
+    /// exists per direction), which [`collapsed`](Self::collapsed) already
+    /// flags; this is the criterion of the phase diagram, where the branch
+    /// disappears in every direction at once.
+    pub fn fully_collapsed(&self) -> bool {
+        let peak = self.metrics.iter().map(|m| m.base.mean_label_distance).fold(0.0, f64::max);
+        self.metrics.last().is_some_and(|m| m.base.mean_label_distance.is_nan() || m.base.mean_label_distance < 0.01 * peak)
+    }
+}
+
+/// Simulates one seed from `start` (or the random start of `seed`),
+/// recording at the config's grid times snapped to whole steps.
+pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed: u64, times: &[f64]) -> Result<HeadRun> {
+    let b = &cfg.base;
+    let d = b.dim;
+    let r = HeadRates::from_config(cfg);
+    let pairs = a.pairs();
+    let batch = b.batch.unwrap_or(pairs);
+    let step_time = b.dt * batch as f64 / pairs as f64;
+    let steps = step_grid(times, step_time);
+    let mut ws = HeadWorkspace::new(a, d, batch);
+    let mut order: Vec<usize> = (0..pairs).collect();
+    let pair_rows = a.pair_row_index();
+    let mut rng = crate::models::embedding::simulation::sgd_rng(seed);
+    let mut mws = MetricsWorkspace::new(a.classes(), d);
+    let mut outputs = vec![0.0; a.samples() * d];
+    let mut st = start.clone();
+    let scale0 = st.y.iter().chain(&st.w).map(|v| v.abs()).fold(1.0, f64::max);
+    let mut metrics = Vec::with_capacity(steps.len());
+    let (mut done, mut cursor) = (0u64, pairs);
+    for &target in &steps {
+        while done < target {
+            if b.batch.is_none() {
+                gd_step(a, &mut st, r, b.dt, &mut ws);
+            } else {
+                if cursor + batch > pairs {
+                    order.shuffle(&mut rng);
+                    cursor = 0;
+                }
+                sgd_step(a, &pair_rows, &mut st, r, b.dt, &order[cursor..cursor + batch], &mut ws);
+                cursor += batch;
+            }
+            done += 1;
+        }
+        let t = done as f64 * step_time;
+        let m = measure_head(t, a, &st, &mut outputs, &mut mws);
+        let finite = st.y.iter().chain(&st.w).all(|v| v.is_finite() && v.abs() < 1e8 * scale0) && m.base.loss.is_finite();
+        if !finite {
+            return Err(Error::Divergence {
+                what: format!("Model H ({}) gradient descent", cfg.variant.name()),
+                detail: format!("step dt = {} blew up at t = {t:.4} (seed {seed})", b.dt),
+                advice: "reduce dt (the head makes the dynamics nonlinear: the stable step shrinks as |W|^2 and the rates grow)".into(),
+            });
+        }
+        metrics.push(m);
+    }
+    Ok(HeadRun { seed, metrics, initial: start, last: st })
+}
+
+/// Simulates one seed from its random start on the config's time grid.
+pub fn simulate(cfg: &HeadConfig, a: &LabelWeights, seed: u64) -> Result<HeadRun> {
+    let start = HeadState::random(a, cfg.base.dim, cfg.base.init_scale, cfg.head_init_noise, seed);
+    simulate_from(cfg, a, start, seed, &cfg.base.time_grid())
+}

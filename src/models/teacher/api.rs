@@ -1,0 +1,109 @@
+//! Model T's entry points for the registry: `theory`, `simulate` and
+//! `export`, each from typed overrides, returning JSON and a text summary.
+use crate::config::Overrides;
+use crate::error::Result;
+use crate::models::teacher::config::{HeadKind, TeacherConfig};
+use crate::models::teacher::experiment::TeacherExperiment;
+use crate::models::teacher::finite_experiment::FiniteExperiment;
+use crate::models::teacher::head_experiment::{head_spectrum, head_theory_json, HeadExperiment};
+use crate::models::teacher::ode::model_file_strings;
+use crate::models::teacher::theory::TeacherTheory;
+use crate::model_api::{ModelOutput, RunOptions};
+
+/// Random starts of the head fixed-point search (besides the trajectory end and the origin).
+const HEAD_FIXED_POINT_STARTS: usize = 16;
+
+/// ODE trajectory summary, rates, slow rate, fixed point with stability
+/// (online); for `samples > 0` the finite-data gradient-flow theory, whose
+/// text form is its JSON.
+pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
+    let cfg = TeacherConfig::from_overrides(overrides)?;
+    if cfg.samples.is_some() {
+        return Ok(ModelOutput::json_only(FiniteExperiment::run(&cfg, false)?.summary_json()));
+    }
+    if cfg.head != HeadKind::None {
+        let v = head_theory_json(&cfg, HEAD_FIXED_POINT_STARTS)?;
+        let mut lines = vec![
+            format!("Model T theory with {} head ({} teacher, K = {}, d = {})", cfg.head.name(), cfg.teacher.name(), cfg.classes, cfg.dim),
+            format!("  asymptotic slow rate      = {}", v["slow_rate"]),
+            format!("  final separation ratio    = {:.4e}", v["separation_ratio_final"].as_f64().unwrap_or(f64::NAN)),
+        ];
+        for fp in v["fixed_points"].as_array().into_iter().flatten() {
+            lines.push(format!(
+                "  fixed point: {} ({}), {} zero modes ({} unexplained){}",
+                fp["kind"],
+                fp["stability"],
+                fp["zero_modes"],
+                fp["unexplained_zero_modes"],
+                if fp["reached_from_initial_state"].as_bool() == Some(true) { ", reached from the initial state" } else { "" }
+            ));
+        }
+        return Ok(ModelOutput { json: v, text: lines.join("\n") });
+    }
+    let th = TeacherTheory::from_config(&cfg)?;
+    let v = th.to_json()?;
+    let fp = &v["fixed_points"][0];
+    let text = [
+        format!("Model T theory ({} teacher, K = {}, d = {})", cfg.teacher.name(), cfg.classes, cfg.dim),
+        format!("  C - G (separating, common) = {}", v["statistics"]["C_minus_G_separating"]),
+        format!("  slow separating rate      = {:.6}", th.slow_rate()),
+        format!("  rates                     = {:?}", th.rates),
+        format!("  attractor: {} ({}), {} zero modes", fp["kind"], fp["stability"], fp["zero_modes"]),
+        format!("  final separation ratio    = {:.4e}", v["separation_ratio_final"].as_f64().unwrap_or(f64::NAN)),
+    ]
+    .join("\n");
+    Ok(ModelOutput { json: v, text })
+}
+
+/// Ensemble of online SGD (or finite-data gradient descent) against the ODE.
+pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
+    let cfg = TeacherConfig::from_overrides(overrides)?;
+    let v = if cfg.head != HeadKind::None && cfg.samples.is_none() {
+        head_summary(&cfg)?
+    } else if cfg.samples.is_some() {
+        FiniteExperiment::run(&cfg, true)?.summary_json()
+    } else {
+        TeacherExperiment::run(&cfg)?.summary_json()?
+    };
+    let mut lines = vec![format!("Model T ensemble: {} seeds, D = {}", cfg.seeds, cfg.input_dim)];
+    for key in ["theory_slow_rate", "fitted_slow_rate", "max_deviation_from_ode", "final_accuracy", "final_separation_to_spread", "final_separation_ratio"] {
+        lines.push(format!("  {key:28} = {}", v[key]));
+    }
+    Ok(ModelOutput { json: v, text: lines.join("\n") })
+}
+
+/// Model-file text of the ODE (small `d`, `K`).
+pub fn export(overrides: &Overrides) -> Result<String> {
+    let cfg = TeacherConfig::from_overrides(overrides)?;
+    let th = TeacherTheory::from_config(&cfg)?;
+    let m = model_file_strings(&th.ode)?;
+    let obs: Vec<(String, String)> = Vec::new();
+    Ok(crate::symbolic::to_toml_string(&m.name, &m.params, &m.states, &m.equations, &obs))
+}
+
+/// Summary of a head ensemble: final measures (SGD and head ODE) and head spectra.
+fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
+    let e = HeadExperiment::run(cfg)?;
+    let times = e.runs[0].times.clone();
+    let last = times.len() - 1;
+    let traj: Vec<serde_json::Value> = (0..times.len())
+        .map(|k| {
+            serde_json::json!({"t": times[k],
+                "min_label_distance": e.metric_at(k, false, |m| m.base.min_label_distance),
+                "min_label_distance_ode": e.metric_at(k, true, |m| m.base.min_label_distance).mean,
+                "separation_to_spread": e.metric_at(k, false, |m| m.base.separation_to_spread),
+                "accuracy": e.metric_at(k, false, |m| m.base.accuracy),
+                "accuracy_ode": e.metric_at(k, true, |m| m.base.accuracy).mean})
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "model": "teacher-student with head",
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "config": cfg.to_json(),
+        "final_accuracy": e.metric_at(last, false, |m| m.base.accuracy),
+        "final_separation_to_spread": e.metric_at(last, false, |m| m.base.separation_to_spread),
+        "final_head_eigenvalues_seed0": head_spectrum(e.runs[0].heads.last().expect("non-empty"), cfg.dim),
+        "final_head_eigenvalues_ode": head_spectrum(&e.final_head_ode, cfg.dim),
+        "trajectory": traj,
+    }))
+}

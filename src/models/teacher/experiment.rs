@@ -1,0 +1,149 @@
+//! One Model T experiment: an ensemble of online-SGD runs, each paired with
+//! the order-parameter ODE started from its own measured initial order
+//! parameters. Shared by `repcollapse simulate teacher-student` and the studies.
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::Result;
+use crate::models::teacher::simulation::{simulate_online, TeacherRun};
+use crate::models::teacher::config::TeacherConfig;
+use crate::stats::{estimate, fit_decay_rate, Estimate};
+use crate::models::teacher::metrics::TeacherMetrics;
+use crate::models::teacher::ode::OrderParams;
+use crate::models::teacher::theory::TeacherTheory;
+
+/// Fast-phase length in e-folds of the slowest fast mode.
+pub const FAST_EFOLDS: f64 = 5.0;
+
+/// Simulation and theory of one seed.
+#[derive(Clone, Debug, Serialize)]
+pub struct TeacherSeed {
+    pub run: TeacherRun,
+    pub theory: Vec<TeacherMetrics>,
+    #[serde(skip)]
+    pub theory_states: Vec<OrderParams>,
+    /// `max_t |(R, Y, Q)_sim - (R, Y, Q)_ode|_F`.
+    pub max_deviation: f64,
+    /// Slow rate fitted to the simulated minimum label distance.
+    pub fitted_rate: Option<f64>,
+}
+
+/// Frobenius distance between two sets of order parameters.
+pub fn order_distance(a: &OrderParams, b: &OrderParams) -> f64 {
+    let d2 = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(p, q)| (p - q).powi(2)).sum::<f64>();
+    (d2(&a.r, &b.r) + d2(&a.y, &b.y) + d2(&a.q, &b.q)).sqrt()
+}
+
+/// An ensemble with its theory.
+#[derive(Clone, Debug)]
+pub struct TeacherExperiment {
+    pub cfg: TeacherConfig,
+    /// Theory from the config's expected initial state (rates, fixed point).
+    pub theory: TeacherTheory,
+    pub seeds: Vec<TeacherSeed>,
+    pub fit_window: [f64; 2],
+}
+
+impl TeacherExperiment {
+    /// Runs `cfg.seeds` seeds in parallel; deterministic per seed.
+    pub fn run(cfg: &TeacherConfig) -> Result<Self> {
+        if cfg.head != crate::models::teacher::config::HeadKind::None {
+            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through study::teacher_head"));
+        }
+        let theory = TeacherTheory::from_config(cfg)?;
+        let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);
+        let fit_window = [t_from, cfg.t_max];
+        let seeds: Result<Vec<TeacherSeed>> = (0..cfg.seeds as u64)
+            .into_par_iter()
+            .map(|s| {
+                let run = simulate_online(cfg, &theory.scorer, cfg.seed + s)?;
+                let th = TeacherTheory::new(cfg, theory.ode.pack(&run.order[0]))?;
+                let states = th.trajectory(&run.times)?;
+                let metrics = th.metrics(&run.times, &states);
+                let max_deviation = run.order.iter().zip(&states).map(|(a, b)| order_distance(a, b)).fold(0.0, f64::max);
+                let sep: Vec<f64> = run.metrics.iter().map(|m| m.base.min_label_distance).collect();
+                let fitted_rate = fit_decay_rate(&run.times, &sep, fit_window[0], fit_window[1]);
+                Ok(TeacherSeed { run, theory: metrics, theory_states: states, max_deviation, fitted_rate })
+            })
+            .collect();
+        Ok(TeacherExperiment { cfg: cfg.clone(), theory, seeds: seeds?, fit_window })
+    }
+
+    pub fn times(&self) -> Vec<f64> {
+        self.seeds.first().map(|s| s.run.times.clone()).unwrap_or_default()
+    }
+    /// Ensemble estimate of a simulated (or theory) metric at grid index `k`.
+    pub fn metric_at(&self, k: usize, theory: bool, f: impl Fn(&TeacherMetrics) -> f64) -> Estimate {
+        let v: Vec<f64> = self.seeds.iter().map(|s| f(if theory { &s.theory[k] } else { &s.run.metrics[k] })).collect();
+        estimate(&v)
+    }
+    /// Ensemble estimate of the empirical held-out accuracy at index `k`.
+    pub fn empirical_accuracy_at(&self, k: usize) -> Estimate {
+        estimate(&self.seeds.iter().map(|s| s.run.empirical_accuracy[k]).collect::<Vec<_>>())
+    }
+    /// Max deviation from the ODE over time, per seed, as an estimate.
+    pub fn deviation(&self) -> Estimate {
+        estimate(&self.seeds.iter().map(|s| s.max_deviation).collect::<Vec<_>>())
+    }
+    /// Fitted slow rate of the simulations.
+    pub fn fitted_rate(&self) -> Option<Estimate> {
+        let v: Vec<f64> = self.seeds.iter().filter_map(|s| s.fitted_rate).collect();
+        (!v.is_empty()).then(|| estimate(&v))
+    }
+    /// Slow rate fitted to the ODE curves over the same window.
+    pub fn fitted_rate_theory(&self) -> Option<f64> {
+        let s = self.seeds.first()?;
+        let sep: Vec<f64> = s.theory.iter().map(|m| m.base.min_label_distance).collect();
+        fit_decay_rate(&s.run.times, &sep, self.fit_window[0], self.fit_window[1])
+    }
+    /// Grid index of the end of the fast phase.
+    pub fn fast_index(&self) -> usize {
+        let t = self.times();
+        t.iter().position(|&x| x >= self.fit_window[0]).unwrap_or(t.len() - 1)
+    }
+    /// Simulated separation at the end over its value at the end of the fast phase.
+    pub fn separation_ratio(&self) -> f64 {
+        let last = self.times().len() - 1;
+        self.metric_at(last, false, |m| m.base.min_label_distance).mean / self.metric_at(self.fast_index(), false, |m| m.base.min_label_distance).mean
+    }
+
+    /// The JSON of `repcollapse simulate teacher-student --json`.
+    pub fn summary_json(&self) -> Result<serde_json::Value> {
+        let times = self.times();
+        let last = times.len() - 1;
+        let traj: Vec<serde_json::Value> = (0..times.len())
+            .map(|k| {
+                json!({"t": times[k],
+                       "min_label_distance": self.metric_at(k, false, |m| m.base.min_label_distance),
+                       "min_label_distance_theory": self.metric_at(k, true, |m| m.base.min_label_distance).mean,
+                       "separation_to_spread": self.metric_at(k, false, |m| m.base.separation_to_spread),
+                       "separation_to_spread_theory": self.metric_at(k, true, |m| m.base.separation_to_spread).mean,
+                       "accuracy": self.metric_at(k, false, |m| m.base.accuracy),
+                       "accuracy_empirical": self.empirical_accuracy_at(k),
+                       "accuracy_theory": self.metric_at(k, true, |m| m.base.accuracy).mean,
+                       "overlap": self.metric_at(k, false, |m| m.overlap),
+                       "loss": self.metric_at(k, false, |m| m.base.loss)})
+            })
+            .collect();
+        let final_op: Vec<&OrderParams> = self.seeds.iter().map(|s| s.run.order.last().expect("non-empty")).collect();
+        Ok(json!({
+            "model": "teacher-student",
+            "crate_version": env!("CARGO_PKG_VERSION"),
+            "config": self.cfg.to_json(),
+            "theory_slow_rate": self.theory.slow_rate(),
+            "rates": self.theory.rates,
+            "fitted_slow_rate": self.fitted_rate(),
+            "fitted_slow_rate_ode": self.fitted_rate_theory(),
+            "fit_window": self.fit_window,
+            "max_deviation_from_ode": self.deviation(),
+            "final_accuracy": self.metric_at(last, false, |m| m.base.accuracy),
+            "final_accuracy_empirical": self.empirical_accuracy_at(last),
+            "final_separation_to_spread": self.metric_at(last, false, |m| m.base.separation_to_spread),
+            "final_min_label_distance": self.metric_at(last, false, |m| m.base.min_label_distance),
+            "final_separation_ratio": self.separation_ratio(),
+            "final_order_parameters_seed0": final_op.first(),
+            "trajectory": traj,
+        }))
+    }
+}

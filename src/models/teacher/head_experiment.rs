@@ -1,0 +1,172 @@
+//! Model T with a projection head: online SGD ensembles with the head ODE
+//! (`head_ode`) started from each run's initial state, the head fixed points
+//! and their JSON summary.
+
+use faer::Mat;
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
+use crate::engine::{find_fixed_points, FixedPoint, FixedPointOptions, VectorField};
+use crate::error::Result;
+use crate::models::teacher::config::TeacherConfig;
+use crate::models::teacher::head_simulation::{output_space, simulate_head, HeadRun};
+use crate::stats::{estimate, Estimate};
+use crate::models::teacher::head_ode::HeadOde;
+use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
+use crate::models::teacher::statistics::Teacher;
+
+/// Integrates the head ODE from its own initial state on `times` and scores
+/// every point in the head's output space; also returns the final state.
+fn ode_metrics(ode: &HeadOde, scorer: &TeacherScorer, cfg: &TeacherConfig, times: &[f64]) -> Result<(Vec<TeacherMetrics>, Vec<f64>)> {
+    let opts = IntegrateOptions {
+        method: Method::Dop853,
+        rtol: cfg.rtol,
+        atol: cfg.atol,
+        t_max: cfg.t_max,
+        grid: Grid::Times(times.to_vec()),
+        max_steps: 10_000_000,
+    };
+    let traj = integrate(ode, &ode.initial, &ode.params, &opts)?;
+    let metrics = traj
+        .t
+        .iter()
+        .zip(&traj.states)
+        .map(|(t, x)| {
+            let (op, h) = ode.unpack(x);
+            scorer.measure(*t, &output_space(&op, &h))
+        })
+        .collect();
+    let x_end = traj.states.last().expect("integration returns at least the start").clone();
+    Ok((metrics, x_end))
+}
+
+/// A head ensemble with its ODE curves.
+pub struct HeadExperiment {
+    pub cfg: TeacherConfig,
+    pub runs: Vec<HeadRun>,
+    /// ODE metrics (output space) per seed.
+    pub theory: Vec<Vec<TeacherMetrics>>,
+    /// Final ODE head of seed 0.
+    pub final_head_ode: Vec<f64>,
+}
+
+impl HeadExperiment {
+    pub fn run(cfg: &TeacherConfig) -> Result<Self> {
+        let scorer = TeacherScorer::new(Teacher::new(cfg.teacher, cfg.classes), cfg.label_noise, cfg.sigma, cfg.a);
+        let out: Result<Vec<(HeadRun, Vec<TeacherMetrics>, Vec<f64>)>> = (0..cfg.seeds as u64)
+            .into_par_iter()
+            .map(|s| {
+                let run = simulate_head(cfg, &scorer, cfg.seed + s)?;
+                let ode = HeadOde::new(cfg, &run.order[0], &run.heads[0])?;
+                let (th, x_end) = ode_metrics(&ode, &scorer, cfg, &run.times)?;
+                let last = ode.unpack(&x_end).1;
+                Ok((run, th, last))
+            })
+            .collect();
+        let out = out?;
+        let final_head_ode = out[0].2.clone();
+        let (runs, theory): (Vec<_>, Vec<_>) = out.into_iter().map(|(r, t, _)| (r, t)).unzip();
+        Ok(HeadExperiment { cfg: cfg.clone(), runs, theory, final_head_ode })
+    }
+    pub fn metric_at(&self, k: usize, theory: bool, f: impl Fn(&TeacherMetrics) -> f64) -> Estimate {
+        estimate(&(0..self.runs.len()).map(|s| f(if theory { &self.theory[s][k] } else { &self.runs[s].metrics[k] })).collect::<Vec<_>>())
+    }
+}
+
+/// Head ODE of a config from the theory's initial state (`R(0)`, `Y(0)`
+/// from `init_seed`, `Sigma(0) = init_w^2 (1 - K/D) I`) and `W_h(0) = I`.
+pub fn head_ode_from_config(cfg: &TeacherConfig) -> Result<HeadOde> {
+    let th = crate::models::teacher::theory::TeacherTheory::from_config(cfg)?;
+    let op = th.ode.unpack(&th.ode.initial);
+    let d = cfg.dim;
+    let eye: Vec<f64> = (0..d * d).map(|ij| if ij / d == ij % d { 1.0 } else { 0.0 }).collect();
+    HeadOde::new(cfg, &op, &eye)
+}
+
+/// Label separation (minimum label distance) below this fraction of the
+/// largest label norm: the fixed point is collapsed. Loose because Newton
+/// polishes degenerate (non-isolated) collapsed points only to ~1e-5 in
+/// the label distance while the residual is ~1e-11.
+const COLLAPSE_TOL: f64 = 1e-3;
+/// Relative distance within which the trajectory end counts as having
+/// reached a fixed point.
+const REACHED_TOL: f64 = 1e-3;
+
+/// Fixed points of the head ODE with stability (`engine::find_fixed_points`,
+/// zero modes attributed to the declared student rotations). Starts: the
+/// end of the ODE trajectory `x_end` (the attractor reached from the
+/// config's initial state), the origin, and `starts` random states in the
+/// box `|x_i| <= 2 max(1, |x_end_i|)`. Returns the points and the index of
+/// the one the trajectory reached: the point nearest `x_end`, if within
+/// `REACHED_TOL max(1, |x_end|)` (otherwise the trajectory has not settled
+/// by `t_max` and `None` is returned).
+pub fn head_fixed_points(ode: &HeadOde, x_end: &[f64], starts: usize) -> Result<(Vec<FixedPoint>, Option<usize>)> {
+    let mut probe = ode.clone();
+    probe.initial = x_end.to_vec();
+    let opts = FixedPointOptions { starts, seed: 0, ..FixedPointOptions::default() };
+    let fps = find_fixed_points(&probe, &ode.params, &opts)?;
+    let dist = |a: &[f64]| a.iter().zip(x_end).map(|(u, v)| (u - v) * (u - v)).sum::<f64>().sqrt();
+    let tol = REACHED_TOL * x_end.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);
+    let reached = (0..fps.len()).min_by(|&i, &j| dist(&fps[i].state).total_cmp(&dist(&fps[j].state))).filter(|&i| dist(&fps[i].state) <= tol);
+    Ok((fps, reached))
+}
+
+/// JSON of `repcollapse theory teacher-student --set head=...`: the head-ODE
+/// trajectory (measures in the head's output space), the fixed points with
+/// stability and zero modes, and the asymptotic slow rate: minus the
+/// largest real part among the non-zero Jacobian eigenvalues at the fixed
+/// point the trajectory reaches, when that point is stable (there is no
+/// closed form with a head; `null` otherwise).
+pub fn head_theory_json(cfg: &TeacherConfig, starts: usize) -> Result<serde_json::Value> {
+    let ode = head_ode_from_config(cfg)?;
+    let scorer = TeacherScorer::new(Teacher::new(cfg.teacher, cfg.classes), cfg.label_noise, cfg.sigma, cfg.a);
+    let times = cfg.time_grid();
+    let (metrics, x_end) = ode_metrics(&ode, &scorer, cfg, &times)?;
+    let (fps, reached) = head_fixed_points(&ode, &x_end, starts)?;
+    let (d, k) = (cfg.dim, cfg.classes);
+    let mut list = crate::engine::fixed_points_json(&ode, &fps)["fixed_points"].clone();
+    for (i, fp) in fps.iter().enumerate() {
+        let (op, h) = ode.unpack(&fp.state);
+        let out = output_space(&op, &h);
+        let sep = crate::models::common::metrics::label_distances(&op.y, k, d).0;
+        let ymax = op.y.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        let kind = if ymax < 1e-9 { "origin" } else if sep < COLLAPSE_TOL * ymax { "collapsed" } else { "non-collapsed" };
+        list[i]["kind"] = json!(kind);
+        list[i]["reached_from_initial_state"] = json!(Some(i) == reached);
+        list[i]["distance_from_trajectory_end"] = json!(fp.state.iter().zip(&x_end).map(|(u, v)| (u - v) * (u - v)).sum::<f64>().sqrt());
+        list[i]["head_eigenvalues"] = json!(head_spectrum(&h, d));
+        list[i]["metrics_output_space"] = json!(scorer.measure(f64::INFINITY, &out));
+    }
+    let slow_rate = reached.and_then(|i| {
+        let rep = &fps[i].report;
+        let stable = matches!(rep.stability, crate::engine::Stability::StableNode | crate::engine::Stability::StableFocus);
+        let scale = rep.eigenvalues.iter().map(|z| z.re.hypot(z.im)).fold(1.0, f64::max);
+        let tol = crate::engine::StabilityOptions::default().zero_tol * scale;
+        stable.then(|| -rep.eigenvalues.iter().filter(|z| z.re.hypot(z.im) > tol).map(|z| z.re).fold(f64::NEG_INFINITY, f64::max))
+    });
+    let mut f_end = vec![0.0; x_end.len()];
+    ode.rhs(&x_end, &ode.params, &mut f_end);
+    let end_residual = f_end.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let seps: Vec<f64> = metrics.iter().map(|m| m.base.min_label_distance).collect();
+    let smax = seps.iter().copied().fold(0.0, f64::max);
+    Ok(json!({
+        "model": "teacher-student with head",
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "config": cfg.to_json(),
+        "slow_rate": slow_rate,
+        "slow_rate_definition": "minus the largest real part of the non-zero Jacobian eigenvalues at the fixed point reached from the initial state (null when that point is not stable)",
+        "separation_ratio_final": seps.last().copied().unwrap_or(f64::NAN) / smax,
+        "trajectory_end_residual": end_residual,
+        "final_head_eigenvalues": head_spectrum(&ode.unpack(&x_end).1, d),
+        "fixed_points": list,
+        "trajectory": metrics,
+    }))
+}
+
+/// Eigenvalues `(re, im)` of a d x d head, by decreasing real part.
+pub fn head_spectrum(h: &[f64], d: usize) -> Vec<(f64, f64)> {
+    let m = Mat::from_fn(d, d, |i, j| h[i * d + j]);
+    crate::engine::spectrum::sorted_eigenvalues(&m).map(|v| v.iter().map(|z| (z.re, z.im)).collect()).unwrap_or_default()
+}
+

@@ -1,0 +1,272 @@
+//! Microscopic simulation of Model T, the linear teacher-student model
+//! (THEORY.md section 4), by online SGD.
+//!
+//! Teacher: `K` orthogonal directions `B_k` with `|B_k|^2 = D`. Because the
+//! student starts isotropic outside its prescribed teacher overlaps, any
+//! orthogonal `B` is equivalent by rotation; we take `B_k = sqrt(D) e_k`, so
+//! the teacher fields are the first `K` input coordinates,
+//! `lambda = B xi / sqrt(D) = (xi_1, ..., xi_K)`. This keeps a step `O(d D)`.
+//!
+//! * `mixture`: class `c` uniform, `lambda = a e_c + sigma z`, the other
+//!   `D - K` coordinates standard normal.
+//! * `argmax`: `xi ~ N(0, I_D)`, `c = argmax_k lambda_k`.
+//! * label noise: with probability `f` the observed label `l` is drawn
+//!   uniformly from the `K - 1` other classes.
+//!
+//! Student: `x = W xi / sqrt(D)` (`W` is d x D), label embeddings `y_c`.
+//! Per sample the loss is Model E's, in the student's embedding space,
+//! `l = 1/2 |x - y_l|^2`, and one SGD step on a fresh sample is
+//!
+//! ```text
+//!     W   <- W   - (eta_x / sqrt(D)) (x - y_l) xi^T      (each row moves by eta_x/sqrt(D) times xi)
+//!     y_l <- y_l + (eta_y K / D)     (x - y_l)
+//! ```
+//!
+//! both evaluated at the pre-step parameters. Time is `t = steps / D`. The
+//! factor `K` in the label rate makes `dy_c/dt = -eta_y K E[1{l=c}(y_c - x)]`,
+//! the online analogue of Model E's `-(eta_y/n) sum_i A_ic (y_c - x_i)`.
+//! Order parameters: `R = W B^T / D` (so `R_ik = W_ik / sqrt(D)`),
+//! `Q = W W^T / D`, and `Y`.
+//!
+//! Initial state: `R(0)` and `Y(0)` are drawn from `init_seed` (the same for
+//! every `D` and every ensemble seed, so runs at different `D` start from
+//! matched order parameters); the weights orthogonal to the teacher are
+//! i.i.d. `N(0, init_w^2)` from the run's seed, so `Q(0) = R R^T + init_w^2 I + O(D^-1/2)`.
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::models::embedding::simulation::step_grid;
+use crate::models::teacher::config::{TeacherConfig, TeacherKind};
+use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
+use crate::models::teacher::ode::OrderParams;
+
+/// Fresh test samples per recorded time for the empirical accuracy.
+pub const TEST_SAMPLES: usize = 256;
+
+/// Teacher and label-noise parameters of the data stream.
+#[derive(Clone, Copy, Debug)]
+pub struct Stream {
+    pub kind: TeacherKind,
+    pub classes: usize,
+    pub input_dim: usize,
+    pub a: f64,
+    pub sigma: f64,
+    pub label_noise: f64,
+}
+
+impl Stream {
+    pub fn from_config(cfg: &TeacherConfig) -> Self {
+        Stream { kind: cfg.teacher, classes: cfg.classes, input_dim: cfg.input_dim, a: cfg.a, sigma: cfg.sigma, label_noise: cfg.label_noise }
+    }
+
+    /// Fills `xi` with a fresh input and returns `(teacher class, observed label)`.
+    #[inline]
+    pub fn sample(&self, rng: &mut ChaCha8Rng, xi: &mut [f64]) -> (usize, usize) {
+        let k = self.classes;
+        for v in xi.iter_mut() {
+            *v = StandardNormal.sample(rng);
+        }
+        let c = match self.kind {
+            TeacherKind::Mixture => {
+                let c = rng.random_range(0..k);
+                for v in &mut xi[..k] {
+                    *v *= self.sigma;
+                }
+                xi[c] += self.a;
+                c
+            }
+            TeacherKind::Argmax => (0..k).max_by(|&p, &q| xi[p].total_cmp(&xi[q])).unwrap_or(0),
+        };
+        let l = if self.label_noise > 0.0 && rng.random::<f64>() < self.label_noise {
+            (c + 1 + rng.random_range(0..k - 1)) % k
+        } else {
+            c
+        };
+        (c, l)
+    }
+}
+
+/// Student parameters: encoder `w` (d x D row-major) and labels `y` (K x d).
+#[derive(Clone, Debug)]
+pub struct Student {
+    pub w: Vec<f64>,
+    pub y: Vec<f64>,
+    pub dim: usize,
+    pub input_dim: usize,
+    pub classes: usize,
+}
+
+/// Preallocated buffers of one SGD step.
+#[derive(Clone, Debug)]
+pub struct StepWorkspace {
+    pub xi: Vec<f64>,
+    pub x: Vec<f64>,
+    pub err: Vec<f64>,
+}
+
+impl StepWorkspace {
+    pub fn new(dim: usize, input_dim: usize) -> Self {
+        StepWorkspace { xi: vec![0.0; input_dim], x: vec![0.0; dim], err: vec![0.0; dim] }
+    }
+}
+
+/// The initial overlaps `R(0)` (d x K) and labels `Y(0)` (K x d) shared by all
+/// seeds and all `D` of a config.
+pub fn initial_overlaps(cfg: &TeacherConfig) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.init_seed);
+    let (d, k) = (cfg.dim, cfg.classes);
+    let r = (0..d * k).map(|_| cfg.init_r * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)).collect();
+    let y = (0..k * d).map(|_| cfg.init_y * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)).collect();
+    (r, y)
+}
+
+impl Student {
+    /// The initial student of a config and seed (see module doc).
+    pub fn initial(cfg: &TeacherConfig, seed: u64) -> Self {
+        let (d, dd, k) = (cfg.dim, cfg.input_dim, cfg.classes);
+        let (r, y) = initial_overlaps(cfg);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7eac_4e25);
+        let sq = (dd as f64).sqrt();
+        let mut w = vec![0.0; d * dd];
+        for i in 0..d {
+            for j in 0..dd {
+                w[i * dd + j] = if j < k { sq * r[i * k + j] } else { cfg.init_w * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng) };
+            }
+        }
+        Student { w, y, dim: d, input_dim: dd, classes: k }
+    }
+
+    /// `x = W xi / sqrt(D)` into `x`.
+    #[inline]
+    pub fn embed(&self, xi: &[f64], x: &mut [f64]) {
+        let dd = self.input_dim;
+        let s = 1.0 / (dd as f64).sqrt();
+        for (i, xv) in x.iter_mut().enumerate() {
+            *xv = s * dot(&self.w[i * dd..(i + 1) * dd], xi);
+        }
+    }
+
+    /// One online SGD step on the sample already in `ws.xi` with observed
+    /// label `l` (update rule in the module doc). Allocation-free, `O(d D)`.
+    #[inline]
+    pub fn sgd_step(&mut self, l: usize, eta_x: f64, eta_y: f64, ws: &mut StepWorkspace) {
+        let (d, dd) = (self.dim, self.input_dim);
+        self.embed(&ws.xi, &mut ws.x);
+        for i in 0..d {
+            ws.err[i] = ws.x[i] - self.y[l * d + i];
+        }
+        let cw = eta_x / (dd as f64).sqrt();
+        for i in 0..d {
+            let g = cw * ws.err[i];
+            let row = &mut self.w[i * dd..(i + 1) * dd];
+            for (wv, xv) in row.iter_mut().zip(&ws.xi) {
+                *wv -= g * xv;
+            }
+        }
+        let cy = eta_y * self.classes as f64 / dd as f64;
+        for i in 0..d {
+            self.y[l * d + i] += cy * ws.err[i];
+        }
+    }
+
+    /// Order parameters `R = W B^T / D`, `Y` and `Sigma = Q - R R^T`,
+    /// computed directly as `W P_perp W^T / D` from the weights orthogonal
+    /// to the teacher (columns `K..D`), so a small spread is exact.
+    pub fn order_params(&self) -> OrderParams {
+        let (d, dd, k) = (self.dim, self.input_dim, self.classes);
+        let sc = 1.0 / (dd as f64).sqrt();
+        let r = (0..d * k).map(|idx| sc * self.w[(idx / k) * dd + idx % k]).collect();
+        let mut s = vec![0.0; d * d];
+        for i in 0..d {
+            for j in i..d {
+                let v = self.w[i * dd + k..(i + 1) * dd].iter().zip(&self.w[j * dd + k..(j + 1) * dd]).map(|(a, b)| a * b).sum::<f64>() / dd as f64;
+                s[i * d + j] = v;
+                s[j * d + i] = v;
+            }
+        }
+        OrderParams::from_sigma(k, d, r, self.y.clone(), s)
+    }
+}
+
+/// Dot product with eight independent accumulators, so the compiler can
+/// vectorise it (a single running sum is a serial dependency chain).
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(p, q)| p * q).sum();
+    for (pa, pb) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += pa[l] * pb[l];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// One simulated run on the output grid.
+#[derive(Clone, Debug, Serialize)]
+pub struct TeacherRun {
+    pub seed: u64,
+    pub times: Vec<f64>,
+    pub order: Vec<OrderParams>,
+    /// Measures from the measured order parameters (same code as theory).
+    pub metrics: Vec<TeacherMetrics>,
+    /// Nearest-label accuracy on [`TEST_SAMPLES`] fresh samples.
+    pub empirical_accuracy: Vec<f64>,
+}
+
+/// Simulates one seed of online SGD, recording at the grid times snapped to
+/// whole steps (`t = steps / D`).
+pub fn simulate_online(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> Result<TeacherRun> {
+    let stream = Stream::from_config(cfg);
+    let mut student = Student::initial(cfg, seed);
+    let mut ws = StepWorkspace::new(cfg.dim, cfg.input_dim);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut test_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7e57_0000);
+    let step_time = 1.0 / cfg.input_dim as f64;
+    let grid = step_grid(&cfg.time_grid(), step_time);
+    let mut run = TeacherRun { seed, times: Vec::new(), order: Vec::new(), metrics: Vec::new(), empirical_accuracy: Vec::new() };
+    let mut done = 0u64;
+    for &target in &grid {
+        while done < target {
+            let (_, l) = stream.sample(&mut rng, &mut ws.xi);
+            student.sgd_step(l, cfg.eta_x, cfg.eta_y, &mut ws);
+            done += 1;
+        }
+        if !student.y.iter().all(|v| v.is_finite()) || !student.w.iter().step_by(97).all(|v| v.is_finite()) {
+            return Err(Error::Divergence {
+                what: "teacher-student online SGD".into(),
+                detail: format!("non-finite parameters at t = {}", done as f64 * step_time),
+                advice: "lower eta_x (SGD needs eta_x < 2) or eta_y".into(),
+            });
+        }
+        let t = done as f64 * step_time;
+        let op = student.order_params();
+        run.metrics.push(scorer.measure(t, &op));
+        run.order.push(op);
+        run.times.push(t);
+        run.empirical_accuracy.push(empirical_accuracy(&student, &stream, &mut test_rng, &mut ws));
+    }
+    Ok(run)
+}
+
+/// Fraction of [`TEST_SAMPLES`] fresh inputs whose nearest label is the
+/// teacher class.
+pub fn empirical_accuracy(student: &Student, stream: &Stream, rng: &mut ChaCha8Rng, ws: &mut StepWorkspace) -> f64 {
+    let (d, k) = (student.dim, student.classes);
+    let mut correct = 0usize;
+    for _ in 0..TEST_SAMPLES {
+        let (c, _) = stream.sample(rng, &mut ws.xi);
+        student.embed(&ws.xi, &mut ws.x);
+        let nearest = (0..k)
+            .map(|l| ((0..d).map(|i| (ws.x[i] - student.y[l * d + i]).powi(2)).sum::<f64>(), l))
+            .min_by(|p, q| p.0.total_cmp(&q.0))
+            .map(|p| p.1)
+            .unwrap_or(0);
+        correct += usize::from(nearest == c);
+    }
+    correct as f64 / TEST_SAMPLES as f64
+}

@@ -1,0 +1,5 @@
+//! Model T studies (figures i-l).
+pub mod collapse;
+pub mod convergence;
+pub mod finite_map;
+pub mod head;

@@ -1,0 +1,101 @@
+//! The one place that names the built-in models and study kinds. The CLI,
+//! the study runner and the Python bindings reach every model through it;
+//! adding a model means adding its folder under `models/` and one line here.
+use crate::config::{Overrides, ParamSpec};
+use crate::error::{suggest, Error, Result};
+pub use crate::model_api::{ModelOutput, RunOptions};
+use crate::models::{embedding, head, realdata, teacher};
+pub use crate::study::runner::StudyKind;
+
+/// A built-in model: its parameter schema and its entry points.
+pub struct ModelEntry {
+    /// Name on the command line and in Python (`theory <name>`).
+    pub name: &'static str,
+    /// One line for help texts.
+    pub about: &'static str,
+    /// Parameters with ranges and defaults.
+    pub schema: fn() -> &'static [ParamSpec],
+    /// Reduced theory of one configuration.
+    pub theory: fn(&Overrides, &RunOptions) -> Result<ModelOutput>,
+    /// Microscopic ensemble compared with the theory.
+    pub simulate: fn(&Overrides, &RunOptions) -> Result<ModelOutput>,
+    /// The reduced ODE as model-file text.
+    pub export: fn(&Overrides) -> Result<String>,
+}
+
+static MODELS: &[ModelEntry] = &[
+    ModelEntry {
+        name: "embedding",
+        about: "Model E: free sample and label embeddings",
+        schema: || embedding::config::SCHEMA,
+        theory: embedding::api::theory,
+        simulate: embedding::api::simulate,
+        export: embedding::api::export,
+    },
+    ModelEntry {
+        name: "head",
+        about: "Model H: shared projection head with stop-gradient variants",
+        schema: || head::config::SCHEMA.as_slice(),
+        theory: head::api::theory,
+        simulate: head::api::simulate,
+        export: head::api::export,
+    },
+    ModelEntry {
+        name: "teacher-student",
+        about: "Model T: linear teacher-student (online SGD, order-parameter ODE)",
+        schema: || teacher::config::SCHEMA,
+        theory: teacher::api::theory,
+        simulate: teacher::api::simulate,
+        export: teacher::api::export,
+    },
+    ModelEntry {
+        name: "real-data",
+        about: "Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise",
+        schema: || realdata::config::SCHEMA,
+        theory: realdata::api::theory,
+        simulate: realdata::api::simulate,
+        export: realdata::api::export,
+    },
+];
+
+static STUDY_KINDS: &[StudyKind] = &[
+    StudyKind { name: "two-timescales", run: embedding::studies::two_timescales::run },
+    StudyKind { name: "slow-rate", run: embedding::studies::slow_rate::run },
+    StudyKind { name: "spectrum", run: embedding::studies::spectrum::run },
+    StudyKind { name: "convergence", run: embedding::studies::convergence::run },
+    StudyKind { name: "head-ablation", run: head::studies::ablation::run },
+    StudyKind { name: "head-spectrum", run: head::studies::spectrum::run },
+    StudyKind { name: "head-phase", run: head::studies::phase::run },
+    StudyKind { name: "head-meanfield", run: head::studies::meanfield::run },
+    StudyKind { name: "model-analysis", run: crate::study::model_analysis::run },
+    StudyKind { name: "teacher-convergence", run: teacher::studies::convergence::run },
+    StudyKind { name: "teacher-collapse", run: teacher::studies::collapse::run },
+    StudyKind { name: "teacher-finite-data", run: teacher::studies::finite_map::run },
+    StudyKind { name: "teacher-head", run: teacher::studies::head::run },
+    StudyKind { name: "realdata-figure", run: realdata::studies::figure::run },
+    StudyKind { name: "realdata-slow-rate", run: realdata::studies::slow_rate::run },
+    StudyKind { name: "realdata-head", run: realdata::studies::head::run },
+];
+
+/// Every built-in model, in help-text order.
+pub fn models() -> &'static [ModelEntry] {
+    MODELS
+}
+
+/// Model names, for help texts and validation.
+pub fn model_names() -> Vec<&'static str> {
+    MODELS.iter().map(|m| m.name).collect()
+}
+
+/// The model called `name`, or an error naming the valid models.
+pub fn model(name: &str) -> Result<&'static ModelEntry> {
+    MODELS.iter().find(|m| m.name == name).ok_or_else(|| {
+        let hint = suggest(name, model_names()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        Error::invalid("model", format!("\"{name}\"{hint}"), format!("one of {}", model_names().join(" | ")))
+    })
+}
+
+/// Every study kind.
+pub fn study_kinds() -> &'static [StudyKind] {
+    STUDY_KINDS
+}
