@@ -27,10 +27,10 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     // The MLP's kernel has a large constant mode (ReLU features have a mean), so it needs a smaller step.
     let mlp_dt = study.real("mlp_dt", base.dt)?;
     let prep = Prepared::new(&base)?;
-    let mut acc = Panel::new("Training accuracy (true classes)", "time t (units of 1/eta_x)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
-    let mut sep = Panel::new("Minimum inter-label distance", "time t (units of 1/eta_x)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);
-    let mut mlp_acc = Panel::new(&format!("MLP (width {mlp_width}): training accuracy"), "time t (units of 1/eta_x)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
-    let mut mlp_sep = Panel::new(&format!("MLP (width {mlp_width}): min inter-label distance"), "time t (units of 1/eta_x)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);
+    let mut acc = Panel::new("Training accuracy (true classes)", "time t (gradient-flow time; one epoch = dt)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
+    let mut sep = Panel::new("Minimum inter-label distance", "time t (gradient-flow time; one epoch = dt)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);
+    let mut mlp_acc = Panel::new(&format!("MLP (width {mlp_width}): training accuracy"), "time t (gradient-flow time; one epoch = dt)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
+    let mut mlp_sep = Panel::new(&format!("MLP (width {mlp_width}): min inter-label distance"), "time t (gradient-flow time; one epoch = dt)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);
     let mut rows = Vec::new();
     let mut runs = Vec::new();
     let mut table = String::from(

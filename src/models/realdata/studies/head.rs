@@ -25,9 +25,9 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     };
     let base = RealConfig::from_table(&study.params(), &study.name)?;
     let prep = Prepared::new(&base)?;
-    let mut sep = Panel::new("Minimum inter-label distance", "time t (units of 1/eta_x)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);
-    let mut acc = Panel::new("Training accuracy (true classes, head output space)", "time t (units of 1/eta_x)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
-    let mut test = Panel::new("Held-out accuracy", "time t (units of 1/eta_x)", "held-out accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
+    let mut sep = Panel::new("Minimum inter-label distance", "time t (gradient-flow time; one epoch = dt)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);
+    let mut acc = Panel::new("Training accuracy (true classes, head output space)", "time t (gradient-flow time; one epoch = dt)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
+    let mut test = Panel::new("Held-out accuracy", "time t (gradient-flow time; one epoch = dt)", "held-out accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
     let mut rows = Vec::new();
     let mut out = Vec::new();
     let mut table = String::from("| variant | final sep / sep at peak (95% CI) | late rate over [t/2, t] (95% CI) | final train acc | final held-out acc | verdict |\n|---|---|---|---|---|---|\n");

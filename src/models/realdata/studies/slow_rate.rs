@@ -35,7 +35,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     let mlp_dt = study.real("mlp_dt", base.dt)?;
     let prep = Prepared::new(&base)?;
 
-    let mut rate_panel = Panel::new("Slow rate against encoder-induced frustration", "phi_Pi = 1 - mu_max(M_Pi) (hat-matrix frustration)", "slow rate of min label distance (1/time)").legend(Legend::UpperLeft);
+    let mut rate_panel = Panel::new("Slow rate against encoder-induced frustration", "phi_Pi = 1 - mu_max(M_Pi) (hat-matrix frustration)", "slow rate of min label distance (1/time)").legend(Legend::LowerRight);
     let mut noise_panel = Panel::new("Against the noise's own frustration index", "phi_T (Model E operator of A = T rows)", "fitted slow rate (1/time)").legend(Legend::UpperLeft);
     let mut rows = Vec::new();
     let mut out = Vec::new();
@@ -93,14 +93,14 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         noise_panel = noise_panel.markers(&format!("MLP m = {mlp_width}"), mt, 2, Shape::Triangle);
     }
     // Capacity: alpha = N / D on both sides of 1.
-    let mut cap_panel = Panel::new(&format!("Capacity at noise f = {cap_noise}"), "alpha = N / D (linear: D = varying input features; MLP: D = width)", "final separation / separation at accuracy peak").log_x().log_y().legend(Legend::LowerLeft);
+    let mut cap_panel = Panel::new(&format!("Capacity at noise f = {cap_noise}"), "alpha = N d / P (P encoder weights; linear: N / D)", "final separation / separation at accuracy peak").log_x().log_y().legend(Legend::LowerLeft);
     let mut cap_rows = String::new();
     let mut cap_lin = Vec::new();
     for &n in &cap_samples {
         let cfg = base.with("noise_rate", cap_noise)?.with("train_samples", n as i64)?;
         let p = Prepared::new(&cfg)?;
         let exp = Experiment::run_prepared(&cfg, &p)?;
-        let alpha = n / p.split.informative_features as f64;
+        let alpha = n / p.split.informative_features as f64; // N d / P with P = d D
         let sr = exp.separation_ratio();
         cap_lin.push(ci(alpha, sr));
         cap_rows += &format!("| linear | N = {n} | {alpha:.3} | {:.4} | {:.3e} [{:.3e}, {:.3e}] | {:.4} | {:.3} |\n", exp.est(|s| Some(s.induced.frustration)).mean, sr.mean, sr.ci95[0], sr.ci95[1], exp.fitted_rate().mean, exp.at(exp.times.len() - 1, |r| r.noisy_label_fit).mean);
@@ -113,7 +113,9 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         for &w in &cap_widths {
             let cfg = cfg0.with("encoder", "mlp")?.with("width", w as i64)?.with("seeds", mlp_seeds)?.with("dt", mlp_dt)?;
             let exp = Experiment::run_prepared(&cfg, &p)?;
-            let alpha = cap_mlp_n as f64 / w;
+            // Targets per trainable weight: N d values to fit with
+            // P = m (D + d) weights (for the linear encoder P = d D, so this is N / D).
+            let alpha = (cap_mlp_n as usize * cfg.dim) as f64 / (w * (p.input_dim() + cfg.dim) as f64);
             let sr = exp.separation_ratio();
             cap_mlp.push(ci(alpha, sr));
             cap_rows += &format!("| MLP, N = {cap_mlp_n} | m = {w} | {alpha:.3} | - | {:.3e} [{:.3e}, {:.3e}] | {:.4} | {:.3} |\n", sr.mean, sr.ci95[0], sr.ci95[1], exp.fitted_rate().mean, exp.at(exp.times.len() - 1, |r| r.noisy_label_fit).mean);
@@ -140,7 +142,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             format!("MLP (width {mlp_width}, no exact theory: compared for the ordering in phi only):\n\n| noise | f | phi_T | fitted late rate (95% CI) | final sep / sep at peak | fit of noisy labels | held-out acc |\n|---|---|---|---|---|---|---|\n{mlp_rows}\n")
         },
         if cap_rows.is_empty() { String::new() } else {
-            format!("Capacity (noise f = {cap_noise}): a model that can fit every noisy label (alpha <= 1) resolves the frustration instead of collapsing.\n\n| encoder | size | alpha | phi_Pi | final sep / sep at peak (95% CI) | fitted late rate | fit of noisy labels |\n|---|---|---|---|---|---|---|\n{cap_rows}")
+            format!("Capacity (noise f = {cap_noise}): a model that can fit every noisy label resolves the frustration instead of collapsing. alpha = N d / P counts targets per trainable encoder weight (linear: N / D with D the varying input features; the whitened rank is at most N - 1, so the linear encoder fits any labels for N <= D + 1).\n\n| encoder | size | alpha | phi_Pi | final sep / sep at peak (95% CI) | fitted late rate | fit of noisy labels |\n|---|---|---|---|---|---|---|\n{cap_rows}")
         },
     );
     Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"runs": out}) })
