@@ -49,7 +49,7 @@ impl TeacherExperiment {
     /// Runs `cfg.seeds` seeds in parallel; deterministic per seed.
     pub fn run(cfg: &TeacherConfig) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
-            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through study::teacher_head"));
+            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head_experiment"));
         }
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);
