@@ -72,6 +72,7 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind { name: "teacher-collapse", run: teacher::studies::collapse::run },
     StudyKind { name: "teacher-finite-data", run: teacher::studies::finite_map::run },
     StudyKind { name: "teacher-head", run: teacher::studies::head::run },
+    StudyKind { name: "teacher-phase", run: teacher::studies::phase::run },
     StudyKind { name: "realdata-figure", run: realdata::studies::figure::run },
     StudyKind { name: "realdata-slow-rate", run: realdata::studies::slow_rate::run },
     StudyKind { name: "realdata-head", run: realdata::studies::head::run },
