@@ -4,7 +4,7 @@
 use crate::config::{Overrides, ParamSpec};
 use crate::error::{suggest, Error, Result};
 pub use crate::model_api::{ModelOutput, RunOptions};
-use crate::models::{embedding, head, teacher};
+use crate::models::{embedding, head, realdata, teacher};
 pub use crate::study::runner::StudyKind;
 
 /// A built-in model: its parameter schema and its entry points.
@@ -48,6 +48,14 @@ static MODELS: &[ModelEntry] = &[
         simulate: teacher::api::simulate,
         export: teacher::api::export,
     },
+    ModelEntry {
+        name: "real-data",
+        about: "Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise",
+        schema: || realdata::config::SCHEMA,
+        theory: realdata::api::theory,
+        simulate: realdata::api::simulate,
+        export: realdata::api::export,
+    },
 ];
 
 static STUDY_KINDS: &[StudyKind] = &[
@@ -65,6 +73,9 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind::split("teacher-finite-data", teacher::studies::finite_map::run, teacher::studies::finite_map::SWEEP),
     StudyKind::whole("teacher-head", teacher::studies::head::run),
     StudyKind::whole("teacher-phase", teacher::studies::phase::run),
+    StudyKind::whole("realdata-figure", realdata::studies::figure::run),
+    StudyKind::whole("realdata-slow-rate", realdata::studies::slow_rate::run),
+    StudyKind::whole("realdata-head", realdata::studies::head::run),
 ];
 
 /// Every built-in model, in help-text order.
