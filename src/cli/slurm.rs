@@ -155,7 +155,7 @@ pub fn run(a: &SlurmArgs) -> Result<()> {
         eprintln!("warning: {} array tasks for {} cells: tasks {}..{} have nothing to do", a.array, cells, cells, a.array - 1);
     }
     let exe = std::env::current_exe().map_err(|e| Error::Read { path: "current executable".into(), reason: e.to_string() })?;
-    let cwd = absolute(Path::new("."))?;
+    let cwd = std::env::current_dir().map_err(|e| Error::Read { path: ".".into(), reason: e.to_string() })?;
     let out = absolute(&a.out)?;
     let dir = out.join(&study.name).join("slurm");
     let (array, merge) = scripts(a, &study, cells, &exe, &cwd, &out);
