@@ -26,7 +26,8 @@ impl Kind {
     /// Non-negative real `[0, inf)`.
     pub const NON_NEGATIVE: Kind = Kind::Real { min: 0.0, max: f64::INFINITY, open_min: false, open_max: true };
 
-    fn range_text(&self) -> String {
+    /// The range in words, for messages (`real number in (0, inf)`).
+    pub fn range_text(&self) -> String {
         match *self {
             Kind::Int { min, max } if max == i64::MAX => format!("integer >= {min}"),
             Kind::Int { min, max } => format!("integer in [{min}, {max}]"),
@@ -38,6 +39,32 @@ impl Kind {
             }
             Kind::Choice(names) => format!("one of {}", names.join(" | ")),
             Kind::Text => "text".into(),
+        }
+    }
+}
+
+impl Kind {
+    /// Whether `value` has this kind's type and lies in its range (reals
+    /// also accept integers; NaN and infinities are never accepted).
+    pub fn accepts(&self, value: &toml::Value) -> bool {
+        match (*self, value) {
+            (Kind::Int { min, max }, toml::Value::Integer(i)) => (min..=max).contains(i),
+            (Kind::Real { .. }, toml::Value::Float(x)) => self.accepts_real(*x),
+            (Kind::Real { .. }, toml::Value::Integer(i)) => self.accepts_real(*i as f64),
+            (Kind::Choice(names), toml::Value::String(s)) => names.contains(&s.as_str()),
+            (Kind::Text, toml::Value::String(_)) => true,
+            _ => false,
+        }
+    }
+
+    fn accepts_real(&self, x: f64) -> bool {
+        match *self {
+            Kind::Real { min, max, open_min, open_max } => {
+                let lo_ok = if open_min { x > min } else { x >= min };
+                let hi_ok = if open_max { x < max } else { x <= max };
+                x.is_finite() && lo_ok && hi_ok
+            }
+            _ => false,
         }
     }
 }
@@ -124,23 +151,7 @@ impl Params {
             };
             Error::invalid(key, format!("{}{hint}", display(&value)), spec.kind.range_text())
         };
-        let ok = match (spec.kind, &value) {
-            (Kind::Int { min, max }, toml::Value::Integer(i)) => (min..=max).contains(i),
-            (Kind::Real { min, max, open_min, open_max }, v) => {
-                let x = match v {
-                    toml::Value::Float(x) => *x,
-                    toml::Value::Integer(i) => *i as f64,
-                    _ => return Err(bad()),
-                };
-                let lo_ok = if open_min { x > min } else { x >= min };
-                let hi_ok = if open_max { x < max } else { x <= max };
-                x.is_finite() && lo_ok && hi_ok
-            }
-            (Kind::Choice(names), toml::Value::String(s)) => names.contains(&s.as_str()),
-            (Kind::Text, toml::Value::String(_)) => true,
-            _ => false,
-        };
-        if !ok {
+        if !spec.kind.accepts(&value) {
             return Err(bad());
         }
         let value = match (spec.kind, value) {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::report::atomic::write_csv;
@@ -37,10 +38,10 @@ pub fn with_horizon(base: &toml::Table, sets: &[String], context: &str, t_cap: f
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["frustrated", "rho", "classes", "rate_ratio"])?;
     let families: [(&str, &str, Vec<f64>); 4] = [
-        ("f", "frustrated", study.reals("frustrated", &[0.05, 0.1, 0.2, 0.3, 0.5])?),
-        ("rho", "rho", study.reals("rho", &[0.1, 0.2, 0.3, 0.4, 0.5])?),
-        ("K", "classes", study.reals("classes", &[2.0, 3.0, 5.0, 8.0])?),
-        ("eta_y/eta_x", "eta_y", study.reals("rate_ratio", &[0.25, 0.5, 2.0, 4.0])?),
+        ("f", "frustrated", study.reals_in("frustrated", &[0.05, 0.1, 0.2, 0.3, 0.5], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?),
+        ("rho", "rho", study.reals_in("rho", &[0.1, 0.2, 0.3, 0.4, 0.5], Kind::Real { min: 0.0, max: 0.5, open_min: true, open_max: false })?),
+        ("K", "classes", study.ints("classes", &[2, 3, 5, 8], 2, 10_000)?.into_iter().map(|k| k as f64).collect()),
+        ("eta_y/eta_x", "eta_y", study.reals_in("rate_ratio", &[0.25, 0.5, 2.0, 4.0], Kind::POSITIVE)?),
     ];
     let base = study.params();
     let mut panel = Panel::new(

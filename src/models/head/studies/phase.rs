@@ -10,6 +10,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
 use crate::error::Result;
 use crate::models::head::simulation::simulate;
@@ -42,11 +43,11 @@ pub fn reduced_survives(v: Variant, p: &[f64; 7], z0: &[f64; 6], t_max: f64) -> 
 }
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
-    study.check_keys(&["variants", "weight_decays", "frustrated", "rate_ratios", "asymmetric_weight_decays"])?;
-    let lams_sym = study.reals("weight_decays", &[0.08, 0.12, 0.16, 0.2])?;
-    let lams_asym = study.reals("asymmetric_weight_decays", &[0.02, 0.05, 0.08, 0.11])?;
-    let fs = study.reals("frustrated", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])?;
-    let ratios = study.reals("rate_ratios", &[0.25, 1.0, 4.0])?;
+    study.check_keys(&["weight_decays", "frustrated", "rate_ratios", "asymmetric_weight_decays"])?;
+    let lams_sym = study.reals_in("weight_decays", &[0.08, 0.12, 0.16, 0.2], Kind::NON_NEGATIVE)?;
+    let lams_asym = study.reals_in("asymmetric_weight_decays", &[0.02, 0.05, 0.08, 0.11], Kind::NON_NEGATIVE)?;
+    let fs = study.reals_in("frustrated", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let ratios = study.reals_in("rate_ratios", &[0.25, 1.0, 4.0], Kind::POSITIVE)?;
     let base = study.params();
     let probe = HeadConfig::from_table(&base, &[], &study.name)?;
     let (rho, k, d) = (probe.base.design.rho, probe.base.design.classes as f64, probe.base.dim as f64);

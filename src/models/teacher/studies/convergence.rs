@@ -18,10 +18,10 @@ use crate::models::teacher::experiment::TeacherExperiment;
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["dims", "full", "full_dims"])?;
-    let mut dims = study.reals("dims", &[100.0, 400.0, 1600.0])?;
-    let full = study.table.get("full").and_then(|v| v.as_bool()).unwrap_or(false);
+    let mut dims = study.ints("dims", &[100, 400, 1600], 2, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
+    let full = study.bool("full", false)?;
     if full {
-        dims.extend(study.reals("full_dims", &[6400.0])?);
+        dims.extend(study.ints("full_dims", &[6400], 2, i64::MAX)?.into_iter().map(|n| n as f64));
     }
     let base = study.params();
     let mut pts = Vec::new();

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
 use crate::report::atomic::write_csv;
@@ -18,10 +19,10 @@ use crate::models::teacher::statistics::Teacher;
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["alphas", "noises", "check_alpha", "check_noise"])?;
-    let alphas = study.reals("alphas", &[0.25, 0.5, 1.0, 1.5, 2.0, 4.0])?;
-    let noises = study.reals("noises", &[0.0, 0.1, 0.2, 0.3])?;
-    let check_alpha = study.real("check_alpha", 2.0)?;
-    let check_noise = study.real("check_noise", 0.2)?;
+    let alphas = study.reals_in("alphas", &[0.25, 0.5, 1.0, 1.5, 2.0, 4.0], Kind::POSITIVE)?;
+    let noises = study.reals_in("noises", &[0.0, 0.1, 0.2, 0.3], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let check_alpha = study.real_in("check_alpha", 2.0, Kind::POSITIVE)?;
+    let check_noise = study.real_in("check_noise", 0.2, Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
     let base = study.params();
     let probe = TeacherConfig::from_table(&base, &[], &study.name)?;
     let dd = probe.input_dim as f64;

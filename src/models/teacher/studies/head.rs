@@ -15,7 +15,7 @@ use crate::stats::estimate;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
-    study.check_keys(&["cases"])?;
+    study.check_keys(&[])?;
     let base = study.params();
     let cases: Vec<(&str, Vec<String>)> = vec![
         ("mixture, f = 0.1", vec!["teacher=\"mixture\"".into(), "label_noise=0.1".into()]),
