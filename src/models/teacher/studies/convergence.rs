@@ -20,8 +20,10 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     study.check_keys(&["dims", "full", "full_dims"])?;
     let mut dims = study.ints("dims", &[100, 400, 1600], 2, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
     let full = study.bool("full", false)?;
+    // Validated even when `full` is off, so a bad value never hides.
+    let full_dims = study.ints("full_dims", &[6400], 2, i64::MAX)?;
     if full {
-        dims.extend(study.ints("full_dims", &[6400], 2, i64::MAX)?.into_iter().map(|n| n as f64));
+        dims.extend(full_dims.into_iter().map(|n| n as f64));
     }
     let base = study.params();
     let mut pts = Vec::new();
