@@ -43,6 +43,32 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// Whether `value` has this kind's type and lies in its range (reals
+    /// also accept integers; NaN and infinities are never accepted).
+    pub fn accepts(&self, value: &toml::Value) -> bool {
+        match (*self, value) {
+            (Kind::Int { min, max }, toml::Value::Integer(i)) => (min..=max).contains(i),
+            (Kind::Real { .. }, toml::Value::Float(x)) => self.accepts_real(*x),
+            (Kind::Real { .. }, toml::Value::Integer(i)) => self.accepts_real(*i as f64),
+            (Kind::Choice(names), toml::Value::String(s)) => names.contains(&s.as_str()),
+            (Kind::Text, toml::Value::String(_)) => true,
+            _ => false,
+        }
+    }
+
+    fn accepts_real(&self, x: f64) -> bool {
+        match *self {
+            Kind::Real { min, max, open_min, open_max } => {
+                let lo_ok = if open_min { x > min } else { x >= min };
+                let hi_ok = if open_max { x < max } else { x <= max };
+                x.is_finite() && lo_ok && hi_ok
+            }
+            _ => false,
+        }
+    }
+}
+
 /// One parameter of a schema.
 #[derive(Clone, Copy, Debug)]
 pub struct ParamSpec {
@@ -125,23 +151,7 @@ impl Params {
             };
             Error::invalid(key, format!("{}{hint}", display(&value)), spec.kind.range_text())
         };
-        let ok = match (spec.kind, &value) {
-            (Kind::Int { min, max }, toml::Value::Integer(i)) => (min..=max).contains(i),
-            (Kind::Real { min, max, open_min, open_max }, v) => {
-                let x = match v {
-                    toml::Value::Float(x) => *x,
-                    toml::Value::Integer(i) => *i as f64,
-                    _ => return Err(bad()),
-                };
-                let lo_ok = if open_min { x > min } else { x >= min };
-                let hi_ok = if open_max { x < max } else { x <= max };
-                x.is_finite() && lo_ok && hi_ok
-            }
-            (Kind::Choice(names), toml::Value::String(s)) => names.contains(&s.as_str()),
-            (Kind::Text, toml::Value::String(_)) => true,
-            _ => false,
-        };
-        if !ok {
+        if !spec.kind.accepts(&value) {
             return Err(bad());
         }
         let value = match (spec.kind, value) {

@@ -80,6 +80,7 @@ static STUDY_KINDS: &[StudyKind] = &[
 
 /// Every built-in model, in help-text order.
 pub fn models() -> &'static [ModelEntry] {
+    crate::limits::deterministic_linear_algebra();
     MODELS
 }
 
@@ -90,6 +91,7 @@ pub fn model_names() -> Vec<&'static str> {
 
 /// The model called `name`, or an error naming the valid models.
 pub fn model(name: &str) -> Result<&'static ModelEntry> {
+    crate::limits::deterministic_linear_algebra();
     MODELS.iter().find(|m| m.name == name).ok_or_else(|| {
         let hint = suggest(name, model_names()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
         Error::invalid("model", format!("\"{name}\"{hint}"), format!("one of {}", model_names().join(" | ")))
@@ -98,5 +100,6 @@ pub fn model(name: &str) -> Result<&'static ModelEntry> {
 
 /// Every study kind.
 pub fn study_kinds() -> &'static [StudyKind] {
+    crate::limits::deterministic_linear_algebra();
     STUDY_KINDS
 }

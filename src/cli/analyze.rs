@@ -195,10 +195,27 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             v
         }
         Verb::FixedPoints { starts, seed, search_box } => {
-            let half = search_box.unwrap_or_else(|| default_box(&model.initial_state(), &p));
-            if !(half > 0.0 && half.is_finite()) {
-                return Err(Error::invalid("--search-box", half, "(0, inf)"));
-            }
+            let half = match search_box {
+                Some(h) if h.is_finite() && *h > 0.0 => *h,
+                Some(h) => return Err(Error::invalid("--search-box", h, "(0, inf)")),
+                // The default box is 2 max(1, |x0|, |p|): a huge initial
+                // state or parameter makes it overflow; say which value did,
+                // rather than blaming an option that was never given.
+                None => {
+                    let half = default_box(&model.initial_state(), &p);
+                    if !half.is_finite() {
+                        let names = model.state_names().into_iter().chain(model.param_names());
+                        let values = model.initial_state().into_iter().chain(p.iter().copied());
+                        let (name, v) = names.zip(values).max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).unwrap_or(("?".into(), half));
+                        return Err(Error::invalid(
+                            name,
+                            format!("{v:e}"),
+                            "a magnitude below 8.9e307 for the default search box 2 max(1, |x0|, |p|); or give --search-box",
+                        ));
+                    }
+                    half
+                }
+            };
             let bounds = vec![(-half, half); model.dim()];
             let search = find_fixed_points_report(&model, &p, &FixedPointOptions { starts: *starts, seed: *seed, bounds, ..Default::default() })?;
             let mut v = fixed_points_json(&model, &search.points);

@@ -18,6 +18,14 @@ pub mod theory;
 #[derive(Parser, Debug)]
 #[command(name = "repcollapse", version, about = "Dynamics of representation collapse: theory, simulation and bifurcation analysis")]
 pub struct Cli {
+    /// Memory limit for one configuration, e.g. 512M or 16G (default: 3/4 of the physical memory).
+    /// A configuration whose estimated memory exceeds it is rejected before anything is allocated.
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+    /// Wall-time budget in seconds for the iterative solvers (default: none); a run that
+    /// exhausts it stops with `"stopped": "budget"` and keeps what it found.
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub max_seconds: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -109,6 +117,11 @@ pub enum Command {
 /// stderr and a non-zero exit code (2 for bad input, 1 for failures).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::limits::deterministic_linear_algebra();
+    if let Err(e) = apply_limits(&cli) {
+        eprintln!("error: {e}");
+        return ExitCode::from(exit_code(&e));
+    }
     let result = match cli.command {
         None => run::run(&PathBuf::from("analysis"), &PathBuf::from("out"), false),
         Some(Command::Run { path, out, quiet, shard: None, .. }) => run::run(&path, &out, quiet),
@@ -128,6 +141,17 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// Installs the global `--max-memory` and `--max-seconds` limits.
+fn apply_limits(cli: &Cli) -> crate::Result<()> {
+    if let Some(m) = &cli.max_memory {
+        crate::limits::set_max_memory(crate::limits::parse_bytes(m)?);
+    }
+    if let Some(s) = &cli.max_seconds {
+        crate::limits::set_max_seconds(crate::limits::parse_seconds(s)?);
+    }
+    Ok(())
 }
 
 /// Prints to stdout, treating a closed pipe (`| head`) as success.

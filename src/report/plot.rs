@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::report::atomic::write_atomic;
+use crate::report::atomic::{temp_sibling, write_atomic};
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -141,13 +141,19 @@ impl Figure {
         let svg = dir.join(format!("{stem}.svg"));
         // The bitmap backend encodes by file extension, so render to a
         // temporary `.png` sibling and rename it into place.
-        let tmp = dir.join(format!(".{stem}.{}.tmp.png", std::process::id()));
-        {
+        // The sibling's name carries our process id, so a later run removes
+        // it if this one is killed before the rename (`atomic::sweep_stale`).
+        let tmp = temp_sibling(&png, ".png");
+        let drawn = (|| {
             let root = BitMapBackend::new(&tmp, size).into_drawing_area();
             self.draw(&root).map_err(|e| plot_err(&png, e))?;
             root.present().map_err(|e| plot_err(&png, e))?;
+            Ok::<(), Error>(())
+        })();
+        if let Err(e) = drawn.and_then(|()| std::fs::rename(&tmp, &png).map_err(|e| plot_err(&png, e))) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
         }
-        std::fs::rename(&tmp, &png).map_err(|e| plot_err(&png, e))?;
         let mut svg_text = String::new();
         {
             let root = SVGBackend::with_string(&mut svg_text, size).into_drawing_area();

@@ -5,6 +5,7 @@
 //! the caller passes the kinds (the registry's table).
 use std::path::{Path, PathBuf};
 
+use crate::config::Kind;
 use crate::error::{suggest, Error, Result};
 use crate::report::atomic::{write_atomic, write_json};
 use crate::study::sweep::{self, Sweep};
@@ -61,17 +62,29 @@ impl StudyFile {
     pub fn read(path: &Path, kinds: &[StudyKind]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?;
+        if let Some(v) = table.get("study").filter(|v| !v.is_str()) {
+            return Err(Error::invalid("study", v, format!("a string naming the kind: {}", kinds.iter().map(|k| k.name).collect::<Vec<_>>().join(" | "))));
+        }
         let kind = table
             .get("study")
             .and_then(|v| v.as_str())
             .ok_or_else(|| Error::Read { path: path.into(), reason: format!("missing `study = \"<kind>\"`; kinds: {}", kinds.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")) })?
             .to_string();
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| kind.clone());
-        let title = table.get("title").and_then(|v| v.as_str()).unwrap_or(&kind).to_string();
+        let title = match table.get("title") {
+            None => kind.clone(),
+            Some(toml::Value::String(t)) => t.clone(),
+            Some(v) => return Err(Error::invalid("title", v, "a string")),
+        };
+        match table.get("params") {
+            None | Some(toml::Value::Table(_)) => {}
+            Some(v) => return Err(Error::invalid("params", v, "a table `[params]` of model parameters")),
+        }
         Ok(StudyFile { path: path.into(), name, kind, title, table })
     }
 
-    /// The `[params]` table (empty if absent).
+    /// The `[params]` table (empty if absent; [`StudyFile::read`] rejects a
+    /// `params` that is not a table).
     pub fn params(&self) -> toml::Table {
         self.table.get("params").and_then(|v| v.as_table()).cloned().unwrap_or_default()
     }
@@ -95,25 +108,106 @@ impl StudyFile {
         Ok(())
     }
 
-    /// A number under `key`, or `default` when absent.
+    // Typed accessors for kind-specific keys. Every one rejects a value of
+    // the wrong type, NaN and infinities, and an empty list, naming the key;
+    // the `_in` variants also check a range (the same `config::Kind` the
+    // model parameters use). Nothing is silently replaced: a key is either
+    // absent (the default applies) or valid.
+
+    /// A finite number under `key`, or `default` when absent.
     pub fn real(&self, key: &str, default: f64) -> Result<f64> {
+        self.real_in(key, default, ANY_REAL)
+    }
+
+    /// A number under `key` in the range `kind`, or `default` when absent.
+    pub fn real_in(&self, key: &str, default: f64, kind: Kind) -> Result<f64> {
         match self.table.get(key) {
             None => Ok(default),
-            Some(v) => v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or_else(|| Error::invalid(key, v, "a number")),
+            Some(v) => checked_real(key, v, kind),
         }
     }
 
-    /// A list of reals under `key`, or `default` when absent.
+    /// A non-empty list of finite numbers under `key`, or `default` when absent.
     pub fn reals(&self, key: &str, default: &[f64]) -> Result<Vec<f64>> {
+        self.reals_in(key, default, ANY_REAL)
+    }
+
+    /// A non-empty list of numbers in the range `kind` under `key`, or
+    /// `default` when absent.
+    pub fn reals_in(&self, key: &str, default: &[f64], kind: Kind) -> Result<Vec<f64>> {
         match self.table.get(key) {
             None => Ok(default.to_vec()),
-            Some(toml::Value::Array(a)) => a
-                .iter()
-                .map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
-                .collect::<Option<Vec<f64>>>()
-                .ok_or_else(|| Error::invalid(key, toml::Value::Array(a.clone()), "array of numbers")),
-            Some(v) => Err(Error::invalid(key, v, "array of numbers")),
+            Some(v) => list(key, v, |x| checked_real(key, x, kind)),
         }
+    }
+
+    /// An integer under `key` in `[min, max]`, or `default` when absent.
+    pub fn int(&self, key: &str, default: i64, min: i64, max: i64) -> Result<i64> {
+        match self.table.get(key) {
+            None => Ok(default),
+            Some(v) => checked_int(key, v, min, max),
+        }
+    }
+
+    /// A non-empty list of integers in `[min, max]` under `key`, or `default` when absent.
+    pub fn ints(&self, key: &str, default: &[i64], min: i64, max: i64) -> Result<Vec<i64>> {
+        match self.table.get(key) {
+            None => Ok(default.to_vec()),
+            Some(v) => list(key, v, |x| checked_int(key, x, min, max)),
+        }
+    }
+
+    /// A boolean under `key`, or `default` when absent.
+    pub fn bool(&self, key: &str, default: bool) -> Result<bool> {
+        match self.table.get(key) {
+            None => Ok(default),
+            Some(toml::Value::Boolean(b)) => Ok(*b),
+            Some(v) => Err(Error::invalid(key, v, "true or false")),
+        }
+    }
+
+    /// A string under `key`, or `default` when absent.
+    pub fn string(&self, key: &str, default: &str) -> Result<String> {
+        match self.table.get(key) {
+            None => Ok(default.to_string()),
+            Some(toml::Value::String(s)) => Ok(s.clone()),
+            Some(v) => Err(Error::invalid(key, v, "a string")),
+        }
+    }
+
+    /// A non-empty list of strings under `key`, or `default` when absent.
+    pub fn strings(&self, key: &str, default: &[&str]) -> Result<Vec<String>> {
+        match self.table.get(key) {
+            None => Ok(default.iter().map(|s| s.to_string()).collect()),
+            Some(v) => list(key, v, |x| x.as_str().map(str::to_string).ok_or_else(|| Error::invalid(key, x, "a list of strings"))),
+        }
+    }
+}
+
+/// Any finite real (the range of [`StudyFile::real`]).
+const ANY_REAL: Kind = Kind::Real { min: f64::NEG_INFINITY, max: f64::INFINITY, open_min: true, open_max: true };
+
+fn checked_real(key: &str, v: &toml::Value, kind: Kind) -> Result<f64> {
+    match v {
+        toml::Value::Float(_) | toml::Value::Integer(_) if kind.accepts(v) => Ok(v.as_float().unwrap_or_else(|| v.as_integer().unwrap_or(0) as f64)),
+        _ => Err(Error::invalid(key, v, kind.range_text())),
+    }
+}
+
+fn checked_int(key: &str, v: &toml::Value, min: i64, max: i64) -> Result<i64> {
+    let kind = Kind::Int { min, max };
+    match v {
+        toml::Value::Integer(i) if kind.accepts(v) => Ok(*i),
+        _ => Err(Error::invalid(key, v, kind.range_text())),
+    }
+}
+
+/// A non-empty TOML array whose entries `item` accepts.
+fn list<T>(key: &str, v: &toml::Value, item: impl Fn(&toml::Value) -> Result<T>) -> Result<Vec<T>> {
+    match v {
+        toml::Value::Array(a) if a.is_empty() => Err(Error::invalid(key, "[] (empty list)", "a non-empty list")),
+        toml::Value::Array(a) => a.iter().map(item).collect(),
+        other => Err(Error::invalid(key, other, "a non-empty list")),
     }
 }
 

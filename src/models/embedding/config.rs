@@ -94,7 +94,30 @@ impl EmbeddingConfig {
         if cfg.dt > cfg.t_max {
             return Err(Error::invalid("dt", cfg.dt, format!("(0, t_max = {}]", cfg.t_max)));
         }
+        cfg.check_memory()?;
         Ok(cfg)
+    }
+
+    /// Estimated peak memory in bytes of theory plus simulation, before
+    /// anything is allocated: `N (96 + 32 d c) + 216 K^2` with `N` samples,
+    /// `c = min(seeds, threads)` seeds in flight, four `N x d` arrays per
+    /// seed (embeddings, step scratch, theory reconstruction, metrics),
+    /// ~96 bytes of design bookkeeping per sample, and three dense
+    /// class-level operators of side up to `3K`.
+    pub fn memory_estimate(&self) -> f64 {
+        let n = self.design.classes as f64 * self.design.per_class as f64;
+        let k = self.design.classes as f64;
+        let c = self.seeds.min(rayon::current_num_threads()).max(1) as f64;
+        n * (96.0 + 32.0 * self.dim as f64 * c) + 216.0 * k * k
+    }
+
+    fn check_memory(&self) -> Result<()> {
+        crate::limits::check_memory(
+            "per_class",
+            self.design.per_class,
+            self.memory_estimate(),
+            &format!("classes x per_class x (96 + 32 dim x seeds in flight) bytes with classes = {}, dim = {}", self.design.classes, self.dim),
+        )
     }
 
     /// Config from `--set` pairs over the defaults.

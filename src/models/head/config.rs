@@ -111,6 +111,15 @@ impl HeadConfig {
             table.insert(spec.name.to_string(), v);
         }
         let base = EmbeddingConfig::from_params(Params::from_table(embedding_config::SCHEMA, &table, "head parameters")?)?;
+        // Beyond Model E's arrays: per seed in flight, three more `N x d`
+        // arrays (head outputs, their gradient, the metric outputs) and four
+        // `d x d` head matrices (W, its gradient, two products).
+        let n = base.design.classes as f64 * base.design.per_class as f64;
+        let d = base.dim as f64;
+        let c = base.seeds.min(rayon::current_num_threads()).max(1) as f64;
+        let bytes = base.memory_estimate() + c * 8.0 * (3.0 * n * d + 4.0 * d * d);
+        let formula = format!("Model E's estimate + seeds in flight x 8 (3 N dim + 4 dim^2) bytes with N = {n}, dim = {}", base.dim);
+        crate::limits::check_memory("dim", base.dim, bytes, &formula)?;
         Ok(HeadConfig {
             base,
             variant: Variant::parse(p.text("variant"))?,

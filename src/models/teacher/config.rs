@@ -175,7 +175,44 @@ impl TeacherConfig {
         if cfg.samples.is_some() && cfg.dt > cfg.t_max {
             return Err(Error::invalid("dt", cfg.dt, format!("(0, t_max = {}]", cfg.t_max)));
         }
+        cfg.check_memory()?;
         Ok(cfg)
+    }
+
+    /// Estimated peak memory in bytes, before anything is allocated, with
+    /// `D` = input_dim, `d` = dim, `K` = classes, `c = min(seeds, threads)`
+    /// seeds in flight and `S = 2dK + d(d+1)/2` ODE states:
+    /// online, `c (24 d D + 8 D) + 32 S^2` (encoder, its update, a sample;
+    /// dense ODE Jacobians); finite data with `N` samples additionally
+    /// `c (8 N D + 16 N d + 24 (D + K)^2)` (the inputs, embeddings and the
+    /// dense `(D + K)`-sized flow operator and its factorisations).
+    pub fn memory_estimate(&self) -> (f64, &'static str, usize) {
+        let (dd, d, k) = (self.input_dim as f64, self.dim as f64, self.classes as f64);
+        let c = self.seeds.min(rayon::current_num_threads()).max(1) as f64;
+        let states = 2.0 * d * k + d * (d + 1.0) / 2.0;
+        let online = c * (24.0 * d * dd + 8.0 * dd) + 32.0 * states * states;
+        match self.samples {
+            None => (online, "input_dim", self.input_dim),
+            Some(n) => {
+                let n = n as f64;
+                let finite = c * (8.0 * n * dd + 16.0 * n * d + 24.0 * (dd + k) * (dd + k));
+                // Name the key that dominates: the data matrix or the operator.
+                let key = if n * dd > 3.0 * (dd + k) * (dd + k) { ("samples", self.samples.unwrap_or(0)) } else { ("input_dim", self.input_dim) };
+                (online + finite, key.0, key.1)
+            }
+        }
+    }
+
+    fn check_memory(&self) -> Result<()> {
+        let (bytes, key, value) = self.memory_estimate();
+        let formula = format!(
+            "input_dim = {}, samples = {}, dim = {}, classes = {}, seeds in flight x (8 samples x input_dim + 24 (input_dim + classes)^2 + 24 dim x input_dim) bytes",
+            self.input_dim,
+            self.samples.unwrap_or(0),
+            self.dim,
+            self.classes
+        );
+        crate::limits::check_memory(key, value, bytes, &formula)
     }
 
     /// Config from `--set` pairs over the defaults.

@@ -63,6 +63,7 @@ pub fn gd_metrics(cfg: &TeacherConfig, student: &Student, data: &TrainingSet, ti
     let mut mws = MetricsWorkspace::new(k, d);
     let mut ws = FiniteWorkspace::new(data.len(), d, dd, k);
     let mut s = student.clone();
+    let scale0 = s.magnitude();
     let mut done = 0u64;
     let mut out = Vec::new();
     // One record per output time (no de-duplication, so records align with
@@ -72,10 +73,11 @@ pub fn gd_metrics(cfg: &TeacherConfig, student: &Student, data: &TrainingSet, ti
             gd_step(&mut s, data, cfg.eta_x, cfg.eta_y, cfg.dt, &mut ws);
             done += 1;
         }
-        if !s.y.iter().all(|v| v.is_finite()) {
+        let size = s.magnitude();
+        if crate::models::teacher::simulation::diverged(size, scale0) {
             return Err(Error::Divergence {
                 what: "finite-data gradient descent".into(),
-                detail: format!("non-finite labels at t = {}", done as f64 * cfg.dt),
+                detail: format!("parameters reached {size:.3e} (initially {scale0:.3e}) at t = {}", done as f64 * cfg.dt),
                 advice: "lower dt (stability needs dt < 2 / largest rate of the flow)".into(),
             });
         }

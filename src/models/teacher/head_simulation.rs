@@ -150,6 +150,7 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
     }
     let stream = Stream::from_config(cfg);
     let mut hs = HeadStudent::initial(cfg, seed);
+    let scale0 = hs.head.iter().fold(hs.student.magnitude(), |m, v| m.max(v.abs()));
     let mut ws = HeadWorkspace::new(cfg.dim, cfg.input_dim);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut test_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7e57_0000);
@@ -163,10 +164,11 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
             hs.step(l, cfg.eta_x, cfg.eta_y, cfg.eta_w, cfg.weight_decay, &mut ws);
             done += 1;
         }
-        if !hs.head.iter().chain(&hs.student.y).all(|v| v.is_finite()) {
+        let size = hs.head.iter().fold(hs.student.magnitude(), |m, v| if v.is_finite() { m.max(v.abs()) } else { f64::NAN });
+        if crate::models::teacher::simulation::diverged(size, scale0) {
             return Err(Error::Divergence {
                 what: "teacher-student SGD with head".into(),
-                detail: format!("non-finite parameters at t = {}", done as f64 * step_time),
+                detail: format!("parameters reached {size:.3e} (initially {scale0:.3e}) at t = {}", done as f64 * step_time),
                 advice: "lower eta_x, eta_y or eta_w".into(),
             });
         }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::report::atomic::write_csv;
@@ -32,9 +33,9 @@ fn errors(exp: &EmbeddingExperiment) -> Estimate {
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["dts", "batches", "sgd_dt"])?;
-    let dts = study.reals("dts", &[0.4, 0.2, 0.1, 0.05, 0.025, 0.0125])?;
-    let batch_fracs = study.reals("batches", &[0.01, 0.03, 0.1, 0.3, 1.0])?;
-    let sgd_dt = study.real("sgd_dt", 0.05)?;
+    let dts = study.reals_in("dts", &[0.4, 0.2, 0.1, 0.05, 0.025, 0.0125], Kind::POSITIVE)?;
+    let batch_fracs = study.reals_in("batches", &[0.01, 0.03, 0.1, 0.3, 1.0], Kind::Real { min: 0.0, max: 1.0, open_min: true, open_max: false })?;
+    let sgd_dt = study.real_in("sgd_dt", 0.05, Kind::POSITIVE)?;
     let base = study.params();
     let mut rows = Vec::new();
     let (mut gd_pts, mut gd_line) = (Vec::new(), Vec::new());

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::report::atomic::write_csv;
@@ -49,6 +50,15 @@ const FAMILIES: [(&str, &str, &str, &[f64]); 4] = [
     ("eta_y/eta_x", "eta_y", "rate_ratio", &[0.25, 0.5, 2.0, 4.0]),
 ];
 
+/// The valid values of each family's study key (the model's own ranges;
+/// `classes` whole numbers).
+const FAMILY_RANGES: [Kind; 4] = [
+    Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false },
+    Kind::Real { min: 0.0, max: 0.5, open_min: true, open_max: false },
+    Kind::Int { min: 2, max: 10_000 },
+    Kind::POSITIVE,
+];
+
 /// A cell: family `family` (index into the four) at `value`.
 #[derive(Serialize, Deserialize)]
 struct Spec {
@@ -74,7 +84,7 @@ fn cells(study: &StudyFile) -> Result<Vec<CellSpec>> {
     study.check_keys(&["frustrated", "rho", "classes", "rate_ratio"])?;
     let mut cells = Vec::new();
     for (family, (label, _, file_key, defaults)) in FAMILIES.iter().enumerate() {
-        for value in study.reals(file_key, defaults)? {
+        for value in study.reals_in(file_key, defaults, FAMILY_RANGES[family])? {
             cells.push(CellSpec::new(format!("{label}={value}"), Spec { family, value }));
         }
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::engine::spectrum::jacobian_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::Result;
@@ -19,9 +20,9 @@ use crate::models::embedding::simplex::SimplexSystem;
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["f_max", "points", "simulate"])?;
-    let f_max = study.real("f_max", 0.6)?;
-    let n = study.real("points", 13.0)? as usize;
-    let sim_fs = study.reals("simulate", &[0.1, 0.3, 0.5])?;
+    let f_max = study.real_in("f_max", 0.6, Kind::Real { min: 0.0, max: 1.0, open_min: true, open_max: false })?;
+    let n = study.int("points", 13, 2, 10_000)? as usize;
+    let sim_fs = study.reals_in("simulate", &[0.1, 0.3, 0.5], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
     let base = study.params();
     let mut per_index: Vec<Vec<(f64, f64)>> = Vec::new();
     let (mut slow, mut first, mut simplex_pts) = (Vec::new(), Vec::new(), Vec::new());

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::report::atomic::write_csv;
@@ -14,9 +15,9 @@ use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["frustrated", "sgd_batch", "noise"])?;
-    let fs = study.reals("frustrated", &[0.0, 0.1, 0.3])?;
-    let batch = study.real("sgd_batch", 16.0)? as i64;
-    let noise = study.real("noise", 1e-4)?;
+    let fs = study.reals_in("frustrated", &[0.0, 0.1, 0.3], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let batch = study.int("sgd_batch", 16, 1, i64::MAX)?;
+    let noise = study.real_in("noise", 1e-4, Kind::NON_NEGATIVE)?;
     let base = study.params();
     let mut panels = [
         Panel::new("Training accuracy", "time t (units of 1/eta_x)", "accuracy (nearest label)").log_x().y_range(0.0, 1.02).legend(Legend::LowerRight),

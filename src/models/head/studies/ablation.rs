@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::head::config::{HeadConfig, Variant};
 use crate::report::atomic::write_csv;
@@ -16,8 +17,8 @@ const SHAPES: [Shape; 5] = [Shape::Circle, Shape::Square, Shape::Triangle, Shape
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["frustrated", "time_course_f"])?;
-    let fs = study.reals("frustrated", &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5])?;
-    let f_tc = study.real("time_course_f", 0.3)?;
+    let fs = study.reals_in("frustrated", &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let f_tc = study.real_in("time_course_f", 0.3, Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
     let base = study.params();
     let mut panels = [
         Panel::new("Separation kept (final / peak)", "frustrated fraction f", "final min inter-label distance / its peak").log_y().legend(Legend::LowerLeft),

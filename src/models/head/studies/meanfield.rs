@@ -21,12 +21,15 @@ use crate::models::head::meanfield::{heterogeneous_weights, self_consistent_head
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["distributions", "per_class"])?;
-    let dists: Vec<String> = match study.table.get("distributions") {
-        None => vec!["two-point:0.1,0.5,0.5".into(), "uniform:0.05,0.5".into(), "beta:2,4".into()],
-        Some(toml::Value::Array(a)) => a.iter().map(|v| v.as_str().map(String::from)).collect::<Option<Vec<_>>>().ok_or_else(|| Error::invalid("distributions", "non-string entry", "array of strings"))?,
-        Some(v) => return Err(Error::invalid("distributions", v, "array of strings")),
-    };
-    let ns = study.reals("per_class", &[10.0, 40.0, 160.0, 640.0])?;
+    let dists = study.strings("distributions", &["two-point:0.1,0.5,0.5", "uniform:0.05,0.5", "beta:2,4"])?;
+    // Parse every entry before any work, naming the study key in the message.
+    for d in &dists {
+        RhoDistribution::parse(d).map_err(|e| match e {
+            Error::InvalidParameter { value, range, .. } => Error::invalid("distributions", value, range),
+            other => other,
+        })?;
+    }
+    let ns = study.ints("per_class", &[10, 40, 160, 640], 1, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
     let base = study.params();
     let probe = HeadConfig::from_table(&base, &["variant=symmetric".into()], &study.name)?;
     let (k, f) = (probe.base.design.classes, probe.base.design.frustrated);

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
 use crate::error::{Error, Result};
 use crate::models::head::simulation::simulate;
@@ -78,12 +79,12 @@ struct Lists {
 }
 
 fn lists(study: &StudyFile) -> Result<Lists> {
-    study.check_keys(&["variants", "weight_decays", "frustrated", "rate_ratios", "asymmetric_weight_decays"])?;
+    study.check_keys(&["weight_decays", "frustrated", "rate_ratios", "asymmetric_weight_decays"])?;
     Ok(Lists {
-        lams_sym: study.reals("weight_decays", &[0.08, 0.12, 0.16, 0.2])?,
-        lams_asym: study.reals("asymmetric_weight_decays", &[0.02, 0.05, 0.08, 0.11])?,
-        fs: study.reals("frustrated", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])?,
-        ratios: study.reals("rate_ratios", &[0.25, 1.0, 4.0])?,
+        lams_sym: study.reals_in("weight_decays", &[0.08, 0.12, 0.16, 0.2], Kind::NON_NEGATIVE)?,
+        lams_asym: study.reals_in("asymmetric_weight_decays", &[0.02, 0.05, 0.08, 0.11], Kind::NON_NEGATIVE)?,
+        fs: study.reals_in("frustrated", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?,
+        ratios: study.reals_in("rate_ratios", &[0.25, 1.0, 4.0], Kind::POSITIVE)?,
     })
 }
 

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::head::config::{HeadConfig, Variant};
 use crate::report::atomic::write_csv;
@@ -18,8 +19,8 @@ use crate::models::head::fixed_points::closed_form_branches;
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["frustrated", "weight_decays"])?;
-    let fs = study.reals("frustrated", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6])?;
-    let lams = study.reals("weight_decays", &[0.0, 0.05])?;
+    let fs = study.reals_in("frustrated", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let lams = study.reals_in("weight_decays", &[0.0, 0.05], Kind::NON_NEGATIVE)?;
     let base = study.params();
     let probe = HeadConfig::from_table(&base, &[], &study.name)?;
     let (rho, k) = (probe.base.design.rho, probe.base.design.classes as f64);

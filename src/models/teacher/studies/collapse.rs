@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::teacher::config::{TeacherConfig, TeacherKind};
 use crate::report::atomic::write_csv;
@@ -29,9 +30,9 @@ fn horizon(base: &toml::Table, sets: &[String], ctx: &str, t_cap: f64) -> Result
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["noises", "sigma_case", "t_cap"])?;
-    let noises = study.reals("noises", &[0.05, 0.1, 0.2])?;
-    let sigma_case = study.real("sigma_case", 0.5)?;
-    let t_cap = study.real("t_cap", 400.0)?;
+    let noises = study.reals_in("noises", &[0.05, 0.1, 0.2], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let sigma_case = study.real_in("sigma_case", 0.5, Kind::NON_NEGATIVE)?;
+    let t_cap = study.real_in("t_cap", 400.0, Kind::POSITIVE)?;
     let base = study.params();
     let mut cases: Vec<(String, Vec<String>)> = vec![("mixture, sigma = 0, f = 0".into(), vec!["teacher=\"mixture\"".into(), "sigma=0".into(), "label_noise=0".into()])];
     for &f in &noises {

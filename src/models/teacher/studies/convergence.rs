@@ -43,10 +43,12 @@ struct DimResult {
 
 fn dims(study: &StudyFile) -> Result<(Vec<f64>, bool)> {
     study.check_keys(&["dims", "full", "full_dims"])?;
-    let mut dims = study.reals("dims", &[100.0, 400.0, 1600.0])?;
-    let full = study.table.get("full").and_then(|v| v.as_bool()).unwrap_or(false);
+    let mut dims = study.ints("dims", &[100, 400, 1600], 2, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
+    let full = study.bool("full", false)?;
+    // Validated even when `full` is off, so a bad value never hides.
+    let full_dims = study.ints("full_dims", &[6400], 2, i64::MAX)?;
     if full {
-        dims.extend(study.reals("full_dims", &[6400.0])?);
+        dims.extend(full_dims.into_iter().map(|n| n as f64));
     }
     Ok((dims, full))
 }

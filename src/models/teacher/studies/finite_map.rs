@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::{Error, Result};
 use crate::models::teacher::config::TeacherConfig;
 use crate::report::atomic::write_csv;
@@ -64,10 +65,10 @@ struct Lists {
 fn lists(study: &StudyFile) -> Result<Lists> {
     study.check_keys(&["alphas", "noises", "check_alpha", "check_noise"])?;
     Ok(Lists {
-        alphas: study.reals("alphas", &[0.25, 0.5, 1.0, 1.5, 2.0, 4.0])?,
-        noises: study.reals("noises", &[0.0, 0.1, 0.2, 0.3])?,
-        check_alpha: study.real("check_alpha", 2.0)?,
-        check_noise: study.real("check_noise", 0.2)?,
+        alphas: study.reals_in("alphas", &[0.25, 0.5, 1.0, 1.5, 2.0, 4.0], Kind::POSITIVE)?,
+        noises: study.reals_in("noises", &[0.0, 0.1, 0.2, 0.3], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?,
+        check_alpha: study.real_in("check_alpha", 2.0, Kind::POSITIVE)?,
+        check_noise: study.real_in("check_noise", 0.2, Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?,
     })
 }
 

@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
@@ -76,10 +77,10 @@ fn ode_curve(cfg: &TeacherConfig) -> Result<(Vec<(f64, f64)>, f64)> {
 /// The long-horizon panels (without / with weight decay) with their markdown
 /// paragraph and JSON summary.
 pub fn long_horizon(study: &StudyFile, progress: bool) -> Result<(Vec<Panel>, String, serde_json::Value)> {
-    let dims = study.reals("long_dims", &[100.0, 200.0, 300.0])?;
-    let t_max = study.real("long_t_max", 2000.0)?;
-    let lam = study.real("long_weight_decay", 0.05)?;
-    let seeds = study.real("long_seeds", 3.0)? as usize;
+    let dims = study.ints("long_dims", &[100, 200, 300], 2, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
+    let t_max = study.real_in("long_t_max", 2000.0, Kind::POSITIVE)?;
+    let lam = study.real_in("long_weight_decay", 0.05, Kind::NON_NEGATIVE)?;
+    let seeds = study.int("long_seeds", 3, 1, 10_000)? as usize;
     let base = study.params();
     let started = std::time::Instant::now();
     let common = |extra: &[String]| -> Result<TeacherConfig> {

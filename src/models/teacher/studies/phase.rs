@@ -12,6 +12,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::config::Kind;
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
 use crate::models::teacher::head_simulation::simulate_head;
@@ -44,13 +45,16 @@ fn sgd_outcomes(cfg: &TeacherConfig) -> Result<Vec<(f64, bool)>> {
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["weight_decays", "frustrated", "lambda_range", "ci_weight_decay", "ci_frustrated", "ci_dims", "ci_t_max"])?;
-    let lams = study.reals("weight_decays", &[0.04, 0.08, 0.12])?;
-    let fs = study.reals("frustrated", &[0.05, 0.15, 0.3, 0.45, 0.6])?;
-    let range = study.reals("lambda_range", &[0.01, 0.2])?;
-    let ci_lam = study.real("ci_weight_decay", 0.05)?;
-    let ci_fs = study.reals("ci_frustrated", &[0.05, 0.15, 0.25])?;
-    let ci_dims = study.reals("ci_dims", &[100.0, 200.0, 400.0])?;
-    let ci_t = study.real("ci_t_max", 600.0)?;
+    let lams = study.reals_in("weight_decays", &[0.04, 0.08, 0.12], Kind::NON_NEGATIVE)?;
+    let fs = study.reals_in("frustrated", &[0.05, 0.15, 0.3, 0.45, 0.6], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let range = study.reals_in("lambda_range", &[0.01, 0.2], Kind::NON_NEGATIVE)?;
+    if range.len() != 2 || range[0] >= range[1] {
+        return Err(crate::error::Error::invalid("lambda_range", format!("{range:?}"), "two weight decays [lo, hi] with 0 <= lo < hi"));
+    }
+    let ci_lam = study.real_in("ci_weight_decay", 0.05, Kind::NON_NEGATIVE)?;
+    let ci_fs = study.reals_in("ci_frustrated", &[0.05, 0.15, 0.25], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
+    let ci_dims = study.ints("ci_dims", &[100, 200, 400], 2, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
+    let ci_t = study.real_in("ci_t_max", 600.0, Kind::POSITIVE)?;
     let base = study.params();
     let probe = TeacherConfig::from_table(&base, &[format!("weight_decay={ci_lam}")], &study.name)?;
     let (lam_lo, lam_hi) = (range[0], range[range.len() - 1]);
