@@ -64,6 +64,7 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind { name: "teacher-collapse", run: teacher::studies::collapse::run },
     StudyKind { name: "teacher-finite-data", run: teacher::studies::finite_map::run },
     StudyKind { name: "teacher-head", run: teacher::studies::head::run },
+    StudyKind { name: "teacher-phase", run: teacher::studies::phase::run },
 ];
 
 /// Every built-in model, in help-text order.

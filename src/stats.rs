@@ -39,6 +39,22 @@ pub fn estimate(values: &[f64]) -> Estimate {
 /// Decay rate `lambda` of `y ~ C exp(-lambda t)` by least squares on `ln y`
 /// over the points with `t` in `[t_from, t_to]` and `y > 0`. `None` with
 /// fewer than three usable points.
+/// Whether a separation series collapsed: its last value is below 1% of its
+/// peak over the run, or not finite (scale-free; used for every model's
+/// `collapsed` verdict: gradient noise contracts the spread with the
+/// geometry, so separation/spread alone would not detect a collapse).
+pub fn collapsed_by_peak(seps: &[f64]) -> bool {
+    collapsed_below(seps, 0.01)
+}
+
+/// [`collapsed_by_peak`] with threshold `frac` of the peak (for finite-D
+/// SGD, whose label distance has a noise floor of ~1% of its peak at
+/// `D ~ 100`).
+pub fn collapsed_below(seps: &[f64], frac: f64) -> bool {
+    let peak = seps.iter().copied().fold(0.0, f64::max);
+    seps.last().is_some_and(|s| !s.is_finite() || *s < frac * peak)
+}
+
 pub fn fit_decay_rate(t: &[f64], y: &[f64], t_from: f64, t_to: f64) -> Option<f64> {
     let pts: Vec<(f64, f64)> = t
         .iter()

@@ -62,7 +62,8 @@ fn fused_student_step_is_bit_identical_to_two_passes() {
 
 #[test]
 fn fused_head_step_is_bit_identical_to_complete_steps() {
-    for head in ["symmetric", "asymmetric"] {
+    // With and without weight decay (the decay rides on the pending update).
+    for (head, lam) in [("symmetric", 0.0), ("asymmetric", 0.0), ("symmetric", 0.3)] {
         let c = cfg(&[&format!("head=\"{head}\""), "input_dim=77", "dim=4", "classes=3", "eta_w=0.5"]);
         let stream = Stream::from_config(&c);
         let (mut fused, mut complete) = (HeadStudent::initial(&c, 2), HeadStudent::initial(&c, 2));
@@ -70,12 +71,12 @@ fn fused_head_step_is_bit_identical_to_complete_steps() {
         let (mut r1, mut r2) = (SampleRng::seed_from_u64(5), SampleRng::seed_from_u64(5));
         for _ in 0..500 {
             let (_, l) = stream.sample(&mut r1, &mut w1.base.xi);
-            fused.deferred_step(l, 0.7, 0.5, 0.5, &mut w1);
+            fused.deferred_step(l, 0.7, 0.5, 0.5, lam, &mut w1);
             let (_, l) = stream.sample(&mut r2, &mut w2.base.xi);
-            complete.step(l, 0.7, 0.5, 0.5, &mut w2);
+            complete.step(l, 0.7, 0.5, 0.5, lam, &mut w2);
         }
         fused.student.flush(&mut w1.base);
-        assert_eq!(bits(&fused.student.w), bits(&complete.student.w), "{head}: W differs");
+        assert_eq!(bits(&fused.student.w), bits(&complete.student.w), "{head} {lam}: W differs");
         assert_eq!(bits(&fused.student.y), bits(&complete.student.y), "{head}: y differs");
         assert_eq!(bits(&fused.head), bits(&complete.head), "{head}: head differs");
     }

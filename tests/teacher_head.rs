@@ -73,7 +73,7 @@ fn random_state(n: usize, seed: u64) -> Vec<f64> {
 #[test]
 fn head_jacobian_and_parameter_derivatives_match_central_differences() {
     for (head, teacher, k, d) in [("symmetric", "mixture", 3, 3), ("asymmetric", "argmax", 3, 2), ("symmetric", "argmax", 2, 4)] {
-        let c = cfg(&[&format!("head=\"{head}\""), &format!("teacher=\"{teacher}\""), &format!("classes={k}"), &format!("dim={d}"), "sigma=0.3", "label_noise=0.2", "eta_x=0.7", "eta_w=0.4"]);
+        let c = cfg(&[&format!("head=\"{head}\""), &format!("teacher=\"{teacher}\""), &format!("classes={k}"), &format!("dim={d}"), "sigma=0.3", "label_noise=0.2", "eta_x=0.7", "eta_w=0.4", "weight_decay=0.07"]);
         let op = Student::initial(&c, 1).order_params();
         let eye: Vec<f64> = (0..d * d).map(|ij| if ij / d == ij % d { 1.0 } else { 0.0 }).collect();
         let ode = HeadOde::new(&c, &op, &eye).unwrap();

@@ -1,5 +1,6 @@
 //! Model H: a shared projection head `W` with stop-gradient variants.
 pub mod api;
+pub mod attractor;
 pub mod boundary;
 pub mod class_level;
 pub mod config;

@@ -434,8 +434,7 @@ impl HeadRun {
     /// shrinks the within-class spread, so separation/spread alone would not
     /// detect a noise-free collapse).
     pub fn collapsed(&self) -> bool {
-        let peak = self.metrics.iter().map(|m| m.base.min_label_distance).fold(0.0, f64::max);
-        self.metrics.last().is_some_and(|m| m.base.min_label_distance.is_nan() || m.base.min_label_distance < 0.01 * peak)
+        crate::stats::collapsed_by_peak(&self.metrics.iter().map(|m| m.base.min_label_distance).collect::<Vec<_>>())
     }
 }
 

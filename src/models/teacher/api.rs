@@ -28,6 +28,10 @@ pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> 
             format!("  asymptotic slow rate      = {}", v["slow_rate"]),
             format!("  final separation ratio    = {:.4e}", v["separation_ratio_final"].as_f64().unwrap_or(f64::NAN)),
         ];
+        if !v["critical_frustration"].is_null() {
+            let c = &v["critical_frustration"];
+            lines.push(format!("  critical frustration f_c  = {} (existence, ends by {}), {} (engine fold)", c["existence"], c["branch_ends_by"], c["engine_fold"]));
+        }
         for fp in v["fixed_points"].as_array().into_iter().flatten() {
             lines.push(format!(
                 "  fixed point: {} ({}), {} zero modes ({} unexplained){}",
@@ -66,7 +70,7 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
         TeacherExperiment::run(&cfg)?.summary_json()?
     };
     let mut lines = vec![format!("Model T ensemble: {} seeds, D = {}", cfg.seeds, cfg.input_dim)];
-    for key in ["theory_slow_rate", "fitted_slow_rate", "max_deviation_from_ode", "final_accuracy", "final_separation_to_spread", "final_separation_ratio"] {
+    for key in ["theory_slow_rate", "fitted_slow_rate", "max_deviation_from_ode", "final_accuracy", "final_separation_to_spread", "final_separation_ratio", "collapsed", "collapsed_fraction"] {
         lines.push(format!("  {key:28} = {}", v[key]));
     }
     Ok(ModelOutput { json: v, text: lines.join("\n") })
@@ -104,6 +108,9 @@ fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
         "final_separation_to_spread": e.metric_at(last, false, |m| m.base.separation_to_spread),
         "final_head_eigenvalues_seed0": head_spectrum(e.runs[0].heads.last().expect("non-empty"), cfg.dim),
         "final_head_eigenvalues_ode": head_spectrum(&e.final_head_ode, cfg.dim),
+        "collapsed": e.collapsed_fraction() > 0.5,
+        "collapsed_fraction": e.collapsed_fraction(),
+        "collapsed_definition": "per seed: final min label distance below 1% of its peak over the run (stats::collapsed_by_peak); collapsed = more than half of the seeds",
         "trajectory": traj,
     }))
 }

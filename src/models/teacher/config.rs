@@ -86,6 +86,7 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "dt", kind: Kind::POSITIVE, default: "0.02", doc: "finite data: gradient-descent step of the encoder flow" },
     ParamSpec { name: "head", kind: Kind::Choice(&HeadKind::NAMES), default: "\"none\"", doc: "projection head variant (Model H): none | symmetric | asymmetric" },
     ParamSpec { name: "eta_w", kind: Kind::POSITIVE, default: "0.5", doc: "head rate (head variants only)" },
+    ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE, default: "0.0", doc: "weight decay lambda on encoder, labels and head, scaled by each rate (head variants only)" },
     ParamSpec { name: "rtol", kind: Kind::POSITIVE, default: "1e-9", doc: "relative tolerance of the ODE solver" },
     ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-18", doc: "absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse)" },
 ];
@@ -116,6 +117,8 @@ pub struct TeacherConfig {
     pub dt: f64,
     pub head: HeadKind,
     pub eta_w: f64,
+    /// Weight decay `lambda` (head variants): `theta -= rate (grad + lambda theta)` per unit time.
+    pub weight_decay: f64,
     pub rtol: f64,
     pub atol: f64,
     #[serde(skip)]
@@ -148,6 +151,7 @@ impl TeacherConfig {
             dt: p.real("dt"),
             head: HeadKind::parse(p.text("head"))?,
             eta_w: p.real("eta_w"),
+            weight_decay: p.real("weight_decay"),
             rtol: p.real("rtol"),
             atol: p.real("atol"),
             params: p,
@@ -161,6 +165,9 @@ impl TeacherConfig {
         }
         if cfg.label_noise > (k - 1) as f64 / k as f64 {
             return Err(Error::invalid("label_noise", cfg.label_noise, format!("[0, (K-1)/K = {:.4}] (beyond it labels anti-correlate with the teacher)", (k - 1) as f64 / k as f64)));
+        }
+        if cfg.weight_decay > 0.0 && cfg.head == HeadKind::None {
+            return Err(Error::invalid("weight_decay", cfg.weight_decay, "0 without a head (weight decay is implemented for head = symmetric | asymmetric)"));
         }
         if cfg.t_min >= cfg.t_max {
             return Err(Error::invalid("t_min", cfg.t_min, format!("(0, t_max = {})", cfg.t_max)));

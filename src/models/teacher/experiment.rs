@@ -49,7 +49,7 @@ impl TeacherExperiment {
     /// Runs `cfg.seeds` seeds in parallel; deterministic per seed.
     pub fn run(cfg: &TeacherConfig) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
-            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through study::teacher_head"));
+            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head_experiment"));
         }
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);
@@ -108,6 +108,13 @@ impl TeacherExperiment {
         self.metric_at(last, false, |m| m.base.min_label_distance).mean / self.metric_at(self.fast_index(), false, |m| m.base.min_label_distance).mean
     }
 
+    /// Fraction of seeds whose separation collapsed by `t_max`
+    /// ([`collapsed_by_peak`](crate::stats::collapsed_by_peak)).
+    pub fn collapsed_fraction(&self) -> f64 {
+        let n = self.seeds.iter().filter(|s| crate::stats::collapsed_by_peak(&s.run.metrics.iter().map(|m| m.base.min_label_distance).collect::<Vec<_>>())).count();
+        n as f64 / self.seeds.len().max(1) as f64
+    }
+
     /// The JSON of `repcollapse simulate teacher-student --json`.
     pub fn summary_json(&self) -> Result<serde_json::Value> {
         let times = self.times();
@@ -142,6 +149,10 @@ impl TeacherExperiment {
             "final_separation_to_spread": self.metric_at(last, false, |m| m.base.separation_to_spread),
             "final_min_label_distance": self.metric_at(last, false, |m| m.base.min_label_distance),
             "final_separation_ratio": self.separation_ratio(),
+            "collapsed": self.collapsed_fraction() > 0.5,
+            "collapsed_fraction": self.collapsed_fraction(),
+            "collapsed_definition": "per seed: final min label distance below 1% of its peak over the run (stats::collapsed_by_peak); collapsed = more than half of the seeds",
+            "theory_collapses": self.theory.slow_rate() > 1e-12,
             "final_order_parameters_seed0": final_op.first(),
             "trajectory": traj,
         }))

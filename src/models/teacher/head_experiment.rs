@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
 use crate::models::teacher::head_simulation::{output_space, simulate_head, HeadRun};
 use crate::stats::{estimate, Estimate};
+use crate::models::teacher::head_channel::{channel_fixed_points, critical_frustration, engine_fold, Channel, HeadChannel};
 use crate::models::teacher::head_ode::HeadOde;
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
 use crate::models::teacher::statistics::Teacher;
@@ -68,6 +69,12 @@ impl HeadExperiment {
         let final_head_ode = out[0].2.clone();
         let (runs, theory): (Vec<_>, Vec<_>) = out.into_iter().map(|(r, t, _)| (r, t)).unzip();
         Ok(HeadExperiment { cfg: cfg.clone(), runs, theory, final_head_ode })
+    }
+    /// Fraction of seeds whose SGD separation collapsed by `t_max`
+    /// ([`collapsed_by_peak`](crate::stats::collapsed_by_peak)).
+    pub fn collapsed_fraction(&self) -> f64 {
+        let n = self.runs.iter().filter(|r| crate::stats::collapsed_by_peak(&r.metrics.iter().map(|m| m.base.min_label_distance).collect::<Vec<_>>())).count();
+        n as f64 / self.runs.len().max(1) as f64
     }
     pub fn metric_at(&self, k: usize, theory: bool, f: impl Fn(&TeacherMetrics) -> f64) -> Estimate {
         estimate(&(0..self.runs.len()).map(|s| f(if theory { &self.theory[s][k] } else { &self.runs[s].metrics[k] })).collect::<Vec<_>>())
@@ -150,10 +157,13 @@ pub fn head_theory_json(cfg: &TeacherConfig, starts: usize) -> Result<serde_json
     let end_residual = f_end.iter().map(|v| v * v).sum::<f64>().sqrt();
     let seps: Vec<f64> = metrics.iter().map(|m| m.base.min_label_distance).collect();
     let smax = seps.iter().copied().fold(0.0, f64::max);
+    let critical = if cfg.weight_decay > 0.0 { Some(critical_frustration_json(cfg)?) } else { None };
     Ok(json!({
         "model": "teacher-student with head",
         "crate_version": env!("CARGO_PKG_VERSION"),
         "config": cfg.to_json(),
+        "critical_frustration": critical,
+        "channel_fixed_point": channel_point_json(cfg)?,
         "slow_rate": slow_rate,
         "slow_rate_definition": "minus the largest real part of the non-zero Jacobian eigenvalues at the fixed point reached from the initial state (null when that point is not stable)",
         "separation_ratio_final": seps.last().copied().unwrap_or(f64::NAN) / smax,
@@ -162,6 +172,42 @@ pub fn head_theory_json(cfg: &TeacherConfig, starts: usize) -> Result<serde_json
         "fixed_points": list,
         "trajectory": metrics,
     }))
+}
+
+/// `f_c` of the weight-decay phase boundary (`theory::teacher_head_channel`)
+/// by two independent routes: existence of the closed-form non-collapsed
+/// branch (bisection; the reason it ends: `Fold` or `Runaway`) and the
+/// engine's fold continuation of the channel field (`null` when the branch
+/// ends by running away before it folds).
+pub fn critical_frustration_json(cfg: &TeacherConfig) -> Result<serde_json::Value> {
+    let sys = HeadChannel::new(cfg, Channel::Separating, [0.0; 4])?;
+    let existence = critical_frustration(&sys, &sys.params)?;
+    let fold = engine_fold(&sys, &sys.params)?;
+    Ok(json!({
+        "existence": existence.map(|e| e.0),
+        "branch_ends_by": existence.map(|e| format!("{:?}", e.1).to_lowercase()),
+        "engine_fold": fold.map(|b| b.param),
+        "definition": "smallest label noise f at which the separating channel's non-collapsed w+ fixed point ceases to exist at this weight decay (fold: saddle-node with w-; runaway: its scale diverges); engine_fold: fold found by pseudo-arclength continuation in f from f = 0",
+    }))
+}
+
+/// The closed-form non-collapsed fixed point of the separating and common
+/// channels at the config's parameters (`null` fields where it does not
+/// exist, with the reason), and its label distance `sqrt(2) y`.
+pub fn channel_point_json(cfg: &TeacherConfig) -> Result<serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (name, ch) in [("separating", Channel::Separating), ("common", Channel::Common)] {
+        let sys = HeadChannel::new(cfg, ch, [0.0; 4])?;
+        out.insert(
+            name.into(),
+            match channel_fixed_points(&sys, &sys.params) {
+                Ok(points) => json!({"points": points.iter().map(|c| json!({"branch": c.branch, "r": c.state[0], "y": c.state[1], "w": c.state[2], "s": c.state[3]})).collect::<Vec<_>>(),
+                                     "label_distance_w_plus": points.first().map(|c| std::f64::consts::SQRT_2 * c.state[1])}),
+                Err(reason) => json!({"points": [], "none_because": format!("{reason:?}").to_lowercase()}),
+            },
+        );
+    }
+    Ok(serde_json::Value::Object(out))
 }
 
 /// Eigenvalues `(re, im)` of a d x d head, by decreasing real part.

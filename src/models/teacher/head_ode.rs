@@ -4,17 +4,21 @@
 //! `U = R M`:
 //!
 //! ```text
-//! dR/dt     = -eta_x W_h^T (W_h R C - Y^T M^T)
-//! dW_h/dt   = -eta_w (W_h X2 - RMY^T) - s eta_w (W_h YPY - RMY)          (s = 1 symmetric)
-//! dY^T/dt   = -eta_y K (H Y^T diag(P) - W_h^T U)                           (symmetric)
-//!           = -eta_y K (Y^T diag(P) - U)                                    (asymmetric)
-//! dSigma/dt = -eta_x (H Sigma + Sigma H) + eta_x^2 W_h^T (W_h Sigma W_h^T + E_h) W_h
+//! dR/dt     = -eta_x W_h^T (W_h R C - Y^T M^T)                    - eta_x lambda R
+//! dW_h/dt   = -eta_w (W_h X2 - RMY^T) - s eta_w (W_h YPY - RMY)   - eta_w lambda W_h   (s = 1 symmetric)
+//! dY^T/dt   = -eta_y K (H Y^T diag(P) - W_h^T U)                  - eta_y lambda Y^T   (symmetric)
+//!           = -eta_y K (Y^T diag(P) - U)                          - eta_y lambda Y^T   (asymmetric)
+//! dSigma/dt = -eta_x (H Sigma + Sigma H + 2 lambda Sigma) + eta_x^2 W_h^T (W_h Sigma W_h^T + E_h) W_h
 //! E_h       = W_h R C R^T W_h^T - W_h RMY - RMY^T W_h^T + YPY
 //! ```
 //!
 //! derived exactly as in `teacher_ode` (the head's own SGD noise is
-//! `O(1/D)` and vanishes). State: `R`, `Y`, upper triangle of `Sigma`,
-//! `W_h` (row-major). Parameters `[eta_x, eta_y, f, sigma, a, eta_w]`.
+//! `O(1/D)` and vanishes). Weight decay `lambda` (`model::teacher_head`)
+//! shrinks `W` by `1 - eta_x lambda/D` per step, hence `R` at rate
+//! `eta_x lambda` and `Q`, `R R^T`, `Sigma` at `2 eta_x lambda`; its cross
+//! term with the gradient step is `O(1/D)`. State: `R`, `Y`, upper
+//! triangle of `Sigma`, `W_h` (row-major). Parameters
+//! `[eta_x, eta_y, f, sigma, a, eta_w, weight_decay]`.
 //!
 //! **Derivatives:** unlike the head-free field this one is of degree five
 //! in the state. Its Jacobian is exact by forward-mode differentiation: the
@@ -57,6 +61,7 @@ impl HeadOde {
         }
         let mut p = cfg.ode_params();
         p.push(cfg.eta_w);
+        p.push(cfg.weight_decay);
         let mut ode = HeadOde { teacher: Teacher::new(cfg.teacher, cfg.classes), kind: cfg.head, classes: cfg.classes, dim: cfg.dim, params: p, initial: vec![] };
         ode.initial = ode.pack(start, head);
         Ok(ode)
@@ -91,21 +96,23 @@ impl HeadOde {
 
 /// Rate coefficients of the four blocks of the field: `x1` multiplies the
 /// `R` equation and the `Sigma` contraction, `x2` the `Sigma` noise source,
-/// `y` the label equation, `w` the head equation. The field has
-/// `(eta_x, eta_x^2, eta_y, eta_w)`; its rate derivatives replace them by
-/// their derivatives, which is exact because each block is a monomial in
-/// its rate.
+/// `y` the label equation, `w` the head equation; `lam` is the weight decay,
+/// which enters every block as `-rate lam theta`. The field has
+/// `(eta_x, eta_x^2, eta_y, eta_w, lambda)`; its rate derivatives replace
+/// the rates by their derivatives, which is exact because each block is a
+/// monomial in its rate.
 #[derive(Clone, Copy, Debug)]
 struct Coefs {
     x1: f64,
     x2: f64,
     y: f64,
     w: f64,
+    lam: f64,
 }
 
 impl Coefs {
     fn field(p: &[f64]) -> Self {
-        Coefs { x1: p[0], x2: p[0] * p[0], y: p[1], w: p[5] }
+        Coefs { x1: p[0], x2: p[0] * p[0], y: p[1], w: p[5], lam: p[6] }
     }
 }
 
@@ -209,20 +216,20 @@ impl HeadOde {
         let kf = k as f64;
         for i in 0..d {
             for a in 0..k {
-                out[i * k + a] = sum(d, |l| h[l][i] * t1[l][a]) * (-co.x1);
+                out[i * k + a] = (sum(d, |l| h[l][i] * t1[l][a]) + r[i][a] * (co.lam * free)) * (-co.x1);
                 let dy = if sym {
                     sum(d, |l| hh[i][l] * yt[l][a]) * st.p - sum(d, |l| h[l][i] * u[l][a])
                 } else {
                     yt[i][a] * st.p - u[i][a]
                 };
-                out[d * k + a * d + i] = dy * (-co.y * kf);
+                out[d * k + a * d + i] = dy * (-co.y * kf) + yt[i][a] * (-co.y * co.lam * free);
             }
             for j in 0..d {
                 let mut g = sum(d, |l| h[i][l] * x2[l][j]) - rmy[j][i];
                 if sym {
                     g = g + sum(d, |l| h[i][l] * ypy[l][j]) - rmy[i][j];
                 }
-                out[self.h_offset() + i * d + j] = g * (-co.w);
+                out[self.h_offset() + i * d + j] = (g + h[i][j] * (co.lam * free)) * (-co.w);
             }
         }
         // E_h and the Sigma equation.
@@ -253,7 +260,7 @@ impl HeadOde {
         }
         for i in 0..d {
             for j in i..d {
-                let hs = sum(d, |l| hh[i][l] * s[l][j] + s[i][l] * hh[l][j]);
+                let hs = sum(d, |l| hh[i][l] * s[l][j] + s[i][l] * hh[l][j]) + s[i][j] * (2.0 * co.lam);
                 let noise = sum(d, |l| h[l][i] * tmp[l][j]);
                 out[self.s_index(i, j)] = hs * (-co.x1 * free) + noise * co.x2;
             }
@@ -277,7 +284,7 @@ impl VectorField for HeadOde {
         v
     }
     fn param_names(&self) -> Vec<String> {
-        ["eta_x", "eta_y", "f", "sigma", "a", "eta_w"].iter().map(|s| s.to_string()).collect()
+        ["eta_x", "eta_y", "f", "sigma", "a", "eta_w", "weight_decay"].iter().map(|s| s.to_string()).collect()
     }
     fn default_params(&self) -> Vec<f64> {
         self.params.clone()
@@ -377,15 +384,34 @@ impl VectorField for HeadOde {
     /// with respect to `(f, sigma, a)` are `Teacher::stats_derivative`.
     fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
         let st = self.teacher.stats(p[2], p[3], p[4]);
-        let (ex, ey, ew) = (p[0], p[1], p[5]);
-        let z = Coefs { x1: 0.0, x2: 0.0, y: 0.0, w: 0.0 };
+        let (ex, ey, ew, lam) = (p[0], p[1], p[5], p[6]);
+        let z = Coefs { x1: 0.0, x2: 0.0, y: 0.0, w: 0.0, lam };
         match k {
             0 => self.eval(x, &Coefs { x1: 1.0, x2: 2.0 * ex, ..z }, &st, 1.0, out),
             1 => self.eval(x, &Coefs { y: 1.0, ..z }, &st, 1.0, out),
             5 => self.eval(x, &Coefs { w: 1.0, ..z }, &st, 1.0, out),
             2..=4 => {
                 let ds = self.teacher.stats_derivative(p[2], p[3], p[4], k);
-                self.eval(x, &Coefs { x1: ex, x2: ex * ex, y: ey, w: ew }, &ds, 0.0, out);
+                self.eval(x, &Coefs { x1: ex, x2: ex * ex, y: ey, w: ew, lam }, &ds, 0.0, out);
+            }
+            6 => {
+                // The decay terms are linear in lambda: -eta_x R, -eta_y Y,
+                // -eta_w W_h, -2 eta_x Sigma.
+                let (d, kk) = (self.dim, self.classes);
+                out.fill(0.0);
+                for v in 0..d * kk {
+                    out[v] = -ex * x[v];
+                    out[d * kk + v] = -ey * x[d * kk + v];
+                }
+                for i in 0..d {
+                    for j in i..d {
+                        out[self.s_index(i, j)] = -2.0 * ex * x[self.s_index(i, j)];
+                    }
+                }
+                let ho = self.h_offset();
+                for v in ho..ho + d * d {
+                    out[v] = -ew * x[v];
+                }
             }
             _ => out.fill(0.0),
         }

@@ -4,15 +4,23 @@
 //! `e1 = W_h x - y_l` and `e2 = W_h y_l - x` (all at pre-step values):
 //!
 //! ```text
-//! encoder:  W   <- W   - (eta_x / sqrt(D)) W_h^T e1 xi^T            (from l1, y stopped)
-//! head:     W_h <- W_h - (eta_w / D) [e1 x^T + s e2 y_l^T]           (s = 1 symmetric, 0 asymmetric)
+//! encoder:  W   <- W   - (eta_x / sqrt(D)) W_h^T e1 xi^T - (eta_x lambda / D) W   (from l1, y stopped)
+//! head:     W_h <- W_h - (eta_w / D) [e1 x^T + s e2 y_l^T + lambda W_h]      (s = 1 symmetric, 0 asymmetric)
 //! labels:   y_l <- y_l - (eta_y K / D) W_h^T e2      (symmetric: from l2, x stopped)
 //!           y_l <- y_l + (eta_y K / D) (x - y_l)     (asymmetric: raw sample means)
+//!           y_c <- y_c - (eta_y lambda / D) y_c      (every label, weight decay)
 //! ```
 //!
-//! The encoder update is applied lazily, fused with the next step's forward
-//! pass ([`Student::update_and_embed`]); the random streams are those of
-//! [`crate::models::teacher::simulation`] (xoshiro256++ samples).
+//! Weight decay `lambda` (`weight_decay`) is scaled by each parameter's rate
+//! as in Model H (`theta -= rate (grad + lambda theta)` per unit time
+//! `t = steps / D`), so that it enters the order-parameter ODE at `O(1)`:
+//! `-eta_x lambda R`, `-2 eta_x lambda Sigma`, `-eta_y lambda y_c`,
+//! `-eta_w lambda W_h`.
+//!
+//! The encoder update (decay and rank-1 term) is applied lazily, fused with
+//! the next step's forward pass ([`Student::update_and_embed`]); the random
+//! streams are those of [`crate::models::teacher::simulation`] (xoshiro256++
+//! samples).
 //!
 //! The head starts at the identity. Accuracy and spread are measured in the
 //! head's output space (`W_h x` against `y_c`).
@@ -58,17 +66,17 @@ impl HeadStudent {
         HeadStudent { student: Student::initial(cfg, seed), head, kind: cfg.head }
     }
 
-    /// One SGD step on the sample in `ws.base.xi` with label `l`; allocation-free,
-    /// complete on return.
-    pub fn step(&mut self, l: usize, eta_x: f64, eta_y: f64, eta_w: f64, ws: &mut HeadWorkspace) {
+    /// One SGD step on the sample in `ws.base.xi` with label `l` and weight
+    /// decay `lam` (module doc); allocation-free, complete on return.
+    pub fn step(&mut self, l: usize, eta_x: f64, eta_y: f64, eta_w: f64, lam: f64, ws: &mut HeadWorkspace) {
         self.student.flush(&mut ws.base);
-        self.deferred_step(l, eta_x, eta_y, eta_w, ws);
+        self.deferred_step(l, eta_x, eta_y, eta_w, lam, ws);
         self.student.flush(&mut ws.base);
     }
 
     /// The step with the encoder update left pending (applied in the next
     /// step's forward pass, or by [`Student::flush`]); same values as [`Self::step`].
-    pub fn deferred_step(&mut self, l: usize, eta_x: f64, eta_y: f64, eta_w: f64, ws: &mut HeadWorkspace) {
+    pub fn deferred_step(&mut self, l: usize, eta_x: f64, eta_y: f64, eta_w: f64, lam: f64, ws: &mut HeadWorkspace) {
         let s = &mut self.student;
         let (d, dd, k) = (s.dim, s.input_dim, s.classes);
         s.update_and_embed(&mut ws.base);
@@ -94,17 +102,24 @@ impl HeadStudent {
             };
         }
         let cw = eta_x / (dd as f64).sqrt();
+        let keep_w = 1.0 - eta_x * lam / dd as f64;
         for i in 0..d {
             ws.base.pending[i] = cw * ws.g[i];
         }
+        ws.base.pending_keep = keep_w;
         let sym = f64::from(u8::from(self.kind == HeadKind::Symmetric));
         let ch = eta_w / dd as f64;
         for i in 0..d {
             for j in 0..d {
-                self.head[i * d + j] -= ch * (ws.e1[i] * x[j] + sym * ws.e2[i] * ws.yl[j]);
+                let v = self.head[i * d + j];
+                self.head[i * d + j] = v - ch * (ws.e1[i] * x[j] + sym * ws.e2[i] * ws.yl[j] + lam * v);
             }
         }
         let cy = eta_y * k as f64 / dd as f64;
+        if lam > 0.0 {
+            let keep_y = 1.0 - eta_y * lam / dd as f64;
+            s.y.iter_mut().for_each(|v| *v *= keep_y);
+        }
         for i in 0..d {
             s.y[l * d + i] += cy * ws.dy[i];
         }
@@ -156,7 +171,7 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
     for &target in &grid {
         while done < target {
             let (_, l) = stream.sample(&mut rng, &mut ws.base.xi);
-            hs.deferred_step(l, cfg.eta_x, cfg.eta_y, cfg.eta_w, &mut ws);
+            hs.deferred_step(l, cfg.eta_x, cfg.eta_y, cfg.eta_w, cfg.weight_decay, &mut ws);
             done += 1;
         }
         hs.student.flush(&mut ws.base);

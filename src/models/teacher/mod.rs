@@ -6,6 +6,7 @@ pub mod experiment;
 pub mod finite_experiment;
 pub mod finite_simulation;
 pub mod finite_theory;
+pub mod head_channel;
 pub mod head_experiment;
 pub mod head_ode;
 pub mod head_simulation;

@@ -127,9 +127,10 @@ pub struct Student {
     pub classes: usize,
 }
 
-/// Preallocated buffers of one SGD step, and the pending rank-1 update of
-/// the fused step: `W <- W - pending xi_prev^T` is still to be applied when
-/// `has_pending` is set.
+/// Preallocated buffers of one SGD step, and the pending update of the
+/// fused step: `W <- pending_keep W - pending xi_prev^T` is still to be
+/// applied when `has_pending` is set (`pending_keep` is 1 without weight
+/// decay; `1 * w` is exact, so it costs no bits).
 #[derive(Clone, Debug)]
 pub struct StepWorkspace {
     pub xi: Vec<f64>,
@@ -137,12 +138,13 @@ pub struct StepWorkspace {
     pub err: Vec<f64>,
     pub xi_prev: Vec<f64>,
     pub pending: Vec<f64>,
+    pub pending_keep: f64,
     pub has_pending: bool,
 }
 
 impl StepWorkspace {
     pub fn new(dim: usize, input_dim: usize) -> Self {
-        StepWorkspace { xi: vec![0.0; input_dim], x: vec![0.0; dim], err: vec![0.0; dim], xi_prev: vec![0.0; input_dim], pending: vec![0.0; dim], has_pending: false }
+        StepWorkspace { xi: vec![0.0; input_dim], x: vec![0.0; dim], err: vec![0.0; dim], xi_prev: vec![0.0; input_dim], pending: vec![0.0; dim], pending_keep: 1.0, has_pending: false }
     }
 }
 
@@ -209,6 +211,7 @@ impl Student {
         for i in 0..d {
             ws.pending[i] = cw * ws.err[i];
         }
+        ws.pending_keep = 1.0;
         let cy = eta_y * self.classes as f64 / dd as f64;
         for i in 0..d {
             self.y[l * d + i] += cy * ws.err[i];
@@ -236,7 +239,7 @@ impl Student {
         let dd = self.input_dim;
         let s = 1.0 / (dd as f64).sqrt();
         for (i, xv) in ws.x.iter_mut().enumerate() {
-            *xv = s * update_dot(&mut self.w[i * dd..(i + 1) * dd], ws.pending[i], &ws.xi_prev, &ws.xi);
+            *xv = s * update_dot(&mut self.w[i * dd..(i + 1) * dd], ws.pending_keep, ws.pending[i], &ws.xi_prev, &ws.xi);
         }
         ws.has_pending = false;
     }
@@ -247,10 +250,10 @@ impl Student {
         if !ws.has_pending {
             return;
         }
-        let dd = self.input_dim;
+        let (dd, keep) = (self.input_dim, ws.pending_keep);
         for (i, &g) in ws.pending.iter().enumerate() {
             for (wv, xv) in self.w[i * dd..(i + 1) * dd].iter_mut().zip(&ws.xi_prev) {
-                *wv -= g * xv;
+                *wv = keep * *wv - g * xv;
             }
         }
         ws.has_pending = false;
@@ -290,22 +293,22 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-/// `row <- row - g old`, then `row . new`, in one pass; the dot product
+/// `row <- keep row - g old`, then `row . new`, in one pass; the dot product
 /// uses the same eight accumulators and tail as [`dot`], so the result is
 /// bit-identical to the two passes.
 #[inline]
-pub fn update_dot(row: &mut [f64], g: f64, old: &[f64], new: &[f64]) -> f64 {
+pub fn update_dot(row: &mut [f64], keep: f64, g: f64, old: &[f64], new: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
     let n8 = row.len() / 8 * 8;
     let (body, tail) = row.split_at_mut(n8);
     for ((w, o), x) in body.chunks_exact_mut(8).zip(old.chunks_exact(8)).zip(new.chunks_exact(8)) {
         for l in 0..8 {
-            w[l] -= g * o[l];
+            w[l] = keep * w[l] - g * o[l];
             acc[l] += w[l] * x[l];
         }
     }
     for (w, o) in tail.iter_mut().zip(&old[n8..]) {
-        *w -= g * o;
+        *w = keep * *w - g * o;
     }
     let t: f64 = tail.iter().zip(&new[n8..]).map(|(p, q)| p * q).sum();
     acc.iter().sum::<f64>() + t

@@ -24,7 +24,7 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
         Panel::new("Separation to spread", "frustrated fraction f", "final separation / within-class spread").log_y().legend(Legend::UpperRight),
         Panel::new("Accuracy in the head's output space", "frustrated fraction f", "final accuracy").y_range(0.0, 1.02).legend(Legend::LowerLeft),
         Panel::new(&format!("Time course, f = {f_tc}"), "time t (units of 1/eta_x)", "min inter-label distance").log_x().log_y().legend(Legend::LowerLeft),
-        Panel::new(&format!("Head spectrum on label subspace, f = {f_tc}"), "time t (units of 1/eta_x)", "mean eigenvalue of W (compression)").log_x().legend(Legend::LowerLeft),
+        Panel::new(&format!("Spectrum of W^2 on the label subspace, f = {f_tc}"), "time t (units of 1/eta_x)", "largest / smallest eigenvalue of W^2 (compression)").log_x().legend(Legend::LowerLeft),
     ];
     let mut rows = Vec::new();
     let mut summary = Vec::new();
@@ -70,20 +70,25 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
                 (ts[k], e.mean, e.ci95[0].max(e.mean * 1e-3), e.ci95[1])
             })
             .collect();
-        let head: Vec<(f64, f64)> = (1..ts.len())
-            .map(|k| {
-                let vals: Vec<f64> = exp.runs.iter().map(|r| {
-                    let s = &r.metrics[k].head_spectrum;
-                    s.iter().map(|e| e[0]).sum::<f64>() / s.len().max(1) as f64
-                }).collect();
-                (ts[k], vals.iter().sum::<f64>() / vals.len() as f64)
-            })
-            .collect();
         panels[3] = std::mem::take(&mut panels[3]).markers(v.name(), sep, vi, SHAPES[vi]);
-        panels[4] = std::mem::take(&mut panels[4]).line(v.name(), head, vi);
-        if !exp.theory.head_spectrum.is_empty() {
-            let w = exp.theory.head_spectrum.iter().sum::<f64>() / exp.theory.head_spectrum.len() as f64;
-            panels[4] = std::mem::take(&mut panels[4]).dashed(&format!("theory {}", v.name()), vec![(ts[1], w), (ts[ts.len() - 1], w)], vi);
+        // W^2 on the label span is what the fixed points pin (symmetric:
+        // W^2 = M, a family of square roots W; asymmetric: W = M, so
+        // W^2 = M^2); W's own spectrum varies along the family.
+        if matches!(v, Variant::Symmetric | Variant::Asymmetric) {
+            let extreme = |pick: fn(f64, f64) -> f64, init: f64| -> Vec<(f64, f64)> {
+                (1..ts.len())
+                    .map(|k| {
+                        let vals: Vec<f64> = exp.runs.iter().map(|r| r.metrics[k].head_squared_spectrum.iter().map(|e| e[0]).fold(init, pick)).collect();
+                        (ts[k], vals.iter().sum::<f64>() / vals.len() as f64)
+                    })
+                    .collect()
+            };
+            panels[4] = std::mem::take(&mut panels[4]).line(&format!("{} (largest)", v.name()), extreme(f64::max, f64::NEG_INFINITY), vi);
+            panels[4] = std::mem::take(&mut panels[4]).line(&format!("{} (smallest)", v.name()), extreme(f64::min, f64::INFINITY), vi);
+            if !exp.theory.head_spectrum.is_empty() {
+                let w2 = exp.theory.head_spectrum.iter().map(|w| w * w).sum::<f64>() / exp.theory.head_spectrum.len() as f64;
+                panels[4] = std::mem::take(&mut panels[4]).dashed(&format!("theory {} (W^2)", v.name()), vec![(ts[1], w2), (ts[ts.len() - 1], w2)], vi);
+            }
         }
     }
     Figure::new(panels.to_vec()).save(dir, "head_ablation")?;

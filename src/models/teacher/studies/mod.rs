@@ -3,3 +3,4 @@ pub mod collapse;
 pub mod convergence;
 pub mod finite_map;
 pub mod head;
+pub mod phase;
