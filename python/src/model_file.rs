@@ -134,13 +134,15 @@ impl Model {
         let method = match method {
             "dop853" => Method::Dop853,
             "dopri5" => Method::Dopri5,
-            other => return Err(to_pyerr(Error::invalid("method", other, "one of dop853 | dopri5"))),
+            "radau5" => Method::Radau5,
+            "auto" => Method::Auto,
+            other => return Err(to_pyerr(Error::invalid("method", other, "one of dop853 | dopri5 | radau5 | auto"))),
         };
         let grid = match log_from {
             Some(t_min) => Grid::Log { t_min, points },
             None => Grid::Linear { points },
         };
-        let opts = IntegrateOptions { method, rtol, atol, t_max, grid, max_steps: 10_000_000 };
+        let opts = IntegrateOptions { method, rtol, atol, t_max, grid, max_steps: 10_000_000, max_seconds: f64::INFINITY };
         let model = self.inner.clone();
         let opts2 = opts.clone();
         let traj = interruptible(py, move || integrate(&model, &model.initial_state(), &model.default_params(), &opts2), None)?;
