@@ -137,7 +137,7 @@ fn depth_scaling_table() {
     println!("| construct | depth | load ms | DAG nodes | rhs ops | jac ops | dF/dmu ops |");
     println!("|---|---|---|---|---|---|---|");
     for (label, build) in families() {
-        for d in [10, 100, MAX_DEPTH] {
+        for d in [10, 20, 100, MAX_DEPTH] {
             let text = build(d);
             let reps = 5;
             let t = Instant::now();
