@@ -51,20 +51,20 @@ static MODELS: &[ModelEntry] = &[
 ];
 
 static STUDY_KINDS: &[StudyKind] = &[
-    StudyKind { name: "two-timescales", run: embedding::studies::two_timescales::run },
-    StudyKind { name: "slow-rate", run: embedding::studies::slow_rate::run },
-    StudyKind { name: "spectrum", run: embedding::studies::spectrum::run },
-    StudyKind { name: "convergence", run: embedding::studies::convergence::run },
-    StudyKind { name: "head-ablation", run: head::studies::ablation::run },
-    StudyKind { name: "head-spectrum", run: head::studies::spectrum::run },
-    StudyKind { name: "head-phase", run: head::studies::phase::run },
-    StudyKind { name: "head-meanfield", run: head::studies::meanfield::run },
-    StudyKind { name: "model-analysis", run: crate::study::model_analysis::run },
-    StudyKind { name: "teacher-convergence", run: teacher::studies::convergence::run },
-    StudyKind { name: "teacher-collapse", run: teacher::studies::collapse::run },
-    StudyKind { name: "teacher-finite-data", run: teacher::studies::finite_map::run },
-    StudyKind { name: "teacher-head", run: teacher::studies::head::run },
-    StudyKind { name: "teacher-phase", run: teacher::studies::phase::run },
+    StudyKind::whole("two-timescales", embedding::studies::two_timescales::run),
+    StudyKind::split("slow-rate", embedding::studies::slow_rate::run, embedding::studies::slow_rate::SWEEP),
+    StudyKind::whole("spectrum", embedding::studies::spectrum::run),
+    StudyKind::whole("convergence", embedding::studies::convergence::run),
+    StudyKind::whole("head-ablation", head::studies::ablation::run),
+    StudyKind::whole("head-spectrum", head::studies::spectrum::run),
+    StudyKind::split("head-phase", head::studies::phase::run, head::studies::phase::SWEEP),
+    StudyKind::whole("head-meanfield", head::studies::meanfield::run),
+    StudyKind::whole("model-analysis", crate::study::model_analysis::run),
+    StudyKind::split("teacher-convergence", teacher::studies::convergence::run, teacher::studies::convergence::SWEEP),
+    StudyKind::whole("teacher-collapse", teacher::studies::collapse::run),
+    StudyKind::split("teacher-finite-data", teacher::studies::finite_map::run, teacher::studies::finite_map::SWEEP),
+    StudyKind::whole("teacher-head", teacher::studies::head::run),
+    StudyKind::whole("teacher-phase", teacher::studies::phase::run),
 ];
 
 /// Every built-in model, in help-text order.

@@ -1,11 +1,11 @@
 //! Ensemble statistics: means with Student-t confidence intervals and
 //! least-squares exponential-rate fits.
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Mean of a sample with its two-sided 95% confidence interval
 /// `mean +- t_{0.975, n-1} s / sqrt(n)`.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     pub mean: f64,
     pub ci95: [f64; 2],

@@ -1,4 +1,4 @@
-//! The command line: `repcollapse [run|theory|simulate|export|analyze]`.
+//! The command line: `repcollapse [run|merge|status|slurm|theory|simulate|export|analyze]`.
 //! With no subcommand it runs every study in `analysis/` into `out/`.
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +11,7 @@ use crate::error::Error;
 pub mod analyze;
 pub mod export;
 pub mod run;
+pub mod slurm;
 pub mod simulate;
 pub mod theory;
 
@@ -39,7 +40,34 @@ pub enum Command {
         /// Suppress progress output.
         #[arg(long)]
         quiet: bool,
+        /// Compute only the cells with index % N == I and write each to
+        /// `<out>/<study>/cells/` (then `repcollapse merge`); complete cells are skipped.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<crate::study::sweep::Shard>,
+        /// With --shard: recompute cells that are already complete.
+        #[arg(long, requires = "shard")]
+        force: bool,
     },
+    /// Assemble a study's cell files (from `run --shard`) into exactly what an unsharded run writes.
+    Merge {
+        /// Study file, folder of study files, or study name (analysis/NAME.toml).
+        path: PathBuf,
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Cells done, in flight and missing, read from the cell files.
+    Status {
+        /// Study file, folder of study files, or study name (analysis/NAME.toml).
+        path: PathBuf,
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write (and with --submit, submit) a SLURM job array over a study's cells plus a dependent merge job.
+    Slurm(slurm::SlurmArgs),
     /// Reduced theory of a model: spectrum, slow rate, fixed points.
     Theory {
         #[arg(value_parser = model_parser())]
@@ -83,7 +111,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run::run(&PathBuf::from("analysis"), &PathBuf::from("out"), false),
-        Some(Command::Run { path, out, quiet }) => run::run(&path, &out, quiet),
+        Some(Command::Run { path, out, quiet, shard: None, .. }) => run::run(&path, &out, quiet),
+        Some(Command::Run { path, out, quiet, shard: Some(shard), force }) => run::run_shard(&path, &out, shard, force, quiet),
+        Some(Command::Merge { path, out, quiet }) => run::merge(&path, &out, quiet),
+        Some(Command::Status { path, out, json }) => run::status(&path, &out, json),
+        Some(Command::Slurm(args)) => slurm::run(&args),
         Some(Command::Theory { model, sets, json }) => theory::run(&model, &sets, json),
         Some(Command::Simulate { model, sets, json, out }) => simulate::run(&model, &sets, json, out.as_deref()),
         Some(Command::Export { model, sets, out }) => export::run(&model, &sets, out.as_deref()),
@@ -115,8 +147,9 @@ pub fn emit_output(output: &crate::registry::ModelOutput, json: bool) {
 }
 
 fn exit_code(e: &Error) -> u8 {
-    match e {
-        Error::InvalidParameter { .. } | Error::UnknownKey { .. } | Error::Read { .. } | Error::Model(_) => 2,
-        _ => 1,
+    if e.is_bad_input() {
+        2
+    } else {
+        1
     }
 }

@@ -3,3 +3,4 @@
 //! that knows no model: `model-analysis`, the engine run on a model file.
 pub mod model_analysis;
 pub mod runner;
+pub mod sweep;

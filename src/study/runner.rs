@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{suggest, Error, Result};
 use crate::report::atomic::{write_atomic, write_json};
+use crate::study::sweep::{self, Sweep};
 
 /// What one study produced.
 #[derive(Clone, Debug)]
@@ -20,11 +21,28 @@ pub struct StudyOutput {
     pub summary: serde_json::Value,
 }
 
-/// A study kind: the `study = "<name>"` of a file in `analysis/`, and the
-/// function that runs such a file into its output folder.
+/// Runs a study file into its output folder: `(study, dir, progress)`.
+pub type RunFn = fn(&StudyFile, &Path, bool) -> Result<StudyOutput>;
+
+/// A study kind: the `study = "<name>"` of a file in `analysis/`, the
+/// function that runs such a file into its output folder, and, for a kind
+/// split into cells, its [`Sweep`] (shards, resume, SLURM arrays: see
+/// `study::sweep`). A kind without a sweep is one cell.
 pub struct StudyKind {
     pub name: &'static str,
-    pub run: fn(&StudyFile, &Path, bool) -> Result<StudyOutput>,
+    pub run: RunFn,
+    pub sweep: Option<Sweep>,
+}
+
+impl StudyKind {
+    /// A kind that runs as one piece.
+    pub const fn whole(name: &'static str, run: RunFn) -> Self {
+        StudyKind { name, run, sweep: None }
+    }
+    /// A kind split into cells; `run` is its unsharded run (`sweep::run_all`).
+    pub const fn split(name: &'static str, run: RunFn, sweep: Sweep) -> Self {
+        StudyKind { name, run, sweep: Some(sweep) }
+    }
 }
 
 /// A parsed study file.
@@ -58,9 +76,10 @@ impl StudyFile {
         self.table.get("params").and_then(|v| v.as_table()).cloned().unwrap_or_default()
     }
 
-    /// Rejects top-level keys outside `allowed` (plus `study`, `title`, `params`).
+    /// Rejects top-level keys outside `allowed` (plus `study`, `title`,
+    /// `params` and the generic `cell_seeds`).
     pub fn check_keys(&self, allowed: &[&str]) -> Result<()> {
-        let mut valid = vec!["study", "title", "params"];
+        let mut valid = vec!["study", "title", "params", sweep::SEED_KEY];
         valid.extend_from_slice(allowed);
         for k in self.table.keys() {
             if !valid.contains(&k.as_str()) {
@@ -98,17 +117,42 @@ impl StudyFile {
     }
 }
 
-/// Runs one study file into `out/<name>/`.
-pub fn run_file(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<StudyOutput> {
+/// The kind named `name` among `kinds`, or an error listing them.
+pub fn find_kind<'a>(kinds: &'a [StudyKind], name: &str) -> Result<&'a StudyKind> {
+    kinds.iter().find(|k| k.name == name).ok_or_else(|| {
+        let names: Vec<&str> = kinds.iter().map(|k| k.name).collect();
+        let hint = suggest(name, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        Error::invalid("study", format!("\"{name}\"{hint}"), format!("one of {}", names.join(" | ")))
+    })
+}
+
+/// Reads a study file, finds its kind and creates its folder `out/<name>/`.
+pub fn open<'a>(path: &Path, out: &Path, kinds: &'a [StudyKind]) -> Result<(StudyFile, &'a StudyKind, PathBuf)> {
     let study = StudyFile::read(path, kinds)?;
+    let kind = find_kind(kinds, &study.kind)?;
     let dir = out.join(&study.name);
     std::fs::create_dir_all(&dir).map_err(|e| Error::Write { path: dir.clone(), reason: e.to_string() })?;
-    let kind = kinds.iter().find(|k| k.name == study.kind).ok_or_else(|| {
-        let names: Vec<&str> = kinds.iter().map(|k| k.name).collect();
-        let hint = suggest(&study.kind, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-        Error::invalid("study", format!("\"{}\"{hint}", study.kind), format!("one of {}", names.join(" | ")))
-    })?;
+    Ok((study, kind, dir))
+}
+
+/// Runs one study file into `out/<name>/`.
+pub fn run_file(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<StudyOutput> {
+    let (study, kind, dir) = open(path, out, kinds)?;
     let output = (kind.run)(&study, &dir, progress)?;
+    finish(&study, &dir, output)
+}
+
+/// Assembles a study from its cell files (see `study::sweep::merge`) into
+/// exactly what [`run_file`] writes.
+pub fn merge_file(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<StudyOutput> {
+    let (study, kind, dir) = open(path, out, kinds)?;
+    let output = sweep::merge(kind, &study, &dir, progress)?;
+    finish(&study, &dir, output)
+}
+
+/// Writes `summary.json`: the study's summary plus crate version and the
+/// study file.
+fn finish(study: &StudyFile, dir: &Path, output: StudyOutput) -> Result<StudyOutput> {
     let mut summary = output.summary.clone();
     if let Some(obj) = summary.as_object_mut() {
         obj.insert("crate_version".into(), env!("CARGO_PKG_VERSION").into());
@@ -118,9 +162,16 @@ pub fn run_file(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) ->
     Ok(output)
 }
 
-/// Runs a study file or every `*.toml` in a folder (sorted by name), then
-/// writes `out/report.md`.
-pub fn run_path(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<Vec<StudyOutput>> {
+/// The study files at `path`: the file itself, or every `*.toml` in a
+/// folder (sorted by name). A bare study name `NAME` stands for
+/// `analysis/NAME.toml` when no such path exists.
+pub fn study_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.exists() {
+        let guess = Path::new("analysis").join(path).with_extension("toml");
+        if path.components().count() == 1 && guess.is_file() {
+            return Ok(vec![guess]);
+        }
+    }
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?
@@ -135,6 +186,13 @@ pub fn run_path(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) ->
     if files.is_empty() {
         return Err(Error::Read { path: path.into(), reason: "no study files (*.toml) found".into() });
     }
+    Ok(files)
+}
+
+/// Runs a study file or every `*.toml` in a folder (sorted by name), then
+/// writes `out/report.md`.
+pub fn run_path(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<Vec<StudyOutput>> {
+    let files = study_files(path)?;
     let mut outputs = Vec::new();
     for f in &files {
         let started = std::time::Instant::now();
@@ -151,7 +209,8 @@ pub fn run_path(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) ->
     Ok(outputs)
 }
 
-fn write_report(out: &Path, outputs: &[StudyOutput]) -> Result<()> {
+/// Writes `out/report.md` with one section per study.
+pub fn write_report(out: &Path, outputs: &[StudyOutput]) -> Result<()> {
     let mut md = format!(
         "# repcollapse report\n\nGenerated by repcollapse {} from {} study file(s). Each study folder holds its \
          figures (PNG and SVG), the data behind them (CSV) and a `summary.json` that records the full config.\n\n",

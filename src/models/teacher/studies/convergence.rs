@@ -6,6 +6,7 @@
 //! `D^s` on log-log axes (expected `s = -1/2`: order-parameter fluctuations).
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::Result;
@@ -15,48 +16,105 @@ use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::models::embedding::studies::convergence::log_log_slope;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::models::teacher::experiment::TeacherExperiment;
+use crate::stats::Estimate;
+use crate::study::sweep::{self, Cell, CellSpec, Sweep};
 
-pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
+/// The sweep: one cell per input dimension D.
+pub const SWEEP: Sweep = Sweep { cells, run_cell, assemble };
+
+/// What the study keeps of one D: the table row and the trajectories.
+#[derive(Serialize, Deserialize)]
+struct DimResult {
+    input_dim: usize,
+    seeds: usize,
+    deviation: Estimate,
+    fitted_rate: Option<Estimate>,
+    ode_slow_rate: f64,
+    final_accuracy_formula: f64,
+    final_accuracy_held_out: f64,
+    times: Vec<f64>,
+    /// Per output time: ODE mean and SGD estimate of the minimum inter-label distance.
+    separation_ode: Vec<f64>,
+    separation_sgd: Vec<Estimate>,
+    /// Per output time: ODE accuracy formula and held-out accuracy of SGD.
+    accuracy_ode: Vec<f64>,
+    accuracy_held_out: Vec<Estimate>,
+}
+
+fn dims(study: &StudyFile) -> Result<(Vec<f64>, bool)> {
     study.check_keys(&["dims", "full", "full_dims"])?;
     let mut dims = study.reals("dims", &[100.0, 400.0, 1600.0])?;
     let full = study.table.get("full").and_then(|v| v.as_bool()).unwrap_or(false);
     if full {
         dims.extend(study.reals("full_dims", &[6400.0])?);
     }
-    let base = study.params();
+    Ok((dims, full))
+}
+
+fn cells(study: &StudyFile) -> Result<Vec<CellSpec>> {
+    Ok(dims(study)?.0.into_iter().map(|d| CellSpec::new(format!("D = {d}"), d)).collect())
+}
+
+fn run_cell(cell: &Cell, progress: bool) -> Result<serde_json::Value> {
+    let dd: f64 = cell.spec()?;
+    let started = std::time::Instant::now();
+    let cfg = TeacherConfig::from_table(&cell.params, &[format!("input_dim={}", dd as usize)], &cell.study)?;
+    let exp = TeacherExperiment::run(&cfg)?;
+    if progress {
+        eprintln!("  D = {dd}: {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let t = exp.times();
+    let last = t.len() - 1;
+    let r = DimResult {
+        input_dim: cfg.input_dim,
+        seeds: cfg.seeds,
+        deviation: exp.deviation(),
+        fitted_rate: exp.fitted_rate(),
+        ode_slow_rate: exp.theory.slow_rate(),
+        final_accuracy_formula: exp.metric_at(last, false, |m| m.base.accuracy).mean,
+        final_accuracy_held_out: exp.empirical_accuracy_at(last).mean,
+        separation_ode: (0..t.len()).map(|k| exp.metric_at(k, true, |m| m.base.min_label_distance).mean).collect(),
+        separation_sgd: (0..t.len()).map(|k| exp.metric_at(k, false, |m| m.base.min_label_distance)).collect(),
+        accuracy_ode: (0..t.len()).map(|k| exp.metric_at(k, true, |m| m.base.accuracy).mean).collect(),
+        accuracy_held_out: (0..t.len()).map(|k| exp.empirical_accuracy_at(k)).collect(),
+        times: t,
+    };
+    Ok(serde_json::to_value(r).expect("results serialise"))
+}
+
+pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
+    sweep::run_all(&SWEEP, study, dir, progress)
+}
+
+fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], dir: &Path, _progress: bool) -> Result<StudyOutput> {
+    let (dims, full) = dims(study)?;
     let mut pts = Vec::new();
     let mut line = Vec::new();
     let mut rows = Vec::new();
     let mut runs = Vec::new();
     let mut table = String::from("| D | seeds | max deviation from ODE (mean, 95% CI) | fitted slow rate (95% CI) | ODE slow rate | final accuracy: formula / held-out |\n|---|---|---|---|---|---|\n");
     let mut exps = Vec::new();
-    for &dd in &dims {
-        let started = std::time::Instant::now();
-        let cfg = TeacherConfig::from_table(&base, &[format!("input_dim={}", dd as usize)], &study.name)?;
-        let exp = TeacherExperiment::run(&cfg)?;
-        if progress {
-            eprintln!("  D = {dd}: {:.1} s", started.elapsed().as_secs_f64());
-        }
-        let e = exp.deviation();
-        let last = exp.times().len() - 1;
-        let fr = exp.fitted_rate();
+    for ((cell, r), &dd) in cells.iter().zip(results).zip(&dims) {
+        let x: DimResult = sweep::result(cell, r)?;
+        let e = x.deviation;
+        let fr = x.fitted_rate;
         pts.push((dd, e.mean, e.ci95[0].max(e.mean * 1e-3), e.ci95[1]));
         line.push((dd, e.mean));
         rows.push(vec![dd, e.mean, e.ci95[0], e.ci95[1]]);
         table += &format!(
             "| {dd} | {} | {:.4} [{:.4}, {:.4}] | {} | {:.5} | {:.4} / {:.4} |\n",
-            cfg.seeds,
+            x.seeds,
             e.mean,
             e.ci95[0],
             e.ci95[1],
             fr.map_or("n/a".into(), |r| format!("{:.5} [{:.5}, {:.5}]", r.mean, r.ci95[0], r.ci95[1])),
-            exp.theory.slow_rate(),
-            exp.metric_at(last, false, |m| m.base.accuracy).mean,
-            exp.empirical_accuracy_at(last).mean
+            x.ode_slow_rate,
+            x.final_accuracy_formula,
+            x.final_accuracy_held_out
         );
         // Wall time goes to stderr only, so summary.json is reproducible bit for bit.
-        runs.push(json!({"input_dim": dd, "deviation": e, "fitted_slow_rate": fr, "ode_slow_rate": exp.theory.slow_rate()}));
-        exps.push(exp);
+        runs.push(json!({"input_dim": dd, "deviation": e, "fitted_slow_rate": fr, "ode_slow_rate": x.ode_slow_rate}));
+        exps.push(x);
     }
     let slope = log_log_slope(&line);
     let reference: Vec<(f64, f64)> = {
@@ -72,24 +130,24 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     let mut sep = Panel::new("Label separation", "time t = steps / D", "min inter-label distance").log_x().legend(Legend::UpperLeft);
     let mut acc = Panel::new("Accuracy (teacher class)", "time t = steps / D", "accuracy").log_x().legend(Legend::LowerRight);
     for (ci, idx) in [0usize, exps.len() - 1].into_iter().enumerate() {
-        let exp = &exps[idx];
-        let t = exp.times();
+        let x = &exps[idx];
+        let t = &x.times;
         let nz: Vec<usize> = (1..t.len()).collect();
-        let d = exp.cfg.input_dim;
-        let th: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], exp.metric_at(k, true, |m| m.base.min_label_distance).mean)).collect();
+        let d = x.input_dim;
+        let th: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], x.separation_ode[k])).collect();
         let sm: Vec<(f64, f64, f64, f64)> = nz
             .iter()
             .map(|&k| {
-                let e = exp.metric_at(k, false, |m| m.base.min_label_distance);
+                let e = x.separation_sgd[k];
                 (t[k], e.mean, e.ci95[0], e.ci95[1])
             })
             .collect();
         sep = sep.line(&format!("ODE (D = {d} start)"), th, ci).markers(&format!("SGD, D = {d}"), sm, ci, Shape::Circle);
-        let tha: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], exp.metric_at(k, true, |m| m.base.accuracy).mean)).collect();
+        let tha: Vec<(f64, f64)> = nz.iter().map(|&k| (t[k], x.accuracy_ode[k])).collect();
         let ea: Vec<(f64, f64, f64, f64)> = nz
             .iter()
             .map(|&k| {
-                let e = exp.empirical_accuracy_at(k);
+                let e = x.accuracy_held_out[k];
                 (t[k], e.mean, e.ci95[0], e.ci95[1])
             })
             .collect();

@@ -15,7 +15,7 @@ use crate::stats::estimate;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
-    study.check_keys(&["cases"])?;
+    study.check_keys(&["cases", "long_dims", "long_t_max", "long_weight_decay", "long_seeds"])?;
     let base = study.params();
     let cases: Vec<(&str, Vec<String>)> = vec![
         ("mixture, f = 0.1", vec!["teacher=\"mixture\"".into(), "label_noise=0.1".into()]),
@@ -69,11 +69,14 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         panels.push(sep);
     }
     Figure::new(panels).save(dir, "teacher_head")?;
+    let (long_panel, long_md, long_json) = super::head_long::long_horizon(study, progress)?;
+    Figure::new(long_panel).save(dir, "teacher_head_long")?;
     write_csv(&dir.join("teacher_head.csv"), &["head_index", "sep_ratio_sgd", "sep_ratio_ode", "sep_to_spread_sgd", "sep_to_spread_ode", "accuracy_sgd", "accuracy_ode"], &rows)?;
     let markdown = format!(
         "{}\nLines: order-parameter ODE (with head: `models::teacher::head_ode`, exact Jacobian by forward-mode differentiation); markers: online \
          SGD (95% CI). Separation ratio: final over maximum. Head eigenvalues at t_max.\n\n{table}",
         figure_md(&study.name, "teacher_head", "Model T with a projection head and stop-gradient"),
     );
-    Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"runs": results}) })
+    let markdown = format!("{markdown}\n{}\n{long_md}", figure_md(&study.name, "teacher_head_long", "Model T with a head: label distance to t = 2000, with and without weight decay"));
+    Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown, summary: json!({"runs": results, "long_horizon": long_json}) })
 }

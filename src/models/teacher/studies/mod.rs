@@ -3,4 +3,5 @@ pub mod collapse;
 pub mod convergence;
 pub mod finite_map;
 pub mod head;
+pub mod head_long;
 pub mod phase;
