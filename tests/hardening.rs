@@ -165,7 +165,8 @@ fn memory_is_estimated_before_allocating() {
     for (args, key) in [
         (vec!["theory", "embedding", "--set", "per_class=100000000"], "`per_class`"),
         (vec!["theory", "head", "--set", "dim=100000"], "`dim`"),
-        (vec!["simulate", "teacher-student", "--set", "input_dim=1000000", "--set", "samples=100000"], "`input_dim`"),
+        (vec!["simulate", "teacher-student", "--set", "input_dim=1000000", "--set", "samples=100000"], "`samples`"),
+        (vec!["simulate", "teacher-student", "--set", "input_dim=40000", "--set", "samples=30"], "`input_dim`"),
         (vec!["--max-memory", "10K", "theory", "embedding"], "`per_class`"),
     ] {
         let (code, _, err) = run_limited(&args, &[], Duration::from_secs(60));

@@ -95,6 +95,12 @@ impl FiniteExperiment {
             return Err(Error::invalid("head", cfg.head.name(), "none (finite training sets are implemented without a head)"));
         }
         let n = cfg.samples.ok_or_else(|| Error::invalid("samples", 0, "integer >= 1 for a finite training set"))?;
+        crate::limits::check_memory(
+            "input_dim",
+            cfg.input_dim,
+            cfg.flow_memory_estimate(),
+            &format!("32 x seeds in flight x (input_dim + classes)^2 bytes for the dense exact flow, input_dim = {}", cfg.input_dim),
+        )?;
         // Output times snapped to whole GD steps, so both routes share them.
         let times: Vec<f64> = cfg.time_grid().iter().map(|t| (t / cfg.dt).round() * cfg.dt).collect();
         let seeds: Result<Vec<FiniteSeed>> = (0..cfg.seeds as u64)
