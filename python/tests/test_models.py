@@ -14,6 +14,8 @@ CASES = {
     "head": {"variant": "symmetric", "weight_decay": 0.02, "frustrated": 0.25, "rho": 0.3, "per_class": 10,
              "seeds": 2, "t_max": 40.0, "points": 20},
     "teacher-student": {"input_dim": 100, "seeds": 2, "t_max": 10.0, "points": 10},
+    "real-data": {"train_samples": 100, "inputs": "whitened", "noise_rate": 0.2, "eta_y": 0.2, "dt": 0.5,
+                  "seeds": 2, "t_max": 10.0, "points": 10},
 }
 
 
@@ -40,7 +42,7 @@ def test_simulate_matches_cli(cli, model):
     assert_same(py, js)
 
 
-@pytest.mark.parametrize("model", sorted(CASES))
+@pytest.mark.parametrize("model", sorted(m for m in CASES if m != "real-data"))
 def test_export_matches_cli(cli, model):
     code, out, err = cli("export", model)
     assert code == 0, err
@@ -49,6 +51,13 @@ def test_export_matches_cli(cli, model):
     # ... and the exported file is a model file the engine reads.
     m = rc.Model.from_string(text)
     assert m.state_names
+
+
+def test_real_data_export_is_refused_with_the_cli_message(cli):
+    code, msg = cli_error(cli, "export", "real-data")
+    assert code == 2 and "no closed low-dimensional" in msg
+    with pytest.raises(ValueError, match="no closed low-dimensional"):
+        rc.export("real-data")
 
 
 def test_simulation_trajectory_is_numpy_columns():
@@ -126,7 +135,7 @@ continue = {{ param = "h", from = -1.0, to = 1.0 }}
 
 def test_models_and_docstrings():
     names = [m["name"] for m in rc.models()]
-    assert names == ["embedding", "head", "teacher-student"]
+    assert names == ["embedding", "head", "teacher-student", "real-data"]
     for m in rc.models():
         assert m["schema_markdown"] in rc.theory.__doc__
         for p in m["params"]:
