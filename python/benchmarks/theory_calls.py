@@ -32,7 +32,7 @@ def rust_round(model, n):
     for line in out.splitlines():
         parts = line.split()
         if parts[:2] == ["theory", model]:
-            return float(parts[5]) / n
+            return float(parts[4]) / n
     raise RuntimeError(f"no timing for {model} in: {out}")
 
 
