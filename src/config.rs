@@ -26,7 +26,8 @@ impl Kind {
     /// Non-negative real `[0, inf)`.
     pub const NON_NEGATIVE: Kind = Kind::Real { min: 0.0, max: f64::INFINITY, open_min: false, open_max: true };
 
-    fn range_text(&self) -> String {
+    /// The valid range in words, as error messages and parameter tables show it.
+    pub fn range_text(&self) -> String {
         match *self {
             Kind::Int { min, max } if max == i64::MAX => format!("integer >= {min}"),
             Kind::Int { min, max } => format!("integer in [{min}, {max}]"),

@@ -43,6 +43,13 @@ impl Error {
     pub fn invalid(field: impl Into<String>, value: impl ToString, range: impl Into<String>) -> Self {
         Error::InvalidParameter { field: field.into(), value: value.to_string(), range: range.into() }
     }
+    /// Whether the error is the caller's input (a value out of range, an
+    /// unknown key, an unreadable or malformed file) rather than a failed
+    /// run. The CLI exits with status 2 for these and 1 otherwise; the Python
+    /// bindings raise `ValueError` for these and `RuntimeError` otherwise.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, Error::InvalidParameter { .. } | Error::UnknownKey { .. } | Error::Read { .. } | Error::Model(_))
+    }
     /// Shorthand for [`Error::Numerical`].
     pub fn numerical(what: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::Numerical { what: what.into(), detail: detail.into() }

@@ -147,8 +147,9 @@ pub fn emit_output(output: &crate::registry::ModelOutput, json: bool) {
 }
 
 fn exit_code(e: &Error) -> u8 {
-    match e {
-        Error::InvalidParameter { .. } | Error::UnknownKey { .. } | Error::Read { .. } | Error::Model(_) => 2,
-        _ => 1,
+    if e.is_bad_input() {
+        2
+    } else {
+        1
     }
 }

@@ -2,3 +2,4 @@
 pub mod atomic;
 pub mod plot;
 pub mod analysis;
+pub mod progress;

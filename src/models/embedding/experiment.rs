@@ -1,7 +1,7 @@
 //! One Model E experiment: an ensemble of simulations, each paired with the
 //! class-level theory started from its own initial state, plus slow-rate fits.
 //! Shared by `repcollapse simulate embedding` and the studies.
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -57,7 +57,7 @@ impl EmbeddingExperiment {
         let operator = FrustrationOperator::new(&a)?;
         let sys = ClassLevelSystem::new(&a, cfg.eta_x, cfg.eta_y, cfg.dim)?;
         let spectrum = sys.spectrum()?;
-        let bar = if progress { ProgressBar::new(cfg.seeds as u64) } else { ProgressBar::hidden() };
+        let bar = crate::report::progress::bar(cfg.seeds as u64, progress);
         bar.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} seeds ({eta})").expect("valid template"));
         bar.set_message("Model E ensemble");
         let first = cfg.design.seed;
