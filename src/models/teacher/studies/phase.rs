@@ -71,12 +71,19 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
             }
         }
     }
-    // Route agreement where the branch ends by the fold.
-    let fold_dev = existence
-        .iter()
-        .filter(|e| e.2 == NoBranch::Fold)
-        .filter_map(|&(f, lam, _)| fold_line.iter().min_by(|a, b| (a.1 - lam).abs().total_cmp(&(b.1 - lam).abs())).filter(|q| (q.1 - lam).abs() < 0.02 * (lam_hi - lam_lo)).map(|q| (q.0 - f).abs()))
-        .fold(0.0, f64::max);
+    // Route agreement at every point of the engine's fold curve where the
+    // branch ends by the fold (existence bisection at the curve's own lambda).
+    let fold_dev = fold_line
+        .par_iter()
+        .filter_map(|&(f, lam)| {
+            let mut q = p.clone();
+            q[WEIGHT_DECAY] = lam;
+            match critical_frustration(&sys, &q) {
+                Ok(Some((fe, NoBranch::Fold))) => Some((f - fe).abs()),
+                _ => None,
+            }
+        })
+        .reduce(|| 0.0, f64::max);
     // SGD verdicts on the (f, lambda) grid.
     let started = std::time::Instant::now();
     let mut kept = Vec::new();
