@@ -109,6 +109,41 @@ def theory(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
     """
 
+@overload
+def theory(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0) -> dict[str, Any]:
+    """Reduced theory of Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise.
+
+    | key | valid range | default | meaning |
+    |---|---|---|---|
+    | `data_file` | text | `""` | CSV (plain or gzip) with feature columns and a label column; empty = the bundled UCI digits |
+    | `label_column` | text | `"last"` | label column: last | first | 0-based index | header name |
+    | `test_fraction` | real number in [0, 1) | `0.3` | held-out fraction of the fixed split |
+    | `train_samples` | integer >= 0 | `0` | training samples used (subsample of the training split); 0 = all |
+    | `split_seed` | integer >= 0 | `0` | seed of the fixed train/held-out permutation |
+    | `inputs` | one of standardised | whitened | `"standardised"` | input preprocessing (training statistics): standardised, or standardised then whitened (same hat matrix, equal encoder time scales) |
+    | `encoder` | one of linear | mlp | `"linear"` | linear x = W xi/sqrt(D) or MLP x = W2 relu(W1 xi/sqrt(D))/sqrt(m) |
+    | `width` | integer in [1, 1000000] | `256` | MLP hidden width m |
+    | `dim` | integer in [1, 100000] | `10` | embedding dimension d |
+    | `noise_kind` | one of symmetric | pair-flip | file | `"symmetric"` | label-noise transition matrix |
+    | `noise_rate` | real number in [0, 1] | `0.0` | flip probability f (symmetric, pair-flip) |
+    | `noise_file` | text | `""` | K x K CSV transition matrix (noise_kind = file) |
+    | `labels` | one of sampled | soft | `"sampled"` | sampled: one noisy label per sample; soft: A_i = row of T of the true class |
+    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"none"` | shared head (Model H's variants; none = no head) |
+    | `eta_x` | real number in (0, inf) | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
+    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
+    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
+    | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
+    | `init_scale` | real number in (0, inf) | `1.0` | std of the last-layer weights (labels start with std 1) |
+    | `seed` | integer >= 0 | `0` | first seed (initialisation and noise draw) |
+    | `seeds` | integer in [1, 100000] | `6` | ensemble size |
+    | `t_max` | real number in (0, inf) | `60.0` | final time |
+    | `t_min` | real number in (0, inf) | `0.1` | first non-zero time of the log-spaced output grid |
+    | `points` | integer in [2, 100000] | `40` | number of log-spaced output times |
+    | `dt` | real number in (0, inf) | `0.05` | gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder |
+    | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
+    """
+
 def theory(model: str, **params: Any) -> dict[str, Any]: ...
 
 @overload
@@ -204,6 +239,41 @@ def simulate(model: Literal['teacher-student'], *, progress: Progress = True, te
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
     """
 
+@overload
+def simulate(model: Literal['real-data'], *, progress: Progress = True, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0) -> dict[str, Any]:
+    """Simulation ensemble of Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise.
+
+    | key | valid range | default | meaning |
+    |---|---|---|---|
+    | `data_file` | text | `""` | CSV (plain or gzip) with feature columns and a label column; empty = the bundled UCI digits |
+    | `label_column` | text | `"last"` | label column: last | first | 0-based index | header name |
+    | `test_fraction` | real number in [0, 1) | `0.3` | held-out fraction of the fixed split |
+    | `train_samples` | integer >= 0 | `0` | training samples used (subsample of the training split); 0 = all |
+    | `split_seed` | integer >= 0 | `0` | seed of the fixed train/held-out permutation |
+    | `inputs` | one of standardised | whitened | `"standardised"` | input preprocessing (training statistics): standardised, or standardised then whitened (same hat matrix, equal encoder time scales) |
+    | `encoder` | one of linear | mlp | `"linear"` | linear x = W xi/sqrt(D) or MLP x = W2 relu(W1 xi/sqrt(D))/sqrt(m) |
+    | `width` | integer in [1, 1000000] | `256` | MLP hidden width m |
+    | `dim` | integer in [1, 100000] | `10` | embedding dimension d |
+    | `noise_kind` | one of symmetric | pair-flip | file | `"symmetric"` | label-noise transition matrix |
+    | `noise_rate` | real number in [0, 1] | `0.0` | flip probability f (symmetric, pair-flip) |
+    | `noise_file` | text | `""` | K x K CSV transition matrix (noise_kind = file) |
+    | `labels` | one of sampled | soft | `"sampled"` | sampled: one noisy label per sample; soft: A_i = row of T of the true class |
+    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"none"` | shared head (Model H's variants; none = no head) |
+    | `eta_x` | real number in (0, inf) | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
+    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
+    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
+    | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
+    | `init_scale` | real number in (0, inf) | `1.0` | std of the last-layer weights (labels start with std 1) |
+    | `seed` | integer >= 0 | `0` | first seed (initialisation and noise draw) |
+    | `seeds` | integer in [1, 100000] | `6` | ensemble size |
+    | `t_max` | real number in (0, inf) | `60.0` | final time |
+    | `t_min` | real number in (0, inf) | `0.1` | first non-zero time of the log-spaced output grid |
+    | `points` | integer in [2, 100000] | `40` | number of log-spaced output times |
+    | `dt` | real number in (0, inf) | `0.05` | gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder |
+    | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
+    """
+
 def simulate(model: str, **params: Any) -> dict[str, Any]: ...
 
 @overload
@@ -297,6 +367,41 @@ def export(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
+    """
+
+@overload
+def export(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0) -> str:
+    """Reduced ODE as model-file text of Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise.
+
+    | key | valid range | default | meaning |
+    |---|---|---|---|
+    | `data_file` | text | `""` | CSV (plain or gzip) with feature columns and a label column; empty = the bundled UCI digits |
+    | `label_column` | text | `"last"` | label column: last | first | 0-based index | header name |
+    | `test_fraction` | real number in [0, 1) | `0.3` | held-out fraction of the fixed split |
+    | `train_samples` | integer >= 0 | `0` | training samples used (subsample of the training split); 0 = all |
+    | `split_seed` | integer >= 0 | `0` | seed of the fixed train/held-out permutation |
+    | `inputs` | one of standardised | whitened | `"standardised"` | input preprocessing (training statistics): standardised, or standardised then whitened (same hat matrix, equal encoder time scales) |
+    | `encoder` | one of linear | mlp | `"linear"` | linear x = W xi/sqrt(D) or MLP x = W2 relu(W1 xi/sqrt(D))/sqrt(m) |
+    | `width` | integer in [1, 1000000] | `256` | MLP hidden width m |
+    | `dim` | integer in [1, 100000] | `10` | embedding dimension d |
+    | `noise_kind` | one of symmetric | pair-flip | file | `"symmetric"` | label-noise transition matrix |
+    | `noise_rate` | real number in [0, 1] | `0.0` | flip probability f (symmetric, pair-flip) |
+    | `noise_file` | text | `""` | K x K CSV transition matrix (noise_kind = file) |
+    | `labels` | one of sampled | soft | `"sampled"` | sampled: one noisy label per sample; soft: A_i = row of T of the true class |
+    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"none"` | shared head (Model H's variants; none = no head) |
+    | `eta_x` | real number in (0, inf) | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
+    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
+    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
+    | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
+    | `init_scale` | real number in (0, inf) | `1.0` | std of the last-layer weights (labels start with std 1) |
+    | `seed` | integer >= 0 | `0` | first seed (initialisation and noise draw) |
+    | `seeds` | integer in [1, 100000] | `6` | ensemble size |
+    | `t_max` | real number in (0, inf) | `60.0` | final time |
+    | `t_min` | real number in (0, inf) | `0.1` | first non-zero time of the log-spaced output grid |
+    | `points` | integer in [2, 100000] | `40` | number of log-spaced output times |
+    | `dt` | real number in (0, inf) | `0.05` | gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder |
+    | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
     """
 
 def export(model: str, **params: Any) -> str: ...
