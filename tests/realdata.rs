@@ -2,7 +2,7 @@
 //! its prevention on the bundled digits, reproducibility, allocation-free
 //! training steps.
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use repcollapse::models::realdata::config::RealConfig;
 use repcollapse::models::realdata::experiment::Experiment;
@@ -10,10 +10,14 @@ use repcollapse::models::realdata::train::{gd_step, sgd_step, Labels, Prepared, 
 
 /// Counts heap allocations, to check that training steps allocate nothing.
 struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+// Counted per thread: the other tests of this binary run concurrently and
+// allocate; the training steps run on the calling thread (faer with Par::Seq).
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        ALLOCS.with(|c| c.set(c.get() + 1));
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -135,12 +139,12 @@ fn training_steps_allocate_nothing() {
         // Warm-up (lazy statics in the matmul kernels).
         gd_step(&mut st, &prep, &labels, r, 0.1, &mut ws);
         sgd_step(&mut st, &prep, &labels, r, 0.1, &rows, &mut ws);
-        let before = ALLOCS.load(Ordering::SeqCst);
+        let before = ALLOCS.with(Cell::get);
         for _ in 0..5 {
             gd_step(&mut st, &prep, &labels, r, 0.1, &mut ws);
             sgd_step(&mut st, &prep, &labels, r, 0.1, &rows, &mut ws);
         }
-        let after = ALLOCS.load(Ordering::SeqCst);
+        let after = ALLOCS.with(Cell::get);
         assert_eq!(after - before, 0, "{s:?}: {} allocations in 10 steps", after - before);
     }
 }
