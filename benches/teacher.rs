@@ -1,33 +1,73 @@
-//! Model T benchmarks: one online SGD step (sampling + update) at D = 1000
-//! and D = 10000, and one solve of the order-parameter ODE.
+//! Model T benchmarks: one online SGD step (sampling + fused update) at
+//! D = 1000 and D = 10000, the sampling alone, an ensemble of seeds on 1 and
+//! on all cores, and one solve of the order-parameter ODE. The D = 10000,
+//! d = 8, K = 3 step is the workload of `benches/peers/teacher_sgd.py`.
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use repcollapse::models::teacher::simulation::{Stream, StepWorkspace, Student};
+use rayon::prelude::*;
 use repcollapse::models::teacher::config::TeacherConfig;
+use repcollapse::models::teacher::simulation::{SampleRng, StepWorkspace, Stream, Student};
 use repcollapse::models::teacher::theory::TeacherTheory;
 
-fn config(input_dim: usize) -> TeacherConfig {
-    TeacherConfig::from_sets(&[format!("input_dim={input_dim}"), "dim=8".into(), "classes=4".into()]).unwrap()
+fn config(input_dim: usize, classes: usize) -> TeacherConfig {
+    TeacherConfig::from_sets(&[format!("input_dim={input_dim}"), "dim=8".into(), format!("classes={classes}")]).unwrap()
 }
 
 fn sgd_steps(c: &mut Criterion) {
     let mut g = c.benchmark_group("teacher_sgd_step");
     for d_in in [1000usize, 10_000] {
-        let cfg = config(d_in);
+        let cfg = config(d_in, 3);
         let stream = Stream::from_config(&cfg);
         let mut student = Student::initial(&cfg, 1);
         let mut ws = StepWorkspace::new(cfg.dim, d_in);
-        let mut rng = ChaCha8Rng::seed_from_u64(2);
-        g.bench_function(format!("sample + SGD step, D = {d_in}, d = 8, K = 4"), |b| {
+        let mut rng = SampleRng::seed_from_u64(2);
+        g.bench_function(format!("sample + SGD step, D = {d_in}, d = 8, K = 3"), |b| {
             b.iter(|| {
                 let (_, l) = stream.sample(&mut rng, &mut ws.xi);
-                student.sgd_step(black_box(l), 0.5, 0.5, &mut ws);
+                student.deferred_step(black_box(l), 0.5, 0.5, &mut ws);
             })
         });
-        g.bench_function(format!("SGD step only (fixed sample), D = {d_in}, d = 8"), |b| b.iter(|| student.sgd_step(black_box(0), 1e-3, 1e-3, &mut ws)));
+        student.flush(&mut ws);
+        g.bench_function(format!("sample only, D = {d_in}"), |b| b.iter(|| stream.sample(&mut rng, black_box(&mut ws.xi))));
+    }
+    g.finish();
+}
+
+/// `seeds` independent students, `steps` steps each, seeds in parallel on
+/// the current rayon pool (as the experiments run them).
+fn ensemble(cfg: &TeacherConfig, seeds: u64, steps: usize) -> f64 {
+    let stream = Stream::from_config(cfg);
+    (0..seeds)
+        .into_par_iter()
+        .map(|s| {
+            let mut student = Student::initial(cfg, s);
+            let mut ws = StepWorkspace::new(cfg.dim, cfg.input_dim);
+            let mut rng = SampleRng::seed_from_u64(s);
+            for _ in 0..steps {
+                let (_, l) = stream.sample(&mut rng, &mut ws.xi);
+                student.deferred_step(l, 0.5, 0.5, &mut ws);
+            }
+            student.flush(&mut ws);
+            student.y[0]
+        })
+        .sum()
+}
+
+fn ensembles(c: &mut Criterion) {
+    let cfg = config(10_000, 3);
+    let (seeds, steps) = (4u64, 200usize);
+    let mut g = c.benchmark_group("teacher_ensemble");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(seeds * steps as u64));
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    for t in [1, cores] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+        g.bench_function(format!("{seeds} seeds x {steps} steps, D = 10000, {t} thread(s)"), |b| pool.install(|| b.iter(|| ensemble(&cfg, seeds, steps))));
+        if cores == 1 {
+            break;
+        }
     }
     g.finish();
 }
@@ -42,5 +82,5 @@ fn ode_solve(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sgd_steps, ode_solve);
+criterion_group!(benches, sgd_steps, ensembles, ode_solve);
 criterion_main!(benches);

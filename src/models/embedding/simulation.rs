@@ -63,7 +63,7 @@ pub struct SimulationRun {
 
 /// Preallocated buffers of the update rules: nothing is allocated per step.
 struct Workspace {
-    label_pull: Vec<f64>,
+    gd_scratch: Vec<f64>,
     label_delta: Vec<f64>,
     sample_delta: Vec<f64>,
     order: Vec<usize>,
@@ -78,34 +78,86 @@ pub struct Rates {
     pub per_class: f64,
 }
 
+/// Samples per chunk of the parallel gradient-descent step. The class sums
+/// `sum_i A_ic x_i` are accumulated per chunk (samples in index order) and
+/// the chunk sums are then added in chunk order, so the result depends on
+/// this constant but not on the number of threads. With `N <= GD_CHUNK`
+/// there is one chunk and the order is the plain serial one.
+pub const GD_CHUNK: usize = 2048;
+
 /// One full-batch gradient-descent step, in place, with old values on the
-/// right-hand side. `label_pull` is a `K x d` scratch buffer.
-pub fn gd_step(a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, label_pull: &mut [f64]) {
-    let d = e.dim;
-    label_pull.fill(0.0);
+/// right-hand side:
+///
+/// ```text
+///     x_i <- x_i - dt eta_x (x_i - sum_c A_ic y_c)
+///     y_c <- y_c - (dt eta_y / n) (m_c y_c - sum_i A_ic x_i)
+/// ```
+///
+/// Samples are processed in chunks of [`GD_CHUNK`] in parallel (rayon); each
+/// chunk accumulates its own class sums, and the chunk sums are reduced in
+/// chunk order, so the step is bit-identical for any thread count.
+/// `scratch` grows once to `chunks x (K + 1) x d` values (no allocation on
+/// later steps with the same shape).
+pub fn gd_step(a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, scratch: &mut Vec<f64>) {
+    let (d, k, n) = (e.dim, a.classes(), a.samples());
+    let chunks = n.div_ceil(GD_CHUNK).max(1);
+    // Per chunk: K x d class sums, then a d-long target buffer.
+    let per = (k + 1) * d;
+    if scratch.len() < chunks * per {
+        scratch.resize(chunks * per, 0.0);
+    }
     let cx = dt * r.eta_x;
-    for i in 0..a.samples() {
-        let (cols, vals) = a.row_slices(i);
-        let xi = &mut e.x[i * d..(i + 1) * d];
-        for (&c, &w) in cols.iter().zip(vals) {
-            let pull = &mut label_pull[c * d..(c + 1) * d];
-            for j in 0..d {
-                pull[j] += w * xi[j];
-            }
-        }
-        for j in 0..d {
-            let mut target = 0.0;
-            for (&c, &w) in cols.iter().zip(vals) {
-                target += w * e.y[c * d + j];
-            }
-            xi[j] -= cx * (xi[j] - target);
+    let y = &e.y;
+    let work = |(ci, (xs, buf)): (usize, (&mut [f64], &mut [f64]))| {
+        let (pull, target) = buf.split_at_mut(k * d);
+        gd_chunk(a, ci * GD_CHUNK, xs, y, d, cx, pull, target);
+    };
+    if chunks > 1 {
+        use rayon::prelude::*;
+        e.x.par_chunks_mut(GD_CHUNK * d).zip(scratch[..chunks * per].par_chunks_mut(per)).enumerate().for_each(work);
+    } else {
+        e.x.chunks_mut(GD_CHUNK * d).zip(scratch[..chunks * per].chunks_mut(per)).enumerate().for_each(work);
+    }
+    // Class sums: chunk sums added in chunk order into chunk 0's buffer
+    // (0 + s_0 = s_0 exactly, so one chunk reproduces the serial sum).
+    let (first, rest) = scratch[..chunks * per].split_at_mut(per);
+    for part in rest.chunks(per) {
+        for (s, v) in first[..k * d].iter_mut().zip(&part[..k * d]) {
+            *s += v;
         }
     }
+    let label_pull = &first[..k * d];
     let cy = dt * r.eta_y / r.per_class;
-    for c in 0..a.classes() {
+    for c in 0..k {
         let m = a.class_mass(c);
         for j in 0..d {
             e.y[c * d + j] -= cy * (m * e.y[c * d + j] - label_pull[c * d + j]);
+        }
+    }
+}
+
+/// Sample update and class sums of the samples `first..first + xs.len()/d`.
+/// Coordinates run in the inner loops (contiguous, so they vectorise); the
+/// target `sum_c A_ic y_cj` adds the same terms in the same order as a
+/// per-coordinate sum over the row, so it is bit-identical to it.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn gd_chunk(a: &LabelWeights, first: usize, xs: &mut [f64], y: &[f64], d: usize, cx: f64, pull: &mut [f64], target: &mut [f64]) {
+    pull.fill(0.0);
+    for (off, xi) in xs.chunks_exact_mut(d).enumerate() {
+        let (cols, vals) = a.row_slices(first + off);
+        target.fill(0.0);
+        for (&c, &w) in cols.iter().zip(vals) {
+            let pc = &mut pull[c * d..(c + 1) * d];
+            for (p, &xv) in pc.iter_mut().zip(xi.iter()) {
+                *p += w * xv;
+            }
+            for (t, &yv) in target.iter_mut().zip(&y[c * d..(c + 1) * d]) {
+                *t += w * yv;
+            }
+        }
+        for (xv, &t) in xi.iter_mut().zip(target.iter()) {
+            *xv -= cx * (*xv - t);
         }
     }
 }
@@ -139,7 +191,7 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
     let step_time = cfg.dt * batch as f64 / pairs as f64;
     let steps = step_grid(&cfg.time_grid(), step_time);
     let mut ws = Workspace {
-        label_pull: vec![0.0; a.classes() * cfg.dim],
+        gd_scratch: Vec::new(),
         label_delta: vec![0.0; a.classes() * cfg.dim],
         sample_delta: vec![0.0; batch * cfg.dim],
         order: (0..pairs).collect(),
@@ -153,7 +205,7 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
     for &target in &steps {
         while done < target {
             if cfg.batch.is_none() {
-                gd_step(a, &mut e, r, cfg.dt, &mut ws.label_pull);
+                gd_step(a, &mut e, r, cfg.dt, &mut ws.gd_scratch);
             } else {
                 if cursor + batch > pairs {
                     ws.order.shuffle(&mut rng);

@@ -17,14 +17,18 @@
 //! `-eta_x lambda R`, `-2 eta_x lambda Sigma`, `-eta_y lambda y_c`,
 //! `-eta_w lambda W_h`.
 //!
+//! The encoder update (decay and rank-1 term) is applied lazily, fused with
+//! the next step's forward pass ([`Student::update_and_embed`]); the random
+//! streams are those of [`crate::models::teacher::simulation`] (xoshiro256++
+//! samples).
+//!
 //! The head starts at the identity. Accuracy and spread are measured in the
 //! head's output space (`W_h x` against `y_c`).
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::models::teacher::simulation::{Stream, StepWorkspace, Student, TEST_SAMPLES};
+use crate::models::teacher::simulation::{SampleRng, Stream, StepWorkspace, Student, TEST_SAMPLES};
 use crate::models::teacher::config::{HeadKind, TeacherConfig};
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
 use crate::models::teacher::ode::OrderParams;
@@ -63,11 +67,19 @@ impl HeadStudent {
     }
 
     /// One SGD step on the sample in `ws.base.xi` with label `l` and weight
-    /// decay `lam` (module doc); allocation-free.
+    /// decay `lam` (module doc); allocation-free, complete on return.
     pub fn step(&mut self, l: usize, eta_x: f64, eta_y: f64, eta_w: f64, lam: f64, ws: &mut HeadWorkspace) {
+        self.student.flush(&mut ws.base);
+        self.deferred_step(l, eta_x, eta_y, eta_w, lam, ws);
+        self.student.flush(&mut ws.base);
+    }
+
+    /// The step with the encoder update left pending (applied in the next
+    /// step's forward pass, or by [`Student::flush`]); same values as [`Self::step`].
+    pub fn deferred_step(&mut self, l: usize, eta_x: f64, eta_y: f64, eta_w: f64, lam: f64, ws: &mut HeadWorkspace) {
         let s = &mut self.student;
         let (d, dd, k) = (s.dim, s.input_dim, s.classes);
-        s.embed(&ws.base.xi, &mut ws.base.x);
+        s.update_and_embed(&mut ws.base);
         let h = &self.head;
         let x = &ws.base.x;
         for i in 0..d {
@@ -92,11 +104,9 @@ impl HeadStudent {
         let cw = eta_x / (dd as f64).sqrt();
         let keep_w = 1.0 - eta_x * lam / dd as f64;
         for i in 0..d {
-            let gi = cw * ws.g[i];
-            for (wv, xv) in s.w[i * dd..(i + 1) * dd].iter_mut().zip(&ws.base.xi) {
-                *wv = keep_w * *wv - gi * xv;
-            }
+            ws.base.pending[i] = cw * ws.g[i];
         }
+        ws.base.pending_keep = keep_w;
         let sym = f64::from(u8::from(self.kind == HeadKind::Symmetric));
         let ch = eta_w / dd as f64;
         for i in 0..d {
@@ -113,6 +123,7 @@ impl HeadStudent {
         for i in 0..d {
             s.y[l * d + i] += cy * ws.dy[i];
         }
+        s.defer(&mut ws.base);
     }
 
     /// Order parameters in the head's output space: `W_h R`, `Y`, `W_h Sigma W_h^T`.
@@ -152,8 +163,8 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
     let mut hs = HeadStudent::initial(cfg, seed);
     let scale0 = hs.head.iter().fold(hs.student.magnitude(), |m, v| m.max(v.abs()));
     let mut ws = HeadWorkspace::new(cfg.dim, cfg.input_dim);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut test_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7e57_0000);
+    let mut rng = SampleRng::seed_from_u64(seed);
+    let mut test_rng = SampleRng::seed_from_u64(seed ^ 0x7e57_0000);
     let step_time = 1.0 / cfg.input_dim as f64;
     let grid = crate::models::embedding::simulation::step_grid(&cfg.time_grid(), step_time);
     let mut run = HeadRun { seed, times: vec![], order: vec![], heads: vec![], metrics: vec![], empirical_accuracy: vec![] };
@@ -161,9 +172,10 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
     for &target in &grid {
         while done < target {
             let (_, l) = stream.sample(&mut rng, &mut ws.base.xi);
-            hs.step(l, cfg.eta_x, cfg.eta_y, cfg.eta_w, cfg.weight_decay, &mut ws);
+            hs.deferred_step(l, cfg.eta_x, cfg.eta_y, cfg.eta_w, cfg.weight_decay, &mut ws);
             done += 1;
         }
+        hs.student.flush(&mut ws.base);
         let size = hs.head.iter().fold(hs.student.magnitude(), |m, v| if v.is_finite() { m.max(v.abs()) } else { f64::NAN });
         if crate::models::teacher::simulation::diverged(size, scale0) {
             return Err(Error::Divergence {
@@ -183,7 +195,7 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
 }
 
 /// Nearest label to `W_h x` on fresh samples.
-fn head_accuracy(hs: &HeadStudent, stream: &Stream, rng: &mut ChaCha8Rng, ws: &mut HeadWorkspace) -> f64 {
+fn head_accuracy<R: Rng + ?Sized>(hs: &HeadStudent, stream: &Stream, rng: &mut R, ws: &mut HeadWorkspace) -> f64 {
     let s = &hs.student;
     let (d, k) = (s.dim, s.classes);
     let mut correct = 0usize;

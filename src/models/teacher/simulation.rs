@@ -32,8 +32,31 @@
 //! every `D` and every ensemble seed, so runs at different `D` start from
 //! matched order parameters); the weights orthogonal to the teacher are
 //! i.i.d. `N(0, init_w^2)` from the run's seed, so `Q(0) = R R^T + init_w^2 I + O(D^-1/2)`.
+//!
+//! Random streams of a run with seed `s` (all bit-reproducible):
+//! * initial overlaps: ChaCha8 seeded with `init_seed`; orthogonal weights:
+//!   ChaCha8 seeded with `s ^ 0x7eac_4e25` (one-off draws, unchanged);
+//! * training samples: [`SampleRng`] (xoshiro256++) seeded with
+//!   `seed_from_u64(s)`; per step, `D` standard normals in coordinate order
+//!   (rand_distr's ziggurat `StandardNormal`, drawn as one block into `xi`),
+//!   then for `mixture` the class (`random_range(0..K)`), then, if
+//!   `label_noise > 0`, one uniform `f64` and, when it is below the noise
+//!   level, the wrong class (`random_range(0..K-1)`);
+//! * test samples for the empirical accuracy: [`SampleRng`] seeded with
+//!   `s ^ 0x7e57_0000`, drawn the same way.
+//!
+//! Before issue 11 the sample streams were ChaCha8; the switch to
+//! xoshiro256++ changed the online teacher runs' numbers within their
+//! statistical error (the finite-data training sets still use ChaCha8).
+//!
+//! The step is fused: the rank-1 update of step `t` is applied in the same
+//! pass over `W` that computes `x = W xi / sqrt(D)` of step `t + 1`
+//! ([`Student::deferred_step`]), so `W` (d x D) is read and written once per
+//! step instead of read twice and written once. The values are the same as
+//! the two-pass step ([`Student::sgd_step`]) bit for bit.
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
@@ -42,6 +65,10 @@ use crate::models::embedding::simulation::step_grid;
 use crate::models::teacher::config::{TeacherConfig, TeacherKind};
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
 use crate::models::teacher::ode::OrderParams;
+
+/// Generator of the training and test samples (see the module doc for the
+/// stream layout): xoshiro256++, about 4x faster per draw than ChaCha8.
+pub type SampleRng = Xoshiro256PlusPlus;
 
 /// Fresh test samples per recorded time for the empirical accuracy.
 pub const TEST_SAMPLES: usize = 256;
@@ -63,8 +90,9 @@ impl Stream {
     }
 
     /// Fills `xi` with a fresh input and returns `(teacher class, observed label)`.
+    /// Draw order: `xi` (one block of `D` normals), class, label noise.
     #[inline]
-    pub fn sample(&self, rng: &mut ChaCha8Rng, xi: &mut [f64]) -> (usize, usize) {
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, xi: &mut [f64]) -> (usize, usize) {
         let k = self.classes;
         for v in xi.iter_mut() {
             *v = StandardNormal.sample(rng);
@@ -99,17 +127,24 @@ pub struct Student {
     pub classes: usize,
 }
 
-/// Preallocated buffers of one SGD step.
+/// Preallocated buffers of one SGD step, and the pending update of the
+/// fused step: `W <- pending_keep W - pending xi_prev^T` is still to be
+/// applied when `has_pending` is set (`pending_keep` is 1 without weight
+/// decay; `1 * w` is exact, so it costs no bits).
 #[derive(Clone, Debug)]
 pub struct StepWorkspace {
     pub xi: Vec<f64>,
     pub x: Vec<f64>,
     pub err: Vec<f64>,
+    pub xi_prev: Vec<f64>,
+    pub pending: Vec<f64>,
+    pub pending_keep: f64,
+    pub has_pending: bool,
 }
 
 impl StepWorkspace {
     pub fn new(dim: usize, input_dim: usize) -> Self {
-        StepWorkspace { xi: vec![0.0; input_dim], x: vec![0.0; dim], err: vec![0.0; dim] }
+        StepWorkspace { xi: vec![0.0; input_dim], x: vec![0.0; dim], err: vec![0.0; dim], xi_prev: vec![0.0; input_dim], pending: vec![0.0; dim], pending_keep: 1.0, has_pending: false }
     }
 }
 
@@ -165,26 +200,78 @@ impl Student {
     }
 
     /// One online SGD step on the sample already in `ws.xi` with observed
-    /// label `l` (update rule in the module doc). Allocation-free, `O(d D)`.
+    /// label `l` (update rule in the module doc), complete on return.
+    /// Allocation-free, `O(d D)`. Same values as [`Self::deferred_step`]
+    /// followed by [`Self::flush`].
     #[inline]
     pub fn sgd_step(&mut self, l: usize, eta_x: f64, eta_y: f64, ws: &mut StepWorkspace) {
+        self.flush(ws);
+        self.deferred_step(l, eta_x, eta_y, ws);
+        self.flush(ws);
+    }
+
+    /// The fused step on the sample in `ws.xi` with label `l`: one pass over
+    /// `W` applies the pending update of the previous step and computes
+    /// `x = W xi / sqrt(D)`; then `e = x - y_l`, `y_l += (eta_y K / D) e`, and
+    /// the update `W -= (eta_x / sqrt(D)) e xi^T` is left pending (`xi` moves
+    /// to `ws.xi_prev`). Call [`Self::flush`] before reading `W`.
+    #[inline]
+    pub fn deferred_step(&mut self, l: usize, eta_x: f64, eta_y: f64, ws: &mut StepWorkspace) {
         let (d, dd) = (self.dim, self.input_dim);
-        self.embed(&ws.xi, &mut ws.x);
+        self.update_and_embed(ws);
         for i in 0..d {
             ws.err[i] = ws.x[i] - self.y[l * d + i];
         }
         let cw = eta_x / (dd as f64).sqrt();
         for i in 0..d {
-            let g = cw * ws.err[i];
-            let row = &mut self.w[i * dd..(i + 1) * dd];
-            for (wv, xv) in row.iter_mut().zip(&ws.xi) {
-                *wv -= g * xv;
-            }
+            ws.pending[i] = cw * ws.err[i];
         }
+        ws.pending_keep = 1.0;
         let cy = eta_y * self.classes as f64 / dd as f64;
         for i in 0..d {
             self.y[l * d + i] += cy * ws.err[i];
         }
+        self.defer(ws);
+    }
+
+    /// Marks `ws.pending` (already filled, `g_i` per row) as the pending
+    /// update `W <- W - g xi^T` with the current sample `ws.xi`.
+    #[inline]
+    pub fn defer(&self, ws: &mut StepWorkspace) {
+        std::mem::swap(&mut ws.xi, &mut ws.xi_prev);
+        ws.has_pending = true;
+    }
+
+    /// `x = W' xi / sqrt(D)` with `W' = W - pending xi_prev^T`, storing `W'`,
+    /// in one pass over `W` (the rows are updated and dotted chunk by chunk
+    /// while in L1). Bit-identical to the update followed by [`dot`].
+    #[inline]
+    pub fn update_and_embed(&mut self, ws: &mut StepWorkspace) {
+        if !ws.has_pending {
+            self.embed(&ws.xi, &mut ws.x);
+            return;
+        }
+        let dd = self.input_dim;
+        let s = 1.0 / (dd as f64).sqrt();
+        for (i, xv) in ws.x.iter_mut().enumerate() {
+            *xv = s * update_dot(&mut self.w[i * dd..(i + 1) * dd], ws.pending_keep, ws.pending[i], &ws.xi_prev, &ws.xi);
+        }
+        ws.has_pending = false;
+    }
+
+    /// Applies a pending update, if any.
+    #[inline]
+    pub fn flush(&mut self, ws: &mut StepWorkspace) {
+        if !ws.has_pending {
+            return;
+        }
+        let (dd, keep) = (self.input_dim, ws.pending_keep);
+        for (i, &g) in ws.pending.iter().enumerate() {
+            for (wv, xv) in self.w[i * dd..(i + 1) * dd].iter_mut().zip(&ws.xi_prev) {
+                *wv = keep * *wv - g * xv;
+            }
+        }
+        ws.has_pending = false;
     }
 
     /// Order parameters `R = W B^T / D`, `Y` and `Sigma = Q - R R^T`,
@@ -221,6 +308,27 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
+/// `row <- keep row - g old`, then `row . new`, in one pass; the dot product
+/// uses the same eight accumulators and tail as [`dot`], so the result is
+/// bit-identical to the two passes.
+#[inline]
+pub fn update_dot(row: &mut [f64], keep: f64, g: f64, old: &[f64], new: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let n8 = row.len() / 8 * 8;
+    let (body, tail) = row.split_at_mut(n8);
+    for ((w, o), x) in body.chunks_exact_mut(8).zip(old.chunks_exact(8)).zip(new.chunks_exact(8)) {
+        for l in 0..8 {
+            w[l] = keep * w[l] - g * o[l];
+            acc[l] += w[l] * x[l];
+        }
+    }
+    for (w, o) in tail.iter_mut().zip(&old[n8..]) {
+        *w = keep * *w - g * o;
+    }
+    let t: f64 = tail.iter().zip(&new[n8..]).map(|(p, q)| p * q).sum();
+    acc.iter().sum::<f64>() + t
+}
+
 /// One simulated run on the output grid.
 #[derive(Clone, Debug, Serialize)]
 pub struct TeacherRun {
@@ -240,8 +348,8 @@ pub fn simulate_online(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -
     let mut student = Student::initial(cfg, seed);
     let scale0 = student.magnitude();
     let mut ws = StepWorkspace::new(cfg.dim, cfg.input_dim);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut test_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7e57_0000);
+    let mut rng = SampleRng::seed_from_u64(seed);
+    let mut test_rng = SampleRng::seed_from_u64(seed ^ 0x7e57_0000);
     let step_time = 1.0 / cfg.input_dim as f64;
     let grid = step_grid(&cfg.time_grid(), step_time);
     let mut run = TeacherRun { seed, times: Vec::new(), order: Vec::new(), metrics: Vec::new(), empirical_accuracy: Vec::new() };
@@ -249,9 +357,10 @@ pub fn simulate_online(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -
     for &target in &grid {
         while done < target {
             let (_, l) = stream.sample(&mut rng, &mut ws.xi);
-            student.sgd_step(l, cfg.eta_x, cfg.eta_y, &mut ws);
+            student.deferred_step(l, cfg.eta_x, cfg.eta_y, &mut ws);
             done += 1;
         }
+        student.flush(&mut ws);
         let size = student.magnitude();
         if diverged(size, scale0) {
             return Err(Error::Divergence {
@@ -285,7 +394,9 @@ pub fn diverged(size: f64, scale0: f64) -> bool {
 
 /// Fraction of [`TEST_SAMPLES`] fresh inputs whose nearest label is the
 /// teacher class.
-pub fn empirical_accuracy(student: &Student, stream: &Stream, rng: &mut ChaCha8Rng, ws: &mut StepWorkspace) -> f64 {
+/// `ws` must have no pending update (its `xi` is used as scratch).
+pub fn empirical_accuracy<R: Rng + ?Sized>(student: &Student, stream: &Stream, rng: &mut R, ws: &mut StepWorkspace) -> f64 {
+    debug_assert!(!ws.has_pending, "flush the pending update before measuring");
     let (d, k) = (student.dim, student.classes);
     let mut correct = 0usize;
     for _ in 0..TEST_SAMPLES {
