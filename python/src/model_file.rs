@@ -8,12 +8,12 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use repcollapse::cli::analyze::param_index;
+use repcollapse::cli::analyze::{fixed_points_report_json, param_index};
 use repcollapse::engine::analysis::{boundary_analysis, default_box, full_diagram};
 use repcollapse::engine::bifurcation::BifurcationKind;
 use repcollapse::engine::boundary::BoundaryParams;
 use repcollapse::engine::continuation::ContinuationParams;
-use repcollapse::engine::{find_fixed_points, fixed_points_json, integrate, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
+use repcollapse::engine::{find_fixed_points_report, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
 use repcollapse::symbolic::SymbolicModel;
 use repcollapse::Error;
 use serde_json::json;
@@ -119,8 +119,9 @@ impl Model {
     /// Adaptive Dormand-Prince integration from the initial state (CLI:
     /// `analyze MODEL integrate`). Output at `points` times, linear on
     /// [0, t_max] or logarithmic from `log_from`. Returns
-    /// `{"model", "t", "states": {name: array}, "state_matrix": array (len(t), dim), "options"}`.
-    #[pyo3(signature = (t_max = 50.0, *, rtol = 1e-8, atol = 1e-10, points = 400, log_from = None, method = "dop853"))]
+    /// `{"model", "t", "states": {name: array}, "state_matrix": array (len(t), dim), "options", "stats"}`.
+    /// A run that stops early raises `RuntimeError` with the CLI's reason and advice.
+    #[pyo3(signature = (t_max = 50.0, *, rtol = 1e-8, atol = 1e-10, points = 400, log_from = None, method = "auto"))]
     fn integrate<'py>(
         &self,
         py: Python<'py>,
@@ -145,8 +146,25 @@ impl Model {
         let opts = IntegrateOptions { method, rtol, atol, t_max, grid, max_steps: 10_000_000, max_seconds: f64::INFINITY };
         let model = self.inner.clone();
         let opts2 = opts.clone();
-        let traj = interruptible(py, move || integrate(&model, &model.initial_state(), &model.default_params(), &opts2), None)?;
+        let traj = interruptible(
+            py,
+            move || {
+                let run = integrate_partial(&model, &model.initial_state(), &model.default_params(), &opts2)?;
+                match run.stop {
+                    // The CLI's message, without its clause about the files it wrote (Python writes none).
+                    Some(stop) => Err(Error::Divergence {
+                        what: format!("integration of `{}` (method {})", model.name(), opts2.method.name()),
+                        detail: stop.detail,
+                        advice: stop.advice,
+                    }),
+                    None => Ok(run.trajectory),
+                }
+            },
+            None,
+        )?;
+        let stats = to_py(py, &json!(traj.stats))?;
         let out = trajectory(py, traj)?;
+        out.set_item("stats", stats)?;
         out.set_item("model", self.inner.name())?;
         out.set_item("options", to_py(py, &json!(opts))?)?;
         Ok(out)
@@ -168,10 +186,8 @@ impl Model {
                     return Err(Error::invalid("--search-box", half, "(0, inf)"));
                 }
                 let bounds = vec![(-half, half); model.dim()];
-                let fps = find_fixed_points(&model, &p, &FixedPointOptions { starts, seed, bounds, ..Default::default() })?;
-                let mut v = fixed_points_json(&model, &fps);
-                v["model"] = json!(model.name());
-                Ok(v)
+                let search = find_fixed_points_report(&model, &p, &FixedPointOptions { starts, seed, bounds, ..Default::default() })?;
+                Ok(fixed_points_report_json(&model, &search))
             },
             None,
         )?;
@@ -215,7 +231,8 @@ impl Model {
     /// in (param, param2), checked against a `grid` x `grid` brute-force
     /// classification (CLI: `analyze MODEL boundary`). `kind` is "fold",
     /// "hopf" or None (the first special point found).
-    #[pyo3(signature = (param, start, stop, param2, start2, stop2, *, kind = None, grid = 24))]
+    /// The grid check runs only with `grid_check=True`, as with the CLI's `--grid-check`.
+    #[pyo3(signature = (param, start, stop, param2, start2, stop2, *, kind = None, grid_check = false, grid = 24))]
     #[allow(clippy::too_many_arguments)]
     fn boundary<'py>(
         &self,
@@ -227,8 +244,10 @@ impl Model {
         start2: f64,
         stop2: f64,
         kind: Option<&str>,
+        grid_check: bool,
         grid: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let grid = if grid_check { grid } else { 0 };
         let kind = match kind {
             None => None,
             Some("fold") => Some(BifurcationKind::Fold),

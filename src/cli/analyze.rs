@@ -10,6 +10,7 @@ use crate::engine::analysis::{boundary_analysis, default_box, full_diagram};
 use crate::engine::bifurcation::BifurcationKind;
 use crate::engine::boundary::BoundaryParams;
 use crate::engine::continuation::ContinuationParams;
+use crate::engine::fixed_points::FixedPointSearch;
 use crate::engine::{find_fixed_points_report, fixed_points_json, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
 use crate::error::{Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};
@@ -218,19 +219,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             };
             let bounds = vec![(-half, half); model.dim()];
             let search = find_fixed_points_report(&model, &p, &FixedPointOptions { starts: *starts, seed: *seed, bounds, ..Default::default() })?;
-            let mut v = fixed_points_json(&model, &search.points);
-            v["model"] = json!(model.name());
-            let names = model.state_names();
-            v["skipped"] = json!(search
-                .skipped
-                .iter()
-                .map(|s| json!({"state": state_object(&names, &s.state), "reason": s.reason}))
-                .collect::<Vec<_>>());
-            if let Some(stopped) = &search.stopped {
-                v["stopped"] = json!(stopped);
-                v["starts_not_run"] = json!(search.starts_not_run);
-            }
-            v
+            fixed_points_report_json(&model, &search)
         }
         Verb::Continue { param, from, to, ds, ds_max, max_steps, var } => {
             let k = param_index(&model, param)?;
@@ -321,6 +310,24 @@ fn sanitize(name: &str) -> String {
 }
 
 /// Index of a parameter by name, with a suggestion on failure.
+/// The `fixed-points` result: every accepted point, the skipped starts with
+/// their reasons, and where a budget stopped the search (CLI and Python).
+pub fn fixed_points_report_json(model: &dyn VectorField, search: &FixedPointSearch) -> Value {
+    let mut v = fixed_points_json(model, &search.points);
+    v["model"] = json!(model.name());
+    let names = model.state_names();
+    v["skipped"] = json!(search
+        .skipped
+        .iter()
+        .map(|s| json!({"state": state_object(&names, &s.state), "reason": s.reason}))
+        .collect::<Vec<_>>());
+    if let Some(stopped) = &search.stopped {
+        v["stopped"] = json!(stopped);
+        v["starts_not_run"] = json!(search.starts_not_run);
+    }
+    v
+}
+
 pub fn param_index(model: &dyn VectorField, name: &str) -> Result<usize> {
     model.param_index(name).ok_or_else(|| {
         let names = model.param_names();
