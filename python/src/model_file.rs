@@ -152,11 +152,7 @@ impl Model {
                 let run = integrate_partial(&model, &model.initial_state(), &model.default_params(), &opts2)?;
                 match run.stop {
                     // The CLI's message, without its clause about the files it wrote (Python writes none).
-                    Some(stop) => Err(Error::Divergence {
-                        what: format!("integration of `{}` (method {})", model.name(), opts2.method.name()),
-                        detail: stop.detail,
-                        advice: stop.advice,
-                    }),
+                    Some(stop) => Err(stop.to_error(&model.name(), opts2.method, "")),
                     None => Ok(run.trajectory),
                 }
             },

@@ -187,11 +187,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 v["stopped"] = json!(stop.stopped);
                 v["stop"] = json!(stop);
                 write_json(&out.join("integrate.json"), &v)?;
-                return Err(Error::Divergence {
-                    what: format!("integration of `{}` (method {})", model.name(), method.name()),
-                    detail: format!("{} (the {} output times up to t = {:e} were written to {})", stop.detail, traj.t.len(), stop.t, out.display()),
-                    advice: stop.advice.clone(),
-                });
+                let note = format!(" (the {} output times up to t = {:e} were written to {})", traj.t.len(), stop.t, out.display());
+                return Err(stop.to_error(&model.name(), method, &note));
             }
             v
         }

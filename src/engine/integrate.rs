@@ -262,6 +262,19 @@ pub struct IntegrationStop {
     pub advice: String,
 }
 
+impl IntegrationStop {
+    /// The error for this stop, as the CLI and the Python bindings report it:
+    /// `integration of `<model>` (method <m>)`, the detail with `note`
+    /// appended (e.g. where partial output was written), and the advice.
+    pub fn to_error(&self, model: &str, method: Method, note: &str) -> crate::error::Error {
+        crate::error::Error::Divergence {
+            what: format!("integration of `{model}` (method {})", method.name()),
+            detail: format!("{}{note}", self.detail),
+            advice: self.advice.clone(),
+        }
+    }
+}
+
 /// Result of [`integrate_partial`]: the output times reached and, if the
 /// integration ended early, why.
 #[derive(Clone, Debug)]

@@ -129,7 +129,7 @@ impl VectorField for HeadChannel {
         ["r", "y", "w", "s"].iter().map(|s| s.to_string()).collect()
     }
     fn param_names(&self) -> Vec<String> {
-        ["eta_x", "eta_y", "f", "sigma", "a", "eta_w", "weight_decay"].iter().map(|s| s.to_string()).collect()
+        crate::models::teacher::head_ode::HEAD_PARAM_NAMES.iter().map(|s| s.to_string()).collect()
     }
     fn default_params(&self) -> Vec<f64> {
         self.params.clone()

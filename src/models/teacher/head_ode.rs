@@ -40,6 +40,10 @@ use crate::models::teacher::statistics::{Teacher, TeacherStats};
 const MAXD: usize = 8;
 const MAXN: usize = 2 * MAXD * MAXD + MAXD * (MAXD + 1) / 2 + MAXD * MAXD;
 
+/// Parameters of the head ODE and of its channel reduction: the head-free
+/// ODE's parameters (`ode::PARAM_NAMES`) followed by the head's.
+pub const HEAD_PARAM_NAMES: [&str; 7] = ["eta_x", "eta_y", "f", "sigma", "a", "eta_w", "weight_decay"];
+
 /// The head ODE.
 #[derive(Clone, Debug)]
 pub struct HeadOde {
@@ -284,7 +288,7 @@ impl VectorField for HeadOde {
         v
     }
     fn param_names(&self) -> Vec<String> {
-        ["eta_x", "eta_y", "f", "sigma", "a", "eta_w", "weight_decay"].iter().map(|s| s.to_string()).collect()
+        HEAD_PARAM_NAMES.iter().map(|s| s.to_string()).collect()
     }
     fn default_params(&self) -> Vec<f64> {
         self.params.clone()
