@@ -19,6 +19,11 @@
 //! `tests/regressions/found/`) in the format `tests/regressions.rs` replays.
 //! Exit status: 0 = no failure, 1 = failures found, 3 = hang.
 //!
+//! Every case runs under a wall-time budget of a third of `--case-timeout`
+//! (`--max-seconds` for subprocesses, `limits::set_max_seconds` restarted
+//! per in-process case), so a case that is still running at the timeout
+//! ignored its budget: that is a hang and fails the run.
+//!
 //! Expected outcomes: a model file is either rejected (`Err`) or loads and
 //! evaluates without panicking; an analysis exits 0, 1 or 2; a CLI set
 //! exits 0, 1 or 2 (in-process: any `Err`, or `Ok`); a study-file mutation
@@ -305,7 +310,9 @@ fn save_case(ctx: &Ctx, what: &str, kind: &str, args: &[String], file: Option<&s
     let path = ctx.args.save.join(format!("{what}-{kind}-{n}.toml"));
     let mut t = toml::Table::new();
     t.insert("description".into(), format!("fuzz (target {kind}, seed {}): {what}: {detail}", ctx.args.seed).into());
-    t.insert("args".into(), toml::Value::Array(args.iter().map(|a| toml::Value::String(a.clone())).collect()));
+    // Replayed under the same wall-time budget the case ran with.
+    let budget = ["--max-seconds".to_string(), case_budget(ctx).to_string()];
+    t.insert("args".into(), toml::Value::Array(args.iter().chain(&budget).map(|a| toml::Value::String(a.clone())).collect()));
     if let Some(f) = file {
         t.insert("file".into(), f.into());
     }
@@ -337,6 +344,7 @@ fn save(ctx: &Ctx, what: &str, kind: &str, body: &str, detail: &str) {
 /// Runs `f` in-process; a panic is a failure.
 fn guarded<T>(ctx: &Ctx, kind: &str, body: &str, f: impl FnOnce() -> T) -> Option<T> {
     *ctx.current.lock().unwrap_or_else(|p| p.into_inner()) = (kind.to_string(), body.to_string());
+    repcollapse::limits::set_max_seconds(case_budget(ctx));
     ctx.started_case.store(now_ms(), Ordering::SeqCst);
     let r = catch_unwind(AssertUnwindSafe(f));
     ctx.started_case.store(0, Ordering::SeqCst);
@@ -350,13 +358,18 @@ fn guarded<T>(ctx: &Ctx, kind: &str, body: &str, f: impl FnOnce() -> T) -> Optio
     }
 }
 
+/// The wall-time budget of one case: a third of the hang timeout.
+fn case_budget(ctx: &Ctx) -> f64 {
+    ctx.args.case_timeout / 3.0
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(1).max(1)
 }
 
 /// Runs the release binary with a timeout: `Ok(code)` or `Err(reason)`.
 fn subprocess(ctx: &Ctx, args: &[String]) -> Result<i32, String> {
-    let mut child = Command::new(&ctx.bin).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("spawn: {e}"))?;
+    let mut child = Command::new(&ctx.bin).args(args).arg("--max-seconds").arg(case_budget(ctx).to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("spawn: {e}"))?;
     let start = Instant::now();
     loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
@@ -515,7 +528,8 @@ fn main() {
                 let (args, file) = replay_args(&kind, &body);
                 let mut t = toml::Table::new();
                 t.insert("description".into(), format!("fuzz: hang ({kind}) in-process past {timeout} s").into());
-                t.insert("args".into(), toml::Value::Array(args.into_iter().map(toml::Value::String).collect()));
+                let budget = ["--max-seconds".to_string(), (timeout / 3.0).to_string()];
+                t.insert("args".into(), toml::Value::Array(args.into_iter().chain(budget).map(toml::Value::String).collect()));
                 if let Some(f) = file {
                     t.insert("file".into(), f.into());
                 }

@@ -32,6 +32,11 @@ pub enum Error {
     #[error("numerical failure in {what}: {detail}")]
     Numerical { what: String, detail: String },
 
+    /// A wall-time budget (`--max-seconds`) that ran out in a computation
+    /// that cannot return a partial result; says where it stopped.
+    #[error("wall-time budget exhausted in {what}: stopped at {detail}; raise --max-seconds or make the run shorter")]
+    Budget { what: String, detail: String },
+
     /// A malformed model file (symbolic engine), already formatted with
     /// line/column and suggestions.
     #[error("{0}")]

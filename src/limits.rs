@@ -5,8 +5,12 @@
 //!   [`max_memory`] is rejected *before* anything is allocated, with the
 //!   estimate and the limit in the message (`--max-memory`, default 3/4 of
 //!   the physical memory, or 8 GiB where that is unknown);
-//! - wall time: [`max_seconds`] (`--max-seconds`, default none) is the
-//!   budget the engine's iterative solvers receive.
+//! - wall time: [`max_seconds`] (`--max-seconds`, default none) is one
+//!   budget for the whole process, counted from the moment it is set. Every
+//!   engine call (fixed-point search, continuation, boundary tracing,
+//!   integration) receives what is left of it, [`remaining_seconds`], and
+//!   the simulations poll [`check_deadline`]; a run that exhausts it says
+//!   where and keeps what it found (`"stopped": "budget"`).
 //!
 //! - determinism: [`deterministic_linear_algebra`] makes faer's kernels
 //!   sequential, so results do not depend on the number of rayon threads.
@@ -14,6 +18,8 @@
 //! This module names no model; each model's config estimates its own bytes
 //! and calls [`check_memory`].
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use crate::error::{Error, Result};
 
@@ -21,6 +27,15 @@ use crate::error::{Error, Result};
 static MAX_MEMORY: AtomicU64 = AtomicU64::new(0);
 /// `f64` bits; 0 = not set (no limit).
 static MAX_SECONDS: AtomicU64 = AtomicU64::new(0);
+/// Reference instant of [`BUDGET_START_NS`].
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+/// When the wall-time budget started: nanoseconds after [`EPOCH`] at the
+/// last [`set_max_seconds`].
+static BUDGET_START_NS: AtomicU64 = AtomicU64::new(0);
+
+fn since_epoch_ns() -> u64 {
+    EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
 
 /// Sets the memory limit in bytes (`--max-memory`).
 pub fn set_max_memory(bytes: u64) {
@@ -44,8 +59,53 @@ fn physical_memory() -> Option<u64> {
 }
 
 /// Sets the wall-time budget in seconds (`--max-seconds`); must be `> 0`.
+/// The clock (re)starts at each call: the CLI calls it once at startup; a
+/// host running many cases in one process (the fuzz harness) calls it per
+/// case.
 pub fn set_max_seconds(seconds: f64) {
+    BUDGET_START_NS.store(since_epoch_ns(), Ordering::Relaxed);
     MAX_SECONDS.store(seconds.to_bits(), Ordering::Relaxed);
+}
+
+/// What is left of the process-wide wall-time budget, in seconds:
+/// `max_seconds - elapsed`, floored at a tiny positive value so that the
+/// engines' `max_seconds > 0` validation still holds and they stop at their
+/// next check; `f64::INFINITY` when no budget was set. This is the value
+/// every engine call receives as its own `max_seconds`.
+pub fn remaining_seconds() -> f64 {
+    let budget = max_seconds();
+    if !budget.is_finite() {
+        return f64::INFINITY;
+    }
+    let elapsed = since_epoch_ns().saturating_sub(BUDGET_START_NS.load(Ordering::Relaxed)) as f64 * 1e-9;
+    (budget - elapsed).max(1e-9)
+}
+
+/// `true` once the process-wide wall-time budget is spent.
+pub fn budget_exhausted() -> bool {
+    remaining_seconds() <= 1e-9
+}
+
+/// For long loops without an engine budget of their own (the simulations):
+/// an error naming `place` (e.g. `simulate embedding, seed 3`) and the
+/// progress `at` (e.g. `step 12000 of 5e9, t = 0.12`) once the budget is
+/// spent. Poll it every few thousand steps: it reads the clock.
+pub fn check_deadline(place: &str, at: impl FnOnce() -> String) -> Result<()> {
+    if budget_exhausted() {
+        return Err(Error::Budget { what: place.to_string(), detail: format!("{} (--max-seconds {} exhausted)", at(), max_seconds()) });
+    }
+    Ok(())
+}
+
+/// The budget as recorded in result files: the number given with
+/// `--max-seconds`, or the string `"none"` (never a bare `null`).
+pub fn max_seconds_json() -> serde_json::Value {
+    let s = max_seconds();
+    if s.is_finite() {
+        serde_json::json!(s)
+    } else {
+        serde_json::json!("none")
+    }
 }
 
 /// The wall-time budget in seconds (`f64::INFINITY` when none was set).
@@ -53,6 +113,101 @@ pub fn max_seconds() -> f64 {
     match MAX_SECONDS.load(Ordering::Relaxed) {
         0 => f64::INFINITY,
         bits => f64::from_bits(bits),
+    }
+}
+
+/// Default of [`max_sim_steps`]: 1e8 update steps per seed. The largest
+/// step count of the shipped studies is ~1e6; 1e8 steps of the smallest
+/// configurations take minutes, and a configuration above the limit is
+/// almost always a typo (`dt = 1e-9`).
+pub const DEFAULT_MAX_SIM_STEPS: u64 = 100_000_000;
+/// 0 = not set (use [`DEFAULT_MAX_SIM_STEPS`]).
+static MAX_SIM_STEPS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the per-seed step limit of the simulations (`--max-sim-steps`).
+pub fn set_max_sim_steps(steps: u64) {
+    MAX_SIM_STEPS.store(steps.max(1), Ordering::Relaxed);
+}
+
+/// The per-seed step limit of `simulate` and the studies' simulations.
+pub fn max_sim_steps() -> u64 {
+    match MAX_SIM_STEPS.load(Ordering::Relaxed) {
+        0 => DEFAULT_MAX_SIM_STEPS,
+        n => n,
+    }
+}
+
+/// Rejects, before the first step, a simulation whose step count per seed
+/// `t_max / step_time` exceeds [`max_sim_steps`]. `key = value` is the
+/// setting that fixes the time per step (`dt`, or `input_dim` for the
+/// online models, whose step is `1/D`); the message gives t_max, the step
+/// count, the limit and how to raise it.
+pub fn check_sim_steps(key: &str, value: impl ToString, t_max: f64, step_time: f64) -> Result<()> {
+    check_sim_steps_against(max_sim_steps(), key, value, t_max, step_time)
+}
+
+fn check_sim_steps_against(limit: u64, key: &str, value: impl ToString, t_max: f64, step_time: f64) -> Result<()> {
+    let steps = t_max / step_time;
+    if steps.is_finite() && steps <= limit as f64 {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        key,
+        value,
+        format!(
+            "a value for which t_max = {t_max} takes at most {limit} steps per seed: the time per step is {step_time:e}, \
+             so this run needs {steps:.3e} steps (raise the limit with --max-sim-steps N, or use a larger {key} or a smaller t_max)"
+        ),
+    ))
+}
+
+/// Default of [`max_ode_steps`]: the step budget of every companion
+/// theory ODE that `simulate`, `theory` and the studies integrate.
+pub const DEFAULT_MAX_ODE_STEPS: u32 = 10_000_000;
+/// 0 = not set (use [`DEFAULT_MAX_ODE_STEPS`]).
+static MAX_ODE_STEPS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the step budget of the models' theory ODEs (`--max-ode-steps`).
+pub fn set_max_ode_steps(steps: u32) {
+    MAX_ODE_STEPS.store(u64::from(steps.max(1)), Ordering::Relaxed);
+}
+
+/// The step budget of the models' theory ODEs (attempted steps per
+/// integration); an integration that exhausts it fails with the time it
+/// reached, and `simulate` then keeps its simulation results and flags the
+/// comparison as unavailable.
+pub fn max_ode_steps() -> u32 {
+    match MAX_ODE_STEPS.load(Ordering::Relaxed) {
+        0 => DEFAULT_MAX_ODE_STEPS,
+        n => n as u32,
+    }
+}
+
+/// Polls the wall-time budget inside a simulation loop: every 1024 steps
+/// (`done` is the step counter) it reads the clock, and once the budget is
+/// spent it fails with where the run stopped (`place()`, step, time).
+/// `place` is only called on failure, so the loop allocates nothing.
+#[inline]
+pub fn poll_deadline(done: u64, step_time: f64, place: impl FnOnce() -> String) -> Result<()> {
+    if done % 1024 != 0 || max_seconds().is_infinite() || !budget_exhausted() {
+        return Ok(());
+    }
+    Err(Error::Budget { what: place(), detail: format!("step {done} (t = {:.6e}; --max-seconds {} exhausted)", done as f64 * step_time, max_seconds()) })
+}
+
+/// Parses `--max-sim-steps`: a number `>= 1` (`1e9` allowed).
+pub fn parse_steps(s: &str) -> Result<u64> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 1.0 && x < u64::MAX as f64 && x.fract() == 0.0 => Ok(x as u64),
+        _ => Err(Error::invalid("--max-sim-steps", s, "a whole number of steps >= 1, such as 1e9")),
+    }
+}
+
+/// Parses `--max-ode-steps`: a whole number in `[1, 4294967295]`.
+pub fn parse_ode_steps(s: &str) -> Result<u32> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 1.0 && x <= u32::MAX as f64 && x.fract() == 0.0 => Ok(x as u32),
+        _ => Err(Error::invalid("--max-ode-steps", s, "a whole number of steps in [1, 4294967295], such as 1e7")),
     }
 }
 
@@ -151,6 +306,17 @@ mod tests {
         }
         assert!(parse_seconds("0").is_err() && parse_seconds("nan").is_err() && parse_seconds("inf").is_err());
         assert_eq!(parse_seconds("2.5").unwrap(), 2.5);
+    }
+
+    #[test]
+    fn step_limit_names_dt_t_max_count_and_override() {
+        let e = check_sim_steps_against(100_000_000, "dt", 1e-9, 5.0, 1e-9).unwrap_err().to_string();
+        assert!(e.contains("`dt`") && e.contains("t_max = 5") && e.contains("5.000e9 steps") && e.contains("100000000") && e.contains("--max-sim-steps"), "{e}");
+        assert!(check_sim_steps_against(100, "dt", 0.1, 10.0, 0.1).is_ok());
+        assert!(check_sim_steps_against(100, "dt", 0.1, 10.01, 0.1).is_err());
+        assert!(check_sim_steps_against(100, "dt", 0.0, 1.0, 0.0).is_err());
+        assert_eq!(parse_steps("1e9").unwrap(), 1_000_000_000);
+        assert!(parse_steps("0").is_err() && parse_steps("1.5").is_err() && parse_steps("nan").is_err());
     }
 
     #[test]

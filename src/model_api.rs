@@ -24,3 +24,21 @@ impl ModelOutput {
         ModelOutput { json, text }
     }
 }
+
+/// The `theory_comparison` field of a `simulate` result:
+/// `{"available": true}`, or `{"available": false, "reason": "..."}` when
+/// the companion theory ODE failed. In the second case the simulation's own
+/// results are complete and every theory-dependent field is `null`; the CLI
+/// prints the reason on stderr and still exits 0, since the simulation the
+/// command ran is valid (docs/cli.md, "simulate: exit codes").
+pub fn comparison_json(unavailable: Option<&str>) -> serde_json::Value {
+    match unavailable {
+        None => serde_json::json!({"available": true}),
+        Some(reason) => serde_json::json!({"available": false, "reason": reason}),
+    }
+}
+
+/// The text line of a `simulate` summary for an unavailable comparison.
+pub fn comparison_line(unavailable: Option<&str>) -> Option<String> {
+    unavailable.map(|r| format!("  theory comparison unavailable: {r}"))
+}

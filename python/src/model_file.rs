@@ -143,7 +143,7 @@ impl Model {
             Some(t_min) => Grid::Log { t_min, points },
             None => Grid::Linear { points },
         };
-        let opts = IntegrateOptions { method, rtol, atol, t_max, grid, max_steps: 10_000_000, max_seconds: f64::INFINITY };
+        let opts = IntegrateOptions { method, rtol, atol, t_max, grid, max_steps: 10_000_000, max_seconds: repcollapse::limits::remaining_seconds() };
         let model = self.inner.clone();
         let opts2 = opts.clone();
         let traj = interruptible(

@@ -164,7 +164,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 t_max: *t_max,
                 grid,
                 max_steps: *max_steps,
-                max_seconds: f64::INFINITY,
+                max_seconds: crate::limits::remaining_seconds(),
             };
             // A run that stops early (budget or failure) still writes what it
             // computed, with the reason, and then exits non-zero.
@@ -183,6 +183,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             Figure::new(vec![panel]).save(&out, "trajectory")?;
             let states: Vec<Value> = traj.states.iter().map(|x| state_object(&names, x)).collect();
             let mut v = json!({"model": model.name(), "t": traj.t, "states": states, "options": opts, "stats": traj.stats});
+            // The options carry what was left of the budget at the call; record
+            // the budget as given (or "none"), which is reproducible.
+            v["options"]["max_seconds"] = crate::limits::max_seconds_json();
             if let Some(stop) = &run.stop {
                 v["stopped"] = json!(stop.stopped);
                 v["stop"] = json!(stop);
@@ -284,6 +287,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             v
         }
     };
+    let mut value = value;
+    // A search, branch or curve cut short by `--max-seconds` keeps what it
+    // found; say so at the top of the result and on stderr.
+    if hit_budget(&value) {
+        value["stopped"] = json!("budget");
+        eprintln!(
+            "warning: the wall-time budget (--max-seconds {}) ran out during {}; the results written are partial \
+             (\"stopped\": \"budget\" in the JSON)",
+            crate::limits::max_seconds(),
+            verb_name(&args.verb)
+        );
+    }
     write_json(&out.join(format!("{}.json", verb_name(&args.verb))), &value)?;
     if args.json {
         crate::cli::emit(&serde_json::to_string_pretty(&value).expect("JSON serialises"));
@@ -291,6 +306,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         eprintln!("{} written to {}", verb_name(&args.verb), out.display());
     }
     Ok(())
+}
+
+/// Whether any stop reason in a result (`stopped`, a branch's `stop`, a
+/// curve's `stop_forward`/`stop_backward`) is the wall-time budget.
+fn hit_budget(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| {
+            (matches!(k.as_str(), "stopped" | "stop" | "stop_forward" | "stop_backward") && x == "budget") || hit_budget(x)
+        }),
+        Value::Array(a) => a.iter().any(hit_budget),
+        _ => false,
+    }
 }
 
 fn verb_name(v: &Verb) -> &'static str {

@@ -26,6 +26,14 @@ pub struct Cli {
     /// exhausts it stops with `"stopped": "budget"` and keeps what it found.
     #[arg(long, global = true, value_name = "SECONDS")]
     pub max_seconds: Option<String>,
+    /// Step limit per seed for the simulations (default 1e8); a configuration whose
+    /// t_max / (time per step) exceeds it is rejected before the first step.
+    #[arg(long, global = true, value_name = "STEPS")]
+    pub max_sim_steps: Option<String>,
+    /// Step budget of each theory ODE the models integrate (default 1e7). `simulate` keeps its
+    /// simulation results when the ODE fails and flags the comparison as unavailable.
+    #[arg(long, global = true, value_name = "STEPS")]
+    pub max_ode_steps: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -143,13 +151,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Installs the global `--max-memory` and `--max-seconds` limits.
+/// Installs the global `--max-memory`, `--max-seconds` and `--max-sim-steps` limits.
 fn apply_limits(cli: &Cli) -> crate::Result<()> {
     if let Some(m) = &cli.max_memory {
         crate::limits::set_max_memory(crate::limits::parse_bytes(m)?);
     }
     if let Some(s) = &cli.max_seconds {
         crate::limits::set_max_seconds(crate::limits::parse_seconds(s)?);
+    }
+    if let Some(s) = &cli.max_sim_steps {
+        crate::limits::set_max_sim_steps(crate::limits::parse_steps(s)?);
+    }
+    if let Some(s) = &cli.max_ode_steps {
+        crate::limits::set_max_ode_steps(crate::limits::parse_ode_steps(s)?);
     }
     Ok(())
 }

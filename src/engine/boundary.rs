@@ -160,6 +160,9 @@ pub enum BoundaryStop {
     BogdanovTakens,
     /// The curve returned to its starting point.
     Closed,
+    /// The process-wide wall-time budget (`--max-seconds`) ran out; the
+    /// points traced so far are kept.
+    Budget,
 }
 
 /// One point of a boundary curve.
@@ -664,6 +667,9 @@ fn trace_one<C: Codim2>(
     let mut ds = bp.ds;
     let mut arclength = 0.0;
     for _ in 0..bp.max_steps {
+        if crate::limits::budget_exhausted() {
+            return Ok((out, BoundaryStop::Budget));
+        }
         let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, bounds, &mut u_new, &mut t_new) else {
             return Ok((out, curve.failure_stop(&u, u0)));
         };

@@ -54,8 +54,9 @@ pub(crate) fn default_ds_max() -> f64 {
 pub(crate) fn default_max_steps() -> usize {
     2000
 }
+/// What is left of the process-wide `--max-seconds` (infinite if unset).
 pub(crate) fn default_max_seconds() -> f64 {
-    f64::INFINITY
+    crate::limits::remaining_seconds()
 }
 pub(crate) fn default_newton_tol() -> f64 {
     1e-10

@@ -53,7 +53,8 @@ impl Default for FixedPointOptions {
             bounds: Vec::new(),
             tol: 1e-10,
             dedup_tol: 1e-6,
-            max_seconds: f64::INFINITY,
+            // What is left of the process-wide `--max-seconds` (infinite if unset).
+            max_seconds: crate::limits::remaining_seconds(),
         }
     }
 }
@@ -90,15 +91,39 @@ pub struct FixedPoint {
 }
 
 /// `phi(x) = ||F(x; p)||^2 / 2` for argmin.
+///
+/// Every evaluation is counted and the search's deadline checked: argmin's
+/// L-BFGS runs its More-Thuente line search without an iteration limit, and
+/// on fields such as `x^-1024 - 1` that line search did not end (issue 15).
+/// Past [`MAX_EVALS`] evaluations or the deadline, the evaluation fails, which
+/// ends the minimisation (the start then goes to Newton from where it is).
 struct ResidualNormSq<'a> {
     field: &'a dyn VectorField,
     p: &'a [f64],
+    evals: std::cell::Cell<u64>,
+    deadline: Option<std::time::Instant>,
+}
+
+/// Cost plus gradient evaluations of one L-BFGS minimisation: 200
+/// iterations with up to ~25 line-search evaluations each.
+const MAX_EVALS: u64 = 5_000;
+
+impl ResidualNormSq<'_> {
+    fn charge(&self) -> std::result::Result<(), argmin::core::Error> {
+        let n = self.evals.get() + 1;
+        self.evals.set(n);
+        if n > MAX_EVALS || self.deadline.is_some_and(|d| std::time::Instant::now() > d) {
+            return Err(argmin::core::Error::msg("evaluation or time budget of the minimisation exhausted"));
+        }
+        Ok(())
+    }
 }
 
 impl CostFunction for ResidualNormSq<'_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, x: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        self.charge()?;
         let mut f = vec![0.0; x.len()];
         self.field.rhs(x, self.p, &mut f);
         let c = 0.5 * f.iter().map(|v| v * v).sum::<f64>();
@@ -115,6 +140,7 @@ impl Gradient for ResidualNormSq<'_> {
     type Gradient = Vec<f64>;
     /// `grad phi = J^T F`.
     fn gradient(&self, x: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        self.charge()?;
         let n = x.len();
         let mut f = vec![0.0; n];
         self.field.rhs(x, self.p, &mut f);
@@ -125,9 +151,9 @@ impl Gradient for ResidualNormSq<'_> {
 
 /// L-BFGS on `phi` from `x0`; falls back to `x0` when argmin stops with an
 /// error (e.g. a line search that cannot progress from an exact zero).
-fn minimise(field: &dyn VectorField, p: &[f64], x0: &[f64]) -> Vec<f64> {
+fn minimise(field: &dyn VectorField, p: &[f64], x0: &[f64], deadline: Option<std::time::Instant>) -> Vec<f64> {
     const MAX_ITERS: u64 = 200;
-    let problem = ResidualNormSq { field, p };
+    let problem = ResidualNormSq { field, p, evals: std::cell::Cell::new(0), deadline };
     let solver = match LBFGS::new(MoreThuenteLineSearch::new(), 7).with_tolerance_grad(1e-14) {
         Ok(s) => s,
         Err(_) => return x0.to_vec(),
@@ -383,7 +409,8 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
             }
             let mut f = vec![0.0; n];
             field.rhs(x0, p, &mut f);
-            let guess = if norm(&f) <= opts.tol { x0.clone() } else { minimise(field, p, x0) };
+            let deadline = opts.max_seconds.is_finite().then(|| started + std::time::Duration::from_secs_f64(opts.max_seconds.min(1e9)));
+            let guess = if norm(&f) <= opts.tol { x0.clone() } else { minimise(field, p, x0, deadline) };
             let mut ws = SvdWorkspace::new(n);
             let out = match newton_with_workspace(field, &guess, p, &newton, &mut ws) {
                 Ok(out) => out,

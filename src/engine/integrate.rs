@@ -108,7 +108,8 @@ impl Default for IntegrateOptions {
             t_max: 100.0,
             grid: Grid::Linear { points: 201 },
             max_steps: 1_000_000,
-            max_seconds: f64::INFINITY,
+            // What is left of the process-wide `--max-seconds` (infinite if unset).
+            max_seconds: crate::limits::remaining_seconds(),
         }
     }
 }

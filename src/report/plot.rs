@@ -315,13 +315,20 @@ pub fn ticks(a: f64, b: f64, log: bool) -> Vec<f64> {
     let raw = (b - a) / 6.0;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
-    let mut out = Vec::new();
-    let mut v = (a / step).ceil() * step;
-    while v <= b + 1e-9 * step {
-        out.push(if v.abs() < 1e-12 * step { 0.0 } else { v });
-        v += step;
+    // Ticks k * step for whole k in [a / step, b / step], counted with an
+    // integer: `v += step` never advanced when step was below the ulp of the
+    // values (a trajectory flat at -1 up to one ulp hung here; issue 15). A
+    // range that narrow against its magnitude gets its two ends.
+    let (k0, k1) = ((a / step).ceil(), (b / step + 1e-9).floor());
+    if !(k0.is_finite() && k1.is_finite() && k0.abs().max(k1.abs()) < 1e12 && k1 - k0 <= 1000.0) {
+        return vec![a, b];
     }
-    out
+    (0..=((k1 - k0).max(-1.0) as i64).max(-1))
+        .map(|i| {
+            let v = (k0 + i as f64) * step;
+            if v.abs() < 1e-12 * step { 0.0 } else { v }
+        })
+        .collect()
 }
 
 fn draw_panel<DB: DrawingBackend>(
@@ -407,4 +414,19 @@ fn draw_panel<DB: DrawingBackend>(
             .draw()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticks;
+
+    #[test]
+    fn ticks_end_on_ranges_narrower_than_an_ulp_step() {
+        // A trajectory flat at -1 up to one ulp: this looped forever.
+        let t = ticks(-1.0, -0.9999999999999999, false);
+        assert_eq!(t, vec![-1.0, -0.9999999999999999]);
+        assert_eq!(ticks(0.0, 1.0, false), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert!(ticks(-1e308, 1e308, false).len() >= 2);
+        assert!(ticks(1.0, 1.0 + 1e-9, false).len() >= 2);
+    }
 }

@@ -37,6 +37,9 @@ pub struct SeedResult {
     pub max_relative_error: f64,
     /// Fit window `[t_from, t_to]`.
     pub fit_window: [f64; 2],
+    /// Why this seed's class-level ODE failed (then `theory` is empty).
+    #[serde(skip)]
+    pub theory_error: Option<String>,
 }
 
 /// An ensemble of seeds with its theory.
@@ -46,6 +49,10 @@ pub struct EmbeddingExperiment {
     pub operator: FrustrationOperator,
     pub spectrum: ClassSpectrum,
     pub seeds: Vec<SeedResult>,
+    /// Why the theory comparison is missing, when a seed's class-level ODE
+    /// failed in [`EmbeddingExperiment::run_keeping_simulation`] (every
+    /// seed's `theory` is then empty; the simulations are complete).
+    pub comparison_unavailable: Option<String>,
 }
 
 impl EmbeddingExperiment {
@@ -53,6 +60,17 @@ impl EmbeddingExperiment {
     /// curve. Deterministic: results are ordered by seed and each seed uses
     /// its own random stream.
     pub fn run(cfg: &EmbeddingConfig, progress: bool) -> Result<Self> {
+        Self::run_with(cfg, progress, false)
+    }
+
+    /// As [`EmbeddingExperiment::run`], but a failed class-level ODE (of
+    /// any seed) keeps the simulations and drops the comparison for every
+    /// seed, with the reason (`simulate`).
+    pub fn run_keeping_simulation(cfg: &EmbeddingConfig, progress: bool) -> Result<Self> {
+        Self::run_with(cfg, progress, true)
+    }
+
+    fn run_with(cfg: &EmbeddingConfig, progress: bool, keep_simulation: bool) -> Result<Self> {
         let a = cfg.label_weights()?;
         let operator = FrustrationOperator::new(&a)?;
         let sys = ClassLevelSystem::new(&a, cfg.eta_x, cfg.eta_y, cfg.dim)?;
@@ -64,13 +82,24 @@ impl EmbeddingExperiment {
         let seeds: Result<Vec<SeedResult>> = (0..cfg.seeds as u64)
             .into_par_iter()
             .map(|s| {
-                let r = run_seed(cfg, &a, &sys, &spectrum, first + s);
+                let r = run_seed(cfg, &a, &sys, &spectrum, first + s, keep_simulation);
                 bar.inc(1);
                 r
             })
             .collect();
         bar.finish_and_clear();
-        Ok(EmbeddingExperiment { cfg: cfg.clone(), operator, spectrum, seeds: seeds? })
+        let mut seeds = seeds?;
+        // One failed seed drops the comparison for all, so that ensemble
+        // statistics never mix seeds with and without theory.
+        let comparison_unavailable = seeds.iter().find_map(|s| s.theory_error.clone());
+        if comparison_unavailable.is_some() {
+            for s in &mut seeds {
+                s.theory.clear();
+                s.fitted_rate_theory = None;
+                s.max_relative_error = f64::NAN;
+            }
+        }
+        Ok(EmbeddingExperiment { cfg: cfg.clone(), operator, spectrum, seeds, comparison_unavailable })
     }
 
     /// Fitted slow rate of the simulations with its 95% interval over seeds.
@@ -120,13 +149,15 @@ impl EmbeddingExperiment {
         let times = self.times();
         let last = times.len() - 1;
         let k_fast = self.fast_phase_index();
+        let ok = self.comparison_unavailable.is_none();
         let trajectory: Vec<serde_json::Value> = (0..times.len())
             .map(|k| {
                 let sim = self.metric_at(k, false, |m| m.min_label_distance);
-                let th = self.metric_at(k, true, |m| m.min_label_distance);
+                // null when the comparison is unavailable (reason in `theory_comparison`).
+                let th = if ok { json!(self.metric_at(k, true, |m| m.min_label_distance).mean) } else { serde_json::Value::Null };
                 let acc = self.metric_at(k, false, |m| m.accuracy);
                 let sep_fast = self.metric_at(k_fast, false, |m| m.min_label_distance).mean;
-                json!({"t": times[k], "min_label_distance": sim, "theory": th.mean,
+                json!({"t": times[k], "min_label_distance": sim, "theory": th,
                        "separation_ratio": sim.mean / sep_fast, "accuracy": acc})
             })
             .collect();
@@ -138,9 +169,10 @@ impl EmbeddingExperiment {
             "theory_slow_rate": self.spectrum.slow_rate,
             "fitted_slow_rate": self.fitted_rate(),
             "fitted_slow_rate_per_seed": self.seeds.iter().map(|s| s.fitted_rate_simulation).collect::<Vec<_>>(),
-            "theory_fitted_slow_rate": self.fitted_rate_theory(),
+            "theory_fitted_slow_rate": if ok { json!(self.fitted_rate_theory()) } else { serde_json::Value::Null },
             "fit_window": self.seeds.first().map(|s| s.fit_window),
-            "max_relative_error_separation": self.max_relative_error(),
+            "max_relative_error_separation": if ok { json!(self.max_relative_error()) } else { serde_json::Value::Null },
+            "theory_comparison": crate::model_api::comparison_json(self.comparison_unavailable.as_deref()),
             "final_accuracy": self.metric_at(last, false, |m| m.accuracy),
             "final_loss": self.metric_at(last, false, |m| m.loss),
             "final_separation_to_spread": self.metric_at(last, false, |m| m.separation_to_spread),
@@ -153,25 +185,37 @@ impl EmbeddingExperiment {
     }
 }
 
-fn run_seed(cfg: &EmbeddingConfig, a: &LabelWeights, sys: &ClassLevelSystem, spectrum: &ClassSpectrum, seed: u64) -> Result<SeedResult> {
+fn run_seed(cfg: &EmbeddingConfig, a: &LabelWeights, sys: &ClassLevelSystem, spectrum: &ClassSpectrum, seed: u64, keep_simulation: bool) -> Result<SeedResult> {
     let run = simulate(cfg, a, spectrum.max_stable_dt(), seed)?;
     let times: Vec<f64> = run.metrics.iter().map(|m| m.t).collect();
-    let theory = theory_metrics(sys, a, &run.initial, &times, cfg.rtol, cfg.atol)?;
+    let (theory, theory_error) = match theory_metrics(sys, a, &run.initial, &times, cfg.rtol, cfg.atol) {
+        Ok(th) => (th, None),
+        Err(e) if keep_simulation => (Vec::new(), Some(format!("the class-level ODE of seed {seed} failed: {e}"))),
+        Err(e) => return Err(e),
+    };
     let t_from = FAST_PHASE_EFOLDS / spectrum.slowest_fast_rate();
     let sep_th: Vec<f64> = theory.iter().map(|m| m.min_label_distance).collect();
     let sep_sim: Vec<f64> = run.metrics.iter().map(|m| m.min_label_distance).collect();
     let k0 = times.iter().position(|&t| t >= t_from).unwrap_or(times.len() - 1);
-    let floor = FIT_FLOOR * sep_th[k0];
-    let k1 = (k0..times.len()).take_while(|&k| sep_th[k] > floor).last().unwrap_or(k0);
+    // The fit ends where the separation falls below FIT_FLOOR of its value
+    // at t_from: the theory's, or the simulation's when there is no theory.
+    let sep_ref = if theory_error.is_none() { &sep_th } else { &sep_sim };
+    let floor = FIT_FLOOR * sep_ref[k0];
+    let k1 = (k0..times.len()).take_while(|&k| sep_ref[k] > floor).last().unwrap_or(k0);
     let t_to = times[k1];
-    let max_relative_error = (0..=k1).map(|k| (sep_sim[k] - sep_th[k]).abs() / sep_th[k]).fold(0.0, f64::max);
+    let max_relative_error = if theory_error.is_none() {
+        (0..=k1).map(|k| (sep_sim[k] - sep_th[k]).abs() / sep_th[k]).fold(0.0, f64::max)
+    } else {
+        f64::NAN
+    };
     Ok(SeedResult {
         seed,
         fitted_rate_simulation: fit_decay_rate(&times, &sep_sim, t_from, t_to),
-        fitted_rate_theory: fit_decay_rate(&times, &sep_th, t_from, t_to),
+        fitted_rate_theory: if theory_error.is_none() { fit_decay_rate(&times, &sep_th, t_from, t_to) } else { None },
         simulation: run.metrics,
         theory,
         max_relative_error,
         fit_window: [t_from, t_to],
+        theory_error,
     })
 }

@@ -189,6 +189,7 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
     let pairs = a.pairs();
     let batch = cfg.batch.unwrap_or(pairs);
     let step_time = cfg.dt * batch as f64 / pairs as f64;
+    crate::limits::check_sim_steps("dt", cfg.dt, cfg.t_max, step_time)?;
     let steps = step_grid(&cfg.time_grid(), step_time);
     let mut ws = Workspace {
         gd_scratch: Vec::new(),
@@ -204,6 +205,7 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
     let (mut done, mut cursor) = (0u64, pairs);
     for &target in &steps {
         while done < target {
+            crate::limits::poll_deadline(done, step_time, || format!("Model E simulation (seed {seed})"))?;
             if cfg.batch.is_none() {
                 gd_step(a, &mut e, r, cfg.dt, &mut ws.gd_scratch);
             } else {

@@ -30,8 +30,8 @@ pub fn theory_metrics(
         atol,
         t_max,
         grid: Grid::Times(times.to_vec()),
-        max_steps: 10_000_000,
-        max_seconds: f64::INFINITY,
+        max_steps: crate::limits::max_ode_steps(),
+        max_seconds: crate::limits::remaining_seconds(),
     };
     let traj = integrate(sys, &z0, &sys.default_params_vec(), &opts)?;
     let g = sys.n_groups();

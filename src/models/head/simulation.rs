@@ -460,6 +460,7 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
     let pairs = a.pairs();
     let batch = b.batch.unwrap_or(pairs);
     let step_time = b.dt * batch as f64 / pairs as f64;
+    crate::limits::check_sim_steps("dt", b.dt, times.last().copied().unwrap_or(0.0), step_time)?;
     let steps = step_grid(times, step_time);
     let mut ws = HeadWorkspace::new(a, d, batch);
     let mut order: Vec<usize> = (0..pairs).collect();
@@ -473,6 +474,7 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
     let (mut done, mut cursor) = (0u64, pairs);
     for &target in &steps {
         while done < target {
+            crate::limits::poll_deadline(done, step_time, || format!("Model H simulation (seed {seed})"))?;
             if b.batch.is_none() {
                 gd_step(a, &mut st, r, b.dt, &mut ws);
             } else {

@@ -467,9 +467,15 @@ pub fn train(cfg: &RealConfig, prep: &Prepared, seed: u64, times: &[f64]) -> Res
     let mut visits: u64 = 0;
     let mut cursor = n; // position in the current epoch's order
     let mut records = Vec::with_capacity(times.len());
+    // Steps per seed: t_max / dt epochs of ceil(N / batch) steps each.
+    let steps_per_epoch = n.div_ceil(batch.max(1)) as f64;
+    crate::limits::check_sim_steps("dt", cfg.dt, times.last().copied().unwrap_or(0.0), cfg.dt / steps_per_epoch)?;
+    let mut steps: u64 = 0;
     for &t in times {
         let target = (t / cfg.dt * n as f64).round() as u64;
         while visits < target {
+            crate::limits::poll_deadline(steps, cfg.dt / steps_per_epoch, || format!("real-data training (seed {seed})"))?;
+            steps += 1;
             if cfg.batch.is_none() {
                 gd_step(&mut st, prep, &labels, rates, cfg.dt, &mut ws);
                 visits += n as u64;

@@ -67,12 +67,15 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
     } else if cfg.samples.is_some() {
         FiniteExperiment::run(&cfg, true)?.summary_json()
     } else {
-        TeacherExperiment::run(&cfg)?.summary_json()?
+        TeacherExperiment::run_keeping_simulation(&cfg)?.summary_json()?
     };
     let mut lines = vec![format!("Model T ensemble: {} seeds, D = {}", cfg.seeds, cfg.input_dim)];
     for key in ["theory_slow_rate", "fitted_slow_rate", "max_deviation_from_ode", "final_accuracy", "final_separation_to_spread", "final_separation_ratio", "collapsed", "collapsed_fraction"] {
-        lines.push(format!("  {key:28} = {}", v[key]));
+        if v.get(key).is_some() {
+            lines.push(format!("  {key:28} = {}", v[key]));
+        }
     }
+    lines.extend(crate::model_api::comparison_line(v["theory_comparison"]["reason"].as_str()));
     Ok(ModelOutput { json: v, text: lines.join("\n") })
 }
 
@@ -87,17 +90,27 @@ pub fn export(overrides: &Overrides) -> Result<String> {
 
 /// Summary of a head ensemble: final measures (SGD and head ODE) and head spectra.
 fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
-    let e = HeadExperiment::run(cfg)?;
+    let e = HeadExperiment::run_keeping_simulation(cfg)?;
     let times = e.runs[0].times.clone();
     let last = times.len() - 1;
+    let ok = e.comparison_unavailable.is_none();
+    // ODE values, or null when the comparison is unavailable (the reason is
+    // in `theory_comparison`).
+    let ode = |k: usize, f: fn(&crate::models::teacher::metrics::TeacherMetrics) -> f64| {
+        if ok {
+            serde_json::json!(e.metric_at(k, true, f).mean)
+        } else {
+            serde_json::Value::Null
+        }
+    };
     let traj: Vec<serde_json::Value> = (0..times.len())
         .map(|k| {
             serde_json::json!({"t": times[k],
                 "min_label_distance": e.metric_at(k, false, |m| m.base.min_label_distance),
-                "min_label_distance_ode": e.metric_at(k, true, |m| m.base.min_label_distance).mean,
+                "min_label_distance_ode": ode(k, |m| m.base.min_label_distance),
                 "separation_to_spread": e.metric_at(k, false, |m| m.base.separation_to_spread),
                 "accuracy": e.metric_at(k, false, |m| m.base.accuracy),
-                "accuracy_ode": e.metric_at(k, true, |m| m.base.accuracy).mean})
+                "accuracy_ode": ode(k, |m| m.base.accuracy)})
         })
         .collect();
     Ok(serde_json::json!({
@@ -107,7 +120,8 @@ fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
         "final_accuracy": e.metric_at(last, false, |m| m.base.accuracy),
         "final_separation_to_spread": e.metric_at(last, false, |m| m.base.separation_to_spread),
         "final_head_eigenvalues_seed0": head_spectrum(e.runs[0].heads.last().expect("non-empty"), cfg.dim),
-        "final_head_eigenvalues_ode": head_spectrum(&e.final_head_ode, cfg.dim),
+        "final_head_eigenvalues_ode": if ok { serde_json::json!(head_spectrum(&e.final_head_ode, cfg.dim)) } else { serde_json::Value::Null },
+        "theory_comparison": crate::model_api::comparison_json(e.comparison_unavailable.as_deref()),
         "collapsed": e.collapsed_fraction() > 0.5,
         "collapsed_fraction": e.collapsed_fraction(),
         "collapsed_definition": "per seed: final min label distance below 1% of its peak over the run (stats::collapsed_by_peak); collapsed = more than half of the seeds",

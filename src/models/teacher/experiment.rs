@@ -43,31 +43,67 @@ pub struct TeacherExperiment {
     pub theory: TeacherTheory,
     pub seeds: Vec<TeacherSeed>,
     pub fit_window: [f64; 2],
+    /// Why the ODE comparison is missing, when a seed's companion ODE
+    /// failed in [`TeacherExperiment::run_keeping_simulation`] (the seeds'
+    /// `theory` curves are then empty; the SGD results are complete).
+    pub comparison_unavailable: Option<String>,
 }
 
 impl TeacherExperiment {
-    /// Runs `cfg.seeds` seeds in parallel; deterministic per seed.
+    /// Runs `cfg.seeds` seeds in parallel; deterministic per seed. A failed
+    /// companion ODE is an error (the studies need the comparison).
     pub fn run(cfg: &TeacherConfig) -> Result<Self> {
+        Self::run_with(cfg, false)
+    }
+
+    /// As [`TeacherExperiment::run`], but a failed companion ODE (of any
+    /// seed) does not discard the SGD results: the comparison is dropped
+    /// for every seed and [`TeacherExperiment::comparison_unavailable`]
+    /// says why (`simulate`).
+    pub fn run_keeping_simulation(cfg: &TeacherConfig) -> Result<Self> {
+        Self::run_with(cfg, true)
+    }
+
+    fn run_with(cfg: &TeacherConfig, keep_simulation: bool) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
             return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head_experiment"));
         }
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);
         let fit_window = [t_from, cfg.t_max];
-        let seeds: Result<Vec<TeacherSeed>> = (0..cfg.seeds as u64)
+        let seeds: Result<Vec<(TeacherSeed, Option<String>)>> = (0..cfg.seeds as u64)
             .into_par_iter()
             .map(|s| {
                 let run = simulate_online(cfg, &theory.scorer, cfg.seed + s)?;
-                let th = TeacherTheory::new(cfg, theory.ode.pack(&run.order[0]))?;
-                let states = th.trajectory(&run.times)?;
-                let metrics = th.metrics(&run.times, &states);
-                let max_deviation = run.order.iter().zip(&states).map(|(a, b)| order_distance(a, b)).fold(0.0, f64::max);
                 let sep: Vec<f64> = run.metrics.iter().map(|m| m.base.min_label_distance).collect();
                 let fitted_rate = fit_decay_rate(&run.times, &sep, fit_window[0], fit_window[1]);
-                Ok(TeacherSeed { run, theory: metrics, theory_states: states, max_deviation, fitted_rate })
+                let ode = TeacherTheory::new(cfg, theory.ode.pack(&run.order[0])).and_then(|th| Ok((th.trajectory(&run.times)?, th)));
+                match ode {
+                    Ok((states, th)) => {
+                        let metrics = th.metrics(&run.times, &states);
+                        let max_deviation = run.order.iter().zip(&states).map(|(a, b)| order_distance(a, b)).fold(0.0, f64::max);
+                        Ok((TeacherSeed { run, theory: metrics, theory_states: states, max_deviation, fitted_rate }, None))
+                    }
+                    Err(e) if keep_simulation => {
+                        let why = format!("the order-parameter ODE of seed {} failed: {e}", cfg.seed + s);
+                        Ok((TeacherSeed { run, theory: vec![], theory_states: vec![], max_deviation: f64::NAN, fitted_rate }, Some(why)))
+                    }
+                    Err(e) => Err(e),
+                }
             })
             .collect();
-        Ok(TeacherExperiment { cfg: cfg.clone(), theory, seeds: seeds?, fit_window })
+        let (mut seeds, failures): (Vec<TeacherSeed>, Vec<Option<String>>) = seeds?.into_iter().unzip();
+        // One failed seed drops the comparison for all, so that ensemble
+        // statistics never mix seeds with and without theory.
+        let comparison_unavailable = failures.into_iter().flatten().next();
+        if comparison_unavailable.is_some() {
+            for s in &mut seeds {
+                s.theory.clear();
+                s.theory_states.clear();
+                s.max_deviation = f64::NAN;
+            }
+        }
+        Ok(TeacherExperiment { cfg: cfg.clone(), theory, seeds, fit_window, comparison_unavailable })
     }
 
     pub fn times(&self) -> Vec<f64> {
@@ -119,16 +155,20 @@ impl TeacherExperiment {
     pub fn summary_json(&self) -> Result<serde_json::Value> {
         let times = self.times();
         let last = times.len() - 1;
+        let ok = self.comparison_unavailable.is_none();
+        // ODE values, or null when the comparison is unavailable (the reason
+        // is in `theory_comparison`).
+        let th = |k: usize, f: fn(&TeacherMetrics) -> f64| if ok { json!(self.metric_at(k, true, f).mean) } else { serde_json::Value::Null };
         let traj: Vec<serde_json::Value> = (0..times.len())
             .map(|k| {
                 json!({"t": times[k],
                        "min_label_distance": self.metric_at(k, false, |m| m.base.min_label_distance),
-                       "min_label_distance_theory": self.metric_at(k, true, |m| m.base.min_label_distance).mean,
+                       "min_label_distance_theory": th(k, |m| m.base.min_label_distance),
                        "separation_to_spread": self.metric_at(k, false, |m| m.base.separation_to_spread),
-                       "separation_to_spread_theory": self.metric_at(k, true, |m| m.base.separation_to_spread).mean,
+                       "separation_to_spread_theory": th(k, |m| m.base.separation_to_spread),
                        "accuracy": self.metric_at(k, false, |m| m.base.accuracy),
                        "accuracy_empirical": self.empirical_accuracy_at(k),
-                       "accuracy_theory": self.metric_at(k, true, |m| m.base.accuracy).mean,
+                       "accuracy_theory": th(k, |m| m.base.accuracy),
                        "overlap": self.metric_at(k, false, |m| m.overlap),
                        "loss": self.metric_at(k, false, |m| m.base.loss)})
             })
@@ -141,9 +181,10 @@ impl TeacherExperiment {
             "theory_slow_rate": self.theory.slow_rate(),
             "rates": self.theory.rates,
             "fitted_slow_rate": self.fitted_rate(),
-            "fitted_slow_rate_ode": self.fitted_rate_theory(),
+            "fitted_slow_rate_ode": if ok { json!(self.fitted_rate_theory()) } else { serde_json::Value::Null },
             "fit_window": self.fit_window,
-            "max_deviation_from_ode": self.deviation(),
+            "max_deviation_from_ode": if ok { json!(self.deviation()) } else { serde_json::Value::Null },
+            "theory_comparison": crate::model_api::comparison_json(self.comparison_unavailable.as_deref()),
             "final_accuracy": self.metric_at(last, false, |m| m.base.accuracy),
             "final_accuracy_empirical": self.empirical_accuracy_at(last),
             "final_separation_to_spread": self.metric_at(last, false, |m| m.base.separation_to_spread),

@@ -64,12 +64,14 @@ pub fn gd_metrics(cfg: &TeacherConfig, student: &Student, data: &TrainingSet, ti
     let mut ws = FiniteWorkspace::new(data.len(), d, dd, k);
     let mut s = student.clone();
     let scale0 = s.magnitude();
+    crate::limits::check_sim_steps("dt", cfg.dt, times.last().copied().unwrap_or(0.0), cfg.dt)?;
     let mut done = 0u64;
     let mut out = Vec::new();
     // One record per output time (no de-duplication, so records align with
     // the exact flow's grid); each time is snapped to whole steps.
     for target in times.iter().map(|t| (t / cfg.dt).round() as u64) {
         while done < target {
+            crate::limits::poll_deadline(done, cfg.dt, || "teacher-student finite-data gradient descent".to_string())?;
             gd_step(&mut s, data, cfg.eta_x, cfg.eta_y, cfg.dt, &mut ws);
             done += 1;
         }

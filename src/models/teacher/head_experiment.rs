@@ -26,8 +26,8 @@ fn ode_metrics(ode: &HeadOde, scorer: &TeacherScorer, cfg: &TeacherConfig, times
         atol: cfg.atol,
         t_max: cfg.t_max,
         grid: Grid::Times(times.to_vec()),
-        max_steps: 10_000_000,
-        max_seconds: f64::INFINITY,
+        max_steps: crate::limits::max_ode_steps(),
+        max_seconds: crate::limits::remaining_seconds(),
     };
     let traj = integrate(ode, &ode.initial, &ode.params, &opts)?;
     let metrics = traj
@@ -49,27 +49,59 @@ pub struct HeadExperiment {
     pub runs: Vec<HeadRun>,
     /// ODE metrics (output space) per seed.
     pub theory: Vec<Vec<TeacherMetrics>>,
-    /// Final ODE head of seed 0.
+    /// Final ODE head of seed 0 (empty when the comparison is unavailable).
     pub final_head_ode: Vec<f64>,
+    /// Why the ODE comparison is missing, when a seed's head ODE failed in
+    /// [`HeadExperiment::run_keeping_simulation`] (`theory` is then empty;
+    /// the SGD runs are complete).
+    pub comparison_unavailable: Option<String>,
 }
 
 impl HeadExperiment {
+    /// SGD ensemble and head ODE per seed; a failed ODE is an error.
     pub fn run(cfg: &TeacherConfig) -> Result<Self> {
+        Self::run_with(cfg, false)
+    }
+
+    /// As [`HeadExperiment::run`], but a failed head ODE (of any seed) keeps
+    /// the SGD runs and drops the comparison, with the reason (`simulate`).
+    pub fn run_keeping_simulation(cfg: &TeacherConfig) -> Result<Self> {
+        Self::run_with(cfg, true)
+    }
+
+    fn run_with(cfg: &TeacherConfig, keep_simulation: bool) -> Result<Self> {
         let scorer = TeacherScorer::new(Teacher::new(cfg.teacher, cfg.classes), cfg.label_noise, cfg.sigma, cfg.a);
-        let out: Result<Vec<(HeadRun, Vec<TeacherMetrics>, Vec<f64>)>> = (0..cfg.seeds as u64)
+        type Seed = (HeadRun, std::result::Result<(Vec<TeacherMetrics>, Vec<f64>), String>);
+        let out: Result<Vec<Seed>> = (0..cfg.seeds as u64)
             .into_par_iter()
             .map(|s| {
                 let run = simulate_head(cfg, &scorer, cfg.seed + s)?;
-                let ode = HeadOde::new(cfg, &run.order[0], &run.heads[0])?;
-                let (th, x_end) = ode_metrics(&ode, &scorer, cfg, &run.times)?;
-                let last = ode.unpack(&x_end).1;
-                Ok((run, th, last))
+                let ode = HeadOde::new(cfg, &run.order[0], &run.heads[0])
+                    .and_then(|ode| ode_metrics(&ode, &scorer, cfg, &run.times).map(|(th, x_end)| (th, ode.unpack(&x_end).1)));
+                match ode {
+                    Ok(v) => Ok((run, Ok(v))),
+                    Err(e) if keep_simulation => Ok((run, Err(format!("the head ODE of seed {} failed: {e}", cfg.seed + s)))),
+                    Err(e) => Err(e),
+                }
             })
             .collect();
         let out = out?;
-        let final_head_ode = out[0].2.clone();
-        let (runs, theory): (Vec<_>, Vec<_>) = out.into_iter().map(|(r, t, _)| (r, t)).unzip();
-        Ok(HeadExperiment { cfg: cfg.clone(), runs, theory, final_head_ode })
+        // One failed seed drops the comparison for all seeds, so that the
+        // ensemble statistics never mix seeds with and without theory.
+        let comparison_unavailable = out.iter().find_map(|(_, r)| r.as_ref().err().cloned());
+        let final_head_ode = match (&comparison_unavailable, out.first()) {
+            (None, Some((_, Ok((_, last))))) => last.clone(),
+            _ => Vec::new(),
+        };
+        let mut runs = Vec::with_capacity(out.len());
+        let mut theory = Vec::with_capacity(out.len());
+        for (r, t) in out {
+            runs.push(r);
+            if comparison_unavailable.is_none() {
+                theory.push(t.map(|(th, _)| th).unwrap_or_default());
+            }
+        }
+        Ok(HeadExperiment { cfg: cfg.clone(), runs, theory, final_head_ode, comparison_unavailable })
     }
     /// Fraction of seeds whose SGD separation collapsed by `t_max`
     /// ([`collapsed_by_peak`](crate::stats::collapsed_by_peak)).

@@ -166,11 +166,13 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
     let mut rng = SampleRng::seed_from_u64(seed);
     let mut test_rng = SampleRng::seed_from_u64(seed ^ 0x7e57_0000);
     let step_time = 1.0 / cfg.input_dim as f64;
+    crate::limits::check_sim_steps("input_dim", cfg.input_dim, cfg.t_max, step_time)?;
     let grid = crate::models::embedding::simulation::step_grid(&cfg.time_grid(), step_time);
     let mut run = HeadRun { seed, times: vec![], order: vec![], heads: vec![], metrics: vec![], empirical_accuracy: vec![] };
     let mut done = 0u64;
     for &target in &grid {
         while done < target {
+            crate::limits::poll_deadline(done, step_time, || format!("teacher-student SGD with head (seed {seed})"))?;
             let (_, l) = stream.sample(&mut rng, &mut ws.base.xi);
             hs.deferred_step(l, cfg.eta_x, cfg.eta_y, cfg.eta_w, cfg.weight_decay, &mut ws);
             done += 1;

@@ -351,11 +351,13 @@ pub fn simulate_online(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -
     let mut rng = SampleRng::seed_from_u64(seed);
     let mut test_rng = SampleRng::seed_from_u64(seed ^ 0x7e57_0000);
     let step_time = 1.0 / cfg.input_dim as f64;
+    crate::limits::check_sim_steps("input_dim", cfg.input_dim, cfg.t_max, step_time)?;
     let grid = step_grid(&cfg.time_grid(), step_time);
     let mut run = TeacherRun { seed, times: Vec::new(), order: Vec::new(), metrics: Vec::new(), empirical_accuracy: Vec::new() };
     let mut done = 0u64;
     for &target in &grid {
         while done < target {
+            crate::limits::poll_deadline(done, step_time, || format!("teacher-student online SGD (seed {seed})"))?;
             let (_, l) = stream.sample(&mut rng, &mut ws.xi);
             student.deferred_step(l, cfg.eta_x, cfg.eta_y, &mut ws);
             done += 1;

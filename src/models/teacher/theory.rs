@@ -105,8 +105,8 @@ impl TeacherTheory {
             atol: self.cfg.atol,
             t_max: times.last().copied().unwrap_or(0.0),
             grid: Grid::Times(times.to_vec()),
-            max_steps: 10_000_000,
-            max_seconds: f64::INFINITY,
+            max_steps: crate::limits::max_ode_steps(),
+            max_seconds: crate::limits::remaining_seconds(),
         };
         let traj = integrate(&self.ode, &self.ode.initial, &self.ode.params, &opts)?;
         Ok(traj.states.iter().map(|s| self.ode.unpack(s)).collect())

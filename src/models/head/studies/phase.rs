@@ -40,7 +40,7 @@ pub fn f_c_or_edge(v: Variant, p: &[f64; 7]) -> f64 {
 /// Whether the reduced ODE started at `z0` keeps `|s| > 1%` of `|s(0)|` at `t_max`.
 pub fn reduced_survives(v: Variant, p: &[f64; 7], z0: &[f64; 6], t_max: f64) -> bool {
     let sys = HeadSymmetric::new(v, *p);
-    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-8, atol: 1e-12, t_max, grid: Grid::Times(vec![0.0, t_max]), max_steps: 1_000_000, max_seconds: f64::INFINITY };
+    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-8, atol: 1e-12, t_max, grid: Grid::Times(vec![0.0, t_max]), max_steps: 1_000_000, max_seconds: crate::limits::remaining_seconds() };
     integrate(&sys, z0, p, &opts).map(|tr| tr.states.last().is_some_and(|z| z[3].abs() > 0.01 * z0[3].abs())).unwrap_or(false)
 }
 

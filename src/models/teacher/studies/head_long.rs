@@ -47,7 +47,7 @@ fn ode_curve(cfg: &TeacherConfig) -> Result<(Vec<(f64, f64)>, f64)> {
     let ode = head_ode_from_config(cfg)?;
     let times = cfg.time_grid();
     let attempt = |n: usize| {
-        let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-8, atol: 1e-12, t_max: times[n - 1], grid: Grid::Times(times[..n].to_vec()), max_steps: 300_000, max_seconds: f64::INFINITY };
+        let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-8, atol: 1e-12, t_max: times[n - 1], grid: Grid::Times(times[..n].to_vec()), max_steps: 300_000, max_seconds: crate::limits::remaining_seconds() };
         integrate(&ode, &ode.initial, &ode.params, &opts).ok()
     };
     // Largest completed prefix by bisection on its length.
