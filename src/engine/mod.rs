@@ -2,6 +2,7 @@
 //! stability, continuation and two-parameter boundaries.
 pub mod analysis;
 pub mod bifurcation;
+pub mod bogdanov_takens;
 pub mod boundary;
 pub mod continuation;
 pub mod dense_lu;
