@@ -8,6 +8,7 @@ pub mod continuation;
 pub mod dense_lu;
 pub mod examples;
 pub mod fixed_points;
+pub mod grid_check;
 pub mod integrate;
 pub mod newton;
 pub mod radau;

@@ -122,12 +122,25 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             };
             md += &format!("| {i} | {} | {} | [{:.4}, {:.4}] | [{:.4}, {:.4}] | {ends} |\n", c.kind.as_str(), c.points.len(), r1.0, r1.1, r2.0, r2.1);
         }
+        let special = report.special_points_text(&param, &param2);
+        if !special.is_empty() {
+            md += "\n**Codimension-two points** (Bogdanov-Takens points from their defining system):\n\n";
+            for line in special.lines() {
+                md += &format!("- {line}\n");
+            }
+        }
+        let c = &report.check;
         md += &format!(
             "\n**Grid check** ({grid} x {grid} cells, equilibria found by multistart Newton in every cell): {} cells have a \
-             neighbour with a different {}; {} of them lie within 1.5 cell diagonals of a traced curve: agreement **{:.3}**.\n\n",
-            report.transition_cells,
-            if report.curves.first().is_some_and(|c| c.kind == BifurcationKind::Hopf) { "number of stable equilibria" } else { "number of equilibria" },
-            report.transition_cells_on_curve,
+             neighbour with a different {}; {} of them lie within one cell diagonal of a traced curve (explained {:.3}); \
+             {} of {} samples along the traced curves lie in or next to such a cell (confirmed {:.3}): agreement **{:.3}**.\n\n",
+            c.transition_cells,
+            if report.curves.first().is_some_and(|c| c.kind == BifurcationKind::Hopf) { "number of stable equilibria (same number of equilibria)" } else { "number of equilibria" },
+            c.transition_cells_on_curve,
+            c.explained(),
+            c.curve_samples_on_transition,
+            c.curve_samples,
+            c.confirmed(),
             report.agreement()
         );
         md += &figure_md(&study.name, "boundary", &format!("Traced {} curve(s) of `{}` over the brute-force grid classification (colour: number of equilibria and of stable ones).", report.curves.first().map_or("boundary", |c| c.kind.as_str()), model.name()));
