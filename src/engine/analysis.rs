@@ -92,10 +92,9 @@ pub struct BoundaryReport {
 }
 
 impl BoundaryReport {
-    /// `min(explained, confirmed)`: the fraction of grid transitions within
-    /// one cell diagonal of a traced curve, and the fraction of the traced
-    /// curves lying in or next to a grid transition (1 = all; see
-    /// [`crate::engine::grid_check`]).
+    /// The fraction of the traced curves lying in or next to a cell where
+    /// the grid sees the change (1 = all; the correctness score of
+    /// [`crate::engine::grid_check`]; completeness is `check.explained()`).
     pub fn agreement(&self) -> f64 {
         self.check.agreement()
     }
