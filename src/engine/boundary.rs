@@ -777,7 +777,8 @@ fn trace_one<C: Codim2>(
     let mut last_len = 0.0_f64;
     for _ in 0..bp.max_steps {
         if crate::limits::budget_exhausted() {
-            return Ok((out, BoundaryStop::Budget));
+            out.stop = BoundaryStop::Budget;
+            return Ok(out);
         }
         let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, bounds, &mut u_new, &mut t_new) else {
             // The Hopf system degenerates near a BT point before omega
