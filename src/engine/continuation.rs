@@ -17,7 +17,9 @@
 //! passes folds without special treatment. The step `ds` shrinks on
 //! corrector failure or on a tangent turning by more than ~26 degrees, and
 //! grows after fast convergence. Lengths are Euclidean in `(x, p)` without
-//! weights, so states and parameter should be of comparable scale.
+//! weights; on equilibrium branches the step bounds `ds`, `ds_min`, `ds_max`
+//! are relative to `max(1, ||(x, p)||)` ([`StepControl::relative_to`]), so
+//! large states do not exhaust `max_steps`.
 //!
 //! The Jacobian `[J | F_p]` is exact (from [`VectorField`]); linear solves
 //! use faer's partial-pivoting LU in a preallocated workspace, so the
@@ -80,13 +82,13 @@ pub struct ContinuationParams {
     pub p_min: f64,
     /// Upper bound of the continued parameter; the branch stops on it.
     pub p_max: f64,
-    /// Initial arclength step.
+    /// Initial arclength step (times `max(1, ||(x, p)||)`, as `ds_min` and `ds_max`).
     #[serde(default = "default_ds")]
     pub ds: f64,
-    /// Smallest step before giving up.
+    /// Smallest step before giving up (relative, as `ds`).
     #[serde(default = "default_ds_min")]
     pub ds_min: f64,
-    /// Largest step.
+    /// Largest step (relative, as `ds`: `ds_max max(1, ||(x, p)||)`).
     #[serde(default = "default_ds_max")]
     pub ds_max: f64,
     /// Maximum number of accepted steps.
@@ -560,6 +562,21 @@ pub struct StepControl {
     pub ds_max: f64,
 }
 
+impl StepControl {
+    /// The step bounds for a step from `u`, relative to the solution's
+    /// magnitude: `ds_min` and `ds_max` times `max(1, ||u||_2)`. An
+    /// arclength step then changes the solution by a bounded *fraction*
+    /// (`ds_max = 0.1`: at most ~10%) however large it is, so a branch that
+    /// grows to large states (Bazykin's interior equilibrium, x* = 1/(1 -
+    /// alpha) -> 100) costs a number of steps logarithmic, not linear, in its
+    /// magnitude; below unit magnitude the bounds are absolute, as before.
+    pub fn relative_to(self, u: &[f64]) -> StepControl {
+        let scale = dot(u, u).sqrt();
+        let scale = if scale.is_finite() { scale.max(1.0) } else { 1.0 };
+        StepControl { ds_min: self.ds_min * scale, ds_max: self.ds_max * scale }
+    }
+}
+
 /// An accepted step.
 pub struct Step {
     pub det: SignedLog,
@@ -869,8 +886,9 @@ impl Tracer<'_> {
         let mut bifurcations = Vec::new();
         let mut u_new = vec![0.0; nu];
         let mut t_loc = vec![0.0; nu];
-        let mut ds = cp.ds;
-        let ctl = StepControl { ds_min: cp.ds_min, ds_max: cp.ds_max };
+        let base = StepControl { ds_min: cp.ds_min, ds_max: cp.ds_max };
+        // Steps relative to the solution's magnitude (see StepControl::relative_to).
+        let mut ds = cp.ds * base.relative_to(&u).ds_max / cp.ds_max;
         let bounds = [Bound { index: n, lo: cp.p_min, hi: cp.p_max }];
         let mut stop = StopReason::MaxSteps;
 
@@ -880,6 +898,8 @@ impl Tracer<'_> {
                 stop = StopReason::Budget;
                 break;
             }
+            let ctl = base.relative_to(&u);
+            ds = ds.clamp(ctl.ds_min, ctl.ds_max);
             let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, &bounds, &mut u_new, &mut t_new)
             else {
                 stop = StopReason::StepTooSmall;
