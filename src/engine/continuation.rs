@@ -808,6 +808,10 @@ pub fn continue_equilibria(
     Ok(ContinuationResult { branches, bifurcations })
 }
 
+/// Largest parameter change per step, as a fraction of `p_max - p_min`,
+/// once the relative step exceeds the absolute `ds_max`.
+const PARAM_WINDOW_FRACTION: f64 = 0.05;
+
 /// The per-branch state of [`continue_equilibria`].
 struct Tracer<'a> {
     solver: ArclengthSolver,
@@ -898,7 +902,13 @@ impl Tracer<'_> {
                 stop = StopReason::Budget;
                 break;
             }
-            let ctl = base.relative_to(&u);
+            // Relative steps, but growing beyond the absolute ds_max only as
+            // far as the parameter moves by at most 1/20 of [p_min, p_max]
+            // per step: two special points within one step (two sign
+            // changes of a test function) would go unseen.
+            let mut ctl = base.relative_to(&u);
+            let window = PARAM_WINDOW_FRACTION * (cp.p_max - cp.p_min) / t[n].abs().max(f64::MIN_POSITIVE);
+            ctl.ds_max = ctl.ds_max.min(window).max(base.ds_max).max(ctl.ds_min);
             ds = ds.clamp(ctl.ds_min, ctl.ds_max);
             let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, &bounds, &mut u_new, &mut t_new)
             else {
@@ -908,6 +918,18 @@ impl Tracer<'_> {
             let (tests_new, ev) = probe.tests(&u_new, &t_new, step.det)?;
             if cp.detect_bifurcations {
                 let sigma1 = dot(&t, &u_new) - dot(&t, &u);
+                // A special point inside a step longer than the absolute
+                // ds_max (a relative step on a large state): retake the step
+                // at the absolute ds_max before locating it, so the locator
+                // works on a short arc (on a long one its corrector can land
+                // on the other branch through a branch point).
+                let crossing = crossed(tests.fold, tests_new.fold).is_some()
+                    || crossed(tests.branch.sign, tests_new.branch.sign).is_some()
+                    || crossed(tests.hopf.sign, tests_new.hopf.sign).is_some();
+                if crossing && sigma1.abs() > base.ds_max * (1.0 + 1e-9) {
+                    ds = base.ds_max;
+                    continue;
+                }
                 let xtol = 1e-10 * (1.0 + sigma1.abs());
                 let index = points.len() - 1;
                 for kind in [BifurcationKind::Fold, BifurcationKind::Branch, BifurcationKind::Hopf] {
