@@ -54,7 +54,7 @@ fn selkov_hopf_curve_is_reported_once_and_matches_the_closed_form() {
 //   so 1e-8 leaves two orders for the conditioning of the test functions).
 // ---------------------------------------------------------------------------
 
-use repcollapse::engine::analysis::full_diagram;
+use repcollapse::engine::analysis::{default_box, full_diagram};
 use repcollapse::engine::continuation::{ContinuationParams, ContinuationResult, StopReason};
 use repcollapse::engine::{find_fixed_points, FixedPoint, FixedPointOptions};
 
@@ -115,6 +115,31 @@ fn check_points(what: &str, got: &[(f64, Vec<f64>)], reference: &[(f64, &[f64])]
     worst
 }
 
+/// The options of `repcollapse analyze MODEL fixed-points` without flags (and
+/// of the Python `Model.fixed_points()`): 32 starts, seed 0, the scale-aware
+/// default box.
+fn cli_defaults(m: &SymbolicModel, p: &[f64]) -> FixedPointOptions {
+    let half = default_box(&m.initial_state(), p);
+    FixedPointOptions { bounds: vec![(-half, half); m.dim()], ..FixedPointOptions::default() }
+}
+
+/// `repcollapse analyze examples/models/<file> fixed-points --json`: the states found.
+fn cli_fixed_points(file: &str) -> Vec<Vec<f64>> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repcollapse"))
+        .args(["analyze", &format!("{}/examples/models/{file}", env!("CARGO_MANIFEST_DIR")), "fixed-points", "--json", "--out"])
+        .arg(std::env::temp_dir().join(format!("published-models-{}-{file}", std::process::id())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["fixed_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|fp| fp["state"].as_object().unwrap().values().map(|x| x.as_f64().unwrap()).collect())
+        .collect()
+}
+
 fn sorted_states(points: &[FixedPoint]) -> Vec<Vec<f64>> {
     points.iter().map(|f| f.state.clone()).collect()
 }
@@ -130,7 +155,8 @@ fn sorted_states(points: &[FixedPoint]) -> Vec<Vec<f64>> {
 fn ab_cstr_equilibria_folds_and_hopf_points_match_auto() {
     let m = model("ab.toml");
     let p = m.default_params();
-    let fps = find_fixed_points(&m, &p, &FixedPointOptions::default()).unwrap();
+    let fps = find_fixed_points(&m, &p, &cli_defaults(&m, &p)).unwrap();
+    assert_eq!(cli_fixed_points("ab.toml").len(), 3);
     let reference: [[f64; 2]; 3] = [
         [0.21174285708705728, 0.98813333307293401],
         [0.45304503036764129, 2.1142101417156594],
@@ -211,15 +237,17 @@ fn ab_cstr_equilibria_folds_and_hopf_points_match_auto() {
 /// Bazykin's predator-prey model (examples/models/bazykin.toml; AUTO demo
 /// `baz` after Kuznetsov's book). At alpha = delta = 0 the equilibria are
 /// (0, 0), (gamma, 1 - eps gamma) = (1, 0.99) and the prey-only (1/eps, 0) =
-/// (100, 0), far outside the unit scale of the state: the default search must
-/// find all three.
+/// (100, 0), far outside the unit scale of the state: the default search of
+/// the CLI (scale-aware box) must find all three.
 #[test]
 fn bazykin_equilibria_are_all_found_with_default_options() {
     let m = model("bazykin.toml");
     let p = m.default_params();
-    let fps = find_fixed_points(&m, &p, &FixedPointOptions::default()).unwrap();
+    let fps = find_fixed_points(&m, &p, &cli_defaults(&m, &p)).unwrap();
     let states = sorted_states(&fps);
     assert_eq!(states.len(), 3, "{states:?}");
+    let cli = cli_fixed_points("bazykin.toml");
+    assert!(cli.len() == 3 && cli.iter().any(|x| (x[0] - 100.0).abs() < 1e-8 && x[1].abs() < 1e-8), "{cli:?}");
     for (got, want) in states.iter().zip([[0.0, 0.0], [1.0, 0.99], [100.0, 0.0]]) {
         for (a, b) in got.iter().zip(want) {
             assert!((a - b).abs() <= 1e-10 * b.abs().max(1.0), "{got:?} vs {want:?}");
@@ -308,9 +336,10 @@ fn bazykin_hopf_curve_started_on_the_box_edge_stays_in_the_box() {
 fn catalytic_oscillator_matches_the_matcont_manual() {
     let m = model("catalytic-oscillator.toml");
     let p = m.default_params();
-    let fps = find_fixed_points(&m, &p, &FixedPointOptions::default()).unwrap();
+    let fps = find_fixed_points(&m, &p, &cli_defaults(&m, &p)).unwrap();
     let states = sorted_states(&fps);
     assert_eq!(states.len(), 2, "{states:?}");
+    assert_eq!(cli_fixed_points("catalytic-oscillator.toml").len(), 2);
     let reference = [
         [-0.21687733568270531, -0.53272584896722538, 1.2497165604642362],
         [0.0010709157380101538, 0.84960686548929709, 0.10665872769478054],
@@ -362,8 +391,9 @@ fn catalytic_oscillator_matches_the_matcont_manual() {
 fn fast_morris_lecar_matches_the_matcont_manual() {
     let m = model("morris-lecar.toml");
     let p = m.default_params();
-    let fps = find_fixed_points(&m, &p, &FixedPointOptions::default()).unwrap();
+    let fps = find_fixed_points(&m, &p, &cli_defaults(&m, &p)).unwrap();
     assert_eq!(fps.len(), 1, "{:?}", sorted_states(&fps));
+    assert_eq!(cli_fixed_points("morris-lecar.toml").len(), 1);
     check_published("MLfast v", fps[0].state[0], 0.047222, 1e-6);
     check_published("MLfast w", fps[0].state[1], 0.32564, 1e-5);
     check_reference("MLfast v", fps[0].state[0], 0.047221816158467282);
@@ -411,7 +441,7 @@ fn deflation_finds_all_ab_equilibria_from_one_guess_deterministically() {
     assert_eq!(fps.len(), 3, "{:?}", sorted_states(&fps));
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| sorted_states(&find_fixed_points(&m, &p, &FixedPointOptions::default()).unwrap()))
+        pool.install(|| sorted_states(&find_fixed_points(&m, &p, &cli_defaults(&m, &p)).unwrap()))
     };
     let (one, four) = (run(1), run(4));
     let bits = |v: &Vec<Vec<f64>>| v.iter().flatten().map(|x| x.to_bits()).collect::<Vec<u64>>();

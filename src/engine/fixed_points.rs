@@ -8,7 +8,7 @@
 //! Starts whose Newton polish does not reach `||F|| <= tol` (local minima of
 //! `phi` that are not zeros) are dropped.
 //!
-//! The default sampling box is scale-aware ([`default_box`]): equilibria of
+//! The default box of the CLI is scale-aware ([`default_box`]): equilibria of
 //! polynomial and rational models scale like the parameters and their
 //! ratios (`x' = x - eps x^2` has its zero at `1/eps`), so the box covers the
 //! magnitudes of the parameters and of their reciprocals.
@@ -53,8 +53,11 @@ pub struct FixedPointOptions {
     /// deterministic function of `(field, p, options)`.
     pub seed: u64,
     /// Sampling box `[lo_i, hi_i]` per state variable. Empty: the symmetric
-    /// scale-aware box `|x_i| <= default_box(x0, p)` around the origin, `x0`
-    /// the model's initial state (see [`default_box`]).
+    /// box `|x_i| <= 2 max(1, |x0_i|)` around the origin, `x0` the model's
+    /// initial state (the box of the model studies, which start from an
+    /// attractor's neighbourhood). The CLI, the Python API and
+    /// [`full_diagram`](crate::engine::analysis::full_diagram) pass the
+    /// scale-aware [`default_box`] instead.
     pub bounds: Vec<(f64, f64)>,
     /// A point is a fixed point when `||F(x; p)||_2 <= tol`.
     pub tol: f64,
@@ -229,12 +232,13 @@ fn validate(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions) -> Res
                 format!("{n} (state dimension)"),
             ));
         }
-        // A non-finite or overflowing scale (a huge initial state or
-        // parameter) falls back to the unit box, as before; the CLI names
-        // the offending value instead (it computes the same default box).
-        let half = default_box(&x0, p);
-        let half = if half.is_finite() { half } else { 2.0 };
-        return Ok(vec![(-half, half); n]);
+        return Ok(x0
+            .iter()
+            .map(|v| {
+                let half = 2.0 * v.abs().max(1.0);
+                if half.is_finite() { (-half, half) } else { (-2.0, 2.0) }
+            })
+            .collect());
     }
     if opts.bounds.len() != n {
         return Err(Error::invalid("fixed_points.bounds (length)", opts.bounds.len(), format!("0 or {n}")));
@@ -605,7 +609,11 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
     // first two starts): each pass deflates every root known so far, until a
     // pass finds nothing new (Farrell et al.: distinct roots from one guess).
     for _ in 0..MAX_SWEEPS {
-        if opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds {
+        // Without a regular root there is nothing to deflate: the sweep would
+        // only repeat the ordinary search from the first start.
+        if found_roots.deflated.is_empty()
+            || opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds
+        {
             break;
         }
         let before = found_roots.points.len();
