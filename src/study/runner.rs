@@ -257,7 +257,7 @@ fn finish(study: &StudyFile, dir: &Path, output: StudyOutput) -> Result<StudyOut
 }
 
 /// The study files at `path`: the file itself, or every `*.toml` in a
-/// folder (sorted by name). A bare study name `NAME` stands for
+/// folder (sorted by name, hidden files skipped). A bare study name `NAME` stands for
 /// `analysis/NAME.toml` when no such path exists.
 pub fn study_files(path: &Path) -> Result<Vec<PathBuf>> {
     if !path.exists() {
@@ -271,6 +271,8 @@ pub fn study_files(path: &Path) -> Result<Vec<PathBuf>> {
             .map_err(|e| Error::Read { path: path.into(), reason: e.to_string() })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            // Hidden files (editor backups, the fuzz harness's scratch studies) are not studies.
+            .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
             .collect();
         v.sort();
         v
@@ -285,20 +287,30 @@ pub fn study_files(path: &Path) -> Result<Vec<PathBuf>> {
 
 /// Runs a study file or every `*.toml` in a folder (sorted by name), then
 /// writes `out/report.md`.
+///
+/// The studies run concurrently (rayon): each writes only its own folder and
+/// its numbers do not depend on the number of threads, so one study's
+/// serial stretches overlap another's parallel sweep without changing any
+/// output. The report lists them in file order; on failure the first failing
+/// study in file order is reported.
 pub fn run_path(path: &Path, out: &Path, progress: bool, kinds: &[StudyKind]) -> Result<Vec<StudyOutput>> {
+    use rayon::prelude::*;
     let files = study_files(path)?;
-    let mut outputs = Vec::new();
-    for f in &files {
-        let started = std::time::Instant::now();
-        if progress {
-            eprintln!("study {} ...", f.display());
-        }
-        let o = run_file(f, out, progress, kinds)?;
-        if progress {
-            eprintln!("study {} done in {:.1} s", o.name, started.elapsed().as_secs_f64());
-        }
-        outputs.push(o);
-    }
+    let results: Vec<Result<StudyOutput>> = files
+        .par_iter()
+        .map(|f| {
+            let started = std::time::Instant::now();
+            if progress {
+                eprintln!("study {} ...", f.display());
+            }
+            let o = run_file(f, out, progress, kinds)?;
+            if progress {
+                eprintln!("study {} done in {:.1} s", o.name, started.elapsed().as_secs_f64());
+            }
+            Ok(o)
+        })
+        .collect();
+    let outputs = results.into_iter().collect::<Result<Vec<_>>>()?;
     write_report(out, &outputs)?;
     Ok(outputs)
 }

@@ -136,8 +136,61 @@ fn matvec_t(w: &[f64], v: &[f64], out: &mut [f64]) {
     }
 }
 
+/// The per-sample part of [`gd_step`] for the dimension `D` (`0`: any,
+/// read from the state): `r_i = W x_i - ybar_i`, `t_i = W ybar_i`, the class
+/// sums `S_c += A_ic x_i`, the head gradient `G += r_i x_i^T` and the sample
+/// gradient `W^T r_i + h (x_i - t_i) + lambda x_i`, in that order.
+#[inline(always)]
+fn sample_pass<const D: usize>(a: &LabelWeights, st: &HeadState, ws: &mut HeadWorkspace, h: f64, lam: f64, train: bool) {
+    let d = if D == 0 { st.dim } else { D };
+    debug_assert_eq!(d, st.dim);
+    let w = &st.w[..d * d];
+    let (y, wy) = (&st.y, &ws.wy);
+    let (r, t) = (&mut ws.r[..d], &mut ws.t[..d]);
+    let mut wx = [0.0; 8];
+    let wx = if D == 0 { &mut ws.wx[..d] } else { &mut wx[..d] };
+    for (i, (xi, dxi)) in st.x.chunks_exact(d).zip(ws.dx.chunks_exact_mut(d)).enumerate() {
+        // Re-sliced so that the length is the constant `d` when `D > 0`.
+        let (xi, dxi) = (&xi[..d], &mut dxi[..d]);
+        let (cols, vals) = a.row_slices(i);
+        matvec(w, xi, wx);
+        // r accumulates ybar_i (negated below) and t accumulates W ybar_i,
+        // each coordinate over the row's labels in row order.
+        r.fill(0.0);
+        t.fill(0.0);
+        for (&c, &v) in cols.iter().zip(vals) {
+            let (yc, wyc) = (&y[c * d..(c + 1) * d], &wy[c * d..(c + 1) * d]);
+            let sc = &mut ws.s[c * d..(c + 1) * d];
+            for j in 0..d {
+                r[j] += v * yc[j];
+                t[j] += v * wyc[j];
+                sc[j] += v * xi[j];
+            }
+        }
+        for j in 0..d {
+            r[j] = wx[j] - r[j];
+        }
+        if train {
+            for (gj, &rj) in ws.gw.chunks_exact_mut(d).zip(r.iter()) {
+                for l in 0..d {
+                    gj[l] += rj * xi[l];
+                }
+            }
+        }
+        matvec_t(w, r, dxi);
+        for j in 0..d {
+            dxi[j] += h * (xi[j] - t[j]) + lam * xi[j];
+        }
+    }
+}
+
 /// One full-batch gradient-descent step of the equations above, every
 /// right-hand side evaluated at the old state.
+///
+/// The per-sample pass (all but `O(K d^2)` of the work) is compiled once per
+/// small dimension (`d <= 8`, where the loops unroll completely) and once
+/// for any `d`; every variant performs the same floating-point operations
+/// in the same order, so the step is bit-identical whichever one runs.
 pub fn gd_step(a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: &mut HeadWorkspace) {
     let d = st.dim;
     let (n_s, k) = (a.samples(), a.classes());
@@ -149,39 +202,19 @@ pub fn gd_step(a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: 
     for c in 0..k {
         matvec(&st.w, &st.y[c * d..(c + 1) * d], &mut ws.wy[c * d..(c + 1) * d]);
     }
-    for i in 0..n_s {
-        let xi = &st.x[i * d..(i + 1) * d];
-        let (cols, vals) = a.row_slices(i);
-        matvec(&st.w, xi, &mut ws.wx[i * d..(i + 1) * d]);
-        // r = W x_i - ybar_i; t = W ybar_i.
-        for j in 0..d {
-            let mut yb = 0.0;
-            let mut wyb = 0.0;
-            for (&c, &v) in cols.iter().zip(vals) {
-                yb += v * st.y[c * d + j];
-                wyb += v * ws.wy[c * d + j];
-            }
-            ws.r[j] = ws.wx[i * d + j] - yb;
-            ws.t[j] = wyb;
-        }
-        for (&c, &v) in cols.iter().zip(vals) {
-            for j in 0..d {
-                ws.s[c * d + j] += v * xi[j];
-            }
-        }
-        if r.variant.trains_head() {
-            for j in 0..d {
-                for l in 0..d {
-                    ws.gw[j * d + l] += ws.r[j] * xi[l];
-                }
-            }
-        }
-        let dxi = &mut ws.dx[i * d..(i + 1) * d];
-        matvec_t(&st.w, &ws.r, dxi);
-        for j in 0..d {
-            dxi[j] += h * (xi[j] - ws.t[j]) + lam * xi[j];
-        }
-    }
+    let train = r.variant.trains_head();
+    let pass = match d {
+        1 => sample_pass::<1>,
+        2 => sample_pass::<2>,
+        3 => sample_pass::<3>,
+        4 => sample_pass::<4>,
+        5 => sample_pass::<5>,
+        6 => sample_pass::<6>,
+        7 => sample_pass::<7>,
+        8 => sample_pass::<8>,
+        _ => sample_pass::<0>,
+    };
+    pass(a, st, ws, h, lam, train);
     // Label gradients: q_c = m_c W y_c - S_c.
     for c in 0..k {
         let m = a.class_mass(c);
@@ -229,68 +262,93 @@ pub fn gd_step(a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: 
     }
 }
 
-/// One minibatch SGD step over the pairs `batch` (indices into the pair
-/// list), every gradient at the old state.
-pub fn sgd_step(a: &LabelWeights, pair_rows: &[usize], st: &mut HeadState, r: HeadRates, dt: f64, batch: &[usize], ws: &mut HeadWorkspace) {
-    let d = st.dim;
+/// The per-pair part of [`sgd_step`] for the dimension `D` (`0`: any), as
+/// [`sample_pass`] for [`gd_step`]: same operations in the same order for
+/// every `D`.
+#[inline(always)]
+fn pair_pass<const D: usize>(a: &LabelWeights, pair_rows: &[usize], st: &HeadState, r: HeadRates, batch: &[usize], ws: &mut HeadWorkspace) {
+    let d = if D == 0 { st.dim } else { D };
+    debug_assert_eq!(d, st.dim);
     let n = a.per_class();
     let h = r.h();
     let lam = r.weight_decay;
-    let frac = batch.len() as f64 / a.pairs() as f64;
-    ws.dy.fill(0.0);
-    ws.gw.fill(0.0);
-    for (b, &p) in batch.iter().enumerate() {
+    let w = &st.w[..d * d];
+    let (rr, t) = (&mut ws.r[..d], &mut ws.t[..d]);
+    let mut local = [0.0; 16];
+    // W x_i and W y_c: on the stack for small d, else workspace slots 0/1.
+    let (wxi, wyc) = if D == 0 { ws.wx[..2 * d].split_at_mut(d) } else { local[..2 * d].split_at_mut(d) };
+    for (&p, dxb) in batch.iter().zip(ws.dx.chunks_exact_mut(d)) {
         let i = pair_rows[p];
         let (c, v) = a.pair(p);
         let xi = &st.x[i * d..(i + 1) * d];
         let yc = &st.y[c * d..(c + 1) * d];
-        // wx slot 0/1 reused as scratch: W x_i and W y_c.
-        let (wxi, rest) = ws.wx.split_at_mut(d);
-        let wyc = &mut rest[..d];
-        matvec(&st.w, xi, wxi);
-        matvec(&st.w, yc, wyc);
+        let dxb = &mut dxb[..d];
+        matvec(w, xi, wxi);
+        matvec(w, yc, wyc);
         for j in 0..d {
-            ws.r[j] = wxi[j] - yc[j];
+            rr[j] = wxi[j] - yc[j];
         }
-        let dxb = &mut ws.dx[b * d..(b + 1) * d];
-        matvec_t(&st.w, &ws.r, dxb);
+        matvec_t(w, rr, dxb);
         for j in 0..d {
             dxb[j] = v * (dxb[j] + h * (xi[j] - wyc[j]) + lam * xi[j]);
         }
         if r.variant.trains_head() {
-            for j in 0..d {
+            for (gj, &rj) in ws.gw.chunks_exact_mut(d).zip(rr.iter()) {
                 for l in 0..d {
-                    ws.gw[j * d + l] += v * ws.r[j] * xi[l];
+                    gj[l] += v * rj * xi[l];
                 }
             }
         }
         // Label branch: q = W y_c - x_i.
         for j in 0..d {
-            ws.r[j] = wyc[j] - xi[j];
+            rr[j] = wyc[j] - xi[j];
         }
         if r.label_uses_head() {
-            matvec_t(&st.w, &ws.r, &mut ws.t);
+            matvec_t(w, rr, t);
             if r.variant == Variant::Head {
                 for j in 0..d {
-                    ws.t[j] += yc[j] - wxi[j];
+                    t[j] += yc[j] - wxi[j];
                 }
             }
             if r.variant.trains_head() {
-                for j in 0..d {
+                for (gj, &rj) in ws.gw.chunks_exact_mut(d).zip(rr.iter()) {
                     for l in 0..d {
-                        ws.gw[j * d + l] += v * ws.r[j] * yc[l];
+                        gj[l] += v * rj * yc[l];
                     }
                 }
             }
         } else {
             for j in 0..d {
-                ws.t[j] = yc[j] - xi[j];
+                t[j] = yc[j] - xi[j];
             }
         }
+        let dyc = &mut ws.dy[c * d..(c + 1) * d];
         for j in 0..d {
-            ws.dy[c * d + j] += v * ws.t[j] / n;
+            dyc[j] += v * t[j] / n;
         }
     }
+}
+
+/// One minibatch SGD step over the pairs `batch` (indices into the pair
+/// list), every gradient at the old state.
+pub fn sgd_step(a: &LabelWeights, pair_rows: &[usize], st: &mut HeadState, r: HeadRates, dt: f64, batch: &[usize], ws: &mut HeadWorkspace) {
+    let d = st.dim;
+    let lam = r.weight_decay;
+    let frac = batch.len() as f64 / a.pairs() as f64;
+    ws.dy.fill(0.0);
+    ws.gw.fill(0.0);
+    let pass = match d {
+        1 => pair_pass::<1>,
+        2 => pair_pass::<2>,
+        3 => pair_pass::<3>,
+        4 => pair_pass::<4>,
+        5 => pair_pass::<5>,
+        6 => pair_pass::<6>,
+        7 => pair_pass::<7>,
+        8 => pair_pass::<8>,
+        _ => pair_pass::<0>,
+    };
+    pass(a, pair_rows, st, r, batch, ws);
     let (cx, cy, cw) = (dt * r.eta_x, dt * r.eta_y, dt * r.eta_w);
     for (b, &p) in batch.iter().enumerate() {
         let i = pair_rows[p];

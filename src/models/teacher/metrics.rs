@@ -86,6 +86,9 @@ pub fn orthant_probability(mean: &[f64], cov: &[f64]) -> (f64, f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(0x0a17_4a47);
     let mut w = vec![0.0; m];
     let mut shift_means = Vec::with_capacity(ORTHANT_SHIFTS);
+    // The first constraint's bound depends on no lattice coordinate: the
+    // same `Phi` value at every point, evaluated once.
+    let first_lo = (m > 0 && l[0] != 0.0).then(|| n.cdf(-(std::iter::empty::<f64>().sum::<f64>() + mean[0]) / l[0]));
     for _ in 0..ORTHANT_SHIFTS {
         let shift: Vec<f64> = (0..m).map(|_| rng.random::<f64>()).collect();
         let mut acc = 0.0;
@@ -102,10 +105,14 @@ pub fn orthant_probability(mean: &[f64], cov: &[f64]) -> (f64, f64) {
                     w[i] = 0.0;
                     continue;
                 }
-                let lo = n.cdf(-partial / lii);
+                let lo = match first_lo {
+                    Some(lo) if i == 0 => lo,
+                    _ => n.cdf(-partial / lii),
+                };
                 let e = 1.0 - lo;
                 prob *= e;
-                if prob <= 0.0 {
+                if prob <= 0.0 || i + 1 == m {
+                    // The last coordinate's draw would feed no later constraint.
                     break;
                 }
                 // Baker transform of the lattice point for a periodic integrand.
