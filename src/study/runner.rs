@@ -182,6 +182,18 @@ impl StudyFile {
             Some(v) => list(key, v, |x| x.as_str().map(str::to_string).ok_or_else(|| Error::invalid(key, x, "a list of strings"))),
         }
     }
+
+    /// A list of names, each one of `names`, checked here so that the error
+    /// names this study key (not the model key each entry is later passed
+    /// to, and not after the first entries have already run).
+    pub fn choices(&self, key: &str, default: &[&str], names: &[&str]) -> Result<Vec<String>> {
+        let v = self.strings(key, default)?;
+        if let Some(bad) = v.iter().find(|s| !names.contains(&s.as_str())) {
+            let hint = crate::error::suggest(bad, names.iter().copied()).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            return Err(Error::invalid(key, format!("{bad:?}{hint}"), format!("a list of: {}", names.join(" | "))));
+        }
+        Ok(v)
+    }
 }
 
 /// Any finite real (the range of [`StudyFile::real`]).

@@ -103,6 +103,7 @@ impl HeadExperiment {
             "collapsed_fraction": collapsed,
             "theory_collapses": self.theory.head_spectrum.is_empty(),
             "critical_frustration": self.theory.fold.as_ref().map(|f| f.critical_frustration),
+            "fold_note": self.theory.fold_note,
         })
     }
 }

@@ -211,7 +211,18 @@ impl TeacherTheory {
         let k_fast = times.iter().position(|&t| t >= t_fast).unwrap_or(times.len() - 1);
         let seps: Vec<f64> = m.iter().map(|x| x.base.min_label_distance).collect();
         let fitted = crate::stats::fit_decay_rate(&times, &seps, t_fast, self.cfg.t_max);
-        Ok(json!({
+        // The attractor's measures: a fixed point has no time (t = inf would
+        // print as null), and at a collapsed point the spread is 0, so
+        // separation / spread is 0/0: null with the reason beside it.
+        let mut fp_json = serde_json::to_value(&fp).map_err(|e| crate::error::Error::numerical("teacher fixed point JSON", e.to_string()))?;
+        if let Some(mj) = fp_json.get_mut("metrics").and_then(|v| v.as_object_mut()) {
+            mj.insert("t".into(), json!("fixed point (t -> infinity)"));
+            if !fp.metrics.base.separation_to_spread.is_finite() {
+                mj.insert("separation_to_spread".into(), serde_json::Value::Null);
+                mj.insert("separation_to_spread_note".into(), json!("undefined: the spread is 0 at this fixed point (every sample sits on its class mean)"));
+            }
+        }
+        let mut v = json!({
             "model": "teacher-student",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
@@ -223,10 +234,20 @@ impl TeacherTheory {
             "fitted_slow_rate_ode": fitted,
             "fast_phase_end": t_fast,
             "collapses": self.slow_rate() > 1e-12,
-            "fixed_points": [fp],
+            "fixed_points": [fp_json],
             "trajectory": m,
             "separation_ratio_final": seps.last().copied().unwrap_or(f64::NAN) / seps[k_fast],
-        }))
+        });
+        if self.slow_rate() <= 0.0 {
+            v["collapse_time_note"] = json!("no collapse: the slow separating rate is not positive");
+        }
+        if fitted.is_none() {
+            v["fitted_slow_rate_ode_note"] = json!("no fit: fewer than 3 positive separations in the window [fast_phase_end, t_max]");
+        }
+        if !v["separation_ratio_final"].is_number() {
+            v["separation_ratio_final_note"] = json!("undefined: the separation at the end of the fast phase is 0 or not finite");
+        }
+        Ok(v)
     }
 }
 

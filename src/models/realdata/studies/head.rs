@@ -20,7 +20,7 @@ const SHAPES: [Shape; 5] = [Shape::Circle, Shape::Square, Shape::Triangle, Shape
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["variants"])?;
     let variants: Vec<Variant> = match study.table.get("variants") {
-        Some(_) => study.strings("variants", &[])?.iter().map(|v| Variant::parse(v)).collect::<Result<_>>()?,
+        Some(_) => study.choices("variants", &[], &Variant::NAMES)?.iter().map(|v| Variant::parse(v)).collect::<Result<_>>()?,
         None => Variant::ALL.to_vec(),
     };
     let base = RealConfig::from_table(&study.params(), &study.name)?;

@@ -19,7 +19,7 @@ use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["noise_rates", "noise_kinds", "mlp_width", "mlp_noise_rates", "mlp_seeds", "capacity_samples", "capacity_widths", "capacity_mlp_samples", "capacity_noise", "mlp_dt"])?;
     let rates = study.reals("noise_rates", &[0.0, 0.1, 0.2, 0.3, 0.4])?;
-    let kinds: Vec<String> = study.strings("noise_kinds", &["symmetric", "pair-flip"])?;
+    let kinds: Vec<String> = study.choices("noise_kinds", &["symmetric", "pair-flip"], &crate::models::realdata::noise::NoiseKind::NAMES)?;
     let mlp_width = study.real("mlp_width", 0.0)? as i64;
     let mlp_rates = study.reals("mlp_noise_rates", &[0.0, 0.2, 0.4])?;
     let mlp_seeds = study.real("mlp_seeds", 3.0)? as i64;

@@ -16,6 +16,7 @@ use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["long_dims", "long_t_max", "long_weight_decay", "long_seeds"])?;
+    super::head_long::long_settings(study)?;
     let base = study.params();
     let cases: Vec<(&str, Vec<String>)> = vec![
         ("mixture, f = 0.1", vec!["teacher=\"mixture\"".into(), "label_noise=0.1".into()]),

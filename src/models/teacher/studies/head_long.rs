@@ -74,13 +74,21 @@ fn ode_curve(cfg: &TeacherConfig) -> Result<(Vec<(f64, f64)>, f64)> {
     Ok((pts, reached))
 }
 
-/// The long-horizon panels (without / with weight decay) with their markdown
-/// paragraph and JSON summary.
-pub fn long_horizon(study: &StudyFile, progress: bool) -> Result<(Vec<Panel>, String, serde_json::Value)> {
+/// The `long_*` keys (dimensions, horizon, weight decay, seeds), checked.
+/// The study calls this before its first run, so that a bad value is
+/// reported at once, not after the short-horizon runs.
+pub fn long_settings(study: &StudyFile) -> Result<(Vec<f64>, f64, f64, usize)> {
     let dims = study.ints("long_dims", &[100, 200, 300], 2, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
     let t_max = study.real_in("long_t_max", 2000.0, Kind::POSITIVE)?;
     let lam = study.real_in("long_weight_decay", 0.05, Kind::NON_NEGATIVE)?;
     let seeds = study.int("long_seeds", 3, 1, 10_000)? as usize;
+    Ok((dims, t_max, lam, seeds))
+}
+
+/// The long-horizon panels (without / with weight decay) with their markdown
+/// paragraph and JSON summary.
+pub fn long_horizon(study: &StudyFile, progress: bool) -> Result<(Vec<Panel>, String, serde_json::Value)> {
+    let (dims, t_max, lam, seeds) = long_settings(study)?;
     let base = study.params();
     let started = std::time::Instant::now();
     let common = |extra: &[String]| -> Result<TeacherConfig> {
