@@ -320,7 +320,7 @@ impl VectorField for BogdanovTakens {
 }
 
 #[test]
-fn hopf_and_fold_curves_end_at_bogdanov_takens_point() {
+fn hopf_curve_ends_and_fold_curve_passes_at_bogdanov_takens_point() {
     // At b2 = -1, equilibria x^2 - x + b1 = 0: a Hopf point at x = 0 (b1 = 0)
     // and a fold at x = 1/2 (b1 = 1/4).
     let mut cp = ContinuationParams::new(0, -1.0, 1.0);
@@ -342,13 +342,26 @@ fn hopf_and_fold_curves_end_at_bogdanov_takens_point() {
     let end = h.points.last().unwrap();
     assert!(end.p2.abs() < 1e-6 && end.frequency.unwrap().abs() < 1e-3, "Hopf curve ends at {end:?}");
 
+    // The Hopf curve's end is the BT point of the defining system
+    // (x = y = 0, b1 = b2 = 0), to the Newton tolerance.
+    assert_eq!(h.special_points.len(), 1);
+    let bt = &h.special_points[0];
+    assert!(bt.p1.abs() < 1e-10 && bt.p2.abs() < 1e-10 && bt.state.iter().all(|v| v.abs() < 1e-10), "{bt:?}");
+    assert!(bt.residual.unwrap() < 1e-9);
+
+    // The fold curve is regular at the BT point: it passes it, reports it,
+    // and goes on to the parameter bound b2 = 1.
     let f = continue_boundary(&BogdanovTakens, fold, &[0.0, -1.0], &bp).unwrap();
-    assert_eq!(f.stop_forward, BoundaryStop::BogdanovTakens);
+    assert_eq!(f.stop_forward, BoundaryStop::ParameterBound);
     for pt in &f.points {
         assert!((pt.p1 - pt.p2 * pt.p2 / 4.0).abs() < 1e-9, "{pt:?}");
     }
     let end = f.points.last().unwrap();
-    assert!(end.p1.abs() < 1e-8 && end.p2.abs() < 1e-6, "fold curve ends at {end:?}");
+    assert!((end.p2 - 1.0).abs() < 1e-12 && (end.p1 - 0.25).abs() < 1e-9, "fold curve ends at {end:?}");
+    assert_eq!(f.special_points.len(), 1, "{:?}", f.special_points);
+    let bt = &f.special_points[0];
+    assert_eq!(bt.kind, repcollapse::engine::boundary::Codim2Kind::BogdanovTakens);
+    assert!(bt.p1.abs() < 1e-10 && bt.p2.abs() < 1e-10 && bt.residual.unwrap() < 1e-9, "{bt:?}");
 }
 
 #[test]

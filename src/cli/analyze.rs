@@ -281,6 +281,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             let title = format!("{}: phase boundary", model.name());
             let mut v = save_boundary(&out, &report, &model.state_names(), param, param2, &title)?;
             v["model"] = json!(model.name());
+            if !args.json {
+                let text = report.special_points_text(param, param2);
+                if !text.is_empty() {
+                    crate::cli::emit(text.trim_end());
+                }
+            }
             v
         }
     };

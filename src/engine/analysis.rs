@@ -5,6 +5,7 @@
 use crate::engine::bifurcation::{Bifurcation, BifurcationKind};
 use crate::engine::boundary::{brute_force_grid, continue_boundary, BoundaryCurve, BoundaryParams, GridCell, GridParams};
 use crate::engine::continuation::{continue_equilibria, ContinuationParams, ContinuationResult};
+use crate::engine::grid_check::{grid_agreement, segment_distance, GridAgreement};
 use crate::engine::{find_fixed_points, FixedPointOptions, VectorField};
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
@@ -84,35 +85,82 @@ pub struct BoundaryReport {
     /// One curve per distinct special point found (e.g. both fold lines of a cusp).
     pub curves: Vec<BoundaryCurve>,
     pub grid: Vec<GridCell>,
-    /// Cells with a neighbour of a different classification.
-    pub transition_cells: usize,
-    /// Of those, cells within 1.5 cell diagonals of the traced curve.
-    pub transition_cells_on_curve: usize,
+    /// The grid check's counts (see [`crate::engine::grid_check`]).
+    pub check: GridAgreement,
     /// Whether the brute-force grid check ran (`grid > 0`).
     pub grid_checked: bool,
 }
 
 impl BoundaryReport {
-    /// Fraction of grid transitions explained by the traced curve (1 = all).
+    /// The fraction of the traced curves lying in or next to a cell where
+    /// the grid sees the change (1 = all; the correctness score of
+    /// [`crate::engine::grid_check`]; completeness is `check.explained()`).
     pub fn agreement(&self) -> f64 {
-        if self.transition_cells == 0 { 1.0 } else { self.transition_cells_on_curve as f64 / self.transition_cells as f64 }
+        self.check.agreement()
     }
 
     /// JSON `{"curves": [BoundaryCurve::to_json], "grid_check": {"cells",
-    /// "transition_cells", "transition_cells_on_curve", "agreement"}}`.
+    /// "transition_cells", "transition_cells_on_curve", "explained",
+    /// "curve_samples", "curve_samples_on_transition", "confirmed",
+    /// "agreement"}}`.
     pub fn to_json(&self, state_names: &[String], param: &str, param2: &str) -> Value {
         let curves: Vec<Value> = self.curves.iter().map(|c| c.to_json(state_names, param, param2)).collect();
         let grid_check = if self.grid_checked {
+            let c = &self.check;
             json!({
                 "cells": self.grid.len(),
-                "transition_cells": self.transition_cells,
-                "transition_cells_on_curve": self.transition_cells_on_curve,
-                "agreement": self.agreement(),
+                "transition_cells": c.transition_cells,
+                "transition_cells_on_curve": c.transition_cells_on_curve,
+                "explained": c.explained(),
+                "curve_samples": c.curve_samples,
+                "curve_samples_on_transition": c.curve_samples_on_transition,
+                "confirmed": c.confirmed(),
+                "agreement": c.agreement(),
             })
         } else {
             Value::Null
         };
         json!({ "curves": curves, "grid_check": grid_check })
+    }
+
+    /// The codimension-two points of all curves as one CSV table:
+    /// `curve,kind,<param>,<param2>,<state...>,residual,iterations`
+    /// (residual and iterations of the Bogdanov-Takens defining system;
+    /// empty for cusps).
+    pub fn write_special_csv(&self, w: &mut dyn std::io::Write, state_names: &[String], param: &str, param2: &str) -> std::io::Result<()> {
+        write!(w, "curve,kind,{param},{param2}")?;
+        for s in state_names {
+            write!(w, ",{s}")?;
+        }
+        writeln!(w, ",residual,iterations")?;
+        for (i, c) in self.curves.iter().enumerate() {
+            for sp in &c.special_points {
+                write!(w, "{i},{},{},{}", sp.kind.as_str(), sp.p1, sp.p2)?;
+                for v in &sp.state {
+                    write!(w, ",{v}")?;
+                }
+                let opt = |v: Option<String>| v.unwrap_or_default();
+                writeln!(w, ",{},{}", opt(sp.residual.map(|r| r.to_string())), opt(sp.iterations.map(|r| r.to_string())))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One line per codimension-two point, e.g. `bogdanov-takens on curve 0
+    /// (hopf): D = 0.1095432676, beta = 2.073184904 (residual 4.4e-16, 3
+    /// Newton steps)`.
+    pub fn special_points_text(&self, param: &str, param2: &str) -> String {
+        let mut s = String::new();
+        for (i, c) in self.curves.iter().enumerate() {
+            for sp in &c.special_points {
+                s += &format!("{} on curve {i} ({}): {param} = {:.10}, {param2} = {:.10}", sp.kind.as_str(), c.kind.as_str(), sp.p1, sp.p2);
+                if let (Some(r), Some(it)) = (sp.residual, sp.iterations) {
+                    s += &format!(" (defining-system residual {r:.1e}, {it} Newton steps)");
+                }
+                s.push('\n');
+            }
+        }
+        s
     }
 
     /// All curves as one CSV table: `curve,kind,<param>,<param2>,<state...>,frequency`
@@ -141,10 +189,9 @@ impl BoundaryReport {
 
 /// Finds a fold (or Hopf) point by one-parameter continuation in
 /// `bp.param` over `[p1_min, p1_max]`, continues it in `(param, param2)`,
-/// and classifies a `grid x grid` brute-force grid of equilibria. A grid
-/// transition is a cell whose number of equilibria (fold) or of stable
-/// equilibria (Hopf) differs from a neighbour's; the check counts how many
-/// transitions lie on the traced curve. `grid = 0` skips the check (it
+/// and classifies a `grid x grid` brute-force grid of equilibria, compared
+/// with the curves by [`grid_agreement`] (transitions explained by the
+/// curves, and curves confirmed by transitions). `grid = 0` skips the check (it
 /// dominates the run time); the report then has `grid_checked = false`.
 /// Curves that coincide with an earlier one are dropped.
 pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams, kind: Option<BifurcationKind>, grid: usize) -> Result<BoundaryReport> {
@@ -193,7 +240,7 @@ pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams
         }
     }
     if grid == 0 {
-        return Ok(BoundaryReport { curves, grid: Vec::new(), transition_cells: 0, transition_cells_on_curve: 0, grid_checked: false });
+        return Ok(BoundaryReport { curves, grid: Vec::new(), check: GridAgreement::default(), grid_checked: false });
     }
     // Sample states around everything continuation has visited.
     let n = field.dim();
@@ -211,21 +258,9 @@ pub fn boundary_analysis(field: &dyn VectorField, p: &[f64], bp: &BoundaryParams
         (a - 0.5 * w, b + 0.5 * w)
     }).collect();
     let cells = brute_force_grid(field, p, bp.param, bp.param2, [(bp.p1_min, bp.p1_max), (bp.p2_min, bp.p2_max)], grid, grid, &GridParams::new(state_box, 48))?;
-    let key = |c: &GridCell| if kind0 == BifurcationKind::Hopf { c.n_stable } else { c.n_equilibria };
-    let at = |i: usize, j: usize| cells.iter().find(|c| c.i == i && c.j == j);
-    let (d1, d2) = ((bp.p1_max - bp.p1_min) / grid as f64, (bp.p2_max - bp.p2_min) / grid as f64);
-    let (mut transitions, mut on_curve) = (0, 0);
-    for c in &cells {
-        let neighbours = [(c.i.wrapping_sub(1), c.j), (c.i + 1, c.j), (c.i, c.j.wrapping_sub(1)), (c.i, c.j + 1)];
-        if neighbours.iter().filter_map(|&(i, j)| at(i, j)).any(|o| key(o) != key(c)) {
-            transitions += 1;
-            let near = curves.iter().flat_map(|cv| cv.points.windows(2)).any(|w| {
-                segment_distance((c.p1 / d1, c.p2 / d2), (w[0].p1 / d1, w[0].p2 / d2), (w[1].p1 / d1, w[1].p2 / d2)) < 1.5 * std::f64::consts::SQRT_2
-            });
-            on_curve += usize::from(near);
-        }
-    }
-    Ok(BoundaryReport { curves, grid: cells, transition_cells: transitions, transition_cells_on_curve: on_curve, grid_checked: true })
+    let ranges = [(bp.p1_min, bp.p1_max), (bp.p2_min, bp.p2_max)];
+    let check = grid_agreement(field, p, bp.param, bp.param2, kind0, &curves, &cells, ranges, (grid, grid));
+    Ok(BoundaryReport { curves, grid: cells, check, grid_checked: true })
 }
 
 /// Whether every point of `a` lies on `b`: within `1e-2` of the parameter
@@ -244,12 +279,3 @@ fn same_curve(a: &BoundaryCurve, b: &BoundaryCurve, bp: &BoundaryParams) -> bool
         })
     })
 }
-
-/// Euclidean distance from point `q` to segment `ab`.
-fn segment_distance(q: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (vx, vy) = (b.0 - a.0, b.1 - a.1);
-    let len2 = vx * vx + vy * vy;
-    let t = if len2 > 0.0 { (((q.0 - a.0) * vx + (q.1 - a.1) * vy) / len2).clamp(0.0, 1.0) } else { 0.0 };
-    ((q.0 - a.0 - t * vx).powi(2) + (q.1 - a.1 - t * vy).powi(2)).sqrt()
-}
-

@@ -32,18 +32,35 @@
 //! the residual, so they affect convergence speed but not the accuracy of
 //! the computed curve.
 //!
-//! Codimension-two points end a curve: a **cusp** on a fold curve where the
-//! quadratic coefficient `<w, F_xx[v, v]>` changes sign (`w` the left null
-//! vector), a **Bogdanov-Takens** point on a fold curve where `<w, v>`
-//! changes sign, and on a Hopf curve where `omega` reaches zero. The end
-//! point is located on the arc by regula falsi. On fold curves the left null
-//! vector comes from an SVD of `J` at each accepted point (the only
-//! per-step allocation besides the stored points).
+//! Codimension-two points are reported in [`BoundaryCurve::special_points`]:
+//!
+//! * a **cusp** on a fold curve, where the quadratic coefficient
+//!   `<w, F_xx[v, v]>` changes sign (`w` the left null vector), is located on
+//!   the arc by regula falsi and ends the curve;
+//! * a **Bogdanov-Takens** point on a fold curve, where `<w, v>` changes
+//!   sign, is located on the arc by regula falsi, then refined by Newton on
+//!   the BT defining system
+//!   ([`locate_bogdanov_takens`](crate::engine::bogdanov_takens)); the fold
+//!   curve is regular there, so tracing **continues through it** (towards a
+//!   cusp, for example);
+//! * a Hopf curve ends at a **Bogdanov-Takens** point where `omega` reaches
+//!   zero. The Hopf system becomes singular there (at `omega = 0` its
+//!   solution set also contains the whole fold curve, with `v, w` in the
+//!   kernel of `J`), so the end is not located on the Hopf curve: the BT
+//!   defining system is solved from the last genuine Hopf point (`omega >
+//!   0`), and the result is accepted only if it lies within two step lengths
+//!   of it. The curve then ends with the located BT point (frequency 0).
+//!   A step that lands on a point with `omega <= 0` is never kept, so a fold
+//!   point reached through the `omega = 0` branch is not reported as the end.
+//!
+//! On fold curves the left null vector comes from an SVD of `J` at each
+//! accepted point (the only per-step allocation besides the stored points).
 use faer::{Mat, MatMut};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::bifurcation::{locate_on_arc, stability};
+use crate::engine::bogdanov_takens::{locate_bogdanov_takens, BtOptions};
 use crate::engine::continuation::{
     default_ds, default_ds_max, default_ds_min, default_max_steps, default_newton_max_iter, default_newton_tol, default_true,
     arclength_step, ArclengthSolver, Bifurcation, BifurcationKind, Bound, DenseLu, ImplicitCurve, StepControl,
@@ -156,7 +173,9 @@ pub enum BoundaryStop {
     StepTooSmall,
     /// Fold curve: cusp point (the end point is the located cusp).
     Cusp,
-    /// Fold curve with `<w, v> = 0`, or Hopf curve with `omega -> 0`.
+    /// Hopf curve with `omega -> 0`: the end point is the Bogdanov-Takens
+    /// point located with its defining system (fold curves pass through BT
+    /// points and do not stop there).
     BogdanovTakens,
     /// The curve returned to its starting point.
     Closed,
@@ -173,6 +192,40 @@ pub struct BoundaryPoint {
     pub frequency: Option<f64>,
 }
 
+/// The kind of a codimension-two point on a boundary curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Codim2Kind {
+    /// Double zero eigenvalue (Jordan block): `F = 0`, `det J = 0`, `tr J = 0`
+    /// in the plane; the minimally augmented system otherwise.
+    BogdanovTakens,
+    /// Fold curve with vanishing quadratic coefficient `<w, F_xx[v, v]> = 0`.
+    Cusp,
+}
+
+impl Codim2Kind {
+    /// Name used in JSON, CSV and text output.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Codim2Kind::BogdanovTakens => "bogdanov-takens",
+            Codim2Kind::Cusp => "cusp",
+        }
+    }
+}
+
+/// A codimension-two point found while tracing a curve.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Codim2Point {
+    pub kind: Codim2Kind,
+    pub p1: f64,
+    pub p2: f64,
+    pub state: Vec<f64>,
+    /// Bogdanov-Takens: max-norm residual of its defining system at the point.
+    pub residual: Option<f64>,
+    /// Bogdanov-Takens: Newton iterations on the defining system.
+    pub iterations: Option<usize>,
+}
+
 /// A fold or Hopf curve in the `(p1, p2)` plane.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BoundaryCurve {
@@ -186,10 +239,17 @@ pub struct BoundaryCurve {
     pub stop_forward: BoundaryStop,
     /// Why the backward end stopped (`None` if only one direction was traced).
     pub stop_backward: Option<BoundaryStop>,
+    /// Codimension-two points on the curve, from the backward end to the
+    /// forward end (Bogdanov-Takens points passed by fold curves, the BT end
+    /// of a Hopf curve, cusps).
+    #[serde(default)]
+    pub special_points: Vec<Codim2Point>,
 }
 
 impl BoundaryCurve {
     /// JSON `{"kind", "param", "param2", "stop_forward", "stop_backward",
+    /// "special_points": [{"kind", "<param name>", "<param2 name>", "state",
+    /// "residual"?, "iterations"?}],
     /// "points": [{"<param name>", "<param2 name>", "state": {name: value},
     /// "frequency"?}]}`.
     pub fn to_json(&self, state_names: &[String], param_name: &str, param2_name: &str) -> serde_json::Value {
@@ -212,12 +272,31 @@ impl BoundaryCurve {
                 Value::Object(o)
             })
             .collect();
+        let special: Vec<Value> = self
+            .special_points
+            .iter()
+            .map(|sp| {
+                let mut o = Map::new();
+                o.insert("kind".into(), json!(sp.kind.as_str()));
+                o.insert(param_name.to_string(), json!(sp.p1));
+                o.insert(param2_name.to_string(), json!(sp.p2));
+                o.insert("state".into(), Value::Object(state_names.iter().cloned().zip(sp.state.iter().map(|v| json!(v))).collect()));
+                if let Some(r) = sp.residual {
+                    o.insert("residual".into(), json!(r));
+                }
+                if let Some(i) = sp.iterations {
+                    o.insert("iterations".into(), json!(i));
+                }
+                Value::Object(o)
+            })
+            .collect();
         json!({
             "kind": self.kind.as_str(),
             "param": param_name,
             "param2": param2_name,
             "stop_forward": self.stop_forward,
             "stop_backward": self.stop_backward,
+            "special_points": special,
             "points": points,
         })
     }
@@ -560,53 +639,69 @@ pub fn continue_boundary(
 
 /// Codimension-two monitoring shared by the two curve kinds.
 trait Codim2: ImplicitCurve {
-    /// Test functions at `u` (sign changes end the curve), updating any
-    /// sign references.
+    /// Hopf curve (ends at BT points) or fold curve (passes them).
+    const HOPF: bool;
+    /// Test functions at `u`, updating any sign references: fold curves
+    /// `[cusp coefficient, <w, v>]`, Hopf curves `[omega, 1]`.
     fn codim2_tests(&mut self, u: &[f64], refs: &mut Vec<f64>) -> Option<[f64; 2]>;
-    fn stops() -> [BoundaryStop; 2];
     fn point(&self, u: &[f64]) -> BoundaryPoint;
-    /// Stop reason when the corrector fails at `u` (having started at `u0`).
-    fn failure_stop(&self, _u: &[f64], _u0: &[f64]) -> BoundaryStop {
-        BoundaryStop::StepTooSmall
-    }
+    fn evaluator(&self) -> &Evaluator<'_>;
 }
 
 impl Codim2 for FoldCurve<'_> {
+    const HOPF: bool = false;
     fn codim2_tests(&mut self, u: &[f64], refs: &mut Vec<f64>) -> Option<[f64; 2]> {
         fold_tests(self, u, refs).map(|(c, b)| [c, b])
-    }
-    fn stops() -> [BoundaryStop; 2] {
-        [BoundaryStop::Cusp, BoundaryStop::BogdanovTakens]
     }
     fn point(&self, u: &[f64]) -> BoundaryPoint {
         let n = self.ev.n;
         BoundaryPoint { p1: u[2 * n], p2: u[2 * n + 1], state: u[..n].to_vec(), frequency: None }
     }
+    fn evaluator(&self) -> &Evaluator<'_> {
+        &self.ev
+    }
 }
 
 impl Codim2 for HopfCurve<'_> {
+    const HOPF: bool = true;
     fn codim2_tests(&mut self, u: &[f64], _refs: &mut Vec<f64>) -> Option<[f64; 2]> {
         let omega = u[3 * self.ev.n];
         Some([omega, 1.0])
-    }
-    fn stops() -> [BoundaryStop; 2] {
-        [BoundaryStop::BogdanovTakens, BoundaryStop::BogdanovTakens]
     }
     fn point(&self, u: &[f64]) -> BoundaryPoint {
         let n = self.ev.n;
         BoundaryPoint { p1: u[3 * n + 1], p2: u[3 * n + 2], state: u[..n].to_vec(), frequency: Some(u[3 * n]) }
     }
-    /// Approaching a Bogdanov-Takens point the Hopf system becomes singular
-    /// before `omega` reaches zero; a failure with `omega` below 1% of its
-    /// starting value is attributed to it.
-    fn failure_stop(&self, u: &[f64], u0: &[f64]) -> BoundaryStop {
-        let k = 3 * self.ev.n;
-        if u[k].abs() < 1e-2 * u0[k].abs() {
-            BoundaryStop::BogdanovTakens
-        } else {
-            BoundaryStop::StepTooSmall
-        }
+    fn evaluator(&self) -> &Evaluator<'_> {
+        &self.ev
     }
+}
+
+/// Euclidean distance between two curve points in `(x, p1, p2)` only.
+fn xp_distance(a: &BoundaryPoint, b: &BoundaryPoint) -> f64 {
+    let d: f64 = a.state.iter().zip(&b.state).map(|(x, y)| (x - y).powi(2)).sum();
+    (d + (a.p1 - b.p1).powi(2) + (a.p2 - b.p2).powi(2)).sqrt()
+}
+
+/// Solve the Bogdanov-Takens defining system from the curve point `near`;
+/// accept the solution only if it lies within `radius` of it in `(x, p1, p2)`
+/// (otherwise Newton found a BT point that this stretch of curve does not reach).
+fn confirm_bt(ev: &Evaluator<'_>, near: &BoundaryPoint, radius: f64) -> Option<Codim2Point> {
+    let bt = locate_bogdanov_takens(ev.field, &ev.p, ev.k1, ev.k2, &near.state, near.p1, near.p2, &BtOptions::default()).ok()?;
+    let pt = BoundaryPoint { p1: bt.p1, p2: bt.p2, state: bt.state.clone(), frequency: None };
+    (xp_distance(&pt, near) <= radius).then_some(Codim2Point {
+        kind: Codim2Kind::BogdanovTakens,
+        p1: bt.p1,
+        p2: bt.p2,
+        state: bt.state,
+        residual: Some(bt.residual),
+        iterations: Some(bt.iterations),
+    })
+}
+
+/// The curve point for a located BT end of a Hopf curve (frequency 0).
+fn bt_end_point(sp: &Codim2Point) -> BoundaryPoint {
+    BoundaryPoint { p1: sp.p1, p2: sp.p2, state: sp.state.clone(), frequency: Some(0.0) }
 }
 
 /// Correct the starting point at fixed `p2`, then trace one or both ways.
@@ -630,22 +725,33 @@ fn trace<C: Codim2>(curve: &mut C, mut u0: Vec<f64>, bp: &BoundaryParams, kind: 
     let sign = if lead < 0.0 { -1.0 } else { 1.0 };
     let t_fwd: Vec<f64> = t0.iter().map(|v| v * sign).collect();
     let bounds = [Bound { index: i1, lo: bp.p1_min, hi: bp.p1_max }, Bound { index: i2, lo: bp.p2_min, hi: bp.p2_max }];
-    let (fwd, stop_forward) = trace_one(curve, &mut solver, &u0, &t_fwd, bp, &bounds)?;
+    let fwd = trace_one(curve, &mut solver, &u0, &t_fwd, bp, &bounds)?;
     let mut points: Vec<BoundaryPoint> = Vec::new();
+    let mut special_points = Vec::new();
     let mut stop_backward = None;
-    if bp.both_directions && stop_forward != BoundaryStop::Closed {
+    if bp.both_directions && fwd.stop != BoundaryStop::Closed {
         let t_bwd: Vec<f64> = t_fwd.iter().map(|v| -v).collect();
         curve.accept(&u0);
-        let (bwd, stop) = trace_one(curve, &mut solver, &u0, &t_bwd, bp, &bounds)?;
-        points.extend(bwd.iter().skip(1).rev().map(|u| curve.point(u)));
-        stop_backward = Some(stop);
+        let bwd = trace_one(curve, &mut solver, &u0, &t_bwd, bp, &bounds)?;
+        points.extend(bwd.points.into_iter().skip(1).rev());
+        special_points.extend(bwd.special.into_iter().rev());
+        stop_backward = Some(bwd.stop);
     }
-    points.extend(fwd.iter().map(|u| curve.point(u)));
-    Ok(BoundaryCurve { kind, param: bp.param, param2: bp.param2, points, stop_forward, stop_backward })
+    points.extend(fwd.points);
+    special_points.extend(fwd.special);
+    Ok(BoundaryCurve { kind, param: bp.param, param2: bp.param2, points, stop_forward: fwd.stop, stop_backward, special_points })
 }
 
-/// Trace from `(u0, t0)` until a bound, a codimension-two point, closure or
-/// `max_steps`; returns the visited points (the first is `u0`).
+/// One traced direction: its points (the first is the start), the
+/// codimension-two points met in order, and why it stopped.
+struct Traced {
+    points: Vec<BoundaryPoint>,
+    special: Vec<Codim2Point>,
+    stop: BoundaryStop,
+}
+
+/// Trace from `(u0, t0)` until a bound, a cusp or the BT end of a Hopf
+/// curve, closure or `max_steps`.
 fn trace_one<C: Codim2>(
     curve: &mut C,
     solver: &mut ArclengthSolver,
@@ -653,52 +759,102 @@ fn trace_one<C: Codim2>(
     t0: &[f64],
     bp: &BoundaryParams,
     bounds: &[Bound],
-) -> Result<(Vec<Vec<f64>>, BoundaryStop)> {
+) -> Result<Traced> {
     let nu = u0.len();
     let ctl = StepControl { ds_min: bp.ds_min, ds_max: bp.ds_max };
     let (mut u, mut t) = (u0.to_vec(), t0.to_vec());
     let (mut u_new, mut t_new) = (vec![0.0; nu], vec![0.0; nu]);
     let mut refs = Vec::new();
     let mut tests = curve.codim2_tests(&u, &mut refs).unwrap_or([1.0, 1.0]);
-    let mut out = vec![u.clone()];
+    let mut out = Traced { points: vec![curve.point(&u)], special: Vec::new(), stop: BoundaryStop::MaxSteps };
     let mut ds = bp.ds;
     let mut arclength = 0.0;
+    // Length in (x, p) of the last accepted step: the scale for accepting a
+    // BT point found by Newton from the last Hopf point.
+    let mut last_len = 0.0_f64;
     for _ in 0..bp.max_steps {
         let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, bounds, &mut u_new, &mut t_new) else {
-            return Ok((out, curve.failure_stop(&u, u0)));
+            // The Hopf system degenerates near a BT point before omega
+            // reaches zero: try the BT system from the last Hopf point.
+            let last = out.points.last().expect("start point").clone();
+            if C::HOPF {
+                if let Some(sp) = confirm_bt(curve.evaluator(), &last, 2.0 * last_len.max(ds)) {
+                    out.points.push(bt_end_point(&sp));
+                    out.special.push(sp);
+                    out.stop = BoundaryStop::BogdanovTakens;
+                    return Ok(out);
+                }
+            }
+            out.stop = BoundaryStop::StepTooSmall;
+            return Ok(out);
         };
         let mut refs_new = refs.clone();
         let tests_new = curve.codim2_tests(&u_new, &mut refs_new).unwrap_or(tests);
         let sigma1: f64 = t.iter().zip(u_new.iter().zip(&u)).map(|(a, (b, c))| a * (b - c)).sum();
-        for (j, stop) in C::stops().into_iter().enumerate() {
-            if tests[j] * tests_new[j] < 0.0 {
+        let new_point = curve.point(&u_new);
+        let step_len = xp_distance(&new_point, out.points.last().expect("start point"));
+        if C::HOPF {
+            // omega crossed (or reached) zero: the curve has arrived at a BT
+            // point between u and u_new. Keep only genuine Hopf points.
+            let (w0, w1) = (tests[0], tests_new[0]);
+            if w0 * w1 <= 0.0 || w1.abs() <= 1e-8 * w0.abs() {
+                let last = out.points.last().expect("start point").clone();
+                out.stop = match confirm_bt(curve.evaluator(), &last, 2.0 * step_len) {
+                    Some(sp) => {
+                        out.points.push(bt_end_point(&sp));
+                        out.special.push(sp);
+                        BoundaryStop::BogdanovTakens
+                    }
+                    None => BoundaryStop::StepTooSmall,
+                };
+                return Ok(out);
+            }
+        } else {
+            let locate = |solver: &mut ArclengthSolver, curve: &mut C, j: usize| {
                 let r0 = refs.clone();
-                let t_ref = t.clone();
-                let located = locate_on_arc(solver, curve, &u, &t_ref, sigma1, tests[j], tests_new[j], 1e-10, |_, c, x| {
+                locate_on_arc(solver, curve, &u, &t, sigma1, tests[j], tests_new[j], 1e-10, |_, c, x| {
                     let mut r = r0.clone();
                     c.codim2_tests(x, &mut r).map(|v| v[j])
-                });
-                out.push(located.unwrap_or_else(|| u_new.clone()));
-                return Ok((out, stop));
+                })
+            };
+            if tests[0] * tests_new[0] < 0.0 {
+                let located = locate(solver, curve, 0).unwrap_or_else(|| u_new.clone());
+                let pt = curve.point(&located);
+                out.special.push(Codim2Point { kind: Codim2Kind::Cusp, p1: pt.p1, p2: pt.p2, state: pt.state.clone(), residual: None, iterations: None });
+                out.points.push(pt);
+                out.stop = BoundaryStop::Cusp;
+                return Ok(out);
+            }
+            if tests[1] * tests_new[1] < 0.0 {
+                // The fold curve passes a BT point: refine it, record it, go on.
+                if let Some(located) = locate(solver, curve, 1) {
+                    let pt = curve.point(&located);
+                    if let Some(sp) = confirm_bt(curve.evaluator(), &pt, 2.0 * step_len) {
+                        out.special.push(sp);
+                    }
+                }
             }
         }
         arclength += sigma1.abs();
+        last_len = step_len;
         curve.accept(&u_new);
-        out.push(u_new.clone());
+        out.points.push(new_point);
         if step.hit_bound {
-            return Ok((out, BoundaryStop::ParameterBound));
+            out.stop = BoundaryStop::ParameterBound;
+            return Ok(out);
         }
         // Closed curve: back near the start after having gone somewhere.
         let d0: f64 = u_new.iter().zip(u0).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
         if arclength > 4.0 * bp.ds_max && d0 < 0.5 * sigma1.abs().max(bp.ds) {
-            return Ok((out, BoundaryStop::Closed));
+            out.stop = BoundaryStop::Closed;
+            return Ok(out);
         }
         std::mem::swap(&mut u, &mut u_new);
         std::mem::swap(&mut t, &mut t_new);
         refs = refs_new;
         tests = tests_new;
     }
-    Ok((out, BoundaryStop::MaxSteps))
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 //! stability, continuation and two-parameter boundaries.
 pub mod analysis;
 pub mod bifurcation;
+pub mod bogdanov_takens;
 pub mod boundary;
 pub mod continuation;
 pub mod dense_lu;
 pub mod examples;
 pub mod fixed_points;
+pub mod grid_check;
 pub mod integrate;
 pub mod newton;
 pub mod radau;

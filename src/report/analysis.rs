@@ -23,13 +23,17 @@ pub fn save_diagram(dir: &Path, r: &ContinuationResult, names: &[String], param:
     Ok(r.to_json(names, param))
 }
 
-/// Writes `boundary.csv` (the traced curves), `boundary_grid.csv` (the
+/// Writes `boundary.csv` (the traced curves), `boundary_points.csv` (their
+/// Bogdanov-Takens and cusp points), `boundary_grid.csv` (the
 /// brute-force classification, when the grid check ran) and `boundary.{png,svg}` into `dir`; returns
 /// [`BoundaryReport::to_json`].
 pub fn save_boundary(dir: &Path, r: &BoundaryReport, names: &[String], param: &str, param2: &str, title: &str) -> Result<Value> {
     let mut csv = Vec::new();
     r.write_csv(&mut csv, names, param, param2).map_err(|e| Error::Write { path: dir.join("boundary.csv"), reason: e.to_string() })?;
     write_atomic(&dir.join("boundary.csv"), &csv)?;
+    let mut sp = Vec::new();
+    r.write_special_csv(&mut sp, names, param, param2).map_err(|e| Error::Write { path: dir.join("boundary_points.csv"), reason: e.to_string() })?;
+    write_atomic(&dir.join("boundary_points.csv"), &sp)?;
     if r.grid_checked {
         let rows: Vec<Vec<f64>> = r.grid.iter().map(|c| vec![c.p1, c.p2, c.n_equilibria as f64, c.n_stable as f64]).collect();
         write_csv(&dir.join("boundary_grid.csv"), &[param, param2, "n_equilibria", "n_stable"], &rows)?;
@@ -99,6 +103,14 @@ pub fn boundary_figure(r: &BoundaryReport, param: &str, param2: &str, title: &st
         let line = c.points.iter().map(|q| (q.p1, q.p2)).collect();
         let label = if i == 0 { format!("traced {} curve", c.kind.as_str()) } else { String::new() };
         panel = panel.line(&label, line, 6);
+    }
+    use crate::engine::boundary::Codim2Kind;
+    for (kind, shape, color, label) in [(Codim2Kind::BogdanovTakens, Shape::Triangle, 0, "Bogdanov-Takens"), (Codim2Kind::Cusp, Shape::Cross, 1, "cusp")] {
+        let pts: Vec<(f64, f64, f64, f64)> =
+            r.curves.iter().flat_map(|c| &c.special_points).filter(|s| s.kind == kind).map(|s| (s.p1, s.p2, s.p2, s.p2)).collect();
+        if !pts.is_empty() {
+            panel = panel.markers(label, pts, color, shape);
+        }
     }
     Figure::new(vec![panel])
 }

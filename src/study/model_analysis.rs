@@ -122,12 +122,26 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             };
             md += &format!("| {i} | {} | {} | [{:.4}, {:.4}] | [{:.4}, {:.4}] | {ends} |\n", c.kind.as_str(), c.points.len(), r1.0, r1.1, r2.0, r2.1);
         }
+        let special = report.special_points_text(&param, &param2);
+        if !special.is_empty() {
+            md += "\n**Codimension-two points** (Bogdanov-Takens points from their defining system):\n\n";
+            for line in special.lines() {
+                md += &format!("- {line}\n");
+            }
+        }
+        let c = &report.check;
         md += &format!(
             "\n**Grid check** ({grid} x {grid} cells, equilibria found by multistart Newton in every cell): {} cells have a \
-             neighbour with a different {}; {} of them lie within 1.5 cell diagonals of a traced curve: agreement **{:.3}**.\n\n",
-            report.transition_cells,
-            if report.curves.first().is_some_and(|c| c.kind == BifurcationKind::Hopf) { "number of stable equilibria" } else { "number of equilibria" },
-            report.transition_cells_on_curve,
+             neighbour with a different {}; {} of them lie within one cell diagonal of a traced curve (explained {:.3}); \
+             {} of {} samples along the traced curves lie in or next to a cell where that number changes (confirmed {:.3}): agreement **{:.3}** (= confirmed: the curves' correctness). A low \
+             explained fraction with full agreement means a boundary in the box that no traced curve reaches.\n\n",
+            c.transition_cells,
+            if report.curves.first().is_some_and(|c| c.kind == BifurcationKind::Hopf) { "number of stable equilibria (same number of equilibria)" } else { "number of equilibria" },
+            c.transition_cells_on_curve,
+            c.explained(),
+            c.curve_samples_on_transition,
+            c.curve_samples,
+            c.confirmed(),
             report.agreement()
         );
         md += &figure_md(&study.name, "boundary", &format!("Traced {} curve(s) of `{}` over the brute-force grid classification (colour: number of equilibria and of stable ones).", report.curves.first().map_or("boundary", |c| c.kind.as_str()), model.name()));
@@ -136,7 +150,8 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             "param2": param2,
             "curves": report.curves.iter().map(|c| {
                 let (r1, r2) = ranges(c.points.iter().map(|q| (q.p1, q.p2)));
-                json!({"kind": c.kind.as_str(), "points": c.points.len(), "range": [r1.0, r1.1], "range2": [r2.0, r2.1]})
+                let special: Vec<_> = c.special_points.iter().map(|sp| json!({"kind": sp.kind.as_str(), "p1": sp.p1, "p2": sp.p2, "residual": sp.residual})).collect();
+                json!({"kind": c.kind.as_str(), "points": c.points.len(), "range": [r1.0, r1.1], "range2": [r2.0, r2.1], "special_points": special})
             }).collect::<Vec<_>>(),
             "grid_check": json["grid_check"],
         });
