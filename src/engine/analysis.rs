@@ -128,11 +128,7 @@ impl BoundaryReport {
     /// (residual and iterations of the Bogdanov-Takens defining system;
     /// empty for cusps).
     pub fn write_special_csv(&self, w: &mut dyn std::io::Write, state_names: &[String], param: &str, param2: &str) -> std::io::Result<()> {
-        write!(w, "curve,kind,{param},{param2}")?;
-        for s in state_names {
-            write!(w, ",{s}")?;
-        }
-        writeln!(w, ",residual,iterations")?;
+        csv_header(w, state_names, param, param2, "residual,iterations")?;
         for (i, c) in self.curves.iter().enumerate() {
             for sp in &c.special_points {
                 write!(w, "{i},{},{},{}", sp.kind.as_str(), sp.p1, sp.p2)?;
@@ -166,11 +162,7 @@ impl BoundaryReport {
     /// All curves as one CSV table: `curve,kind,<param>,<param2>,<state...>,frequency`
     /// (frequency empty except on Hopf curves).
     pub fn write_csv(&self, w: &mut dyn std::io::Write, state_names: &[String], param: &str, param2: &str) -> std::io::Result<()> {
-        write!(w, "curve,kind,{param},{param2}")?;
-        for s in state_names {
-            write!(w, ",{s}")?;
-        }
-        writeln!(w, ",frequency")?;
+        csv_header(w, state_names, param, param2, "frequency")?;
         for (i, c) in self.curves.iter().enumerate() {
             for q in &c.points {
                 write!(w, "{i},{},{},{}", c.kind.as_str(), q.p1, q.p2)?;
@@ -185,6 +177,15 @@ impl BoundaryReport {
         }
         Ok(())
     }
+}
+
+/// `curve,kind,<param>,<param2>,<state names>,<tail>`: the header of both boundary tables.
+fn csv_header(w: &mut dyn std::io::Write, state_names: &[String], param: &str, param2: &str, tail: &str) -> std::io::Result<()> {
+    write!(w, "curve,kind,{param},{param2}")?;
+    for s in state_names {
+        write!(w, ",{s}")?;
+    }
+    writeln!(w, ",{tail}")
 }
 
 /// Finds a fold (or Hopf) point by one-parameter continuation in

@@ -265,16 +265,12 @@ impl<'a> BtDefining<'a> {
             }
             a[n * m + n] = 0.0;
         }
-        {
-            let at = self.at.matrix_mut();
-            for i in 0..n {
-                for j in 0..n {
-                    at[j * m + i] = self.jac[(i, j)];
-                }
-                at[n * m + i] = self.b[i];
-                at[i * m + n] = self.c[i];
+        // A^T before A is factored in place.
+        let (a, at) = (self.a.matrix_mut(), self.at.matrix_mut());
+        for i in 0..m {
+            for j in 0..m {
+                at[j * m + i] = a[i * m + j];
             }
-            at[n * m + n] = 0.0;
         }
         if !(self.a.factor() && self.at.factor()) {
             return None;

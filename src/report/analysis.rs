@@ -10,7 +10,7 @@ use crate::engine::bifurcation::BifurcationKind;
 use crate::engine::continuation::ContinuationResult;
 use crate::error::{Error, Result};
 use crate::report::atomic::{write_atomic, write_csv};
-use crate::report::plot::{Figure, Panel, Shape};
+use crate::report::plot::{Figure, Legend, Panel, Shape};
 
 /// Writes `continuation.csv` and the diagram `continuation.{png,svg}` (state
 /// variable `v` on the vertical axis) into `dir`; returns the JSON
@@ -104,6 +104,7 @@ pub fn boundary_figure(r: &BoundaryReport, param: &str, param2: &str, title: &st
         let label = if i == 0 { format!("traced {} curve", c.kind.as_str()) } else { String::new() };
         panel = panel.line(&label, line, 6);
     }
+    panel = panel.legend(emptiest_corner(r));
     use crate::engine::boundary::Codim2Kind;
     for (kind, shape, color, label) in [(Codim2Kind::BogdanovTakens, Shape::Triangle, 0, "Bogdanov-Takens"), (Codim2Kind::Cusp, Shape::Cross, 1, "cusp")] {
         let pts: Vec<(f64, f64, f64, f64)> =
@@ -113,4 +114,34 @@ pub fn boundary_figure(r: &BoundaryReport, param: &str, param2: &str, title: &st
         }
     }
     Figure::new(vec![panel])
+}
+
+/// The legend corner that hides the fewest curve and special points: counts
+/// them in the corner's 45% x 40% of the plotted range (special points x10).
+fn emptiest_corner(r: &BoundaryReport) -> Legend {
+    let pts: Vec<(f64, f64, usize)> = r
+        .curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|q| (q.p1, q.p2, 1)).chain(c.special_points.iter().map(|s| (s.p1, s.p2, 10))))
+        .chain(r.grid.iter().map(|g| (g.p1, g.p2, 0)))
+        .collect();
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y, _) in &pts {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    let (wx, wy) = ((x1 - x0).max(f64::MIN_POSITIVE), (y1 - y0).max(f64::MIN_POSITIVE));
+    let cost = |right: bool, upper: bool| -> usize {
+        pts.iter()
+            .filter(|&&(x, y, _)| {
+                let (fx, fy) = ((x - x0) / wx, (y - y0) / wy);
+                (if right { fx > 0.55 } else { fx < 0.45 }) && (if upper { fy > 0.6 } else { fy < 0.4 })
+            })
+            .map(|p| p.2)
+            .sum()
+    };
+    [(Legend::UpperRight, true, true), (Legend::UpperLeft, false, true), (Legend::LowerRight, true, false), (Legend::LowerLeft, false, false)]
+        .into_iter()
+        .min_by_key(|&(_, r, u)| cost(r, u))
+        .map(|(l, _, _)| l)
+        .unwrap_or_default()
 }
