@@ -169,7 +169,7 @@ impl Model {
     /// Every fixed point found by multistart Newton, with eigenvalues,
     /// stability, zero modes and observables (CLI: `analyze MODEL fixed-points`).
     /// `search_box` is the half-width of the random-start box (default
-    /// 2 max(1, |initial state|, |parameters|)).
+    /// 2 max(1, |initial state|, |parameters|, min(1/|parameters|, 1e4))).
     #[pyo3(signature = (*, starts = 32, seed = 0, search_box = None))]
     fn fixed_points<'py>(&self, py: Python<'py>, starts: usize, seed: u64, search_box: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let model = self.inner.clone();

@@ -65,7 +65,7 @@ pub enum Verb {
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Half-width of the search box for every state variable (default:
-        /// 2 max(1, |initial state|, |parameters|)).
+        /// 2 max(1, |initial state|, |parameters|, min(1/|parameters|, 1e4))).
         #[arg(long)]
         search_box: Option<f64>,
     },
@@ -196,7 +196,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             let half = match search_box {
                 Some(h) if h.is_finite() && *h > 0.0 => *h,
                 Some(h) => return Err(Error::invalid("--search-box", h, "(0, inf)")),
-                // The default box is 2 max(1, |x0|, |p|): a huge initial
+                // The default box is 2 max(1, |x0|, |p|, 1/|p|): a huge initial
                 // state or parameter makes it overflow; say which value did,
                 // rather than blaming an option that was never given.
                 None => {
@@ -208,7 +208,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                         return Err(Error::invalid(
                             name,
                             format!("{v:e}"),
-                            "a magnitude below 8.9e307 for the default search box 2 max(1, |x0|, |p|); or give --search-box",
+                            "a magnitude below 8.9e307 for the default search box 2 max(1, |x0|, |p|, 1/|p|); or give --search-box",
                         ));
                     }
                     half

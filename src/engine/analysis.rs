@@ -10,12 +10,8 @@ use crate::engine::{find_fixed_points, FixedPointOptions, VectorField};
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
 
-/// Default search box: equilibria of polynomial models typically scale with
-/// the parameters (Lorenz: z = r - 1), so take twice the largest magnitude of
-/// the initial state and the parameters.
-pub fn default_box(x0: &[f64], p: &[f64]) -> f64 {
-    2.0 * x0.iter().chain(p).fold(1.0f64, |m, v| m.max(v.abs()))
-}
+/// The scale-aware default search box (one definition, in `fixed_points`).
+pub use crate::engine::fixed_points::default_box;
 
 /// Every branch of equilibria over `[p_min, p_max]`: continues from each
 /// fixed point found at either end of the interval, skipping starts that an

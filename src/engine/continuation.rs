@@ -17,7 +17,9 @@
 //! passes folds without special treatment. The step `ds` shrinks on
 //! corrector failure or on a tangent turning by more than ~26 degrees, and
 //! grows after fast convergence. Lengths are Euclidean in `(x, p)` without
-//! weights, so states and parameter should be of comparable scale.
+//! weights; on equilibrium branches the step bounds `ds`, `ds_min`, `ds_max`
+//! are relative to `max(1, ||(x, p)||)` ([`StepControl::relative_to`]), so
+//! large states do not exhaust `max_steps`.
 //!
 //! The Jacobian `[J | F_p]` is exact (from [`VectorField`]); linear solves
 //! use faer's partial-pivoting LU in a preallocated workspace, so the
@@ -80,13 +82,13 @@ pub struct ContinuationParams {
     pub p_min: f64,
     /// Upper bound of the continued parameter; the branch stops on it.
     pub p_max: f64,
-    /// Initial arclength step.
+    /// Initial arclength step (times `max(1, ||(x, p)||)`, as `ds_min` and `ds_max`).
     #[serde(default = "default_ds")]
     pub ds: f64,
-    /// Smallest step before giving up.
+    /// Smallest step before giving up (relative, as `ds`).
     #[serde(default = "default_ds_min")]
     pub ds_min: f64,
-    /// Largest step.
+    /// Largest step (relative, as `ds`: `ds_max max(1, ||(x, p)||)`).
     #[serde(default = "default_ds_max")]
     pub ds_max: f64,
     /// Maximum number of accepted steps.
@@ -560,6 +562,21 @@ pub struct StepControl {
     pub ds_max: f64,
 }
 
+impl StepControl {
+    /// The step bounds for a step from `u`, relative to the solution's
+    /// magnitude: `ds_min` and `ds_max` times `max(1, ||u||_2)`. An
+    /// arclength step then changes the solution by a bounded *fraction*
+    /// (`ds_max = 0.1`: at most ~10%) however large it is, so a branch that
+    /// grows to large states (Bazykin's interior equilibrium, x* = 1/(1 -
+    /// alpha) -> 100) costs a number of steps logarithmic, not linear, in its
+    /// magnitude; below unit magnitude the bounds are absolute, as before.
+    pub fn relative_to(self, u: &[f64]) -> StepControl {
+        let scale = dot(u, u).sqrt();
+        let scale = if scale.is_finite() { scale.max(1.0) } else { 1.0 };
+        StepControl { ds_min: self.ds_min * scale, ds_max: self.ds_max * scale }
+    }
+}
+
 /// An accepted step.
 pub struct Step {
     pub det: SignedLog,
@@ -791,6 +808,10 @@ pub fn continue_equilibria(
     Ok(ContinuationResult { branches, bifurcations })
 }
 
+/// Largest parameter change per step, as a fraction of `p_max - p_min`,
+/// once the relative step exceeds the absolute `ds_max`.
+const PARAM_WINDOW_FRACTION: f64 = 0.05;
+
 /// The per-branch state of [`continue_equilibria`].
 struct Tracer<'a> {
     solver: ArclengthSolver,
@@ -869,8 +890,9 @@ impl Tracer<'_> {
         let mut bifurcations = Vec::new();
         let mut u_new = vec![0.0; nu];
         let mut t_loc = vec![0.0; nu];
-        let mut ds = cp.ds;
-        let ctl = StepControl { ds_min: cp.ds_min, ds_max: cp.ds_max };
+        let base = StepControl { ds_min: cp.ds_min, ds_max: cp.ds_max };
+        // Steps relative to the solution's magnitude (see StepControl::relative_to).
+        let mut ds = cp.ds * base.relative_to(&u).ds_max / cp.ds_max;
         let bounds = [Bound { index: n, lo: cp.p_min, hi: cp.p_max }];
         let mut stop = StopReason::MaxSteps;
 
@@ -880,6 +902,14 @@ impl Tracer<'_> {
                 stop = StopReason::Budget;
                 break;
             }
+            // Relative steps, but growing beyond the absolute ds_max only as
+            // far as the parameter moves by at most 1/20 of [p_min, p_max]
+            // per step: two special points within one step (two sign
+            // changes of a test function) would go unseen.
+            let mut ctl = base.relative_to(&u);
+            let window = PARAM_WINDOW_FRACTION * (cp.p_max - cp.p_min) / t[n].abs().max(f64::MIN_POSITIVE);
+            ctl.ds_max = ctl.ds_max.min(window).max(base.ds_max).max(ctl.ds_min);
+            ds = ds.clamp(ctl.ds_min, ctl.ds_max);
             let Some(step) = arclength_step(solver, curve, &u, &t, &mut ds, ctl, &bounds, &mut u_new, &mut t_new)
             else {
                 stop = StopReason::StepTooSmall;
@@ -888,6 +918,18 @@ impl Tracer<'_> {
             let (tests_new, ev) = probe.tests(&u_new, &t_new, step.det)?;
             if cp.detect_bifurcations {
                 let sigma1 = dot(&t, &u_new) - dot(&t, &u);
+                // A special point inside a step longer than the absolute
+                // ds_max (a relative step on a large state): retake the step
+                // at the absolute ds_max before locating it, so the locator
+                // works on a short arc (on a long one its corrector can land
+                // on the other branch through a branch point).
+                let crossing = crossed(tests.fold, tests_new.fold).is_some()
+                    || crossed(tests.branch.sign, tests_new.branch.sign).is_some()
+                    || crossed(tests.hopf.sign, tests_new.hopf.sign).is_some();
+                if crossing && sigma1.abs() > base.ds_max * (1.0 + 1e-9) {
+                    ds = base.ds_max;
+                    continue;
+                }
                 let xtol = 1e-10 * (1.0 + sigma1.abs());
                 let index = points.len() - 1;
                 for kind in [BifurcationKind::Fold, BifurcationKind::Branch, BifurcationKind::Hopf] {

@@ -7,6 +7,27 @@
 //! the singular-Jacobian-safe Newton iteration of [`newton`](super::newton).
 //! Starts whose Newton polish does not reach `||F|| <= tol` (local minima of
 //! `phi` that are not zeros) are dropped.
+//!
+//! The default box of the CLI is scale-aware ([`default_box`]): equilibria of
+//! polynomial and rational models scale like the parameters and their
+//! ratios (`x' = x - eps x^2` has its zero at `1/eps`), so the box covers the
+//! magnitudes of the parameters and of their reciprocals.
+//!
+//! Found roots are deflated (Farrell, Birkisson & Funke, "Deflation
+//! techniques for finding distinct solutions of nonlinear partial
+//! differential equations", SIAM J. Sci. Comput. 37, A2026 (2015)): a start
+//! whose ordinary search ends on an already known isolated root is searched
+//! again with the deflated residual `G(x) = M(x) F(x)`,
+//!
+//! ```text
+//!     M(x) = prod_i (1 / ||x - r_i||^2 + 1),
+//! ```
+//!
+//! which has the same zeros as `F` except the known roots `r_i`, where
+//! `||G|| -> infinity`; so starts in the basin of a known root reach a new
+//! one. The starts run in fixed batches ([`BATCH`]); the roots known before a
+//! batch deflate all of its starts, so the result does not depend on the
+//! number of threads.
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -33,7 +54,10 @@ pub struct FixedPointOptions {
     pub seed: u64,
     /// Sampling box `[lo_i, hi_i]` per state variable. Empty: the symmetric
     /// box `|x_i| <= 2 max(1, |x0_i|)` around the origin, `x0` the model's
-    /// initial state.
+    /// initial state (the box of the model studies, which start from an
+    /// attractor's neighbourhood). The CLI, the Python API and
+    /// [`full_diagram`](crate::engine::analysis::full_diagram) pass the
+    /// scale-aware [`default_box`] instead.
     pub bounds: Vec<(f64, f64)>,
     /// A point is a fixed point when `||F(x; p)||_2 <= tol`.
     pub tol: f64,
@@ -57,6 +81,32 @@ impl Default for FixedPointOptions {
         }
     }
 }
+
+/// Largest reciprocal `1/|p_j|` that [`default_box`] takes as a scale: a
+/// parameter below `1e-4` (a tolerance, a tiny rate) would otherwise spread
+/// the starts over a box where the unit-scale roots are rarely sampled.
+const MAX_RECIPROCAL_SCALE: f64 = 1e4;
+
+/// Default half-width of the search box,
+///
+/// ```text
+///     2 max(1, |x0_i|, |p_j|, min(1/|p_j|, 1e4)  over p_j != 0):
+/// ```
+///
+/// equilibria of polynomial and rational models scale with the parameters
+/// (Lorenz: `z = r - 1`) and with their ratios, among them the reciprocals of
+/// small coefficients of higher powers (`x' = x - eps x^2 - ...` has the zero
+/// `x = 1/eps`: Bazykin's prey-only equilibrium `(100, 0)` at `eps = 0.01`).
+/// Non-finite when a value is (the caller reports which).
+pub fn default_box(x0: &[f64], p: &[f64]) -> f64 {
+    let reciprocal = p.iter().filter(|v| **v != 0.0).map(|v| (1.0 / v.abs()).min(MAX_RECIPROCAL_SCALE));
+    2.0 * x0.iter().chain(p).map(|v| v.abs()).chain(reciprocal).fold(1.0f64, |m, v| if v.is_nan() { f64::NAN } else { m.max(v) })
+}
+
+/// Starts per batch of the deflated search (module docs): a constant, so
+/// that the batches, and with them the result, do not depend on the
+/// number of threads.
+pub const BATCH: usize = 8;
 
 /// Everything [`find_fixed_points_report`] found, with what it skipped.
 #[derive(Clone, Debug, Serialize)]
@@ -333,6 +383,153 @@ fn settle(
     }
 }
 
+/// A root is deflated when `sigma_min(J) > ISOLATED_RCOND sigma_max(J)`
+/// there (regular, hence isolated; deflation is proven for regular roots).
+const ISOLATED_RCOND: f64 = 1e-8;
+
+/// The deflation operator `M(x) = prod_i (1/||x - r_i||^2 + 1)` of Farrell,
+/// Birkisson & Funke (2015), power 2 and shift 1, over the known roots `r_i`.
+struct Deflation<'a> {
+    roots: &'a [Vec<f64>],
+}
+
+impl Deflation<'_> {
+    /// `ln M(x)`, and `grad ln M(x) = sum_i -2 (x - r_i) / (d_i^2 (1 + d_i^2))`
+    /// (`d_i = ||x - r_i||`) into `grad`. Infinite on a known root.
+    fn log_m(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        grad.fill(0.0);
+        let mut log_m = 0.0;
+        for r in self.roots {
+            let d2: f64 = x.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum();
+            if d2 == 0.0 {
+                return f64::INFINITY;
+            }
+            log_m += (1.0 + 1.0 / d2).ln();
+            let c = -2.0 / (d2 * (1.0 + d2));
+            for ((g, a), b) in grad.iter_mut().zip(x).zip(r) {
+                *g += c * (a - b);
+            }
+        }
+        log_m
+    }
+
+    /// Damped deflated Newton from `x0`: the Newton step for
+    /// `G = M F` is the ordinary (minimum-norm) step `d = -J^+ F` scaled,
+    ///
+    /// ```text
+    ///     dG = d / (1 - eta),   eta = grad(ln M) . d
+    /// ```
+    ///
+    /// (Sherman-Morrison on `G' = M J + F grad(M)^T`; Farrell et al. 2015,
+    /// eq. 3.4), backtracked until `||G||` decreases (Armijo, `1e-4`).
+    /// Converged at `||F|| <= newton.tol`, which is a new root: `||G||` is
+    /// unbounded near the known ones. `None` when the damping fails (a local
+    /// minimum of `||G||`), the step is not finite, or 100 steps do not converge.
+    fn search(&self, field: &dyn VectorField, p: &[f64], x0: &[f64], newton: &NewtonOptions, ws: &mut SvdWorkspace) -> Option<(Vec<f64>, f64)> {
+        const MAX_ITER: usize = 100;
+        const ARMIJO: f64 = 1e-4;
+        const MIN_LAMBDA: f64 = 1e-8;
+        let n = x0.len();
+        let mut x = x0.to_vec();
+        let (mut f, mut d, mut g) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let (mut x_trial, mut f_trial, mut g_trial) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        if self.log_m(&x, &mut g).is_infinite() {
+            // A seed on a known root (the model's initial state often is
+            // one): step off it by 1% of its scale, where ||G|| is finite
+            // and decreases away from the root.
+            x.iter_mut().for_each(|v| *v += 1e-2 * v.abs().max(1.0));
+        }
+        field.rhs(&x, p, &mut f);
+        let mut r = norm(&f);
+        // ln ||G|| = ln M + ln ||F||: compared in logs, M overflows near a root.
+        let mut log_g = self.log_m(&x, &mut g) + r.ln();
+        for _ in 0..MAX_ITER {
+            if r <= newton.tol {
+                return Some((x, r));
+            }
+            if !log_g.is_finite() && log_g > 0.0 {
+                return None;
+            }
+            ws.factor(field, &x, p).ok()?;
+            if ws.min_norm_step(&f, newton.rcond, &mut d) == 0.0 {
+                return None;
+            }
+            let eta: f64 = g.iter().zip(&d).map(|(a, b)| a * b).sum();
+            let tau = 1.0 / (1.0 - eta);
+            if !tau.is_finite() {
+                return None;
+            }
+            let mut lambda = 1.0;
+            loop {
+                for i in 0..n {
+                    x_trial[i] = x[i] + lambda * tau * d[i];
+                }
+                field.rhs(&x_trial, p, &mut f_trial);
+                let r_trial = norm(&f_trial);
+                let log_trial = self.log_m(&x_trial, &mut g_trial) + r_trial.ln();
+                if log_trial.is_finite() && log_trial <= log_g + (1.0 - ARMIJO * lambda).ln() || r_trial == 0.0 {
+                    std::mem::swap(&mut x, &mut x_trial);
+                    std::mem::swap(&mut f, &mut f_trial);
+                    std::mem::swap(&mut g, &mut g_trial);
+                    r = r_trial;
+                    log_g = log_trial;
+                    break;
+                }
+                lambda *= 0.5;
+                if lambda < MIN_LAMBDA {
+                    return None;
+                }
+            }
+        }
+        (r <= newton.tol).then_some((x, r))
+    }
+}
+
+/// Passes of the final deflation sweep (each finds at most two new roots).
+const MAX_SWEEPS: usize = 16;
+
+/// The accepted points, the rejected candidates, and the accepted isolated
+/// roots that deflate later searches.
+struct Roots {
+    points: Vec<(Vec<f64>, f64)>,
+    skipped: Vec<SkippedPoint>,
+    deflated: Vec<Vec<f64>>,
+}
+
+/// Settles a converged candidate and applies the acceptance test
+/// ([`accept_fixed_point`]); candidates within `dedup_tol max(1, ||x||)` of a
+/// kept or skipped one are dropped. Accepted regular roots are also deflated
+/// from then on.
+fn admit(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions, x: Vec<f64>, r: f64, roots: &mut Roots, ws: &mut SvdWorkspace) {
+    let n = x.len();
+    let scale = opts.dedup_tol * norm(&x).max(1.0);
+    if roots.points.iter().any(|(y, _)| dist(&x, y) <= scale) || roots.skipped.iter().any(|s| dist(&x, &s.state) <= scale) {
+        return;
+    }
+    // Newton may stop as soon as ||F|| <= tol; at a degenerate root that
+    // is far from the root (linear convergence). Continue until the
+    // Newton step is negligible, or give the candidate up.
+    let (x, r) = match settle(field, p, x, r, ws) {
+        Ok(v) => v,
+        Err((x, reason)) => {
+            roots.skipped.push(SkippedPoint { state: x, reason });
+            return;
+        }
+    };
+    match accept_fixed_point(field, &x, p) {
+        Ok(()) => {
+            // Deflation removes isolated (regular) roots only: on a family of
+            // fixed points every neighbour is a root too, and the family
+            // merge of `find_fixed_points_report` handles those.
+            if n > 0 && ws.factor(field, &x, p).is_ok() && ws.sigma(n - 1) > ISOLATED_RCOND * ws.sigma(0) {
+                roots.deflated.push(x.clone());
+            }
+            roots.points.push((x, r));
+        }
+        Err(reason) => roots.skipped.push(SkippedPoint { state: x, reason }),
+    }
+}
+
 /// [`find_fixed_points`] with the candidates it rejected and the budget
 /// state. One start or point that fails (non-finite values, a singular
 /// classification) is skipped and listed, never fatal.
@@ -371,51 +568,68 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
     };
 
     let newton = NewtonOptions { tol: opts.tol, ..NewtonOptions::default() };
-    // rayon's indexed collect keeps start order, so the result does not depend
-    // on scheduling.
     let not_run = std::sync::atomic::AtomicUsize::new(0);
-    let polished: Vec<Option<(Vec<f64>, f64)>> = starts
-        .par_iter()
-        .map(|x0| -> Result<Option<(Vec<f64>, f64)>> {
-            if opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds {
-                not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return Ok(None);
-            }
-            let mut f = vec![0.0; n];
-            field.rhs(x0, p, &mut f);
-            let guess = if norm(&f) <= opts.tol { x0.clone() } else { minimise(field, p, x0) };
-            let mut ws = SvdWorkspace::new(n);
-            let out = match newton_with_workspace(field, &guess, p, &newton, &mut ws) {
-                Ok(out) => out,
-                Err(_) => return Ok(None), // non-finite Jacobian on the way: not a fixed point
-            };
-            Ok((out.converged && in_box(&out.x)).then_some((out.x, out.residual_norm)))
-        })
-        .collect::<Result<_>>()?;
-
-    let mut points: Vec<(Vec<f64>, f64)> = Vec::new();
-    let mut skipped: Vec<SkippedPoint> = Vec::new();
+    let mut found_roots = Roots { points: Vec::new(), skipped: Vec::new(), deflated: Vec::new() };
     let mut settle_ws = SvdWorkspace::new(n);
-    for (x, r) in polished.into_iter().flatten() {
-        let scale = opts.dedup_tol * norm(&x).max(1.0);
-        if points.iter().any(|(y, _)| dist(&x, y) <= scale) || skipped.iter().any(|s| dist(&x, &s.state) <= scale) {
-            continue;
-        }
-        // Newton may stop as soon as ||F|| <= tol; at a degenerate root that
-        // is far from the root (linear convergence). Continue until the
-        // Newton step is negligible, or give the candidate up.
-        let (x, r) = match settle(field, p, x, r, &mut settle_ws) {
-            Ok(v) => v,
-            Err((x, reason)) => {
-                skipped.push(SkippedPoint { state: x, reason });
-                continue;
-            }
-        };
-        match accept_fixed_point(field, &x, p) {
-            Ok(()) => points.push((x, r)),
-            Err(reason) => skipped.push(SkippedPoint { state: x, reason }),
+    for batch in starts.chunks(BATCH) {
+        let known = Deflation { roots: &found_roots.deflated };
+        // rayon's indexed collect keeps start order, so the result does not
+        // depend on scheduling.
+        let found: Vec<[Option<(Vec<f64>, f64)>; 2]> = batch
+            .par_iter()
+            .map(|x0| {
+                if opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds {
+                    not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return [None, None];
+                }
+                let mut ws = SvdWorkspace::new(n);
+                let mut f = vec![0.0; n];
+                field.rhs(x0, p, &mut f);
+                let guess = if norm(&f) <= opts.tol { x0.clone() } else { minimise(field, p, x0) };
+                let plain = match newton_with_workspace(field, &guess, p, &newton, &mut ws) {
+                    Ok(out) => (out.converged && in_box(&out.x)).then_some((out.x, out.residual_norm)),
+                    Err(_) => None, // non-finite Jacobian on the way: not a fixed point
+                };
+                // Search again, deflated, when this start only led back to a known root (or nowhere).
+                let again = !known.roots.is_empty()
+                    && plain.as_ref().is_none_or(|(x, _)| known.roots.iter().any(|r| dist(x, r) <= opts.dedup_tol * norm(r).max(1.0)));
+                let other = if again {
+                    known.search(field, p, x0, &newton, &mut ws).filter(|(x, _)| in_box(x))
+                } else {
+                    None
+                };
+                [plain, other]
+            })
+            .collect();
+        for (x, r) in found.into_iter().flatten().flatten() {
+            admit(field, p, opts, x, r, &mut found_roots, &mut settle_ws);
         }
     }
+    // Deflation sweep from the model's initial state and the origin (the
+    // first two starts): each pass deflates every root known so far, until a
+    // pass finds nothing new (Farrell et al.: distinct roots from one guess).
+    for _ in 0..MAX_SWEEPS {
+        // Without a regular root there is nothing to deflate: the sweep would
+        // only repeat the ordinary search from the first start.
+        if found_roots.deflated.is_empty()
+            || opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds
+        {
+            break;
+        }
+        let before = found_roots.points.len();
+        let seeds = if starts[0] == starts[1] { &starts[..1] } else { &starts[..2] };
+        for x0 in seeds {
+            let known = Deflation { roots: &found_roots.deflated };
+            let mut ws = SvdWorkspace::new(n);
+            if let Some((x, r)) = known.search(field, p, x0, &newton, &mut ws).filter(|(x, _)| in_box(x)) {
+                admit(field, p, opts, x, r, &mut found_roots, &mut settle_ws);
+            }
+        }
+        if found_roots.points.len() == before {
+            break;
+        }
+    }
+    let Roots { points, mut skipped, .. } = found_roots;
     // A point whose classification fails (e.g. non-finite eigenvalues) is
     // skipped and reported, not fatal.
     let classified: Vec<std::result::Result<StabilityReport, String>> =
