@@ -399,7 +399,13 @@ pub fn integrate_partial(
             if secs > opts.max_seconds {
                 break Some(stop_budget(
                     t,
-                    format!("wall-time budget of {} s exhausted at t = {t:.6e} after {attempts} steps", opts.max_seconds),
+                    // Name the budget the user gave: the global `--max-seconds`
+                    // (this call only received what was left of it), else this
+                    // call's own `max_seconds`.
+                    match crate::limits::max_seconds() {
+                        g if g.is_finite() => format!("wall-time budget (--max-seconds {g}) exhausted at t = {t:.6e} after {attempts} steps"),
+                        _ => format!("wall-time budget of {} s exhausted at t = {t:.6e} after {attempts} steps", opts.max_seconds),
+                    },
                     opts,
                 ));
             }
