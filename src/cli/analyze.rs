@@ -190,7 +190,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 v["stopped"] = json!(stop.stopped);
                 v["stop"] = json!(stop);
                 write_json(&out.join("integrate.json"), &v)?;
-                let note = format!(" (the {} output times up to t = {:e} were written to {})", traj.t.len(), stop.t, out.display());
+                let note = format!(" (the {} output times up to t = {:e} were written to {})", traj.t.len(), traj.t.last().copied().unwrap_or(0.0), out.display());
                 return Err(stop.to_error(&model.name(), method, &note));
             }
             v

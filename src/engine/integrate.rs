@@ -261,6 +261,10 @@ pub struct IntegrationStop {
     pub detail: String,
     /// What to change.
     pub advice: String,
+    /// The budget that ran out was wall time (`max_seconds`, `--max-seconds`),
+    /// not the step count: reported as [`Error::Budget`], not as a divergence.
+    #[serde(default)]
+    pub wall_time: bool,
 }
 
 impl IntegrationStop {
@@ -268,10 +272,16 @@ impl IntegrationStop {
     /// `integration of `<model>` (method <m>)`, the detail with `note`
     /// appended (e.g. where partial output was written), and the advice.
     pub fn to_error(&self, model: &str, method: Method, note: &str) -> crate::error::Error {
-        crate::error::Error::Divergence {
-            what: format!("integration of `{model}` (method {})", method.name()),
-            detail: format!("{}{note}", self.detail),
-            advice: self.advice.clone(),
+        self.error(format!("integration of `{model}` (method {})", method.name()), note)
+    }
+
+    /// [`Error::Budget`] for a wall-time stop (it is no divergence), else
+    /// [`Error::Divergence`] with the detail and advice.
+    fn error(&self, what: String, note: &str) -> crate::error::Error {
+        if self.wall_time {
+            crate::error::Error::Budget { what, detail: format!("t = {:.6e}{note}, {}", self.t, self.detail) }
+        } else {
+            crate::error::Error::Divergence { what, detail: format!("{}{note}", self.detail), advice: self.advice.clone() }
         }
     }
 }
@@ -296,7 +306,7 @@ pub fn integrate(field: &dyn VectorField, x0: &[f64], p: &[f64], opts: &Integrat
     let run = integrate_partial(field, x0, p, opts)?;
     match run.stop {
         None => Ok(run.trajectory),
-        Some(stop) => Err(Error::Divergence { what: what(field, opts), detail: stop.detail, advice: stop.advice }),
+        Some(stop) => Err(stop.error(what(field, opts), "")),
     }
 }
 
@@ -397,7 +407,7 @@ pub fn integrate_partial(
         if attempts % 16 == 0 && opts.max_seconds.is_finite() {
             let secs = started.elapsed().as_secs_f64();
             if secs > opts.max_seconds {
-                break Some(stop_budget(
+                break Some(IntegrationStop { wall_time: true, ..stop_budget(
                     t,
                     // Name the budget the user gave: the global `--max-seconds`
                     // (this call only received what was left of it), else this
@@ -407,7 +417,7 @@ pub fn integrate_partial(
                         _ => format!("wall-time budget of {} s exhausted at t = {t:.6e} after {attempts} steps", opts.max_seconds),
                     },
                     opts,
-                ));
+                ) });
             }
         }
         let h = active.h();
@@ -462,6 +472,7 @@ pub fn integrate_partial(
                     "the system blows up in finite time near t = {t_new:.6e}; reduce t_max below it, or check the \
                      parameters and the initial state"
                 ),
+                wall_time: false,
             });
         }
         // Method switching.
@@ -478,6 +489,7 @@ pub fn integrate_partial(
                         ),
                         advice: "use method `auto` (the default) or `radau5`, the implicit method for stiff systems"
                             .into(),
+                        wall_time: false,
                     });
                 }
                 let (t_s, h_s) = (s.t, s.h);
@@ -532,6 +544,7 @@ fn stop_budget(t: f64, detail: String, opts: &IntegrateOptions) -> IntegrationSt
             "raise the budget (max_steps / max_seconds), loosen rtol/atol, or reduce t_max{stiff_hint}; a solution \
              that blows up in finite time also exhausts any budget"
         ),
+        wall_time: false,
     }
 }
 
@@ -550,7 +563,7 @@ fn underflow(t: f64, max_abs: f64, active: &Active, bad_rhs_at: Option<f64>) -> 
              the initial state. Otherwise: ",
         );
     }
-    IntegrationStop { stopped: "failure".into(), t, detail, advice }
+    IntegrationStop { stopped: "failure".into(), t, detail, advice, wall_time: false }
 }
 
 fn singular(t: f64, bad_rhs_at: Option<f64>) -> IntegrationStop {
@@ -565,6 +578,7 @@ fn singular(t: f64, bad_rhs_at: Option<f64>) -> IntegrationStop {
         advice: "the Jacobian is not finite or degenerate at this state: check the model near this time (division \
                  by a vanishing quantity, a non-differentiable point); an explicit method (`dop853`) may step over it"
             .into(),
+        wall_time: false,
     }
 }
 
