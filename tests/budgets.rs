@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_repcollapse");
 
 /// Runs the binary (from the repository root) with a wall-clock limit;
@@ -30,17 +32,8 @@ fn run(args: &[&str], limit: Duration) -> (i32, String, String) {
         .stdin(Stdio::null())
         .spawn()
         .expect("binary runs");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`repcollapse {}` ran past {limit:?}: a budget was not honoured", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(status) = support::wait_with_limit(&mut child, limit) else {
+        panic!("`repcollapse {}` ran past {limit:?}: a budget was not honoured", args.join(" "));
     };
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     let (out, err) = (read(&out_path), read(&err_path));

@@ -5,7 +5,9 @@
 //! and then reported without failing the suite.
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod support;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,17 +43,8 @@ fn run(case: &Case, dir: &std::path::Path, regress: &std::path::Path) -> Result<
         .spawn()
         .unwrap();
     let limit = Duration::from_secs_f64(case.timeout.unwrap_or(60.0));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("hang: no exit within {limit:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(status) = support::wait_with_limit(&mut child, limit) else {
+        return Err(format!("hang: no exit within {limit:?}"));
     };
     let err = std::fs::read_to_string(&err_path).unwrap_or_default();
     let code = status.code().ok_or_else(|| format!("killed by a signal ({status:?}); stderr {err:?}"))?;

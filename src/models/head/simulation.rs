@@ -34,6 +34,24 @@ use crate::models::common::frustration::LabelWeights;
 use crate::models::head::config::{HeadConfig, Variant};
 use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
 
+/// The monomorphised pass for embedding dimension `d` (1..=8, loops fully
+/// unrolled, no bounds checks), or the generic one (`D = 0`) for any `d`.
+macro_rules! by_dimension {
+    ($pass:ident, $d:expr) => {
+        match $d {
+            1 => $pass::<1>,
+            2 => $pass::<2>,
+            3 => $pass::<3>,
+            4 => $pass::<4>,
+            5 => $pass::<5>,
+            6 => $pass::<6>,
+            7 => $pass::<7>,
+            8 => $pass::<8>,
+            _ => $pass::<0>,
+        }
+    };
+}
+
 /// Sample embeddings `x` (N x d), labels `y` (K x d) and head `w` (d x d),
 /// all row-major.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -203,17 +221,7 @@ pub fn gd_step(a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: 
         matvec(&st.w, &st.y[c * d..(c + 1) * d], &mut ws.wy[c * d..(c + 1) * d]);
     }
     let train = r.variant.trains_head();
-    let pass = match d {
-        1 => sample_pass::<1>,
-        2 => sample_pass::<2>,
-        3 => sample_pass::<3>,
-        4 => sample_pass::<4>,
-        5 => sample_pass::<5>,
-        6 => sample_pass::<6>,
-        7 => sample_pass::<7>,
-        8 => sample_pass::<8>,
-        _ => sample_pass::<0>,
-    };
+    let pass = by_dimension!(sample_pass, d);
     pass(a, st, ws, h, lam, train);
     // Label gradients: q_c = m_c W y_c - S_c.
     for c in 0..k {
@@ -337,17 +345,7 @@ pub fn sgd_step(a: &LabelWeights, pair_rows: &[usize], st: &mut HeadState, r: He
     let frac = batch.len() as f64 / a.pairs() as f64;
     ws.dy.fill(0.0);
     ws.gw.fill(0.0);
-    let pass = match d {
-        1 => pair_pass::<1>,
-        2 => pair_pass::<2>,
-        3 => pair_pass::<3>,
-        4 => pair_pass::<4>,
-        5 => pair_pass::<5>,
-        6 => pair_pass::<6>,
-        7 => pair_pass::<7>,
-        8 => pair_pass::<8>,
-        _ => pair_pass::<0>,
-    };
+    let pass = by_dimension!(pair_pass, d);
     pass(a, pair_rows, st, r, batch, ws);
     let (cx, cy, cw) = (dt * r.eta_x, dt * r.eta_y, dt * r.eta_w);
     for (b, &p) in batch.iter().enumerate() {
