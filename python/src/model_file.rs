@@ -162,7 +162,11 @@ impl Model {
         let out = trajectory(py, traj)?;
         out.set_item("stats", stats)?;
         out.set_item("model", self.inner.name())?;
-        out.set_item("options", to_py(py, &json!(opts))?)?;
+        // As the CLI records it: the budget as given (or "none"), not what
+        // was left of it when the call started.
+        let mut options = json!(opts);
+        options["max_seconds"] = repcollapse::limits::max_seconds_json();
+        out.set_item("options", to_py(py, &options)?)?;
         Ok(out)
     }
 
