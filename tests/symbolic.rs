@@ -686,56 +686,6 @@ fn writer_round_trips_through_the_parser() {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Exploratory timing (not an assertion): `cargo test --test symbolic -- --ignored --nocapture`.
-
-#[test]
-#[ignore]
-fn lorenz_tape_vs_hand_written_timing() {
-    use std::hint::black_box;
-    use std::time::Instant;
-    let m = load("lorenz.toml");
-    let p = m.default_params();
-    let hand = |x: &[f64], p: &[f64], out: &mut [f64]| {
-        out[0] = p[0] * (x[1] - x[0]);
-        out[1] = x[0] * (p[1] - x[2]) - x[1];
-        out[2] = x[0] * x[1] - p[2] * x[2];
-    };
-    let n = 5_000_000;
-    let mut out = [0.0; 3];
-    let mut x = [1.0, 2.0, 3.0];
-    type Rhs<'a> = &'a dyn Fn(&[f64], &[f64], &mut [f64]);
-    let mut time = |f: Rhs| {
-        let t = Instant::now();
-        for i in 0..n {
-            x[0] = i as f64 * 1e-9;
-            f(black_box(&x), black_box(&p), &mut out);
-            black_box(&out);
-        }
-        t.elapsed().as_secs_f64() / n as f64 * 1e9
-    };
-    let t_hand = time(&hand);
-    let t_tape = time(&|x, p, o| m.rhs(x, p, o));
-    // The same tape with a caller-owned register file (no thread-local).
-    let exprs = m.rhs_exprs().to_vec();
-    let tape = repcollapse::symbolic::tape::Tape::from_exprs(&exprs, 6);
-    let regs = std::cell::RefCell::new(vec![0.0; tape.n_registers()]);
-    let t_own = time(&|x, p, o| tape.eval(x, p, &mut regs.borrow_mut(), o));
-    let mut jac = Mat::<f64>::zeros(3, 3);
-    let t0 = Instant::now();
-    for i in 0..n {
-        let xx = [i as f64 * 1e-9, 2.0, 3.0];
-        m.jacobian(black_box(&xx), black_box(&p), jac.as_mut());
-        black_box(&jac);
-    }
-    let t_jac = t0.elapsed().as_secs_f64() / n as f64 * 1e9;
-    println!(
-        "lorenz rhs: tape {t_tape:.1} ns (own register file {t_own:.1} ns), hand-written {t_hand:.1} ns, factor {:.1}; jacobian tape {t_jac:.1} ns; tape sizes {:?}",
-        t_tape / t_hand,
-        m.tape_sizes()
-    );
-}
-
 #[test]
 fn name_is_optional_and_defaults_to_the_file_stem() {
     // README: `name` is optional; without it the model is named after the file.

@@ -4,8 +4,8 @@
 //! (`MAX_DEPTH` = 500 levels) is exactly what the parser accepts.
 //!
 //! Sizes (distinct DAG nodes, tape instructions) are the deterministic
-//! measure of cost used for the assertions; wall-clock timings are printed
-//! by the ignored `depth_scaling_table` (numbers in the closing note).
+//! measure of cost used for the assertions; wall-clock load times are
+//! measured by `cargo bench --bench symbolic_depth`.
 use std::time::Instant;
 
 use faer::Mat;
@@ -127,27 +127,4 @@ fn operator_chains_do_not_nest() {
     assert_eq!(j[(0, 0)], 80_000.0);
     let parens = format!("{}x{}", "(".repeat(5000), ")".repeat(5000));
     assert!(model(&parens).unwrap_err().contains("nested deeper than 500 levels"));
-}
-
-/// `cargo test --release --test symbolic_depth -- --ignored --nocapture`:
-/// load time (parse, differentiate, simplify, compile) at growing depth.
-#[test]
-#[ignore]
-fn depth_scaling_table() {
-    println!("| construct | depth | load ms | DAG nodes | rhs ops | jac ops | dF/dmu ops |");
-    println!("|---|---|---|---|---|---|---|");
-    for (label, build) in families() {
-        for d in [10, 20, 100, MAX_DEPTH] {
-            let text = build(d);
-            let reps = 5;
-            let t = Instant::now();
-            let mut m = None;
-            for _ in 0..reps {
-                m = Some(model(&text).unwrap());
-            }
-            let ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-            let s = sizes(m.as_ref().unwrap());
-            println!("| {label} | {d} | {ms:.3} | {} | {} | {} | {} |", s[0], s[1], s[2], s[3]);
-        }
-    }
 }
