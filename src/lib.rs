@@ -20,6 +20,8 @@ pub mod model_api;
 pub mod models;
 pub mod registry;
 pub mod report;
+pub mod random;
+pub mod simd;
 pub mod stats;
 pub mod study;
 pub mod symbolic;
