@@ -20,7 +20,6 @@ pub mod model_api;
 pub mod models;
 pub mod registry;
 pub mod report;
-pub mod random;
 pub mod simd;
 pub mod stats;
 pub mod study;
