@@ -14,38 +14,66 @@ fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
-/// Compare every evaluation of `m` (native) with its interpreted twin at `x, p`.
+/// Whether this run compiles model files (`REPCOLLAPSE_JIT=0` turns it off).
+fn jit_on() -> bool {
+    std::env::var("REPCOLLAPSE_JIT").as_deref() != Ok("0")
+}
+
+/// Compare every evaluation of `m` with its interpreted twin at `x, p`.
+/// With the JIT on, the native entry points are called directly and must
+/// accept the call, so what is compared is the machine code's output (the
+/// `VectorField` methods would silently fall back to the interpreter); the
+/// `VectorField` methods are then checked to give the same bits.
 fn assert_identical(m: &SymbolicModel, x: &[f64], p: &[f64], what: &str) {
     let r = m.interpreted();
     assert_eq!(r.backend(), "interpreter");
+    let native = m.backend() == "native";
+    assert_eq!(native, jit_on(), "{what}: backend {}", m.backend());
     let n = m.dim();
-    let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
-    m.rhs(x, p, &mut a);
+    let (mut a, mut b, mut c) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let ran = m.rhs_native(x, p, &mut a);
+    assert_eq!(ran, native, "{what}: native rhs ran");
     r.rhs(x, p, &mut b);
+    m.rhs(x, p, &mut c);
     for i in 0..n {
-        assert!(same(a[i], b[i]), "{what}: F_{i} native {} vs interpreter {} at {x:?} {p:?}", a[i], b[i]);
+        if native {
+            assert!(same(a[i], b[i]), "{what}: F_{i} native {} vs interpreter {} at {x:?} {p:?}", a[i], b[i]);
+        }
+        assert!(same(c[i], b[i]), "{what}: F_{i} dispatched {} vs interpreter {} at {x:?} {p:?}", c[i], b[i]);
     }
-    let (mut ja, mut jb) = (Mat::<f64>::zeros(n, n), Mat::<f64>::zeros(n, n));
-    m.jacobian(x, p, ja.as_mut());
+    let (mut ja, mut jb, mut jc) = (Mat::<f64>::zeros(n, n), Mat::<f64>::zeros(n, n), Mat::<f64>::zeros(n, n));
+    assert_eq!(m.jacobian_native(x, p, ja.as_mut()), native, "{what}: native Jacobian ran");
     r.jacobian(x, p, jb.as_mut());
+    m.jacobian(x, p, jc.as_mut());
     for i in 0..n {
         for j in 0..n {
-            assert!(same(ja[(i, j)], jb[(i, j)]), "{what}: J[{i}][{j}] native {} vs {}", ja[(i, j)], jb[(i, j)]);
+            if native {
+                assert!(same(ja[(i, j)], jb[(i, j)]), "{what}: J[{i}][{j}] native {} vs {}", ja[(i, j)], jb[(i, j)]);
+            }
+            assert!(same(jc[(i, j)], jb[(i, j)]), "{what}: J[{i}][{j}] dispatched {} vs {}", jc[(i, j)], jb[(i, j)]);
         }
     }
     for k in 0..p.len() {
-        m.param_derivative(x, p, k, &mut a);
+        assert_eq!(m.param_derivative_native(x, p, k, &mut a), native, "{what}: native dF/dp_{k} ran");
         r.param_derivative(x, p, k, &mut b);
+        m.param_derivative(x, p, k, &mut c);
         for i in 0..n {
-            assert!(same(a[i], b[i]), "{what}: dF_{i}/dp_{k} native {} vs {}", a[i], b[i]);
+            if native {
+                assert!(same(a[i], b[i]), "{what}: dF_{i}/dp_{k} native {} vs {}", a[i], b[i]);
+            }
+            assert!(same(c[i], b[i]), "{what}: dF_{i}/dp_{k} dispatched {} vs {}", c[i], b[i]);
         }
     }
     let no = m.observable_names().len();
-    let (mut oa, mut ob) = (vec![0.0; no], vec![0.0; no]);
-    m.observables(x, p, &mut oa);
+    let (mut oa, mut ob, mut oc) = (vec![0.0; no], vec![0.0; no], vec![0.0; no]);
+    assert_eq!(m.observables_native(x, p, &mut oa), native, "{what}: native observables ran");
     r.observables(x, p, &mut ob);
+    m.observables(x, p, &mut oc);
     for i in 0..no {
-        assert!(same(oa[i], ob[i]), "{what}: observable {i} native {} vs {}", oa[i], ob[i]);
+        if native {
+            assert!(same(oa[i], ob[i]), "{what}: observable {i} native {} vs {}", oa[i], ob[i]);
+        }
+        assert!(same(oc[i], ob[i]), "{what}: observable {i} dispatched {} vs {}", oc[i], ob[i]);
     }
 }
 
@@ -102,7 +130,7 @@ fn native_code_is_bit_identical_to_the_interpreter() {
             assert_identical(&m, &v[..3], &v[3..], &format!("model {model}\n{text}"));
         }
     }
-    if std::env::var("REPCOLLAPSE_JIT").as_deref() != Ok("0") {
+    if jit_on() {
         assert_eq!(native, 120, "every model compiles to native code on this host");
     }
 }
@@ -144,5 +172,50 @@ fn example_models_and_jacobian_views_agree() {
                 assert!(clean, "{}: wrote outside the view", path.display());
             }
         }
+    }
+}
+
+/// The native entry points decline (write nothing, return false) whenever
+/// the lengths are not the compiled ones, and the `VectorField` methods then
+/// go to the interpreter, which rejects wrong lengths with its message. The
+/// single combined length check of the hot path must catch each length on
+/// its own.
+#[test]
+fn wrong_lengths_fall_back_to_the_interpreter() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/models/lorenz.toml");
+    let m = SymbolicModel::from_path(&path).unwrap();
+    let p = m.default_params();
+    let x = [1.0, 2.0, 3.0];
+    let untouched = |v: &[f64]| v.iter().all(|e| e.to_bits() == 7.0f64.to_bits());
+    // One length off at a time: x, p, out.
+    let cases: [(&[f64], &[f64], usize); 5] =
+        [(&x[..2], &p, 3), (&[1.0, 2.0, 3.0, 4.0], &p, 3), (&x, &p[..2], 3), (&x, &[10.0, 28.0, 2.0, 1.0], 3), (&x, &p, 2)];
+    for (xs, ps, n_out) in cases {
+        let mut out = vec![7.0; n_out];
+        assert!(!m.rhs_native(xs, ps, &mut out), "rhs_native accepted x {} p {} out {n_out}", xs.len(), ps.len());
+        assert!(untouched(&out));
+        for k in 0..3 {
+            assert!(!m.param_derivative_native(xs, ps, k, &mut out));
+            assert!(untouched(&out));
+        }
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.rhs(xs, ps, &mut out))).unwrap_err();
+        let msg = err.downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        assert!(msg.contains("tape takes 6 inputs and 3 outputs"), "{msg}");
+    }
+    // A parameter index past the end.
+    assert!(!m.param_derivative_native(&x, &p, 3, &mut [7.0; 3]));
+    // Jacobian views: wrong shape, or a row stride other than 1 (a
+    // transposed view); the latter is valid and is interpreted.
+    let mut j = Mat::<f64>::from_fn(3, 4, |_, _| 7.0);
+    assert!(!m.jacobian_native(&x, &p, j.as_mut()));
+    assert!(!m.jacobian_native(&x, &p, j.as_mut().submatrix_mut(0, 0, 2, 3)));
+    assert!(!m.jacobian_native(&x, &p, j.as_mut().submatrix_mut(0, 0, 3, 3).transpose_mut()));
+    assert!((0..3).all(|r| (0..4).all(|c| j[(r, c)] == 7.0)), "a declined call wrote");
+    if jit_on() {
+        assert!(m.jacobian_native(&x, &p, j.as_mut().submatrix_mut(0, 1, 3, 3)), "a column block is native");
+        let mut out = [0.0; 3];
+        assert!(m.rhs_native(&x, &p, &mut out));
+        // dx/dt = sigma (y - x) = 10 at x = (1, 2, 3): the kernel's inputs are wired.
+        assert_eq!(out[0], 10.0);
     }
 }

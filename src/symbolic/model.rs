@@ -89,9 +89,13 @@ impl Kernels {
         }
     }
 
+    /// `x.len() == n_x && p.len() == n_p && n_out == want_out`, as one
+    /// branch: the hot path of a small model is a few nanoseconds, and
+    /// three predicted-but-separate compare-and-branch pairs were a
+    /// measurable part of it.
     #[inline(always)]
-    fn fits(&self, x: &[f64], p: &[f64]) -> bool {
-        x.len() == self.n_x && p.len() == self.n_p
+    fn fits(&self, x: &[f64], p: &[f64], n_out: usize, want_out: usize) -> bool {
+        ((x.len() ^ self.n_x) | (p.len() ^ self.n_p) | (n_out ^ want_out)) == 0
     }
 }
 
@@ -261,6 +265,99 @@ impl SymbolicModel {
     }
 }
 
+/// The interpreter (also the place that reports wrong lengths), kept out of
+/// line so that the native hot paths below inline into their callers as a
+/// few compares and one call: inlined, the interpreter's 4 KiB stack
+/// register file made every call save six registers and probe a stack page,
+/// native or not.
+#[cold]
+#[inline(never)]
+fn interpret(tape: &Tape, x: &[f64], p: &[f64], out: &mut [f64]) {
+    tape.eval_into(x, p, out);
+}
+
+/// The native paths on their own: each evaluates with machine code and
+/// returns `true`, or returns `false` without writing anything when there
+/// is no machine code or the lengths are not the compiled ones (the
+/// [`VectorField`] methods then interpret, which also reports wrong
+/// lengths). Tests use them to know that the native code, not the fallback,
+/// produced what they compare.
+impl SymbolicModel {
+    /// [`VectorField::rhs`] by machine code: `out_i = F_i(x; p)`.
+    #[inline]
+    pub fn rhs_native(&self, x: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        match &self.kernels {
+            Some(k) if k.fits(x, p, out.len(), k.n_x) => {
+                // SAFETY: the kernel reads n_x + n_p inputs and writes n_x
+                // outputs; the lengths are checked just above.
+                unsafe { (k.rhs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// [`VectorField::jacobian`] by machine code, `jac_ij = dF_i/dx_j`,
+    /// into an `n x n` view with unit row stride (any column stride).
+    #[inline]
+    pub fn jacobian_native(&self, x: &[f64], p: &[f64], jac: MatMut<'_, f64>) -> bool {
+        match &self.kernels {
+            // Zero iff n x n with unit row stride (one branch, as `fits`).
+            Some(k) if k.fits(x, p, (jac.nrows() ^ k.n_x) | (jac.ncols() ^ k.n_x) | (jac.row_stride() ^ 1) as usize, 0) => {
+                // SAFETY: the kernel writes entry (i, j) at i + j*cs for
+                // i, j < n: inside the n x n matrix `jac` (checked above)
+                // with unit row stride.
+                unsafe { (k.jac)(x.as_ptr(), p.as_ptr(), jac.as_ptr_mut(), jac.col_stride()) };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// [`VectorField::param_derivative`] by machine code: `out_i = dF_i/dp_k`.
+    #[inline]
+    pub fn param_derivative_native(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) -> bool {
+        match &self.kernels {
+            Some(ks) if ks.fits(x, p, out.len(), ks.n_x) && k < ks.dparam.len() => {
+                // SAFETY: as for `rhs_native`; the parameter index is checked.
+                unsafe { (ks.dparam[k])(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// [`VectorField::observables`] by machine code.
+    #[inline]
+    pub fn observables_native(&self, x: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        match &self.kernels {
+            Some(k) if k.fits(x, p, out.len(), self.observable_names.len()) => {
+                // SAFETY: as for `rhs_native`, with one output per observable.
+                unsafe { (k.obs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn jacobian_interpreted(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
+        let n = self.dim();
+        assert!(jac.nrows() == n && jac.ncols() == n, "Jacobian must be {n} x {n}");
+        // Outputs arrive row-major; walk (i, j) instead of dividing by n.
+        let (mut i, mut j) = (0, 0);
+        self.jac_tape.eval_with(x, p, |_, v| {
+            jac[(i, j)] = v;
+            j += 1;
+            if j == n {
+                j = 0;
+                i += 1;
+            }
+        });
+    }
+}
+
 impl VectorField for SymbolicModel {
     fn name(&self) -> &str {
         &self.name
@@ -283,57 +380,34 @@ impl VectorField for SymbolicModel {
 
     #[inline]
     fn rhs(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
-        match &self.kernels {
-            // SAFETY: the kernel reads n_x + n_p inputs and writes n_x
-            // outputs; the lengths are checked here.
-            Some(k) if k.fits(x, p) && out.len() == k.n_x => unsafe { (k.rhs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) },
-            // The interpreter, which also reports wrong lengths.
-            _ => self.rhs_tape.eval_into(x, p, out),
+        if !self.rhs_native(x, p, out) {
+            interpret(&self.rhs_tape, x, p, out);
         }
     }
 
-    fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
-        let n = self.dim();
-        assert!(jac.nrows() == n && jac.ncols() == n, "Jacobian must be {n} x {n}");
-        if let Some(k) = self.kernels.as_ref().filter(|k| k.fits(x, p) && jac.row_stride() == 1) {
-            // SAFETY: the kernel writes entry (i, j) at i + j*cs for
-            // i, j < n: inside the n x n matrix `jac` (checked above) with
-            // unit row stride.
-            unsafe { (k.jac)(x.as_ptr(), p.as_ptr(), jac.as_ptr_mut(), jac.col_stride()) };
-            return;
+    #[inline]
+    fn jacobian(&self, x: &[f64], p: &[f64], jac: MatMut<'_, f64>) {
+        // Reborrow: the fallback needs the view if the native path declines.
+        let mut jac = jac;
+        if !self.jacobian_native(x, p, jac.as_mut()) {
+            self.jacobian_interpreted(x, p, jac);
         }
-        // Outputs arrive row-major; walk (i, j) instead of dividing by n.
-        let (mut i, mut j) = (0, 0);
-        self.jac_tape.eval_with(x, p, |_, v| {
-            jac[(i, j)] = v;
-            j += 1;
-            if j == n {
-                j = 0;
-                i += 1;
-            }
-        });
     }
 
+    #[inline]
     fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
-        match &self.kernels {
-            // SAFETY: as for `rhs`; the parameter index is checked.
-            Some(ks) if ks.fits(x, p) && out.len() == ks.n_x && k < ks.dparam.len() => unsafe {
-                (ks.dparam[k])(x.as_ptr(), p.as_ptr(), out.as_mut_ptr())
-            },
-            _ => self.dparam_tapes[k].eval_into(x, p, out),
+        if !self.param_derivative_native(x, p, k, out) {
+            interpret(&self.dparam_tapes[k], x, p, out);
         }
     }
 
     fn observable_names(&self) -> Vec<String> {
         self.observable_names.clone()
     }
+    #[inline]
     fn observables(&self, x: &[f64], p: &[f64], out: &mut [f64]) {
-        match &self.kernels {
-            // SAFETY: as for `rhs`, with one output per observable.
-            Some(k) if k.fits(x, p) && out.len() == self.observable_names.len() => unsafe {
-                (k.obs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr())
-            },
-            _ => self.observable_tape.eval_into(x, p, out),
+        if !self.observables_native(x, p, out) {
+            interpret(&self.observable_tape, x, p, out);
         }
     }
 }
