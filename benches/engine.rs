@@ -29,6 +29,11 @@ fn lorenz_evaluation(c: &mut Criterion) {
     let mut g = c.benchmark_group("lorenz");
     g.bench_function("rhs native", |b| b.iter(|| native.rhs(black_box(&x), black_box(&p), &mut out)));
     g.bench_function("rhs symbolic", |b| b.iter(|| symbolic.rhs(black_box(&x), black_box(&p), &mut out)));
+    // Through `&dyn VectorField`, as the integrators and the continuation
+    // call it: one virtual call for both, then the kernel for the model file.
+    let (native_dyn, symbolic_dyn): (&dyn VectorField, &dyn VectorField) = (&native, &symbolic);
+    g.bench_function("rhs native dyn", |b| b.iter(|| black_box(native_dyn).rhs(black_box(&x), black_box(&p), &mut out)));
+    g.bench_function("rhs symbolic dyn", |b| b.iter(|| black_box(symbolic_dyn).rhs(black_box(&x), black_box(&p), &mut out)));
     g.bench_function("jacobian native", |b| b.iter(|| native.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.bench_function("jacobian symbolic", |b| b.iter(|| symbolic.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     // The tape interpreter (the fallback when no native code is available).
