@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use repcollapse::models::teacher::config::TeacherConfig;
 use repcollapse::models::teacher::simulation::{SampleRng, StepWorkspace, Stream, Student};
 use repcollapse::models::teacher::theory::TeacherTheory;
+use repcollapse::models::teacher::wpass;
 
 fn config(input_dim: usize, classes: usize) -> TeacherConfig {
     TeacherConfig::from_sets(&[format!("input_dim={input_dim}"), "dim=8".into(), format!("classes={classes}")]).unwrap()
@@ -33,6 +34,35 @@ fn sgd_steps(c: &mut Criterion) {
         g.bench_function(format!("sample only, D = {d_in}"), |b| b.iter(|| stream.sample(&mut rng, black_box(&mut ws.xi))));
     }
     g.finish();
+}
+
+/// The fused pass over W alone (pending rank-1 update + forward pass,
+/// d = 8, D = 10000, no decay), on every instruction-set level this CPU
+/// has, side by side; and a plain read+write pass over the same 640 KB
+/// (`w <- w - g`, one subtraction per entry) as the memory floor.
+fn w_pass(c: &mut Criterion) {
+    let (d, n) = (8usize, 10_000usize);
+    let mut w: Vec<f64> = (0..d * n).map(|i| ((i * 7919) % 1000) as f64 * 1e-3 - 0.5).collect();
+    let old: Vec<f64> = (0..n).map(|i| ((i * 104_729) % 1000) as f64 * 1e-3 - 0.5).collect();
+    let new = old.iter().rev().copied().collect::<Vec<_>>();
+    // Tiny updates keep W bounded over millions of iterations.
+    let g = vec![1e-12; d];
+    let mut out = vec![0.0; d];
+    let mut grp = c.benchmark_group("teacher_w_pass");
+    grp.throughput(Throughput::Bytes((2 * d * n * 8) as u64));
+    for level in repcollapse::simd::supported() {
+        grp.bench_function(format!("update + dot, d = {d}, D = {n}, {}", level.name()), |b| {
+            b.iter(|| wpass::update_rows(level, black_box(&mut w), n, 1.0, &g, &old, Some((&new, &mut out))))
+        });
+    }
+    grp.bench_function(format!("plain read+write pass over {} KB", d * n * 8 / 1000), |b| {
+        b.iter(|| {
+            for v in black_box(&mut w).iter_mut() {
+                *v -= 1e-12;
+            }
+        })
+    });
+    grp.finish();
 }
 
 /// `seeds` independent students, `steps` steps each, seeds in parallel on
@@ -82,5 +112,5 @@ fn ode_solve(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sgd_steps, ensembles, ode_solve);
+criterion_group!(benches, sgd_steps, w_pass, ensembles, ode_solve);
 criterion_main!(benches);

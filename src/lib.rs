@@ -20,6 +20,7 @@ pub mod model_api;
 pub mod models;
 pub mod registry;
 pub mod report;
+pub mod simd;
 pub mod stats;
 pub mod study;
 pub mod symbolic;

@@ -81,3 +81,56 @@ fn fused_head_step_is_bit_identical_to_complete_steps() {
         assert_eq!(bits(&fused.head), bits(&complete.head), "{head}: head differs");
     }
 }
+
+/// Random test data: normal entries with a sprinkling of exact zeros,
+/// negative zeros and large magnitudes, so that rounding and signs are exercised.
+fn random_vec(rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> Vec<f64> {
+    use rand::Rng;
+    (0..n)
+        .map(|_| match rng.random_range(0..50) {
+            0 => 0.0,
+            1 => -0.0,
+            2 => rng.random::<f64>() * 1e6,
+            _ => rng.random::<f64>() * 2.0 - 1.0,
+        })
+        .collect()
+}
+
+/// The dispatched row passes of W (every instruction-set level this CPU has:
+/// portable, AVX2, AVX-512) against the scalar one-row references `dot` and
+/// `update_dot`, bit for bit: shapes below, at and above the column block and
+/// the row group, lengths not a multiple of 8, with and without decay.
+#[test]
+fn wide_w_passes_are_bit_identical_to_scalar_references() {
+    use repcollapse::models::teacher::simulation::{dot, update_dot};
+    use repcollapse::models::teacher::wpass::{self, BLOCK};
+    use repcollapse::simd;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
+    let levels = simd::supported();
+    for (rows, n) in [(1, 1), (3, 7), (5, 103), (8, BLOCK), (8, BLOCK + 9), (17, 3 * BLOCK + 5), (8, 10_000), (2, 0)] {
+        for keep in [1.0, 0.9973] {
+            let w0 = random_vec(&mut rng, rows * n);
+            let (old, new) = (random_vec(&mut rng, n), random_vec(&mut rng, n));
+            let g = random_vec(&mut rng, rows);
+            // References, one row at a time.
+            let mut w_ref = w0.clone();
+            let dots_ref: Vec<f64> = (0..rows).map(|i| dot(&w0[i * n..(i + 1) * n], &new)).collect();
+            let fused_ref: Vec<f64> = (0..rows).map(|i| update_dot(&mut w_ref[i * n..(i + 1) * n], keep, g[i], &old, &new)).collect();
+            for &level in &levels {
+                let what = format!("{level:?}, {rows} x {n}, keep {keep}");
+                let mut out = vec![f64::NAN; rows];
+                wpass::dot_rows(level, &w0, n, &new, &mut out);
+                assert_eq!(bits(&out), bits(&dots_ref), "dot_rows {what}");
+                let mut w = w0.clone();
+                let mut out = vec![f64::NAN; rows];
+                wpass::update_rows(level, &mut w, n, keep, &g, &old, Some((&new, &mut out)));
+                assert_eq!(bits(&w), bits(&w_ref), "update_rows+dot W {what}");
+                assert_eq!(bits(&out), bits(&fused_ref), "update_rows+dot values {what}");
+                let mut w = w0.clone();
+                wpass::update_rows(level, &mut w, n, keep, &g, &old, None);
+                assert_eq!(bits(&w), bits(&w_ref), "update_rows W {what}");
+            }
+        }
+    }
+    assert!(levels.len() > 1 || !cfg!(target_arch = "x86_64") || !std::arch::is_x86_feature_detected!("avx2"), "AVX2 present but not offered: {levels:?}");
+}

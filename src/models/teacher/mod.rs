@@ -16,3 +16,4 @@ pub mod simulation;
 pub mod statistics;
 pub mod studies;
 pub mod theory;
+pub mod wpass;

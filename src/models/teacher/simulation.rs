@@ -65,6 +65,8 @@ use crate::models::embedding::simulation::step_grid;
 use crate::models::teacher::config::{TeacherConfig, TeacherKind};
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
 use crate::models::teacher::ode::OrderParams;
+use crate::models::teacher::wpass;
+use crate::simd;
 
 /// Generator of the training and test samples (see the module doc for the
 /// stream layout): xoshiro256++, about 4x faster per draw than ChaCha8.
@@ -194,8 +196,9 @@ impl Student {
     pub fn embed(&self, xi: &[f64], x: &mut [f64]) {
         let dd = self.input_dim;
         let s = 1.0 / (dd as f64).sqrt();
-        for (i, xv) in x.iter_mut().enumerate() {
-            *xv = s * dot(&self.w[i * dd..(i + 1) * dd], xi);
+        wpass::dot_rows(simd::level(), &self.w, dd, xi, x);
+        for xv in x.iter_mut() {
+            *xv *= s;
         }
     }
 
@@ -253,8 +256,9 @@ impl Student {
         }
         let dd = self.input_dim;
         let s = 1.0 / (dd as f64).sqrt();
-        for (i, xv) in ws.x.iter_mut().enumerate() {
-            *xv = s * update_dot(&mut self.w[i * dd..(i + 1) * dd], ws.pending_keep, ws.pending[i], &ws.xi_prev, &ws.xi);
+        wpass::update_rows(simd::level(), &mut self.w, dd, ws.pending_keep, &ws.pending, &ws.xi_prev, Some((&ws.xi, &mut ws.x)));
+        for xv in ws.x.iter_mut() {
+            *xv *= s;
         }
         ws.has_pending = false;
     }
@@ -265,12 +269,7 @@ impl Student {
         if !ws.has_pending {
             return;
         }
-        let (dd, keep) = (self.input_dim, ws.pending_keep);
-        for (i, &g) in ws.pending.iter().enumerate() {
-            for (wv, xv) in self.w[i * dd..(i + 1) * dd].iter_mut().zip(&ws.xi_prev) {
-                *wv = keep * *wv - g * xv;
-            }
-        }
+        wpass::update_rows(simd::level(), &mut self.w, self.input_dim, ws.pending_keep, &ws.pending, &ws.xi_prev, None);
         ws.has_pending = false;
     }
 
@@ -293,8 +292,9 @@ impl Student {
     }
 }
 
-/// Dot product with eight independent accumulators, so the compiler can
-/// vectorise it (a single running sum is a serial dependency chain).
+/// Dot product with eight independent accumulators (a single running sum is
+/// a serial dependency chain). The reference definition of the summation
+/// order: the dispatched row passes of [`wpass`] give these bits.
 #[inline]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
@@ -310,7 +310,8 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// `row <- keep row - g old`, then `row . new`, in one pass; the dot product
 /// uses the same eight accumulators and tail as [`dot`], so the result is
-/// bit-identical to the two passes.
+/// bit-identical to the two passes. The scalar reference of
+/// [`wpass::update_rows`] (the tests compare them bit for bit).
 #[inline]
 pub fn update_dot(row: &mut [f64], keep: f64, g: f64, old: &[f64], new: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
