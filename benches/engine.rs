@@ -34,6 +34,16 @@ fn lorenz_evaluation(c: &mut Criterion) {
     let (native_dyn, symbolic_dyn): (&dyn VectorField, &dyn VectorField) = (&native, &symbolic);
     g.bench_function("rhs native dyn", |b| b.iter(|| black_box(native_dyn).rhs(black_box(&x), black_box(&p), &mut out)));
     g.bench_function("rhs symbolic dyn", |b| b.iter(|| black_box(symbolic_dyn).rhs(black_box(&x), black_box(&p), &mut out)));
+    // The floor of any kernel called through a pointer: the hand-written
+    // field as an `extern "C"` function behind a pointer (what the model file
+    // compiles to, without its length checks), and an empty one (the call
+    // alone).
+    let hand: VectorKernel = black_box(lorenz_kernel);
+    let empty: VectorKernel = black_box(empty_kernel);
+    g.bench_function("rhs native fn pointer", |b| {
+        b.iter(|| unsafe { hand(black_box(&x).as_ptr(), black_box(&p).as_ptr(), out.as_mut_ptr()) })
+    });
+    g.bench_function("empty fn pointer", |b| b.iter(|| unsafe { empty(black_box(&x).as_ptr(), black_box(&p).as_ptr(), out.as_mut_ptr()) }));
     g.bench_function("jacobian native", |b| b.iter(|| native.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.bench_function("jacobian symbolic", |b| b.iter(|| symbolic.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     // The tape interpreter (the fallback when no native code is available).
@@ -42,6 +52,21 @@ fn lorenz_evaluation(c: &mut Criterion) {
     g.bench_function("jacobian interpreter", |b| b.iter(|| interp.jacobian(black_box(&x), black_box(&p), jac.as_mut())));
     g.finish();
 }
+
+type VectorKernel = unsafe extern "C" fn(*const f64, *const f64, *mut f64);
+
+/// `Lorenz::rhs` with the kernel's signature (same operations, same order).
+unsafe extern "C" fn lorenz_kernel(s: *const f64, p: *const f64, out: *mut f64) {
+    unsafe {
+        let (x, y, z) = (*s, *s.add(1), *s.add(2));
+        let (sigma, r, b) = (*p, *p.add(1), *p.add(2));
+        *out = sigma * (y - x);
+        *out.add(1) = x * (r - z) - y;
+        *out.add(2) = x * y - b * z;
+    }
+}
+
+unsafe extern "C" fn empty_kernel(_: *const f64, _: *const f64, _: *mut f64) {}
 
 /// 50 state variables: native loop vs the model file (machine code and
 /// interpreter).

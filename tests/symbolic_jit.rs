@@ -219,3 +219,59 @@ fn wrong_lengths_fall_back_to_the_interpreter() {
         assert_eq!(out[0], 10.0);
     }
 }
+
+/// Compile `srcs` (over inputs `names`, the first `n_x` of them state) into
+/// one vector kernel; returns whether it runs frameless and its outputs at
+/// `v` next to the interpreter's.
+fn kernel_vs_interpreter(srcs: &[String], names: &[String], n_x: usize, v: &[f64]) -> (bool, Vec<f64>, Vec<f64>) {
+    use repcollapse::symbolic::jit::{compile, Layout, VectorKernel};
+    use repcollapse::symbolic::{parse_expr, tape::Tape};
+    let exprs: Vec<_> = srcs.iter().map(|s| parse_expr(s, names).unwrap()).collect();
+    let tape = Tape::from_exprs(&exprs, names.len());
+    let (code, ptrs) = compile(&[(&tape, Layout::Vector)], n_x).unwrap();
+    let (x, p) = v.split_at(n_x);
+    let mut got = vec![f64::NAN; srcs.len()];
+    // SAFETY: a vector kernel of this tape reads n_x + n_p inputs and
+    // writes one output per expression; `code` outlives the call.
+    unsafe {
+        let k = std::mem::transmute::<*const u8, VectorKernel>(ptrs[0]);
+        k(x.as_ptr(), p.as_ptr(), got.as_mut_ptr());
+    }
+    let mut want = vec![0.0; srcs.len()];
+    let mut regs = vec![0.0; tape.n_registers()];
+    tape.eval(x, p, &mut regs, &mut want);
+    (code.frameless()[0], got, want)
+}
+
+/// Frame-pointer omission (x86-64): a small leaf kernel runs without its
+/// frame and still computes the interpreter's bits; a kernel that calls a
+/// shim keeps its frame (the call needs the aligned stack). A kernel with
+/// more live values than registers may or may not spill, so only its values
+/// are checked, at many inputs: a wrongly removed frame would crash or
+/// corrupt them.
+#[test]
+fn leaf_kernels_run_without_a_frame_and_agree() {
+    if !jit_on() {
+        return;
+    }
+    let s = |v: &[&str]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    let names = s(&["x", "y", "z", "sigma", "rho", "beta"]);
+    let lorenz = s(&["sigma*(y - x)", "x*(rho - z) - y", "x*y - beta*z"]);
+    let (frameless, got, want) = kernel_vs_interpreter(&lorenz, &names, 3, &[1.3, -0.7, 24.1, 10.0, 28.0, 8.0 / 3.0]);
+    assert_eq!(cfg!(target_arch = "x86_64"), frameless, "Lorenz kernel frame omission");
+    assert!(got.iter().zip(&want).all(|(a, b)| same(*a, *b)), "{got:?} vs {want:?}");
+    let (frameless, got, want) = kernel_vs_interpreter(&s(&["exp(x) * y"]), &s(&["x", "y"]), 1, &[0.5, 3.0]);
+    assert!(!frameless, "a kernel that calls a shim keeps its frame");
+    assert!(same(got[0], want[0]));
+    // 40 inputs all live at once: every output reads two far-apart inputs
+    // and constants, so the allocator may spill.
+    let n = 40;
+    let names: Vec<String> = (0..n).map(|i| format!("u{i}")).collect();
+    let srcs: Vec<String> = (0..n).map(|i| format!("u{i}*u{} - 1.5*u{} + u{}/3.25", (i + 17) % n, (i + 29) % n, (i + 7) % n)).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..20 {
+        let v: Vec<f64> = (0..n).map(|_| rng.random_range(-4.0..4.0)).collect();
+        let (_, got, want) = kernel_vs_interpreter(&srcs, &names, 25, &v);
+        assert!(got.iter().zip(&want).all(|(a, b)| same(*a, *b)), "{got:?} vs {want:?}");
+    }
+}
