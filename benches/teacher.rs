@@ -1,6 +1,7 @@
 //! Model T benchmarks: one online SGD step (sampling + fused update) at
-//! D = 1000 and D = 10000, the sampling alone, an ensemble of seeds on 1 and
-//! on all cores, and one solve of the order-parameter ODE. The D = 10000,
+//! D = 1000 and D = 10000, the sampling alone, the pass over W and the block
+//! normal generator on each instruction-set level, an ensemble of seeds on 1
+//! and on all cores, and one solve of the order-parameter ODE. The D = 10000,
 //! d = 8, K = 3 step is the workload of `benches/peers/teacher_sgd.py`.
 use std::hint::black_box;
 
@@ -65,6 +66,30 @@ fn w_pass(c: &mut Criterion) {
     grp.finish();
 }
 
+/// 10^4 standard normals: the block generator on every instruction-set
+/// level this CPU has, and the previous sampler (rand_distr's ziggurat
+/// `StandardNormal` on one xoshiro256++), side by side.
+fn normal_block(c: &mut Criterion) {
+    use rand_distr::{Distribution, StandardNormal};
+    let n = 10_000usize;
+    let mut out = vec![0.0; n];
+    let mut grp = c.benchmark_group("normal_block");
+    grp.throughput(Throughput::Elements(n as u64));
+    let mut rng = SampleRng::seed_from_u64(3);
+    for level in repcollapse::simd::supported() {
+        grp.bench_function(format!("{n} normals, block ziggurat, {}", level.name()), |b| b.iter(|| rng.fill_standard_normal_on(level, black_box(&mut out))));
+    }
+    let mut x = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+    grp.bench_function(format!("{n} normals, rand_distr StandardNormal on xoshiro256++"), |b| {
+        b.iter(|| {
+            for v in black_box(&mut out).iter_mut() {
+                *v = StandardNormal.sample(&mut x);
+            }
+        })
+    });
+    grp.finish();
+}
+
 /// `seeds` independent students, `steps` steps each, seeds in parallel on
 /// the current rayon pool (as the experiments run them).
 fn ensemble(cfg: &TeacherConfig, seeds: u64, steps: usize) -> f64 {
@@ -112,5 +137,5 @@ fn ode_solve(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sgd_steps, w_pass, ensembles, ode_solve);
+criterion_group!(benches, sgd_steps, w_pass, normal_block, ensembles, ode_solve);
 criterion_main!(benches);

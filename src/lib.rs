@@ -18,6 +18,7 @@ pub mod error;
 pub mod limits;
 pub mod model_api;
 pub mod models;
+pub mod random;
 pub mod registry;
 pub mod report;
 pub mod simd;

@@ -24,7 +24,7 @@
 //!
 //! The head starts at the identity. Accuracy and spread are measured in the
 //! head's output space (`W_h x` against `y_c`).
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -197,7 +197,7 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
 }
 
 /// Nearest label to `W_h x` on fresh samples.
-fn head_accuracy<R: Rng + ?Sized>(hs: &HeadStudent, stream: &Stream, rng: &mut R, ws: &mut HeadWorkspace) -> f64 {
+fn head_accuracy<R: crate::random::NormalFill + ?Sized>(hs: &HeadStudent, stream: &Stream, rng: &mut R, ws: &mut HeadWorkspace) -> f64 {
     let s = &hs.student;
     let (d, k) = (s.dim, s.classes);
     let mut correct = 0usize;
