@@ -27,12 +27,25 @@
 //! # Same bits everywhere
 //!
 //! The fast path uses integer operations, one IEEE subtraction, one
-//! multiplication and a comparison, so the portable, AVX2 and AVX-512 builds
-//! of [`BlockNormalRng::fill_standard_normal`] agree bit for bit
+//! multiplication and a comparison, so the portable (scalar) code and the
+//! AVX2 and AVX-512 intrinsics of [`BlockNormalRng::fill_standard_normal`]
+//! agree bit for bit
 //! (tests/normal_block.rs runs each level this CPU has against the scalar
 //! reference). The tables are decimal literals. Only the rare slow path
 //! (about 1% of entries) calls `exp` and `ln`, from the platform's libm,
 //! as rand_distr does.
+//!
+//! # Speed
+//!
+//! 10^4 normals on the AMD EPYC (Zen 4) of issue 11, one core, load ~3
+//! (benches/teacher.rs `normal_block`, one run): rand_distr `StandardNormal`
+//! on one xoshiro256++ 26.2 us; this generator 27.9 us portable, 13.7 us
+//! AVX2, 11.4 us AVX-512. The fast path was bound by its table lookups: two
+//! 8-wide gathers per chunk cost more than the rest, so each lane loads
+//! `(X[i], X[i + 1])` with one 16-byte load and the pairs are transposed; and
+//! the rare slow path runs after each sub-block's fast pass, so that the
+//! lane state stays in registers (a call inside the loop made LLVM keep it
+//! on the stack).
 use rand::distr::Open01;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_xoshiro::{SplitMix64, Xoshiro256PlusPlus};
@@ -188,15 +201,11 @@ impl BlockNormalRng {
     }
 
     /// Fills `out` with independent standard normals (layout in the module
-    /// doc), on the process's [`simd::level`] capped at AVX2. Allocation-free;
-    /// the same bits on every level. The cap: the fast path is bound by its
-    /// two table gathers per chunk, and on the AMD EPYC (Zen 4) this was
-    /// tuned on four 256-bit gathers cost less than two 512-bit ones
-    /// (10^4 normals: 16.5 us with AVX2, 18.1 us with AVX-512, benches/teacher.rs
-    /// `normal_block`).
+    /// doc), on the process's [`simd::level`]. Allocation-free; the same bits
+    /// on every level.
     #[inline]
     pub fn fill_standard_normal(&mut self, out: &mut [f64]) {
-        self.fill_standard_normal_on(simd::level().min(Level::Avx2), out)
+        self.fill_standard_normal_on(simd::level(), out)
     }
 
     /// [`Self::fill_standard_normal`] on a given level (one of
@@ -252,7 +261,7 @@ impl BlockNormalRng {
     }
 
     /// [`Self::fill_wide`] with AVX-512F: one register per state word holds
-    /// all eight lanes; the layer edges `X[i]`, `X[i + 1]` are gathered.
+    /// all eight lanes; the layer edges `(X[i], X[i + 1])` are one 16-byte load per lane.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn fill_avx512(&mut self, out: &mut [f64]) {
@@ -351,6 +360,17 @@ impl SeedableRng for BlockNormalRng {
     }
 }
 
+/// `(X[i], X[i + 1])` per layer, for one 16-byte load per lane.
+static ZIG_PAIRS: [[f64; 2]; 256] = {
+    let mut p = [[0.0; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        p[i] = [ZIG_NORM_X[i], ZIG_NORM_X[i + 1]];
+        i += 1;
+    }
+    p
+};
+
 /// Entries per sub-block of the wide fill (its lane words, 4 KB, stay on the
 /// stack).
 const SUB: usize = 512;
@@ -362,10 +382,8 @@ unsafe fn fast_avx512(lanes: &mut LaneState, body: &mut [f64], bits: &mut [u64; 
     use std::arch::x86_64::*;
     let load = |w: &[u64; LANES]| unsafe { _mm512_loadu_si512(w.as_ptr().cast()) };
     let (mut s0, mut s1, mut s2, mut s3) = (load(&lanes[0]), load(&lanes[1]), load(&lanes[2]), load(&lanes[3]));
-    let low8 = _mm512_set1_epi64(0xff);
     let exponent = _mm512_set1_epi64((1024u64 << 52) as i64);
     let three = _mm512_set1_pd(3.0);
-    let xt = ZIG_NORM_X.as_ptr();
     for (c, chunk) in body.chunks_exact_mut(LANES).enumerate() {
         let b = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s0, s3)), s0);
         let t = _mm512_slli_epi64::<17>(s1);
@@ -375,16 +393,27 @@ unsafe fn fast_avx512(lanes: &mut LaneState, body: &mut [f64], bits: &mut [u64; 
         s0 = _mm512_xor_si512(s0, s3);
         s2 = _mm512_xor_si512(s2, t);
         s3 = _mm512_rol_epi64::<45>(s3);
-        let i = _mm512_and_si512(b, low8);
         let u = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(_mm512_srli_epi64::<12>(b), exponent)), three);
-        // SAFETY: i <= 255 and the table has 257 entries; chunk and
-        // bits[8c..8c + 8] have 8 entries (body has at most SUB entries).
+        // SAFETY: chunk and bits[8c..8c + 8] have 8 entries (body has at
+        // most SUB entries); the layer index is a byte, and the pair table
+        // has 256 entries.
         unsafe {
-            let (edge, next) = (_mm512_i64gather_pd::<8>(i, xt), _mm512_i64gather_pd::<8>(i, xt.add(1)));
+            let w = &mut bits[LANES * c..LANES * c + LANES];
+            _mm512_storeu_si512(w.as_mut_ptr().cast(), b);
+            // (X[i], X[i + 1]) of each lane as one 16-byte load (cheaper than
+            // two 8-wide gathers on Zen 4), transposed four lanes at a time.
+            let pair = |l: usize| _mm_loadu_pd(ZIG_PAIRS[(w[l] & 0xff) as usize].as_ptr());
+            let half = |h: usize| {
+                let a02 = _mm256_set_m128d(pair(4 * h + 2), pair(4 * h));
+                let a13 = _mm256_set_m128d(pair(4 * h + 3), pair(4 * h + 1));
+                (_mm256_unpacklo_pd(a02, a13), _mm256_unpackhi_pd(a02, a13))
+            };
+            let ((e0, n0), (e1, n1)) = (half(0), half(1));
+            let edge = _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(e0), e1);
+            let next = _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(n0), n1);
             let x = _mm512_mul_pd(u, edge);
             let accepted = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(_mm512_abs_pd(x), next);
             _mm512_storeu_pd(chunk.as_mut_ptr(), x);
-            _mm512_storeu_si512(bits[LANES * c..LANES * c + LANES].as_mut_ptr().cast(), b);
             rejected[c] = !accepted;
         }
     }
@@ -406,11 +435,9 @@ unsafe fn fast_avx2(lanes: &mut LaneState, body: &mut [f64], bits: &mut [u64; SU
     }
     let load = |w: &[u64; LANES], h: usize| unsafe { _mm256_loadu_si256(w[4 * h..].as_ptr().cast()) };
     let mut s: [[__m256i; 2]; 4] = std::array::from_fn(|k| [load(&lanes[k], 0), load(&lanes[k], 1)]);
-    let low8 = _mm256_set1_epi64x(0xff);
     let exponent = _mm256_set1_epi64x((1024u64 << 52) as i64);
     let three = _mm256_set1_pd(3.0);
     let sign = _mm256_set1_pd(-0.0);
-    let xt = ZIG_NORM_X.as_ptr();
     for (c, chunk) in body.chunks_exact_mut(LANES).enumerate() {
         let mut accepted = 0i32;
         for h in 0..2 {
@@ -424,17 +451,23 @@ unsafe fn fast_avx2(lanes: &mut LaneState, body: &mut [f64], bits: &mut [u64; SU
             let s2 = _mm256_xor_si256(s2, t);
             let s3 = rotl::<45, 19>(s3);
             [s[0][h], s[1][h], s[2][h], s[3][h]] = [s0, s1, s2, s3];
-            let i = _mm256_and_si256(b, low8);
             let u = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64::<12>(b), exponent)), three);
-            // SAFETY: i <= 255 and the table has 257 entries; the chunk and
-            // bits[8c + 4h..8c + 4h + 4] have 4 entries from the offset.
+            // SAFETY: the chunk and bits[8c + 4h..8c + 4h + 4] have 4 entries
+            // from the offset; the layer index is a byte, and the pair table
+            // has 256 entries.
             unsafe {
-                let (edge, next) = (_mm256_i64gather_pd::<8>(xt, i), _mm256_i64gather_pd::<8>(xt.add(1), i));
+                let w = &mut bits[LANES * c + 4 * h..LANES * c + 4 * h + 4];
+                _mm256_storeu_si256(w.as_mut_ptr().cast(), b);
+                // (X[i], X[i + 1]) of lanes 0..4 as four 16-byte loads (a
+                // gather of each would cost more on Zen 4), then transposed.
+                let pair = |l: usize| _mm_loadu_pd(ZIG_PAIRS[(w[l] & 0xff) as usize].as_ptr());
+                let a02 = _mm256_set_m128d(pair(2), pair(0));
+                let a13 = _mm256_set_m128d(pair(3), pair(1));
+                let (edge, next) = (_mm256_unpacklo_pd(a02, a13), _mm256_unpackhi_pd(a02, a13));
                 let x = _mm256_mul_pd(u, edge);
                 let ok = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_andnot_pd(sign, x), next);
                 accepted |= _mm256_movemask_pd(ok) << (4 * h);
                 _mm256_storeu_pd(chunk[4 * h..4 * h + 4].as_mut_ptr(), x);
-                _mm256_storeu_si256(bits[LANES * c + 4 * h..LANES * c + 4 * h + 4].as_mut_ptr().cast(), b);
             }
         }
         rejected[c] = !(accepted as u8);
