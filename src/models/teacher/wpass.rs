@@ -121,8 +121,8 @@ fn blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
 /// `R` rows give `R` independent chains and share the loads of `old` and
 /// `new`. Portable code has only 16 SSE registers (8 lanes = 4 per row), so
 /// it takes one row at a time; AVX2 (2 registers per row) two; AVX-512
-/// (one register per row) two as well: with one row per register the pass is
-/// already at ~1.16x a plain read+write of W, so more chains gain nothing.
+/// (one register per row) two as well; the pass is then at ~1.16x a plain
+/// read+write of W (benches/teacher.rs, `teacher_w_pass`).
 const fn rows_at_once(level: Level) -> usize {
     match level {
         Level::Portable => 1,
