@@ -1,31 +1,16 @@
 //! Real-data model: theory against the trained linear encoder, collapse and
 //! its prevention on the bundled digits, reproducibility, allocation-free
 //! training steps.
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use repcollapse::models::realdata::config::RealConfig;
 use repcollapse::models::realdata::experiment::Experiment;
 use repcollapse::models::realdata::train::{gd_step, sgd_step, Labels, Prepared, Rates, State, Workspace};
 
-/// Counts heap allocations, to check that training steps allocate nothing.
-struct Counting;
-// Counted per thread: the other tests of this binary run concurrently and
-// allocate; the training steps run on the calling thread (faer with Par::Seq).
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+// Counts heap allocations per thread, to check that training steps allocate
+// nothing (the steps run on the calling thread: faer with Par::Seq).
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations_in;
 
 fn cfg(sets: &[&str]) -> RealConfig {
     // Whitened inputs: every encoder mode relaxes at eta_x N / D, so the
@@ -139,13 +124,13 @@ fn training_steps_allocate_nothing() {
         // Warm-up (lazy statics in the matmul kernels).
         gd_step(&mut st, &prep, &labels, r, 0.1, &mut ws);
         sgd_step(&mut st, &prep, &labels, r, 0.1, &rows, &mut ws);
-        let before = ALLOCS.with(Cell::get);
-        for _ in 0..5 {
-            gd_step(&mut st, &prep, &labels, r, 0.1, &mut ws);
-            sgd_step(&mut st, &prep, &labels, r, 0.1, &rows, &mut ws);
-        }
-        let after = ALLOCS.with(Cell::get);
-        assert_eq!(after - before, 0, "{s:?}: {} allocations in 10 steps", after - before);
+        let n = allocations_in(|| {
+            for _ in 0..5 {
+                gd_step(&mut st, &prep, &labels, r, 0.1, &mut ws);
+                sgd_step(&mut st, &prep, &labels, r, 0.1, &rows, &mut ws);
+            }
+        });
+        assert_eq!(n, 0, "{s:?}: {n} allocations in 10 steps");
     }
 }
 

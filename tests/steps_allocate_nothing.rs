@@ -2,9 +2,6 @@
 //! counting allocator that counts this thread's allocations only (other test
 //! threads allocate freely), a warm-up step for buffers that are sized on
 //! first use, then many steps that must not allocate.
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use rand::SeedableRng;
 use repcollapse::models::embedding::config::EmbeddingConfig;
 use repcollapse::models::embedding::simulation::{self as embedding, Embeddings, Rates};
@@ -15,35 +12,9 @@ use repcollapse::models::teacher::head_simulation::{HeadStudent, HeadWorkspace a
 use repcollapse::models::teacher::simulation::{SampleRng, StepWorkspace, Stream, Student};
 use repcollapse::random::BlockNormalRng;
 
-struct Counting;
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-fn bump() {
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations made on this thread while `f` runs.
-fn allocations_in(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(|c| c.get());
-    f();
-    ALLOCATIONS.with(|c| c.get()) - before
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations_in;
 
 #[test]
 fn the_counter_sees_an_allocation() {

@@ -1,8 +1,6 @@
 //! Stiff integration (Radau IIA, `auto` switching), dense output and the
 //! integrator's budgets, against published reference values and
 //! independent computations.
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use repcollapse::engine::rk::{Attempt, ExplicitStepper, Pair};
 use repcollapse::engine::{integrate, integrate_partial, Grid, IntegrateOptions, Method, VectorField};
@@ -11,31 +9,9 @@ use repcollapse::symbolic::SymbolicModel;
 
 /// Counts heap allocations of the current thread (tests run in parallel),
 /// to check that the integrators allocate nothing per step.
-struct Counting;
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-fn bump() {
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-fn allocations() -> u64 {
-    ALLOCATIONS.with(|c| c.get())
-}
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 fn model(file: &str) -> SymbolicModel {
     SymbolicModel::from_path(format!("{}/examples/models/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
