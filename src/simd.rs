@@ -62,7 +62,13 @@ pub fn level() -> Level {
         let cap = match std::env::var("REPCOLLAPSE_SIMD").ok().as_deref() {
             Some("portable") => Level::Portable,
             Some("avx2") => Level::Avx2,
-            _ => Level::Avx512,
+            None | Some("avx512") => Level::Avx512,
+            // Detected lazily inside hot loops, so there is no caller to
+            // return an error to: say so once and run uncapped.
+            Some(other) => {
+                eprintln!("warning: REPCOLLAPSE_SIMD = {other:?} is not one of portable | avx2 | avx512; ignored (using {})", best.name());
+                Level::Avx512
+            }
         };
         best.min(cap)
     })
