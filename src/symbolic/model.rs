@@ -89,13 +89,14 @@ impl Kernels {
         }
     }
 
-    /// `x.len() == n_x && p.len() == n_p && n_out == want_out`, as one
-    /// branch: the hot path of a small model is a few nanoseconds, and
-    /// three predicted-but-separate compare-and-branch pairs were a
-    /// measurable part of it.
+    /// Zero iff `x.len() == n_x` and `p.len() == n_p`. Callers OR in their
+    /// output checks the same way (`a ^ b` is zero iff `a == b`) and test
+    /// the result once: the hot path of a small model is a few nanoseconds,
+    /// and separate predicted compare-and-branch pairs were a measurable
+    /// part of it.
     #[inline(always)]
-    fn fits(&self, x: &[f64], p: &[f64], n_out: usize, want_out: usize) -> bool {
-        ((x.len() ^ self.n_x) | (p.len() ^ self.n_p) | (n_out ^ want_out)) == 0
+    fn input_mismatch(&self, x: &[f64], p: &[f64]) -> usize {
+        (x.len() ^ self.n_x) | (p.len() ^ self.n_p)
     }
 }
 
@@ -287,7 +288,7 @@ impl SymbolicModel {
     #[inline]
     pub fn rhs_native(&self, x: &[f64], p: &[f64], out: &mut [f64]) -> bool {
         match &self.kernels {
-            Some(k) if k.fits(x, p, out.len(), k.n_x) => {
+            Some(k) if k.input_mismatch(x, p) | (out.len() ^ k.n_x) == 0 => {
                 // SAFETY: the kernel reads n_x + n_p inputs and writes n_x
                 // outputs; the lengths are checked just above.
                 unsafe { (k.rhs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) };
@@ -302,8 +303,8 @@ impl SymbolicModel {
     #[inline]
     pub fn jacobian_native(&self, x: &[f64], p: &[f64], jac: MatMut<'_, f64>) -> bool {
         match &self.kernels {
-            // Zero iff n x n with unit row stride (one branch, as `fits`).
-            Some(k) if k.fits(x, p, (jac.nrows() ^ k.n_x) | (jac.ncols() ^ k.n_x) | (jac.row_stride() ^ 1) as usize, 0) => {
+            // n x n with unit row stride, in the same single test.
+            Some(k) if k.input_mismatch(x, p) | (jac.nrows() ^ k.n_x) | (jac.ncols() ^ k.n_x) | (jac.row_stride() ^ 1) as usize == 0 => {
                 // SAFETY: the kernel writes entry (i, j) at i + j*cs for
                 // i, j < n: inside the n x n matrix `jac` (checked above)
                 // with unit row stride.
@@ -318,7 +319,7 @@ impl SymbolicModel {
     #[inline]
     pub fn param_derivative_native(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) -> bool {
         match &self.kernels {
-            Some(ks) if ks.fits(x, p, out.len(), ks.n_x) && k < ks.dparam.len() => {
+            Some(ks) if ks.input_mismatch(x, p) | (out.len() ^ ks.n_x) == 0 && k < ks.dparam.len() => {
                 // SAFETY: as for `rhs_native`; the parameter index is checked.
                 unsafe { (ks.dparam[k])(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) };
                 true
@@ -331,7 +332,7 @@ impl SymbolicModel {
     #[inline]
     pub fn observables_native(&self, x: &[f64], p: &[f64], out: &mut [f64]) -> bool {
         match &self.kernels {
-            Some(k) if k.fits(x, p, out.len(), self.observable_names.len()) => {
+            Some(k) if k.input_mismatch(x, p) | (out.len() ^ self.observable_names.len()) == 0 => {
                 // SAFETY: as for `rhs_native`, with one output per observable.
                 unsafe { (k.obs)(x.as_ptr(), p.as_ptr(), out.as_mut_ptr()) };
                 true
