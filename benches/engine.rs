@@ -6,10 +6,10 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use faer::Mat;
-use repcollapse::engine::bifurcation::{Bifurcation, BifurcationKind};
-use repcollapse::engine::boundary::{continue_boundary, BoundaryParams};
-use repcollapse::engine::continuation::{continue_equilibria, ContinuationParams};
-use repcollapse::engine::examples::{Lorenz, Lorenz96};
+use repcollapse::engine::{Bifurcation, BifurcationKind};
+use repcollapse::engine::{continue_boundary, BoundaryParams};
+use repcollapse::engine::{continue_equilibria, ContinuationParams};
+use repcollapse::engine::test_models::{Lorenz, Lorenz96};
 use repcollapse::engine::VectorField;
 use repcollapse::symbolic::SymbolicModel;
 

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use repcollapse::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
+use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method};
 use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::models::embedding::class_level::ClassLevelSystem;
 use repcollapse::models::embedding::simulation::{gd_step, Embeddings, Rates};

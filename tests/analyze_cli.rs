@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use repcollapse::engine::spectrum::jacobian_eigenvalues;
+use repcollapse::engine::jacobian_eigenvalues;
 use repcollapse::engine::VectorField;
 use repcollapse::models::embedding::simplex::SimplexSystem;
 use serde_json::Value;

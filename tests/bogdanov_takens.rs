@@ -23,11 +23,11 @@ use std::path::Path;
 use std::process::Command;
 
 use faer::Mat;
-use repcollapse::engine::analysis::boundary_analysis;
-use repcollapse::engine::bifurcation::BifurcationKind;
-use repcollapse::engine::bogdanov_takens::{critical_pair, locate_bogdanov_takens, BtOptions, BtSystem};
-use repcollapse::engine::boundary::{BoundaryCurve, BoundaryParams, BoundaryStop, Codim2Kind};
-use repcollapse::engine::grid_check::grid_agreement;
+use repcollapse::engine::boundary_analysis;
+use repcollapse::engine::BifurcationKind;
+use repcollapse::engine::{critical_pair, locate_bogdanov_takens, BtOptions, BtSystem};
+use repcollapse::engine::{BoundaryCurve, BoundaryParams, BoundaryStop, Codim2Kind};
+use repcollapse::engine::grid_agreement;
 use repcollapse::engine::VectorField;
 use repcollapse::symbolic::SymbolicModel;
 
@@ -86,13 +86,13 @@ fn jac(m: &SymbolicModel, x: &[f64], p: &[f64]) -> Mat<f64> {
     j
 }
 
-fn boundary(m: &SymbolicModel, beta0: f64, kind: BifurcationKind, d: (f64, f64), grid: usize) -> repcollapse::engine::analysis::BoundaryReport {
+fn boundary(m: &SymbolicModel, beta0: f64, kind: BifurcationKind, d: (f64, f64), grid: usize) -> repcollapse::engine::BoundaryReport {
     let p = params(m, 0.1, beta0);
     let bp = BoundaryParams { p1_min: d.0, p1_max: d.1, ..BoundaryParams::new(idx(m, "D"), idx(m, "beta"), 1.5, 3.0) };
     boundary_analysis(m, &p, &bp, Some(kind), grid).unwrap()
 }
 
-fn bt_of(c: &BoundaryCurve) -> Vec<&repcollapse::engine::boundary::Codim2Point> {
+fn bt_of(c: &BoundaryCurve) -> Vec<&repcollapse::engine::Codim2Point> {
     c.special_points.iter().filter(|s| s.kind == Codim2Kind::BogdanovTakens).collect()
 }
 

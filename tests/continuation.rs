@@ -1,9 +1,9 @@
 //! Continuation, bifurcation location and two-parameter boundaries against
 //! closed forms of the reference fields in `engine::examples`.
-use repcollapse::engine::continuation::{continue_equilibria, BifurcationKind, ContinuationParams, StopReason};
-use repcollapse::engine::examples::{Brusselator, HopfNormalForm, Lorenz, Pitchfork, SaddleNode};
+use repcollapse::engine::{continue_equilibria, BifurcationKind, ContinuationParams, StopReason};
+use repcollapse::engine::test_models::{Brusselator, HopfNormalForm, Lorenz, Pitchfork, SaddleNode};
 
-fn kinds(r: &repcollapse::engine::continuation::ContinuationResult, k: BifurcationKind) -> Vec<f64> {
+fn kinds(r: &repcollapse::engine::ContinuationResult, k: BifurcationKind) -> Vec<f64> {
     r.bifurcations.iter().filter(|b| b.kind == k).map(|b| b.param).collect()
 }
 
@@ -111,8 +111,8 @@ fn brusselator_hopf_at_one_plus_a_squared() {
     }
 }
 
-use repcollapse::engine::boundary::{brute_force_grid, continue_boundary, BoundaryParams, BoundaryStop, GridParams};
-use repcollapse::engine::examples::Cusp;
+use repcollapse::engine::{brute_force_grid, continue_boundary, BoundaryParams, BoundaryStop, GridParams};
+use repcollapse::engine::test_models::Cusp;
 
 #[test]
 fn brusselator_hopf_curve_is_b_equals_one_plus_a_squared() {
@@ -139,7 +139,7 @@ fn brusselator_hopf_curve_is_b_equals_one_plus_a_squared() {
 }
 
 /// Fold curves of the cusp started from both folds at b = 1 (a = -+2/(3 sqrt 3)).
-fn cusp_fold_curves(b_max: f64) -> Vec<repcollapse::engine::boundary::BoundaryCurve> {
+fn cusp_fold_curves(b_max: f64) -> Vec<repcollapse::engine::BoundaryCurve> {
     let cp = ContinuationParams::new(0, -1.0, 1.0);
     let r = continue_equilibria(&Cusp, &[-1.2], &[-1.0, 1.0], &cp).unwrap();
     let folds: Vec<_> = r.bifurcations.iter().filter(|b| b.kind == BifurcationKind::Fold).collect();
@@ -360,7 +360,7 @@ fn hopf_curve_ends_and_fold_curve_passes_at_bogdanov_takens_point() {
     assert!((end.p2 - 1.0).abs() < 1e-12 && (end.p1 - 0.25).abs() < 1e-9, "fold curve ends at {end:?}");
     assert_eq!(f.special_points.len(), 1, "{:?}", f.special_points);
     let bt = &f.special_points[0];
-    assert_eq!(bt.kind, repcollapse::engine::boundary::Codim2Kind::BogdanovTakens);
+    assert_eq!(bt.kind, repcollapse::engine::Codim2Kind::BogdanovTakens);
     assert!(bt.p1.abs() < 1e-10 && bt.p2.abs() < 1e-10 && bt.residual.unwrap() < 1e-9, "{bt:?}");
 }
 

@@ -1,7 +1,7 @@
 //! Model E: closed forms of the frustration operator, the class-level
 //! spectrum, and agreement of slow rates from independent routes.
-use repcollapse::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
-use repcollapse::engine::spectrum::jacobian_eigenvalues;
+use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method};
+use repcollapse::engine::jacobian_eigenvalues;
 use repcollapse::engine::VectorField;
 use repcollapse::models::embedding::config::EmbeddingConfig;
 use repcollapse::models::common::frustration::{Design, FrustrationOperator, LabelWeights, Pairing};

@@ -1,8 +1,8 @@
 //! Tests of the generic analysis core (integration, Newton, stability, fixed
 //! points) on small native vector fields with closed-form answers.
 use faer::MatMut;
-use repcollapse::engine::integrate::grid_times;
-use repcollapse::engine::stability::right_kernel;
+use repcollapse::engine::grid_times;
+use repcollapse::engine::right_kernel;
 use repcollapse::engine::{
     classify, find_fixed_points, fixed_points_json, integrate, newton_polish, FixedPointOptions, Grid,
     IntegrateOptions, Invariant, InvariantKind, Method, NewtonOptions, Stability, StabilityOptions, VectorField,

@@ -4,7 +4,7 @@
 //! budgets that stop with partial results.
 use std::process::Command;
 
-use repcollapse::engine::continuation::{continue_equilibria, ContinuationParams, StopReason};
+use repcollapse::engine::{continue_equilibria, ContinuationParams, StopReason};
 use repcollapse::engine::{find_fixed_points_report, FixedPointOptions, VectorField};
 use repcollapse::symbolic::SymbolicModel;
 

@@ -6,7 +6,7 @@
 use faer::c64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use repcollapse::engine::spectrum::{jacobian_eigenvalues, jacobian_matrix};
+use repcollapse::engine::{jacobian_eigenvalues, jacobian_matrix};
 use repcollapse::engine::VectorField;
 use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::models::head::simulation::HeadRates;

@@ -1,12 +1,12 @@
 //! Model H reduced theory: the analytic Jacobian, the closed-form fixed
 //! points and their stability, the saddle-node against its closed form, and
 //! both reductions against direct microscopic gradient descent.
-use repcollapse::engine::spectrum::jacobian_matrix;
+use repcollapse::engine::jacobian_matrix;
 use repcollapse::engine::VectorField;
 use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::models::head::simulation::{gd_step, HeadRates, HeadState, HeadWorkspace};
 use repcollapse::models::head::config::Variant;
-use repcollapse::engine::boundary::BoundaryStop;
+use repcollapse::engine::BoundaryStop;
 use repcollapse::models::head::boundary::{engine_boundary, engine_fold};
 use repcollapse::models::head::class_level::HeadClassLevel;
 use repcollapse::models::head::fixed_points::{closed_form_branches, critical_frustration, fixed_points, is_stable, Stability};

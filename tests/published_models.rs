@@ -1,8 +1,8 @@
 //! External models with published closed forms (examples/models/*.toml,
 //! sources cited in the files).
-use repcollapse::engine::analysis::boundary_analysis;
-use repcollapse::engine::bifurcation::BifurcationKind;
-use repcollapse::engine::boundary::BoundaryParams;
+use repcollapse::engine::boundary_analysis;
+use repcollapse::engine::BifurcationKind;
+use repcollapse::engine::BoundaryParams;
 use repcollapse::engine::VectorField;
 use repcollapse::symbolic::SymbolicModel;
 
@@ -54,8 +54,8 @@ fn selkov_hopf_curve_is_reported_once_and_matches_the_closed_form() {
 //   so 1e-8 leaves two orders for the conditioning of the test functions).
 // ---------------------------------------------------------------------------
 
-use repcollapse::engine::analysis::{default_box, full_diagram};
-use repcollapse::engine::continuation::{ContinuationParams, ContinuationResult, StopReason};
+use repcollapse::engine::{default_box, full_diagram};
+use repcollapse::engine::{ContinuationParams, ContinuationResult, StopReason};
 use repcollapse::engine::{find_fixed_points, FixedPoint, FixedPointOptions};
 
 /// `|got - printed| <= max(1e-5 |printed|, half a unit of the last printed digit)`.

@@ -2,7 +2,7 @@
 //! integrator's budgets, against published reference values and
 //! independent computations.
 
-use repcollapse::engine::rk::{Attempt, ExplicitStepper, Pair};
+use repcollapse::engine::{Attempt, ExplicitStepper, Pair};
 use repcollapse::engine::{integrate, integrate_partial, Grid, IntegrateOptions, Method, VectorField};
 use repcollapse::error::Error;
 use repcollapse::symbolic::SymbolicModel;

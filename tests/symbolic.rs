@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use repcollapse::engine::spectrum::jacobian_eigenvalues;
+use repcollapse::engine::jacobian_eigenvalues;
 use repcollapse::engine::VectorField;
 use repcollapse::symbolic::{parse_expr, parse_model_file, to_toml_string, Expr, Node, SymbolicModel};
 

@@ -6,7 +6,7 @@
 use faer::Mat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use repcollapse::engine::spectrum::{jacobian_eigenvalues, sorted_eigenvalues};
+use repcollapse::engine::{jacobian_eigenvalues, sorted_eigenvalues};
 use repcollapse::engine::VectorField;
 use repcollapse::models::teacher::simulation::{empirical_accuracy, Stream, StepWorkspace, Student};
 use repcollapse::models::teacher::config::{TeacherConfig, TeacherKind};

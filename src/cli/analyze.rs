@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use crate::engine::analysis::{boundary_analysis, default_box, full_diagram};
-use crate::engine::bifurcation::BifurcationKind;
-use crate::engine::boundary::BoundaryParams;
-use crate::engine::continuation::ContinuationParams;
-use crate::engine::fixed_points::FixedPointSearch;
+use crate::engine::{boundary_analysis, default_box, full_diagram};
+use crate::engine::BifurcationKind;
+use crate::engine::BoundaryParams;
+use crate::engine::ContinuationParams;
+use crate::engine::FixedPointSearch;
 use crate::engine::{find_fixed_points_report, fixed_points_json, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
 use crate::error::{Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};

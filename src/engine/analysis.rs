@@ -2,16 +2,16 @@
 //! over a parameter interval, and a traced phase boundary with its
 //! brute-force grid check. `repcollapse analyze` and the `model-analysis`
 //! study both call these.
-use crate::engine::bifurcation::{Bifurcation, BifurcationKind};
-use crate::engine::boundary::{brute_force_grid, continue_boundary, BoundaryCurve, BoundaryParams, GridCell, GridParams};
-use crate::engine::continuation::{continue_equilibria, ContinuationParams, ContinuationResult};
-use crate::engine::grid_check::{grid_agreement, segment_distance, GridAgreement};
+use crate::engine::continuation::test_functions::{Bifurcation, BifurcationKind};
+use crate::engine::continuation::boundary::{brute_force_grid, continue_boundary, BoundaryCurve, BoundaryParams, GridCell, GridParams};
+use crate::engine::continuation::branches::{continue_equilibria, ContinuationParams, ContinuationResult};
+use crate::engine::continuation::grid_check::{grid_agreement, segment_distance, GridAgreement};
 use crate::engine::{find_fixed_points, FixedPointOptions, VectorField};
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
 
 /// The scale-aware default search box (one definition, in `fixed_points`).
-pub use crate::engine::fixed_points::default_box;
+pub use crate::engine::equilibria::search::default_box;
 
 /// Every branch of equilibria over `[p_min, p_max]`: continues from each
 /// fixed point found at either end of the interval, skipping starts that an
@@ -81,7 +81,7 @@ pub struct BoundaryReport {
     /// One curve per distinct special point found (e.g. both fold lines of a cusp).
     pub curves: Vec<BoundaryCurve>,
     pub grid: Vec<GridCell>,
-    /// The grid check's counts (see [`crate::engine::grid_check`]).
+    /// The grid check's counts (see [`crate::engine::continuation::grid_check`]).
     pub check: GridAgreement,
     /// Whether the brute-force grid check ran (`grid > 0`).
     pub grid_checked: bool,
@@ -90,7 +90,7 @@ pub struct BoundaryReport {
 impl BoundaryReport {
     /// The fraction of the traced curves lying in or next to a cell where
     /// the grid sees the change (1 = all; the correctness score of
-    /// [`crate::engine::grid_check`]; completeness is `check.explained()`).
+    /// [`crate::engine::continuation::grid_check`]; completeness is `check.explained()`).
     pub fn agreement(&self) -> f64 {
         self.check.agreement()
     }

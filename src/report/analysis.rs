@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::engine::analysis::BoundaryReport;
-use crate::engine::bifurcation::BifurcationKind;
-use crate::engine::continuation::ContinuationResult;
+use crate::engine::BoundaryReport;
+use crate::engine::BifurcationKind;
+use crate::engine::ContinuationResult;
 use crate::error::{Error, Result};
 use crate::report::atomic::{write_atomic, write_csv};
 use crate::report::plot::{Figure, Legend, Panel, Shape};
@@ -105,7 +105,7 @@ pub fn boundary_figure(r: &BoundaryReport, param: &str, param2: &str, title: &st
         panel = panel.line(&label, line, 6);
     }
     panel = panel.legend(emptiest_corner(r));
-    use crate::engine::boundary::Codim2Kind;
+    use crate::engine::Codim2Kind;
     for (kind, shape, color, label) in [(Codim2Kind::BogdanovTakens, Shape::Triangle, 0, "Bogdanov-Takens"), (Codim2Kind::Cusp, Shape::Cross, 1, "cusp")] {
         let pts: Vec<(f64, f64, f64, f64)> =
             r.curves.iter().flat_map(|c| &c.special_points).filter(|s| s.kind == kind).map(|s| (s.p1, s.p2, s.p2, s.p2)).collect();

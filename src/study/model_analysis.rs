@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::engine::analysis::{boundary_analysis, full_diagram};
-use crate::engine::bifurcation::BifurcationKind;
-use crate::engine::boundary::{BoundaryParams, BoundaryStop};
-use crate::engine::continuation::ContinuationParams;
+use crate::engine::{boundary_analysis, full_diagram};
+use crate::engine::BifurcationKind;
+use crate::engine::{BoundaryParams, BoundaryStop};
+use crate::engine::ContinuationParams;
 use crate::engine::VectorField;
 use crate::error::{suggest, Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};

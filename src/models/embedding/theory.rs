@@ -4,8 +4,8 @@
 //! the balanced design, and the fixed points with their stability.
 use serde_json::{json, Value};
 
-use crate::engine::fixed_points::{find_fixed_points, fixed_points_json, FixedPointOptions};
-use crate::engine::spectrum::jacobian_eigenvalues;
+use crate::engine::{find_fixed_points, fixed_points_json, FixedPointOptions};
+use crate::engine::jacobian_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;

@@ -3,7 +3,7 @@
 //! mean decaying as `exp(-eta_x t)`. This reconstructs every sample exactly
 //! (for gradient flow), so theory and simulation are scored by the same
 //! metric code.
-use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
+use crate::engine::{integrate, Grid, IntegrateOptions, Method};
 use crate::error::Result;
 use crate::models::embedding::simulation::Embeddings;
 use crate::models::common::frustration::LabelWeights;

@@ -36,7 +36,7 @@
 use faer::Mat;
 use serde::Serialize;
 
-use crate::engine::spectrum::{jacobian_matrix, sorted_eigenvalues};
+use crate::engine::{jacobian_matrix, sorted_eigenvalues};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::common::frustration::{FrustrationOperator, LabelWeights};

@@ -22,8 +22,8 @@
 //! fold's zero eigenvalue). The engine path therefore requires
 //! `weight_decay > 0` and the traced curve is restricted to
 //! `lambda >= lam_min > 0` (traced without trouble down to `lam_min = 5e-4`).
-use crate::engine::boundary::{continue_boundary, BoundaryCurve, BoundaryParams};
-use crate::engine::continuation::{continue_equilibria, Bifurcation, BifurcationKind, ContinuationParams};
+use crate::engine::{continue_boundary, BoundaryCurve, BoundaryParams};
+use crate::engine::{continue_equilibria, Bifurcation, BifurcationKind, ContinuationParams};
 use crate::error::{Error, Result};
 use crate::models::head::config::Variant;
 use crate::models::head::fixed_points::closed_form_branches;

@@ -22,9 +22,9 @@
 //! forms above are only used by the tests, as an independent check.
 use serde::Serialize;
 
-use crate::engine::spectrum::jacobian_matrix;
-pub use crate::engine::stability::Stability;
-use crate::engine::stability::{classify, StabilityOptions, StabilityReport};
+use crate::engine::jacobian_matrix;
+pub use crate::engine::Stability;
+use crate::engine::{classify, StabilityOptions, StabilityReport};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::head::config::Variant;

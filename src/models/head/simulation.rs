@@ -27,7 +27,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
-use crate::engine::spectrum::sorted_eigenvalues;
+use crate::engine::sorted_eigenvalues;
 use crate::error::{Error, Result};
 use crate::models::embedding::simulation::{step_grid, Embeddings};
 use crate::models::common::frustration::LabelWeights;

@@ -51,8 +51,8 @@ use serde::Serialize;
 
 use faer::MatMut;
 
-use crate::engine::boundary::{continue_boundary, BoundaryCurve, BoundaryParams};
-use crate::engine::continuation::{continue_equilibria, Bifurcation, BifurcationKind, ContinuationParams};
+use crate::engine::{continue_boundary, BoundaryCurve, BoundaryParams};
+use crate::engine::{continue_equilibria, Bifurcation, BifurcationKind, ContinuationParams};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::teacher::config::{HeadKind, TeacherConfig};

@@ -6,7 +6,7 @@ use faer::Mat;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
+use crate::engine::{integrate, Grid, IntegrateOptions, Method};
 use crate::engine::{find_fixed_points, FixedPoint, FixedPointOptions, VectorField};
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
@@ -246,6 +246,6 @@ pub fn channel_point_json(cfg: &TeacherConfig) -> Result<serde_json::Value> {
 /// Eigenvalues `(re, im)` of a d x d head, by decreasing real part.
 pub fn head_spectrum(h: &[f64], d: usize) -> Vec<(f64, f64)> {
     let m = Mat::from_fn(d, d, |i, j| h[i * d + j]);
-    crate::engine::spectrum::sorted_eigenvalues(&m).map(|v| v.iter().map(|z| (z.re, z.im)).collect()).unwrap_or_default()
+    crate::engine::sorted_eigenvalues(&m).map(|v| v.iter().map(|z| (z.re, z.im)).collect()).unwrap_or_default()
 }
 

@@ -24,8 +24,8 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
-use crate::engine::spectrum::jacobian_eigenvalues;
+use crate::engine::{integrate, Grid, IntegrateOptions, Method};
+use crate::engine::jacobian_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::teacher::config::TeacherConfig;

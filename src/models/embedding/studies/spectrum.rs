@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::config::Kind;
-use crate::engine::spectrum::jacobian_eigenvalues;
+use crate::engine::jacobian_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;

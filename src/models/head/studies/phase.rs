@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::Kind;
-use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
+use crate::engine::{integrate, Grid, IntegrateOptions, Method};
 use crate::error::{Error, Result};
 use crate::models::head::simulation::simulate;
 use crate::models::head::config::{HeadConfig, Variant};

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::config::Kind;
-use crate::engine::integrate::{integrate, Grid, IntegrateOptions, Method};
+use crate::engine::{integrate, Grid, IntegrateOptions, Method};
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
 use crate::models::teacher::head_channel::{channel_fixed_points, Channel, HeadChannel};

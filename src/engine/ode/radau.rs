@@ -28,8 +28,8 @@
 
 use faer::Mat;
 
-use crate::engine::dense_lu::{ComplexLu, RealLu};
-use crate::engine::rk::{Attempt, StepStats};
+use crate::engine::linalg::lu::{ComplexLu, RealLu};
+use crate::engine::ode::explicit_rk::{Attempt, StepStats};
 use crate::engine::VectorField;
 
 const NIT: u32 = 7;

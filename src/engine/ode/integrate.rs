@@ -2,11 +2,11 @@
 //! output on a requested grid by dense output.
 //!
 //! Methods ([`Method`]):
-//! * `dopri5`, `dop853`: the explicit Dormand-Prince pairs of [`crate::engine::rk`]
+//! * `dopri5`, `dop853`: the explicit Dormand-Prince pairs of [`crate::engine::ode::explicit_rk`]
 //!   (Hairer-Norsett-Wanner step-size control, mixed error norm
 //!   `sqrt(mean_i (err_i / (atol + rtol |x_i|))^2) <= 1`);
 //! * `radau5`: the implicit Radau IIA method of order 5 of
-//!   [`crate::engine::radau`], with the field's exact Jacobian, for stiff systems;
+//!   [`crate::engine::ode::radau`], with the field's exact Jacobian, for stiff systems;
 //! * `auto` (the default): DOP853 while the problem is not stiff, switching
 //!   to Radau IIA when Hairer's stiffness test (`h |lambda|` beyond the
 //!   explicit stability boundary on 15 steps) fires, and back to DOP853 when
@@ -34,8 +34,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::radau::{RadauFailure, RadauStepper};
-use crate::engine::rk::{Attempt, ExplicitStepper, Pair, StepStats};
+use crate::engine::ode::radau::{RadauFailure, RadauStepper};
+use crate::engine::ode::explicit_rk::{Attempt, ExplicitStepper, Pair, StepStats};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 

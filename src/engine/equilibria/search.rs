@@ -37,9 +37,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::engine::newton::{newton_with_workspace, NewtonOptions, SvdWorkspace};
-use crate::engine::spectrum::jacobian_matrix;
-use crate::engine::stability::{classify, kernels, StabilityOptions, StabilityReport};
+use crate::engine::equilibria::newton::{newton_with_workspace, NewtonOptions, SvdWorkspace};
+use crate::engine::linalg::spectrum::jacobian_matrix;
+use crate::engine::equilibria::stability::{classify, kernels, StabilityOptions, StabilityReport};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 

@@ -40,7 +40,7 @@
 //! * a **Bogdanov-Takens** point on a fold curve, where `<w, v>` changes
 //!   sign, is located on the arc by regula falsi, then refined by Newton on
 //!   the BT defining system
-//!   ([`locate_bogdanov_takens`](crate::engine::bogdanov_takens)); the fold
+//!   ([`locate_bogdanov_takens`](crate::engine::continuation::bogdanov_takens)); the fold
 //!   curve is regular there, so tracing **continues through it** (towards a
 //!   cusp, for example);
 //! * a Hopf curve ends at a **Bogdanov-Takens** point where `omega` reaches
@@ -59,13 +59,13 @@ use faer::{Mat, MatMut};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::bifurcation::{locate_on_arc, stability};
-use crate::engine::bogdanov_takens::{locate_bogdanov_takens, BtOptions};
-use crate::engine::continuation::{
+use crate::engine::continuation::test_functions::{locate_on_arc, stability};
+use crate::engine::continuation::bogdanov_takens::{locate_bogdanov_takens, BtOptions};
+use crate::engine::continuation::branches::{
     default_ds, default_ds_max, default_ds_min, default_max_steps, default_newton_max_iter, default_newton_tol, default_true,
     arclength_step, ArclengthSolver, Bifurcation, BifurcationKind, Bound, DenseLu, ImplicitCurve, StepControl,
 };
-use crate::engine::spectrum::sorted_eigenvalues;
+use crate::engine::linalg::spectrum::sorted_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
@@ -580,7 +580,7 @@ fn fold_tests(curve: &mut FoldCurve<'_>, u: &[f64], w_ref: &mut Vec<f64>) -> Opt
 }
 
 /// Continue a located fold or Hopf point `start` (from
-/// [`continue_equilibria`](crate::engine::continuation::continue_equilibria)
+/// [`continue_equilibria`](crate::engine::continuation::branches::continue_equilibria)
 /// in parameter `bp.param`, with the other parameters at `p_base`) in the
 /// plane `(p_{param}, p_{param2})`; see the module documentation for the
 /// defining systems. A branch point cannot be continued (it is not

@@ -33,8 +33,8 @@
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::newton::{newton_with_workspace, NewtonOptions, SvdWorkspace};
-use crate::engine::spectrum::{jacobian_matrix, sorted_eigenvalues};
+use crate::engine::equilibria::newton::{newton_with_workspace, NewtonOptions, SvdWorkspace};
+use crate::engine::linalg::spectrum::{jacobian_matrix, sorted_eigenvalues};
 use crate::engine::{InvariantKind, VectorField};
 use crate::error::{Error, Result};
 

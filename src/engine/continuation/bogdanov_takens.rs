@@ -49,8 +49,8 @@
 use faer::{c64, Mat};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::dense_lu::RealLu;
-use crate::engine::spectrum::sorted_eigenvalues;
+use crate::engine::linalg::lu::RealLu;
+use crate::engine::linalg::spectrum::sorted_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 

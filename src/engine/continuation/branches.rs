@@ -34,9 +34,9 @@ use faer::{c64, Mat, MatMut, Par};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-pub use crate::engine::bifurcation::{Bifurcation, BifurcationKind, SignedLog, TestFunctions};
-use crate::engine::bifurcation::{bialternate_product, hopf_frequency, locate_on_arc, stability};
-use crate::engine::spectrum::sorted_eigenvalues;
+pub use crate::engine::continuation::test_functions::{Bifurcation, BifurcationKind, SignedLog, TestFunctions};
+use crate::engine::continuation::test_functions::{bialternate_product, hopf_frequency, locate_on_arc, stability};
+use crate::engine::linalg::spectrum::sorted_eigenvalues;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
@@ -190,7 +190,7 @@ pub struct BranchPoint {
     /// All eigenvalues have `Re < -eps` (linear asymptotic stability).
     pub stable: bool,
     /// Number of eigenvalues with `Re > eps` (see
-    /// [`stability`](crate::engine::bifurcation::stability)).
+    /// [`stability`](crate::engine::continuation::test_functions::stability)).
     pub n_unstable: usize,
     /// Jacobian eigenvalues, sorted by decreasing real part.
     pub eigenvalues: Vec<c64>,
@@ -736,7 +736,7 @@ fn crossed(a: f64, b: f64) -> Option<bool> {
 /// the null vector of `[J | F_p]` oriented along `cp.direction`. With
 /// `cp.detect_bifurcations` every special point between consecutive points
 /// is located by regula falsi on its test function (accuracy of the arc
-/// parameter `~1e-10`; see [`crate::engine::bifurcation`]). Neutral saddles
+/// parameter `~1e-10`; see [`crate::engine::continuation::test_functions`]). Neutral saddles
 /// are not reported. With `cp.branch_switching` the second branch through
 /// every branch point of the first branch is continued on both sides (see
 /// `Tracer::switch`) and appended to `branches`. A field whose equilibria are not isolated (a

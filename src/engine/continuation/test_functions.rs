@@ -24,7 +24,7 @@
 use faer::c64;
 use serde::Serialize;
 
-use crate::engine::continuation::{ArclengthSolver, ImplicitCurve};
+use crate::engine::continuation::branches::{ArclengthSolver, ImplicitCurve};
 
 /// The type of a codimension-one bifurcation of equilibria.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -58,7 +58,7 @@ pub struct Bifurcation {
     pub param: f64,
     /// Equilibrium state at the point.
     pub state: Vec<f64>,
-    /// Index of the branch (in [`ContinuationResult::branches`](crate::engine::continuation::ContinuationResult)).
+    /// Index of the branch (in [`ContinuationResult::branches`](crate::engine::continuation::branches::ContinuationResult)).
     pub branch: usize,
     /// Index of the last branch point *before* the special point: it lies
     /// on the arc between `points[index]` and `points[index + 1]`.

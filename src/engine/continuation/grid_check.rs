@@ -1,5 +1,5 @@
 //! How well traced boundary curves match a brute-force grid classification
-//! ([`brute_force_grid`](crate::engine::boundary::brute_force_grid)).
+//! ([`brute_force_grid`](crate::engine::continuation::boundary::brute_force_grid)).
 //!
 //! Lengths are measured in **cell units**: `p1 / d1, p2 / d2` with `d1, d2`
 //! the cell sizes, so one cell is the unit square and its diagonal is
@@ -48,9 +48,9 @@
 //! curves correct to 1e-9.
 use faer::Mat;
 
-use crate::engine::bifurcation::BifurcationKind;
-use crate::engine::boundary::{BoundaryCurve, GridCell};
-use crate::engine::spectrum::sorted_eigenvalues;
+use crate::engine::continuation::test_functions::BifurcationKind;
+use crate::engine::continuation::boundary::{BoundaryCurve, GridCell};
+use crate::engine::linalg::spectrum::sorted_eigenvalues;
 use crate::engine::VectorField;
 
 /// Result of [`grid_agreement`].
