@@ -67,7 +67,7 @@ fn lorenz_hopf_on_nontrivial_branch() {
     let r0: f64 = 10.0;
     let c = (b * (r0 - 1.0)).sqrt();
     let mut cp = ContinuationParams::new(1, 2.0, 30.0);
-    cp.ds_max = 0.5;
+    cp.arclength.ds_max = 0.5;
     let r = continue_equilibria(&Lorenz, &[c * 1.01, c * 0.99, r0 - 1.0 + 0.1], &[sigma, r0, b], &cp).unwrap();
     let hopf: Vec<_> = r.bifurcations.iter().filter(|x| x.kind == BifurcationKind::Hopf).collect();
     assert_eq!(hopf.len(), 1, "{:?}", r.bifurcations);
@@ -88,7 +88,7 @@ fn lorenz_hopf_on_nontrivial_branch() {
 #[test]
 fn lorenz_pitchfork_at_r_one_on_trivial_branch() {
     let mut cp = ContinuationParams::new(1, 0.0, 2.0);
-    cp.ds_max = 0.2;
+    cp.arclength.ds_max = 0.2;
     let r = continue_equilibria(&Lorenz, &[0.0, 0.0, 0.0], &[10.0, 0.3, 8.0 / 3.0], &cp).unwrap();
     let bps = kinds(&r, BifurcationKind::Branch);
     assert_eq!(bps.len(), 1, "{:?}", r.bifurcations);
@@ -122,7 +122,7 @@ fn brusselator_hopf_curve_is_b_equals_one_plus_a_squared() {
     let r = continue_equilibria(&Brusselator, &[a0, 1.0], &[a0, 1.0], &cp).unwrap();
     let hopf = r.bifurcations.iter().find(|b| b.kind == BifurcationKind::Hopf).unwrap();
     let mut bp = BoundaryParams::new(1, 0, 0.4, 2.5);
-    bp.ds_max = 0.2;
+    bp.arclength.ds_max = 0.2;
     let curve = continue_boundary(&Brusselator, hopf, &[a0, 1.0], &bp).unwrap();
     assert_eq!(curve.kind, BifurcationKind::Hopf);
     assert_eq!(curve.stop_forward, BoundaryStop::ParameterBound);
@@ -150,7 +150,7 @@ fn cusp_fold_curves(b_max: f64) -> Vec<repcollapse::engine::BoundaryCurve> {
         .map(|f| {
             assert!((f.param.abs() - a_f).abs() < 1e-9, "fold at a = {}", f.param);
             let mut bp = BoundaryParams::new(0, 1, -1.0, b_max);
-            bp.ds_max = 0.05;
+            bp.arclength.ds_max = 0.05;
             continue_boundary(&Cusp, f, &[-1.0, 1.0], &bp).unwrap()
         })
         .collect()
@@ -370,7 +370,7 @@ fn bad_settings_and_missing_equilibria_are_errors() {
     let e = continue_equilibria(&SaddleNode, &[1.0], &[1.0], &cp).unwrap_err().to_string();
     assert!(e.contains("param") && e.contains('3'), "{e}");
     let mut cp = ContinuationParams::new(0, -1.0, 1.0);
-    cp.ds = 10.0;
+    cp.arclength.ds = 10.0;
     assert!(continue_equilibria(&SaddleNode, &[1.0], &[1.0], &cp).unwrap_err().to_string().contains("ds"));
     // x' = mu - x^2 has no equilibrium at mu = -0.5.
     let cp = ContinuationParams::new(0, -1.0, 1.0);
@@ -425,7 +425,7 @@ fn lorenz_branch_switching_reaches_both_hopf_points() {
     let (sigma, b) = (10.0, 8.0 / 3.0);
     let r_h = sigma * (sigma + b + 3.0) / (sigma - b - 1.0);
     let mut cp = ContinuationParams::new(1, 0.0, 30.0);
-    cp.ds_max = 0.5;
+    cp.arclength.ds_max = 0.5;
     cp.branch_switching = true;
     let r = continue_equilibria(&Lorenz, &[0.0; 3], &[sigma, 0.5, b], &cp).unwrap();
     assert_eq!(r.branches.len(), 3);

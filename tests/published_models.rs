@@ -268,7 +268,7 @@ fn bazykin_alpha_continuation_completes_and_matches_the_auto_demo() {
     let cp = ContinuationParams::new(m.param_index("alpha").unwrap(), 0.0, 0.995);
     let r = full_diagram(&m, &p, &cp).unwrap();
     let steps: Vec<(usize, StopReason)> = r.branches.iter().map(|b| (b.points.len(), b.stop)).collect();
-    eprintln!("Bazykin alpha 0 -> 0.995: branches (points, stop) {steps:?} (max_steps {})", cp.max_steps);
+    eprintln!("Bazykin alpha 0 -> 0.995: branches (points, stop) {steps:?} (max_steps {})", cp.arclength.max_steps);
     assert!(r.branches.iter().all(|b| b.stop == StopReason::ParameterBound), "{steps:?}");
     // The interior branch reaches the transcritical point at (100, 0).
     assert!(r.branches.iter().any(|b| b.points.iter().any(|q| (q.state[0] - 100.0).abs() < 1.0 && q.state[1].abs() < 1.0)), "{steps:?}");

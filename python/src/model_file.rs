@@ -214,9 +214,9 @@ impl Model {
             move || {
                 let k = param_index(&model, &param)?;
                 let mut cp = ContinuationParams::new(k, start.min(stop), start.max(stop));
-                cp.ds = ds;
-                cp.ds_max = ds_max;
-                cp.max_steps = max_steps;
+                cp.arclength.ds = ds;
+                cp.arclength.ds_max = ds_max;
+                cp.arclength.max_steps = max_steps;
                 let result = full_diagram(&model, &model.default_params(), &cp)?;
                 let mut v = result.to_json(&model.state_names(), &param);
                 v["model"] = json!(model.name());

@@ -243,10 +243,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 return Err(Error::invalid("--max-steps", max_steps, ">= 1"));
             }
             let mut cp = ContinuationParams::new(k, from.min(*to), from.max(*to));
-            cp.ds = *ds;
-            cp.ds_max = *ds_max;
-            cp.ds_min = cp.ds_min.min(*ds);
-            cp.max_steps = *max_steps;
+            cp.arclength.ds = *ds;
+            cp.arclength.ds_max = *ds_max;
+            cp.arclength.ds_min = cp.arclength.ds_min.min(*ds);
+            cp.arclength.max_steps = *max_steps;
             cp.validate(model.param_names().len()).map_err(|e| match e {
                 Error::InvalidParameter { field, value, range } => {
                     Error::InvalidParameter { field: format!("--{}", field.replace('_', "-")), value, range }

@@ -2,16 +2,18 @@
 //! over a parameter interval, and a traced phase boundary with its
 //! brute-force grid check. `repcollapse analyze` and the `model-analysis`
 //! study both call these.
-use crate::engine::continuation::test_functions::{Bifurcation, BifurcationKind};
-use crate::engine::continuation::boundary::{brute_force_grid, continue_boundary, BoundaryCurve, BoundaryParams, GridCell, GridParams};
-use crate::engine::continuation::branches::{continue_equilibria, ContinuationParams, ContinuationResult};
+use crate::engine::continuation::boundary::{continue_boundary, BoundaryCurve, BoundaryParams};
+use crate::engine::continuation::branches::continue_equilibria;
+use crate::engine::continuation::grid::{brute_force_grid, GridCell, GridParams};
 use crate::engine::continuation::grid_check::{grid_agreement, segment_distance, GridAgreement};
-use crate::engine::{find_fixed_points, FixedPointOptions, VectorField};
+use crate::engine::continuation::params::ContinuationParams;
+use crate::engine::continuation::results::ContinuationResult;
+use crate::engine::continuation::test_functions::{Bifurcation, BifurcationKind};
+use crate::engine::equilibria::search::{default_box, find_fixed_points, FixedPointOptions};
+use crate::engine::linalg::vector::{dist, norm};
+use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
-
-/// The scale-aware default search box (one definition, in `fixed_points`).
-pub use crate::engine::equilibria::search::default_box;
 
 /// Every branch of equilibria over `[p_min, p_max]`: continues from each
 /// fixed point found at either end of the interval, skipping starts that an
@@ -66,14 +68,6 @@ pub fn full_diagram(field: &dyn VectorField, p: &[f64], cp: &ContinuationParams)
     });
     all.bifurcations = unique;
     Ok(all)
-}
-
-fn dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt()
-}
-
-fn norm(a: &[f64]) -> f64 {
-    a.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// A traced phase boundary with its brute-force check.

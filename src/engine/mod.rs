@@ -15,17 +15,20 @@
 //! * [`analysis`]: whole-diagram analyses that combine the above;
 //! * [`test_models`]: hand-written reference fields with closed-form answers.
 //!
-//! Dependency order (each layer imports only from layers above it, so there
-//! is no import circle):
+//! Dependency order of the `use` lines (each module imports only from
+//! modules listed before it, so there is no import circle; inside a
+//! sub-folder the order is given in its `mod.rs`):
 //!
 //! ```text
 //!   vector_field
-//!   linalg
-//!   ode                      (vector_field, linalg)
-//!   equilibria               (vector_field, linalg)
-//!   continuation             (vector_field, linalg)
-//!   analysis                 (equilibria, continuation)
-//!   test_models              (vector_field)
+//!   linalg        vector, signed_log <- lu; spectrum
+//!   ode           explicit_rk <- radau (linalg::lu) <- integrate
+//!   equilibria    newton (linalg) <- stability <- search
+//!   continuation  params, arclength (linalg) <- test_functions <- results
+//!                 <- branches; bogdanov_takens (linalg), grid
+//!                 <- boundary <- grid_check
+//!   analysis      (equilibria::search, continuation)
+//!   test_models   (vector_field only)
 //! ```
 pub mod analysis;
 pub mod continuation;
@@ -37,7 +40,8 @@ pub mod vector_field;
 
 pub use vector_field::{Invariant, InvariantKind, VectorField};
 
-pub use linalg::lu::{ComplexLu, RealLu};
+pub use linalg::lu::{ComplexLu, DenseLu, RealLu};
+pub use linalg::signed_log::SignedLog;
 pub use linalg::spectrum::{jacobian_eigenvalues, jacobian_matrix, sorted_eigenvalues};
 
 pub use ode::explicit_rk::{Attempt, ExplicitStepper, Pair, StepStats};
@@ -55,15 +59,15 @@ pub use equilibria::search::{
 pub use equilibria::stability::{classify, right_kernel, Eigenvalue, Stability, StabilityOptions, StabilityReport, ZeroModeAttribution};
 
 pub use continuation::bogdanov_takens::{critical_pair, locate_bogdanov_takens, BtOptions, BtPoint, BtSystem};
+pub use continuation::arclength::{arclength_step, ArclengthSolver, ImplicitCurve, StepControl};
 pub use continuation::boundary::{
-    brute_force_grid, continue_boundary, BoundaryCurve, BoundaryParams, BoundaryPoint, BoundaryStop, Codim2Kind, Codim2Point,
-    GridCell, GridParams,
+    continue_boundary, BoundaryCurve, BoundaryParams, BoundaryPoint, BoundaryStop, Codim2Kind, Codim2Point,
 };
-pub use continuation::branches::{
-    arclength_step, continue_equilibria, ArclengthSolver, Branch, BranchPoint, ContinuationParams, ContinuationResult,
-    ImplicitCurve, StepControl, StopReason,
-};
+pub use continuation::branches::continue_equilibria;
+pub use continuation::grid::{brute_force_grid, GridCell, GridParams};
 pub use continuation::grid_check::{grid_agreement, segment_distance, GridAgreement};
-pub use continuation::test_functions::{Bifurcation, BifurcationKind, SignedLog, TestFunctions};
+pub use continuation::params::{ArclengthParams, ContinuationParams};
+pub use continuation::results::{Branch, BranchPoint, ContinuationResult, StopReason};
+pub use continuation::test_functions::{Bifurcation, BifurcationKind, TestFunctions};
 
 pub use analysis::{boundary_analysis, full_diagram, BoundaryReport};

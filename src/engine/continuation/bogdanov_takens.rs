@@ -147,7 +147,7 @@ pub fn locate_bogdanov_takens(
         if !newton.factor() {
             return Err(singular("the Newton matrix of the Bogdanov-Takens system is singular"));
         }
-        newton.solve(&mut g);
+        newton.solve_in_place(&mut g);
         last_dz = g.iter().fold(0.0, |a: f64, v| a.max(v.abs()));
         for (zi, d) in z.iter_mut().zip(&g) {
             *zi -= d;
@@ -277,13 +277,13 @@ impl<'a> BtDefining<'a> {
         }
         self.v1.fill(0.0);
         self.v1[n] = 1.0;
-        self.a.solve(&mut self.v1);
+        self.a.solve_in_place(&mut self.v1);
         self.v2[..n].copy_from_slice(&self.v1[..n]);
         self.v2[n] = 0.0;
-        self.a.solve(&mut self.v2);
+        self.a.solve_in_place(&mut self.v2);
         self.w1.fill(0.0);
         self.w1[n] = 1.0;
-        self.at.solve(&mut self.w1);
+        self.at.solve_in_place(&mut self.w1);
         Some(())
     }
 
@@ -368,7 +368,7 @@ impl<'a> BtDefining<'a> {
                     self.tmp[n] = 0.0;
                     let dg1 = -(0..n).map(|i| self.w1[i] * self.tmp[i]).sum::<f64>();
                     // v1' = -(A^-1 tmp)_{1..n}; g2' = w1^T (v1' - J' v2).
-                    self.a.solve(&mut self.tmp);
+                    self.a.solve_in_place(&mut self.tmp);
                     let mut dg2 = 0.0;
                     for i in 0..n {
                         let jv2: f64 = (0..n).map(|j| d[(i, j)] * self.v2[j]).sum();

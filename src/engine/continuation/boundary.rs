@@ -1,6 +1,6 @@
 //! Two-parameter boundaries: continuation of fold and Hopf points in a
-//! parameter plane `(p1, p2)`, and a brute-force grid classification to
-//! check them against.
+//! parameter plane `(p1, p2)` (the brute-force grid that checks them is in
+//! [`grid`](super::grid)).
 //!
 //! **Fold curves** continue the standard augmented system (Kuznetsov,
 //! *Elements of Applied Bifurcation Theory*, sec. 10.2.2) in
@@ -56,16 +56,12 @@
 //! On fold curves the left null vector comes from an SVD of `J` at each
 //! accepted point (the only per-step allocation besides the stored points).
 use faer::{Mat, MatMut};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::continuation::test_functions::{locate_on_arc, stability};
+use crate::engine::continuation::arclength::{arclength_step, ArclengthSolver, Bound, ImplicitCurve, StepControl};
 use crate::engine::continuation::bogdanov_takens::{locate_bogdanov_takens, BtOptions};
-use crate::engine::continuation::branches::{
-    default_ds, default_ds_max, default_ds_min, default_max_steps, default_newton_max_iter, default_newton_tol, default_true,
-    arclength_step, ArclengthSolver, Bifurcation, BifurcationKind, Bound, DenseLu, ImplicitCurve, StepControl,
-};
-use crate::engine::linalg::spectrum::sorted_eigenvalues;
+use crate::engine::continuation::params::{default_true, ArclengthParams};
+use crate::engine::continuation::test_functions::{locate_on_arc, Bifurcation, BifurcationKind};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
@@ -91,19 +87,10 @@ pub struct BoundaryParams {
     /// Bounds of the second parameter.
     pub p2_min: f64,
     pub p2_max: f64,
-    #[serde(default = "default_ds")]
-    pub ds: f64,
-    #[serde(default = "default_ds_min")]
-    pub ds_min: f64,
-    #[serde(default = "default_ds_max")]
-    pub ds_max: f64,
-    /// Maximum accepted steps per direction.
-    #[serde(default = "default_max_steps")]
-    pub max_steps: usize,
-    #[serde(default = "default_newton_tol")]
-    pub newton_tol: f64,
-    #[serde(default = "default_newton_max_iter")]
-    pub newton_max_iter: usize,
+    /// Step and Newton settings (`ds`, `ds_min`, `ds_max`, `max_steps` per
+    /// direction, `newton_tol`, `newton_max_iter`; absolute steps).
+    #[serde(flatten)]
+    pub arclength: ArclengthParams,
     /// Trace both ways from the starting point (otherwise only towards
     /// increasing `p2`, or increasing `p1` if the curve starts vertical).
     #[serde(default = "default_true")]
@@ -120,18 +107,14 @@ impl BoundaryParams {
             p1_max: pos_max(),
             p2_min,
             p2_max,
-            ds: default_ds(),
-            ds_min: default_ds_min(),
-            ds_max: default_ds_max(),
-            max_steps: default_max_steps(),
-            newton_tol: default_newton_tol(),
-            newton_max_iter: default_newton_max_iter(),
+            arclength: ArclengthParams::default(),
             both_directions: true,
         }
     }
 
     /// Check every setting against its valid range.
     pub fn validate(&self, n_params: usize) -> Result<()> {
+        let a = &self.arclength;
         for (name, v) in [("param", self.param), ("param2", self.param2)] {
             if v >= n_params {
                 return Err(Error::invalid(name, v, format!("0..{n_params} (parameter index)")));
@@ -145,17 +128,17 @@ impl BoundaryParams {
                 return Err(Error::invalid(name, format!("[{lo}, {hi}]"), "finite with min < max"));
             }
         }
-        if !(self.ds_min > 0.0 && self.ds_max >= self.ds_min && self.ds >= self.ds_min && self.ds <= self.ds_max) {
+        if !(a.ds_min > 0.0 && a.ds_max >= a.ds_min && a.ds >= a.ds_min && a.ds <= a.ds_max) {
             return Err(Error::invalid(
                 "ds/ds_min/ds_max",
-                format!("{}/{}/{}", self.ds, self.ds_min, self.ds_max),
+                format!("{}/{}/{}", a.ds, a.ds_min, a.ds_max),
                 "0 < ds_min <= ds <= ds_max",
             ));
         }
-        if !(self.newton_tol > 0.0 && self.newton_tol < 1.0) {
-            return Err(Error::invalid("newton_tol", self.newton_tol, "(0, 1)"));
+        if !(a.newton_tol > 0.0 && a.newton_tol < 1.0) {
+            return Err(Error::invalid("newton_tol", a.newton_tol, "(0, 1)"));
         }
-        if self.newton_max_iter == 0 {
+        if a.newton_max_iter == 0 {
             return Err(Error::invalid("newton_max_iter", 0, ">= 1"));
         }
         Ok(())
@@ -711,7 +694,7 @@ fn bt_end_point(sp: &Codim2Point) -> BoundaryPoint {
 fn trace<C: Codim2>(curve: &mut C, mut u0: Vec<f64>, bp: &BoundaryParams, kind: BifurcationKind) -> Result<BoundaryCurve> {
     let nu = curve.n_unknowns();
     let (i1, i2) = (nu - 2, nu - 1);
-    let mut solver = ArclengthSolver::new(nu, bp.newton_tol, bp.newton_max_iter);
+    let mut solver = ArclengthSolver::new(nu, bp.arclength.newton_tol, bp.arclength.newton_max_iter);
     let p2 = u0[i2];
     solver.correct_fixed(curve, &mut u0, i2, p2).ok_or_else(|| {
         Error::numerical(
@@ -764,18 +747,18 @@ fn trace_one<C: Codim2>(
     bounds: &[Bound],
 ) -> Result<Traced> {
     let nu = u0.len();
-    let ctl = StepControl { ds_min: bp.ds_min, ds_max: bp.ds_max };
+    let ctl = StepControl { ds_min: bp.arclength.ds_min, ds_max: bp.arclength.ds_max };
     let (mut u, mut t) = (u0.to_vec(), t0.to_vec());
     let (mut u_new, mut t_new) = (vec![0.0; nu], vec![0.0; nu]);
     let mut refs = Vec::new();
     let mut tests = curve.codim2_tests(&u, &mut refs).unwrap_or([1.0, 1.0]);
     let mut out = Traced { points: vec![curve.point(&u)], special: Vec::new(), stop: BoundaryStop::MaxSteps };
-    let mut ds = bp.ds;
+    let mut ds = bp.arclength.ds;
     let mut arclength = 0.0;
     // Length in (x, p) of the last accepted step: the scale for accepting a
     // BT point found by Newton from the last Hopf point.
     let mut last_len = 0.0_f64;
-    for _ in 0..bp.max_steps {
+    for _ in 0..bp.arclength.max_steps {
         if crate::limits::budget_exhausted() {
             out.stop = BoundaryStop::Budget;
             return Ok(out);
@@ -852,7 +835,7 @@ fn trace_one<C: Codim2>(
         }
         // Closed curve: back near the start after having gone somewhere.
         let d0: f64 = u_new.iter().zip(u0).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
-        if arclength > 4.0 * bp.ds_max && d0 < 0.5 * sigma1.abs().max(bp.ds) {
+        if arclength > 4.0 * bp.arclength.ds_max && d0 < 0.5 * sigma1.abs().max(bp.arclength.ds) {
             out.stop = BoundaryStop::Closed;
             return Ok(out);
         }
@@ -862,190 +845,4 @@ fn trace_one<C: Codim2>(
         tests = tests_new;
     }
     Ok(out)
-}
-
-// ---------------------------------------------------------------------------
-// Brute-force grid
-// ---------------------------------------------------------------------------
-
-/// Settings of [`brute_force_grid`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct GridParams {
-    /// Box `[lo_i, hi_i]` of the state space sampled for Newton starts
-    /// (one interval per state variable).
-    pub state_box: Vec<(f64, f64)>,
-    /// Number of starts (a Halton sequence in `state_box`).
-    pub n_starts: usize,
-    /// Residual tolerance for accepting an equilibrium.
-    pub newton_tol: f64,
-    pub newton_max_iter: usize,
-    /// Two roots are the same if closer than `dedup_tol (1 + |x|_inf)`.
-    pub dedup_tol: f64,
-}
-
-impl GridParams {
-    /// `n_starts` starts in `state_box`, tolerance `1e-10`, 50 damped
-    /// Newton iterations, deduplication at `1e-6`.
-    pub fn new(state_box: Vec<(f64, f64)>, n_starts: usize) -> Self {
-        GridParams { state_box, n_starts, newton_tol: 1e-10, newton_max_iter: 50, dedup_tol: 1e-6 }
-    }
-}
-
-/// Classification of one grid cell.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct GridCell {
-    /// Cell indices along `param` and `param2`.
-    pub i: usize,
-    pub j: usize,
-    /// Cell centre.
-    pub p1: f64,
-    pub p2: f64,
-    /// Distinct equilibria found.
-    pub n_equilibria: usize,
-    /// Of which linearly asymptotically stable.
-    pub n_stable: usize,
-    /// E.g. `"3 eq, 2 stable"`.
-    pub label: String,
-}
-
-/// Radical inverse of `i` in base `b` (Halton sequence component).
-fn halton(mut i: usize, b: usize) -> f64 {
-    let (mut f, mut r) = (1.0, 0.0);
-    while i > 0 {
-        f /= b as f64;
-        r += f * (i % b) as f64;
-        i /= b;
-    }
-    r
-}
-
-const PRIMES: [usize; 16] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53];
-
-#[allow(clippy::too_many_arguments)]
-/// Damped Newton for `F(x; p) = 0` from `x` (backtracking on `|F|_inf`).
-fn newton_root(field: &dyn VectorField, p: &[f64], x: &mut [f64], gp: &GridParams, lu: &mut DenseLu, f: &mut [f64], xt: &mut [f64], ft: &mut [f64]) -> bool {
-    let n = x.len();
-    field.rhs(x, p, f);
-    let mut fnorm = f.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    for _ in 0..gp.newton_max_iter {
-        if !fnorm.is_finite() {
-            return false;
-        }
-        if fnorm <= gp.newton_tol {
-            return true;
-        }
-        field.jacobian(x, p, lu.matrix_mut());
-        if lu.factor().is_none() {
-            return false;
-        }
-        xt.copy_from_slice(f);
-        lu.solve_in_place(xt);
-        let mut lambda = 1.0;
-        let mut improved = false;
-        for _ in 0..20 {
-            for i in 0..n {
-                ft[i] = x[i] - lambda * xt[i];
-            }
-            let mut fn_try = 0.0_f64;
-            field.rhs(ft, p, f);
-            for v in f.iter() {
-                fn_try = if v.is_nan() { f64::NAN } else { fn_try.max(v.abs()) };
-            }
-            if fn_try.is_finite() && fn_try < (1.0 - 1e-4 * lambda) * fnorm {
-                x.copy_from_slice(ft);
-                fnorm = fn_try;
-                improved = true;
-                break;
-            }
-            lambda *= 0.5;
-        }
-        if !improved {
-            field.rhs(x, p, f);
-            return fnorm <= gp.newton_tol;
-        }
-    }
-    fnorm <= gp.newton_tol
-}
-
-/// Classify a grid of `n1 x n2` cells of the `(p_{param}, p_{param2})`
-/// rectangle `ranges` (other parameters at `p_base`) by counting distinct
-/// equilibria found by damped Newton from `gp.n_starts` quasi-random starts,
-/// and how many of them are linearly stable. Cells are computed in
-/// parallel (rayon). Counts are lower bounds: an equilibrium outside the
-/// state box or with a tiny basin may be missed.
-#[allow(clippy::too_many_arguments)]
-pub fn brute_force_grid(
-    field: &dyn VectorField,
-    p_base: &[f64],
-    param: usize,
-    param2: usize,
-    ranges: [(f64, f64); 2],
-    n1: usize,
-    n2: usize,
-    gp: &GridParams,
-) -> Result<Vec<GridCell>> {
-    let n = field.dim();
-    let m = field.param_names().len();
-    if p_base.len() < m {
-        return Err(Error::invalid("p_base", format!("{p_base:?}"), format!("{m} values")));
-    }
-    for (name, k) in [("param", param), ("param2", param2)] {
-        if k >= p_base.len() {
-            return Err(Error::invalid(name, k, format!("0..{}", p_base.len())));
-        }
-    }
-    if n1 == 0 || n2 == 0 {
-        return Err(Error::invalid("n1/n2", format!("{n1}/{n2}"), ">= 1"));
-    }
-    for (lo, hi) in ranges {
-        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-            return Err(Error::invalid("ranges", format!("[{lo}, {hi}]"), "finite with lo < hi"));
-        }
-    }
-    if gp.state_box.len() != n {
-        return Err(Error::invalid("state_box", format!("{} intervals", gp.state_box.len()), format!("{n} (one per state variable)")));
-    }
-    if n > PRIMES.len() {
-        return Err(Error::invalid("state dimension", n, format!("<= {} for Halton starts", PRIMES.len())));
-    }
-    if gp.n_starts == 0 {
-        return Err(Error::invalid("n_starts", 0, ">= 1"));
-    }
-    let starts: Vec<Vec<f64>> = (1..=gp.n_starts)
-        .map(|s| gp.state_box.iter().enumerate().map(|(d, (lo, hi))| lo + (hi - lo) * halton(s, PRIMES[d])).collect())
-        .collect();
-    let cells: Vec<(usize, usize)> = (0..n1).flat_map(|i| (0..n2).map(move |j| (i, j))).collect();
-    let out: Vec<Result<GridCell>> = cells
-        .par_iter()
-        .map_init(
-            || (DenseLu::new(n), p_base.to_vec(), vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], Mat::<f64>::zeros(n, n)),
-            |(lu, p, x, f, xt, ft, jac), &(i, j)| {
-                let p1 = ranges[0].0 + (ranges[0].1 - ranges[0].0) * (i as f64 + 0.5) / n1 as f64;
-                let p2 = ranges[1].0 + (ranges[1].1 - ranges[1].0) * (j as f64 + 0.5) / n2 as f64;
-                p[param] = p1;
-                p[param2] = p2;
-                let mut roots: Vec<Vec<f64>> = Vec::new();
-                for s in &starts {
-                    x.copy_from_slice(s);
-                    if newton_root(field, p, x, gp, lu, f, xt, ft) {
-                        let scale = 1.0 + x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-                        let dup = roots.iter().any(|r| r.iter().zip(x.iter()).all(|(a, b)| (a - b).abs() < gp.dedup_tol * scale));
-                        if !dup {
-                            roots.push(x.clone());
-                        }
-                    }
-                }
-                let mut n_stable = 0;
-                for r in &roots {
-                    field.jacobian(r, p, jac.as_mut());
-                    if stability(&sorted_eigenvalues(jac)?).1 {
-                        n_stable += 1;
-                    }
-                }
-                let n_eq = roots.len();
-                Ok(GridCell { i, j, p1, p2, n_equilibria: n_eq, n_stable, label: format!("{n_eq} eq, {n_stable} stable") })
-            },
-        )
-        .collect();
-    out.into_iter().collect()
 }

@@ -1,5 +1,5 @@
 //! How well traced boundary curves match a brute-force grid classification
-//! ([`brute_force_grid`](crate::engine::continuation::boundary::brute_force_grid)).
+//! ([`brute_force_grid`](crate::engine::continuation::grid::brute_force_grid)).
 //!
 //! Lengths are measured in **cell units**: `p1 / d1, p2 / d2` with `d1, d2`
 //! the cell sizes, so one cell is the unit square and its diagonal is
@@ -49,7 +49,8 @@
 use faer::Mat;
 
 use crate::engine::continuation::test_functions::BifurcationKind;
-use crate::engine::continuation::boundary::{BoundaryCurve, GridCell};
+use crate::engine::continuation::boundary::BoundaryCurve;
+use crate::engine::continuation::grid::GridCell;
 use crate::engine::linalg::spectrum::sorted_eigenvalues;
 use crate::engine::VectorField;
 

@@ -24,7 +24,8 @@
 use faer::c64;
 use serde::Serialize;
 
-use crate::engine::continuation::branches::{ArclengthSolver, ImplicitCurve};
+use crate::engine::continuation::arclength::{ArclengthSolver, ImplicitCurve};
+use crate::engine::linalg::signed_log::SignedLog;
 
 /// The type of a codimension-one bifurcation of equilibria.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -58,7 +59,7 @@ pub struct Bifurcation {
     pub param: f64,
     /// Equilibrium state at the point.
     pub state: Vec<f64>,
-    /// Index of the branch (in [`ContinuationResult::branches`](crate::engine::continuation::branches::ContinuationResult)).
+    /// Index of the branch (in [`ContinuationResult::branches`](crate::engine::continuation::results::ContinuationResult)).
     pub branch: usize,
     /// Index of the last branch point *before* the special point: it lies
     /// on the arc between `points[index]` and `points[index + 1]`.
@@ -71,26 +72,6 @@ pub struct Bifurcation {
     pub tangent: Vec<f64>,
     /// Eigenvalues of the Jacobian at the point, sorted by decreasing real part.
     pub eigenvalues: Vec<c64>,
-}
-
-/// A real number stored as `sign * exp(log)`, so that products of many
-/// factors neither overflow nor underflow. `sign` is -1, 0 or +1.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SignedLog {
-    pub sign: f64,
-    pub log: f64,
-}
-
-impl SignedLog {
-    /// `self / reference` as an ordinary float, with the exponent clamped so
-    /// the result stays finite; a continuous, well-scaled surrogate for the
-    /// test function when root finding inside a bracket.
-    pub fn relative_to(&self, reference: &SignedLog) -> f64 {
-        if self.sign == 0.0 {
-            return 0.0;
-        }
-        self.sign * (self.log - reference.log).clamp(-700.0, 700.0).exp()
-    }
 }
 
 /// The three test functions at one point of a branch.

@@ -20,6 +20,7 @@ use faer::linalg::svd::{self, ComputeSvdVectors};
 use faer::diag::Diag;
 use faer::{Mat, Par};
 
+use crate::engine::linalg::vector::norm;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
@@ -143,10 +144,6 @@ impl SvdWorkspace {
         }
         predicted
     }
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|a| a * a).sum::<f64>().sqrt()
 }
 
 /// Newton polish of `x0` towards a zero of `F(.; p)`.

@@ -40,6 +40,7 @@ use serde_json::{json, Map, Value};
 use crate::engine::equilibria::newton::{newton_with_workspace, NewtonOptions, SvdWorkspace};
 use crate::engine::linalg::spectrum::jacobian_matrix;
 use crate::engine::equilibria::stability::{classify, kernels, StabilityOptions, StabilityReport};
+use crate::engine::linalg::vector::{dist, norm};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
@@ -224,14 +225,6 @@ fn minimise(field: &dyn VectorField, p: &[f64], x0: &[f64], deadline: Option<std
         },
         Err(_) => x0.to_vec(),
     }
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|a| a * a).sum::<f64>().sqrt()
-}
-
-fn dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
 }
 
 fn validate(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions) -> Result<Vec<(f64, f64)>> {

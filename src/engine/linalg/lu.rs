@@ -1,15 +1,101 @@
-//! Dense LU factorisation with partial pivoting, real and complex, in
-//! preallocated row-major storage (no allocation after construction), for
-//! the Newton systems of the implicit integrator:
+//! Dense LU factorisation with partial pivoting, the one LU layer of the
+//! engine:
 //!
 //! ```text
 //!     P A = L U,   solve A x = b  by  L y = P b,  U x = y.
 //! ```
 //!
-//! The implicit integrator factors `n x n` matrices a few times per
-//! Jacobian; for the low-dimensional systems analysed here a plain
-//! right-looking elimination is faster than a general library call and keeps
-//! the stepper allocation-free.
+//! Every factorisation has the same API: `new(n)` allocates once,
+//! `matrix_mut()` is filled, `factor()` returns `false` on a zero or
+//! non-finite pivot, `solve_in_place` overwrites the right-hand side.
+//!
+//! * [`DenseLu`] is faer's partial-pivoting LU (column-major) with a
+//!   preallocated scratch buffer and the determinant ([`DenseLu::log_det`])
+//!   that continuation's branch-point test needs;
+//! * [`RealLu`] and [`ComplexLu`] are a plain right-looking elimination in
+//!   row-major storage for the implicit integrator and the Bogdanov-Takens
+//!   solver: they factor small `n x n` matrices a few times per Jacobian,
+//!   where this is faster than a general library call and keeps the stepper
+//!   allocation-free. (They are kept apart from faer's because replacing
+//!   either by the other would change results in the last bits.)
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::lu::partial_pivoting::{factor as lu_factor, solve as lu_solve};
+use faer::perm::PermRef;
+use faer::{Mat, MatMut, Par};
+
+use crate::engine::linalg::signed_log::SignedLog;
+
+/// LU with partial pivoting from faer's low-level API, column-major, with a
+/// preallocated scratch buffer: the bordered Newton systems of continuation
+/// and the grid classification.
+pub struct DenseLu {
+    n: usize,
+    mat: Mat<f64>,
+    perm: Vec<usize>,
+    perm_inv: Vec<usize>,
+    transpositions: usize,
+    buf: MemBuffer,
+}
+
+impl DenseLu {
+    /// Workspace for `n x n` matrices (the only allocation).
+    pub fn new(n: usize) -> Self {
+        let req = lu_factor::lu_in_place_scratch::<usize, f64>(n, n, Par::Seq, Default::default())
+            .or(lu_solve::solve_in_place_scratch::<usize, f64>(n, 1, Par::Seq));
+        DenseLu { n, mat: Mat::zeros(n, n), perm: vec![0; n], perm_inv: vec![0; n], transpositions: 0, buf: MemBuffer::new(req) }
+    }
+
+    /// The matrix to fill before [`factor`](Self::factor).
+    pub fn matrix_mut(&mut self) -> MatMut<'_, f64> {
+        self.mat.as_mut()
+    }
+
+    /// Factors in place; `false` if a pivot is zero or not finite.
+    pub fn factor(&mut self) -> bool {
+        let (info, _) = lu_factor::lu_in_place(
+            self.mat.as_mut(),
+            &mut self.perm,
+            &mut self.perm_inv,
+            Par::Seq,
+            MemStack::new(&mut self.buf),
+            Default::default(),
+        );
+        self.transpositions = info.transposition_count;
+        (0..self.n).all(|i| {
+            let d = self.mat[(i, i)];
+            d != 0.0 && d.is_finite()
+        })
+    }
+
+    /// `det A = (-1)^(transpositions) prod_i U_ii` of the last successful
+    /// factorisation, as a [`SignedLog`] (log-moduli summed in row order).
+    pub fn log_det(&self) -> SignedLog {
+        let mut sign = if self.transpositions % 2 == 0 { 1.0 } else { -1.0 };
+        let mut log = 0.0;
+        for i in 0..self.n {
+            let d = self.mat[(i, i)];
+            if d < 0.0 {
+                sign = -sign;
+            }
+            log += d.abs().ln();
+        }
+        SignedLog { sign, log }
+    }
+
+    /// Overwrites `b` with `A^-1 b` using the last factorisation.
+    pub fn solve_in_place(&mut self, b: &mut [f64]) {
+        let perm = PermRef::new_checked(&self.perm, &self.perm_inv, self.n);
+        let rhs = MatMut::from_column_major_slice_mut(b, self.n, 1);
+        lu_solve::solve_in_place::<usize, f64, f64>(
+            self.mat.as_ref(),
+            self.mat.as_ref(),
+            perm,
+            rhs,
+            Par::Seq,
+            MemStack::new(&mut self.buf),
+        );
+    }
+}
 
 /// Real LU of an `n x n` matrix.
 pub struct RealLu {
@@ -19,6 +105,7 @@ pub struct RealLu {
 }
 
 impl RealLu {
+    /// Workspace for `n x n` matrices (the only allocation).
     pub fn new(n: usize) -> Self {
         RealLu { n, a: vec![0.0; n * n], piv: vec![0; n] }
     }
@@ -66,7 +153,7 @@ impl RealLu {
     }
 
     /// Overwrites `b` with `A^-1 b`.
-    pub fn solve(&self, b: &mut [f64]) {
+    pub fn solve_in_place(&self, b: &mut [f64]) {
         let n = self.n;
         let a = &self.a;
         for k in 0..n {
@@ -99,6 +186,7 @@ pub struct ComplexLu {
 }
 
 impl ComplexLu {
+    /// Workspace for `n x n` matrices (the only allocation).
     pub fn new(n: usize) -> Self {
         ComplexLu { n, re: vec![0.0; n * n], im: vec![0.0; n * n], piv: vec![0; n] }
     }
@@ -153,7 +241,7 @@ impl ComplexLu {
     }
 
     /// Overwrites `(br, bi)` with `A^-1 (br + i bi)`.
-    pub fn solve(&self, br: &mut [f64], bi: &mut [f64]) {
+    pub fn solve_in_place(&self, br: &mut [f64], bi: &mut [f64]) {
         let n = self.n;
         let (re, im) = (&self.re, &self.im);
         for k in 0..n {
@@ -198,7 +286,7 @@ mod tests {
         lu.matrix_mut().copy_from_slice(&a);
         assert!(lu.factor());
         let mut b: Vec<f64> = (0..3).map(|r| (0..3).map(|c| a[r * 3 + c] * x[c]).sum()).collect();
-        lu.solve(&mut b);
+        lu.solve_in_place(&mut b);
         for i in 0..3 {
             assert!((b[i] - x[i]).abs() < 1e-14);
         }
@@ -216,7 +304,7 @@ mod tests {
         let ax: Vec<f64> = (0..3).map(|r| (0..3).map(|k| a[r * 3 + k] * x[k]).sum()).collect();
         let mut br: Vec<f64> = (0..3).map(|i| ax[i] - x[i]).collect();
         let mut bi: Vec<f64> = (0..3).map(|i| ax[i] + x[i]).collect();
-        c.solve(&mut br, &mut bi);
+        c.solve_in_place(&mut br, &mut bi);
         for i in 0..3 {
             assert!((br[i] - x[i]).abs() < 1e-14 && (bi[i] - x[i]).abs() < 1e-14);
         }

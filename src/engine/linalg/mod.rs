@@ -1,4 +1,7 @@
-//! Dense linear algebra shared by the solvers: LU factorisations and the
-//! Jacobian spectra every stability statement is read from.
+//! Dense linear algebra shared by the solvers: one LU layer, determinants as
+//! sign and log-modulus, slice vector helpers, and the Jacobian spectra every
+//! stability statement is read from.
 pub mod lu;
+pub mod signed_log;
 pub mod spectrum;
+pub mod vector;

@@ -353,8 +353,8 @@ impl RadauStepper {
                 z2[i] = TI21 * a1 + TI22 * a2 + TI23 * a3 + s2 * alphn - s3 * betan;
                 z3[i] = TI31 * a1 + TI32 * a2 + TI33 * a3 + s3 * alphn + s2 * betan;
             }
-            self.e1.solve(z1);
-            self.e2.solve(z2, z3);
+            self.e1.solve_in_place(z1);
+            self.e2.solve_in_place(z2, z3);
             newt += 1;
             let mut dyno = 0.0;
             for i in 0..n {
@@ -408,7 +408,7 @@ impl RadauStepper {
             self.tmp2[i] = f2;
             self.tmp[i] = f2 + self.f0[i];
         }
-        self.e1.solve(&mut self.tmp);
+        self.e1.solve_in_place(&mut self.tmp);
         let mut err = self.scaled_norm_tmp();
         if err >= 1.0 && (self.first || self.reject) {
             for i in 0..n {
@@ -422,7 +422,7 @@ impl RadauStepper {
                 self.tmp[i] = f1[i] + self.tmp2[i];
             }
             self.cont[0] = f1;
-            self.e1.solve(&mut self.tmp);
+            self.e1.solve_in_place(&mut self.tmp);
             err = self.scaled_norm_tmp();
         }
         if !err.is_finite() {

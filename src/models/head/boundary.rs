@@ -106,8 +106,8 @@ pub fn engine_boundary(variant: Variant, p: &[f64; 7], lam_min: f64, lam_max: f6
     let mut bp = BoundaryParams::new(FRUSTRATED, WEIGHT_DECAY, lam_min, lam_max);
     bp.p1_min = 0.0;
     bp.p1_max = f_at_phi_one(p);
-    bp.ds_max = ds_max;
-    bp.ds = bp.ds.min(ds_max);
+    bp.arclength.ds_max = ds_max;
+    bp.arclength.ds = bp.arclength.ds.min(ds_max);
     let mut pb = *p;
     pb[FRUSTRATED] = fold.param;
     let sys = HeadSymmetric::new(variant, pb);

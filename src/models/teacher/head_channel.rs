@@ -349,8 +349,8 @@ pub fn engine_boundary(sys: &HeadChannel, p: &[f64], lam_min: f64, lam_max: f64,
     let mut bp = BoundaryParams::new(LABEL_NOISE, WEIGHT_DECAY, lam_min, lam_max);
     bp.p1_min = 0.0;
     bp.p1_max = (k - 1.0) / k;
-    bp.ds_max = ds_max;
-    bp.ds = bp.ds.min(ds_max);
+    bp.arclength.ds_max = ds_max;
+    bp.arclength.ds = bp.arclength.ds.min(ds_max);
     let mut pb = p.to_vec();
     pb[LABEL_NOISE] = fold.param;
     continue_boundary(sys, &fold, &pb, &bp)
