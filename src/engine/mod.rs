@@ -22,7 +22,7 @@
 //! ```text
 //!   vector_field
 //!   linalg        vector, signed_log <- lu; spectrum
-//!   ode           explicit_rk <- radau (linalg::lu) <- integrate
+//!   ode           stepper <- explicit_rk, radau (linalg::lu) <- integrate
 //!   equilibria    newton (linalg) <- stability <- search
 //!   continuation  params, arclength (linalg) <- test_functions <- results
 //!                 <- branches; bogdanov_takens (linalg), grid
@@ -44,12 +44,13 @@ pub use linalg::lu::{ComplexLu, DenseLu, RealLu};
 pub use linalg::signed_log::SignedLog;
 pub use linalg::spectrum::{jacobian_eigenvalues, jacobian_matrix, sorted_eigenvalues};
 
-pub use ode::explicit_rk::{Attempt, ExplicitStepper, Pair, StepStats};
+pub use ode::explicit_rk::{ExplicitStepper, Pair};
 pub use ode::integrate::{
     grid_times, integrate, integrate_partial, Grid, IntegrateOptions, Integration, IntegrationStats, IntegrationStop, Method,
     Trajectory,
 };
-pub use ode::radau::{RadauFailure, RadauStepper};
+pub use ode::radau::RadauStepper;
+pub use ode::stepper::{Attempt, StepFailure, StepStats, Stepper};
 
 pub use equilibria::newton::{newton_polish, NewtonOptions, NewtonOutcome};
 pub use equilibria::search::{

@@ -28,6 +28,7 @@
 //! Nothing here allocates after [`ExplicitStepper::new`].
 #![allow(clippy::excessive_precision, clippy::unreadable_literal)]
 
+use crate::engine::ode::stepper::{Attempt, StepFailure, StepStats, Stepper};
 use crate::engine::VectorField;
 
 /// Which explicit pair.
@@ -37,30 +38,6 @@ pub enum Pair {
     Dopri5,
     /// Dormand-Prince 8(5,3), dense output of order 7.
     Dop853,
-}
-
-/// Outcome of one attempted step.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Attempt {
-    Accepted,
-    /// Rejected by the error test (the step size was reduced).
-    Rejected,
-    /// The error estimate was not finite (the vector field returned NaN or
-    /// inf in a trial stage); the step size was reduced tenfold.
-    NonFinite,
-}
-
-/// Counters of one integration (summed over methods by the driver).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StepStats {
-    pub accepted: u64,
-    pub rejected: u64,
-    /// Evaluations of `F`.
-    pub rhs: u64,
-    /// Evaluations of the Jacobian (implicit method only).
-    pub jacobians: u64,
-    /// LU factorisations (implicit method only; one real + one complex each).
-    pub factorizations: u64,
 }
 
 /// State of an explicit Dormand-Prince integration.
@@ -529,6 +506,30 @@ impl ExplicitStepper {
                 }
             }
         }
+    }
+}
+
+impl Stepper for ExplicitStepper {
+    fn t(&self) -> f64 {
+        self.t
+    }
+    fn h(&self) -> f64 {
+        self.h
+    }
+    fn y(&self) -> &[f64] {
+        &self.y
+    }
+    fn stats(&self) -> StepStats {
+        self.stats
+    }
+    /// Never fails: a non-finite error estimate is [`Attempt::NonFinite`].
+    fn try_step(&mut self, field: &dyn VectorField, p: &[f64], t_end: f64) -> Result<(Attempt, bool), StepFailure> {
+        Ok(self.attempt(field, p, t_end))
+    }
+    /// Computes DOP853's extra stages first if this step needs them.
+    fn dense_output(&mut self, field: &dyn VectorField, p: &[f64], t: f64, out: &mut [f64]) {
+        self.prepare_dense(field, p);
+        self.dense(t, out);
     }
 }
 

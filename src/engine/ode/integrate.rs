@@ -34,8 +34,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::ode::radau::{RadauFailure, RadauStepper};
-use crate::engine::ode::explicit_rk::{Attempt, ExplicitStepper, Pair, StepStats};
+use crate::engine::ode::explicit_rk::{ExplicitStepper, Pair};
+use crate::engine::ode::radau::RadauStepper;
+use crate::engine::ode::stepper::{Attempt, StepFailure, StepStats, Stepper};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
@@ -310,34 +311,24 @@ pub fn integrate(field: &dyn VectorField, x0: &[f64], p: &[f64], opts: &Integrat
     }
 }
 
+/// The stepper in use. The driver steps through the [`Stepper`] trait; the
+/// enum only tells which method runs, for the switch between them.
 enum Active {
     Explicit(ExplicitStepper),
     Implicit(RadauStepper),
 }
 
 impl Active {
-    fn t(&self) -> f64 {
+    fn stepper(&self) -> &dyn Stepper {
         match self {
-            Active::Explicit(s) => s.t,
-            Active::Implicit(s) => s.t,
+            Active::Explicit(s) => s,
+            Active::Implicit(s) => s,
         }
     }
-    fn h(&self) -> f64 {
+    fn stepper_mut(&mut self) -> &mut dyn Stepper {
         match self {
-            Active::Explicit(s) => s.h,
-            Active::Implicit(s) => s.h,
-        }
-    }
-    fn y(&self) -> &[f64] {
-        match self {
-            Active::Explicit(s) => &s.y,
-            Active::Implicit(s) => &s.y,
-        }
-    }
-    fn stats(&self) -> StepStats {
-        match self {
-            Active::Explicit(s) => s.stats,
-            Active::Implicit(s) => s.stats,
+            Active::Explicit(s) => s,
+            Active::Implicit(s) => s,
         }
     }
 }
@@ -393,7 +384,7 @@ pub fn integrate_partial(
     let mut non_stiff_run = 0u32;
     let mut buf = vec![0.0; n];
     let stop = loop {
-        let t = active.t();
+        let t = active.stepper().t();
         if t >= opts.t_max {
             break None;
         }
@@ -420,18 +411,14 @@ pub fn integrate_partial(
                 ) });
             }
         }
-        let h = active.h();
+        let h = active.stepper().h();
         if !(0.1 * h.abs() > f64::EPSILON * t.abs()) || !h.is_finite() {
             break Some(underflow(t, max_abs, &active, bad_rhs_at));
         }
         attempts += 1;
-        let outcome = match &mut active {
-            Active::Explicit(s) => Ok(s.attempt(field, p, opts.t_max)),
-            Active::Implicit(s) => s.attempt(field, p, opts.t_max).map(|a| (a, false)),
-        };
-        let (attempt, stiff) = match outcome {
+        let (attempt, stiff) = match active.stepper_mut().try_step(field, p, opts.t_max) {
             Ok(x) => x,
-            Err(RadauFailure::Singular) => break Some(singular(t, bad_rhs_at)),
+            Err(StepFailure::Singular) => break Some(singular(t, bad_rhs_at)),
         };
         match attempt {
             Attempt::Rejected => continue,
@@ -441,25 +428,19 @@ pub fn integrate_partial(
             }
             Attempt::Accepted => {}
         }
-        let t_new = active.t();
+        let t_new = active.stepper().t();
         // Output times inside the step.
         while next < times.len() && times[next] <= t_new {
             if times[next] == t_new {
-                buf.copy_from_slice(active.y());
+                buf.copy_from_slice(active.stepper().y());
             } else {
-                match &mut active {
-                    Active::Explicit(s) => {
-                        s.prepare_dense(field, p);
-                        s.dense(times[next], &mut buf);
-                    }
-                    Active::Implicit(s) => s.dense(times[next], &mut buf),
-                }
+                active.stepper_mut().dense_output(field, p, times[next], &mut buf);
             }
             states.push(buf.clone());
             next += 1;
         }
         let mut finite = true;
-        for v in active.y() {
+        for v in active.stepper().y() {
             finite &= v.is_finite();
             max_abs = max_abs.max(v.abs());
         }
@@ -523,7 +504,7 @@ pub fn integrate_partial(
             _ => {}
         }
     };
-    add_stats(&mut stats.steps, active.stats());
+    add_stats(&mut stats.steps, active.stepper().stats());
     let reached = states.len();
     Ok(Integration {
         trajectory: Trajectory { names: field.state_names(), t: times[..reached].to_vec(), states, stats },

@@ -29,7 +29,7 @@
 use faer::Mat;
 
 use crate::engine::linalg::lu::{ComplexLu, RealLu};
-use crate::engine::ode::explicit_rk::{Attempt, StepStats};
+use crate::engine::ode::stepper::{Attempt, StepFailure, StepStats, Stepper};
 use crate::engine::VectorField;
 
 const NIT: u32 = 7;
@@ -38,13 +38,6 @@ const SAFE: f64 = 0.9;
 const THET: f64 = 0.001;
 const FACL: f64 = 5.0;
 const FACR: f64 = 1.0 / 8.0;
-
-/// Why the implicit stepper cannot continue.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum RadauFailure {
-    /// `(gamma/h) I - J` was singular five times in a row.
-    Singular,
-}
 
 struct Coef {
     c1: f64,
@@ -275,7 +268,7 @@ impl RadauStepper {
     }
 
     /// Tries one step towards `t_end` (never past it).
-    pub fn attempt(&mut self, field: &dyn VectorField, p: &[f64], t_end: f64) -> Result<Attempt, RadauFailure> {
+    pub fn attempt(&mut self, field: &dyn VectorField, p: &[f64], t_end: f64) -> Result<Attempt, StepFailure> {
         let n = self.n;
         let mut last = false;
         if self.t + self.h >= t_end {
@@ -290,7 +283,7 @@ impl RadauStepper {
             if !self.factor(h) {
                 self.n_singular += 1;
                 if self.n_singular >= 5 {
-                    return Err(RadauFailure::Singular);
+                    return Err(StepFailure::Singular);
                 }
                 self.unexpected_rejection(0.5);
                 return Ok(Attempt::Rejected);
@@ -503,5 +496,28 @@ impl RadauStepper {
             out[i] = self.cont[0][i]
                 + s * (self.cont[1][i] + (s - kc.c2m1) * (self.cont[2][i] + (s - kc.c1m1) * self.cont[3][i]));
         }
+    }
+}
+
+impl Stepper for RadauStepper {
+    fn t(&self) -> f64 {
+        self.t
+    }
+    fn h(&self) -> f64 {
+        self.h
+    }
+    fn y(&self) -> &[f64] {
+        &self.y
+    }
+    fn stats(&self) -> StepStats {
+        self.stats
+    }
+    /// Never reports stiffness (this is the stiff method).
+    fn try_step(&mut self, field: &dyn VectorField, p: &[f64], t_end: f64) -> Result<(Attempt, bool), StepFailure> {
+        self.attempt(field, p, t_end).map(|a| (a, false))
+    }
+    /// The collocation polynomial; no evaluation of `F`.
+    fn dense_output(&mut self, _field: &dyn VectorField, _p: &[f64], t: f64, out: &mut [f64]) {
+        self.dense(t, out);
     }
 }
