@@ -43,7 +43,7 @@ fn run(case: &Case, dir: &std::path::Path, regress: &std::path::Path) -> Result<
         .spawn()
         .unwrap();
     let limit = Duration::from_secs_f64(case.timeout.unwrap_or(60.0));
-    let Some(status) = support::wait_with_limit(&mut child, limit) else {
+    let Some(status) = support::bin::wait_with_limit(&mut child, limit) else {
         return Err(format!("hang: no exit within {limit:?}"));
     };
     let err = std::fs::read_to_string(&err_path).unwrap_or_default();

@@ -1,7 +1,6 @@
 //! A counting global allocator for the tests that check a hot loop
-//! allocates nothing. Included with
-//! `#[path = "support/counting_alloc.rs"] mod counting_alloc;` (it installs
-//! the `#[global_allocator]`, so at most once per test binary).
+//! allocates nothing. Every test crate includes it through `support`, so it
+//! is the `#[global_allocator]` of every test binary.
 //!
 //! Counts are per thread: the other tests of a binary run concurrently and
 //! allocate freely; the loops under test run on the calling thread.

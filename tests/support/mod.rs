@@ -1,20 +1,13 @@
-//! Helpers shared by the integration tests that run the release binary.
-use std::process::{Child, ExitStatus};
-use std::time::{Duration, Instant};
+//! Helpers shared by every test crate (tests/engine, tests/symbolic,
+//! tests/models, tests/cli, tests/cluster and tests/regressions.rs):
+//! - `bin`: the one way to run the release binary;
+//! - `jacobian`: central differences of a vector field, for checking exact
+//!   Jacobians and parameter derivatives;
+//! - `counting_alloc`: a per-thread counting global allocator, for the
+//!   checks that hot loops allocate nothing.
+// Each crate uses a different subset of these helpers.
+#![allow(dead_code)]
 
-/// Waits for `child` at most `limit`; on timeout kills it, reaps it and
-/// returns `None` (the caller reports the hang in its own terms).
-pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().expect("child status") {
-            return Some(s);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+pub mod bin;
+pub mod counting_alloc;
+pub mod jacobian;

@@ -13,9 +13,7 @@ use repcollapse::symbolic::{parse_expr, parse_model_file, to_toml_string, Expr, 
 // ---------------------------------------------------------------------------
 // Allocation counter (per thread, so parallel tests do not interfere).
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
-use counting_alloc::allocations;
+use crate::support::counting_alloc::allocations;
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/models")

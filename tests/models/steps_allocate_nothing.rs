@@ -12,9 +12,7 @@ use repcollapse::models::teacher::head_simulation::{HeadStudent, HeadWorkspace a
 use repcollapse::models::teacher::simulation::{SampleRng, StepWorkspace, Stream, Student};
 use repcollapse::random::BlockNormalRng;
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
-use counting_alloc::allocations_in;
+use crate::support::counting_alloc::allocations_in;
 
 #[test]
 fn the_counter_sees_an_allocation() {

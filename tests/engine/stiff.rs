@@ -9,9 +9,7 @@ use repcollapse::symbolic::SymbolicModel;
 
 /// Counts heap allocations of the current thread (tests run in parallel),
 /// to check that the integrators allocate nothing per step.
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
-use counting_alloc::allocations;
+use crate::support::counting_alloc::allocations;
 
 fn model(file: &str) -> SymbolicModel {
     SymbolicModel::from_path(format!("{}/examples/models/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -8,9 +8,7 @@ use repcollapse::models::realdata::train::{gd_step, sgd_step, Labels, Prepared, 
 
 // Counts heap allocations per thread, to check that training steps allocate
 // nothing (the steps run on the calling thread: faer with Par::Seq).
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
-use counting_alloc::allocations_in;
+use crate::support::counting_alloc::allocations_in;
 
 fn cfg(sets: &[&str]) -> RealConfig {
     // Whitened inputs: every encoder mode relaxes at eta_x N / D, so the

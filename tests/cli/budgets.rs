@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod support;
+use crate::support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_repcollapse");
 
@@ -32,7 +32,7 @@ fn run(args: &[&str], limit: Duration) -> (i32, String, String) {
         .stdin(Stdio::null())
         .spawn()
         .expect("binary runs");
-    let Some(status) = support::wait_with_limit(&mut child, limit) else {
+    let Some(status) = support::bin::wait_with_limit(&mut child, limit) else {
         panic!("`repcollapse {}` ran past {limit:?}: a budget was not honoured", args.join(" "));
     };
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();

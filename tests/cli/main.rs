@@ -1,0 +1,12 @@
+//! Command-line tests: the model verbs (theory, simulate, export), analyze, budgets and limits, and robustness of outputs (atomic writes, umask, thread-count independence).
+//!
+//! One test crate per capability (see tests/README.md); shared helpers live in tests/support/.
+#[path = "../support/mod.rs"]
+mod support;
+
+mod model_verbs;
+mod analyze;
+mod head;
+mod teacher;
+mod budgets;
+mod robustness;

@@ -1,0 +1,12 @@
+//! Engine tests: integration (explicit and stiff), equilibria and stability, continuation, codimension-2 boundaries and Bogdanov-Takens points, published models, bad input and budgets.
+//!
+//! One test crate per capability (see tests/README.md); shared helpers live in tests/support/.
+#[path = "../support/mod.rs"]
+mod support;
+
+mod equilibria_and_integration;
+mod stiff;
+mod continuation;
+mod bogdanov_takens;
+mod published_models;
+mod bad_input_and_budgets;

@@ -1,0 +1,3 @@
+//! Model E: simulation and reduced theory.
+mod simulation;
+mod theory;

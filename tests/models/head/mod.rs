@@ -1,0 +1,6 @@
+//! Model H: simulation, reduced theory, class-level Jacobian, attractor and mean field.
+mod attractor;
+mod class_level_jacobian;
+mod meanfield;
+mod simulation;
+mod theory;

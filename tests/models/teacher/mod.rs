@@ -1,0 +1,8 @@
+//! Model T: online and finite-data teacher-student, the head variants and prevention.
+mod finite;
+mod fused_step;
+mod head;
+mod head_long;
+mod prevention;
+mod simulation;
+mod theory;
