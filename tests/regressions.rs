@@ -4,7 +4,7 @@
 //! owned elsewhere; it is replayed only with `REPCOLLAPSE_REPLAY_PENDING=1`
 //! and then reported without failing the suite.
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 mod support;
@@ -34,7 +34,7 @@ fn run(case: &Case, dir: &std::path::Path, regress: &std::path::Path) -> Result<
     let out = dir.join("out");
     let args: Vec<String> = case.args.iter().map(|a| a.replace("{file}", file.to_str().unwrap()).replace("{out}", out.to_str().unwrap())).collect();
     let err_path = dir.join("stderr");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repcollapse"))
+    let mut child = support::bin::command()
         .args(&args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())

@@ -3,7 +3,6 @@
 //! are derived here, independently of the engine (normal forms, Lorenz,
 //! Brusselator, cusp, exponential and logistic growth, Model E).
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use repcollapse::engine::jacobian_eigenvalues;
 use repcollapse::engine::VectorField;
@@ -14,11 +13,7 @@ fn repo(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path).display().to_string()
 }
 
-/// Runs the binary; returns (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
+use crate::support::bin::run;
 
 /// `analyze MODEL --out DIR ARGS... --json`, which must succeed.
 fn analyze(model: &str, out: &Path, args: &[&str]) -> Value {

@@ -10,35 +10,19 @@
 //! - a theory ODE that fails (here: forced by `--max-ode-steps 2`) leaves the
 //!   simulation results intact, bit for bit, and flags the comparison.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_repcollapse");
-
 /// Runs the binary (from the repository root) with a wall-clock limit;
 /// returns (exit code, stdout, stderr); a run past the limit fails the test.
 fn run(args: &[&str], limit: Duration) -> (i32, String, String) {
-    let dir = tempdir();
-    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("binary runs");
-    let Some(status) = support::bin::wait_with_limit(&mut child, limit) else {
-        panic!("`repcollapse {}` ran past {limit:?}: a budget was not honoured", args.join(" "));
-    };
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-    let (out, err) = (read(&out_path), read(&err_path));
+    let (code, out, err) = support::bin::run_limited(args, &[], Some(&support::bin::repo_root()), limit);
+    let code = code.unwrap_or_else(|| panic!("`repcollapse {}` ran past {limit:?} (a budget was not honoured) or was killed by a signal", args.join(" ")));
     assert!(!err.contains("panicked"), "panic: {err}");
-    (status.code().expect("exited, not killed by a signal"), out, err)
+    (code, out, err)
 }
 
 fn tempdir() -> PathBuf {

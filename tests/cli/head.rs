@@ -1,18 +1,8 @@
 //! `repcollapse theory head` / `simulate head`: documented JSON keys,
 //! agreement of the reported numbers with independent closed forms, and
 //! errors for invalid variants and parameters.
-use std::process::Command;
 
-fn repcollapse(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let (code, out, err) = repcollapse(args);
-    assert_eq!(code, 0, "{args:?}: {err}");
-    serde_json::from_str(&out).expect("valid JSON")
-}
+use crate::support::bin::{json, run as repcollapse};
 
 #[test]
 fn theory_head_reports_spectrum_fixed_points_and_fold() {

@@ -1,11 +1,7 @@
 //! The command line: every bad input names the field, the value and the
 //! valid range, and exits non-zero; good input gives the documented JSON.
-use std::process::Command;
 
-fn repcollapse(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
+use crate::support::bin::run as repcollapse;
 
 fn assert_rejected(sets: &[&str], must_contain: &[&str]) {
     let mut args = vec!["theory", "embedding"];

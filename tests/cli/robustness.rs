@@ -4,35 +4,15 @@
 //! outputs do not depend on the number of threads, and divergence is an
 //! error whatever `t_max` is.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_repcollapse");
+use crate::support;
+use crate::support::bin::BIN;
 
 /// Runs the binary with a wall-clock limit; `None` exit code = killed (hang).
 fn run_limited(args: &[&str], envs: &[(&str, &str)], limit: Duration) -> (Option<i32>, String, String) {
-    let dir = tempdir();
-    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).stdout(std::fs::File::create(&out_path).unwrap()).stderr(std::fs::File::create(&err_path).unwrap()).stdin(Stdio::null());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("binary runs");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-    (code, read(&out_path), read(&err_path))
+    support::bin::run_limited(args, envs, None, limit)
 }
 
 fn tempdir() -> PathBuf {
@@ -45,7 +25,7 @@ fn tempdir() -> PathBuf {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    support::bin::repo_root()
 }
 
 /// The example study file of every registered kind (the test fails if a

@@ -1,16 +1,12 @@
 //! `repcollapse theory|simulate teacher-student`: documented JSON keys,
 //! exit codes for bad input, and the model-file strings.
-use std::process::Command;
 
 use repcollapse::engine::VectorField;
 use repcollapse::models::teacher::config::TeacherConfig;
 use repcollapse::models::teacher::ode::model_file_strings;
 use repcollapse::models::teacher::theory::TeacherTheory;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
+use crate::support::bin::run;
 
 #[test]
 fn theory_json_reports_rates_and_fixed_points() {

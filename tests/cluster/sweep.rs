@@ -3,10 +3,10 @@
 //! recomputes only what is missing, and cell seeds do not depend on N.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn repcollapse(args: &[&str], threads: Option<usize>) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_repcollapse"));
+    let mut c = crate::support::bin::command();
     c.args(args);
     if let Some(t) = threads {
         c.env("RAYON_NUM_THREADS", t.to_string());
@@ -149,7 +149,7 @@ fn merge_refuses_missing_cells_and_names_them() {
     let study = write_study(tmp.path(), "slow", SLOW_RATE);
     let out = tmp.path().join("out");
     repcollapse(&["run", study.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--shard", "1/3"], None);
-    let o = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(["merge", study.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+    let o = crate::support::bin::command().args(["merge", study.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     // Shard 1/3 of 9 cells computed 1, 4, 7: the other six are missing.
@@ -201,7 +201,7 @@ fn a_killed_run_loses_only_cells_in_flight() {
     let out = tmp.path().join("out");
     let (s, o) = (study.to_str().unwrap(), out.to_str().unwrap());
     // One thread: cells run one after another, so the kill lands mid-sweep.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repcollapse"))
+    let mut child = crate::support::bin::command()
         .args(["run", s, "--out", o, "--quiet", "--shard", "0/1"])
         .env("RAYON_NUM_THREADS", "1")
         .spawn()
@@ -273,7 +273,7 @@ fn shard_and_slurm_arguments_are_validated() {
         (vec!["slurm", s, "--array", "0"], "--array"),
         (vec!["slurm", s, "--array", "2", "--time", "1h"], "--time"),
     ] {
-        let o = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(&args).output().unwrap();
+        let o = crate::support::bin::command().args(&args).output().unwrap();
         assert!(!o.status.success(), "{args:?} must fail");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(want), "{args:?}: {err}");

@@ -2,7 +2,6 @@
 //! options, one bad candidate skipped rather than fatal, spurious fixed
 //! points rejected, degenerate continuation options rejected by name, and
 //! budgets that stop with partial results.
-use std::process::Command;
 
 use repcollapse::engine::{continue_equilibria, ContinuationParams, StopReason};
 use repcollapse::engine::{find_fixed_points_report, FixedPointOptions, VectorField};
@@ -75,7 +74,7 @@ fn budgets_stop_fixed_points_and_continuation_with_partial_results() {
 }
 
 fn analyze(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_repcollapse"))
+    let out = crate::support::bin::command()
         .arg("analyze")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/models/hopf.toml"))
         .args(args)

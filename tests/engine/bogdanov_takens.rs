@@ -20,7 +20,6 @@
 //!   `y = 2`, `a = 1/4`: `beta = B/4 - 1 = 2.5`, `D = e^-2`, `u1 = 1/2`
 //!   (scipy's fsolve of the cusp system gives the same to 1e-11).
 use std::path::Path;
-use std::process::Command;
 
 use faer::Mat;
 use repcollapse::engine::boundary_analysis;
@@ -248,7 +247,7 @@ fn cli_reports_the_bt_point_in_json_csv_and_text() {
         "analyze", &model, "--set", "beta=2.3", "--out", &out, "boundary", "--param", "D", "--from", "0.1", "--to", "0.2", "--param2", "beta",
         "--from2", "1.5", "--to2", "3", "--kind", "hopf",
     ];
-    let text = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().unwrap();
+    let text = crate::support::bin::command().args(args).output().unwrap();
     assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(stdout.contains("bogdanov-takens on curve 0 (hopf): D = 0.10954") && stdout.contains("beta = 2.07318"), "{stdout}");

@@ -125,7 +125,7 @@ fn cli_defaults(m: &SymbolicModel, p: &[f64]) -> FixedPointOptions {
 
 /// `repcollapse analyze examples/models/<file> fixed-points --json`: the states found.
 fn cli_fixed_points(file: &str) -> Vec<Vec<f64>> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repcollapse"))
+    let out = crate::support::bin::command()
         .args(["analyze", &format!("{}/examples/models/{file}", env!("CARGO_MANIFEST_DIR")), "fixed-points", "--json", "--out"])
         .arg(std::env::temp_dir().join(format!("published-models-{}-{file}", std::process::id())))
         .output()

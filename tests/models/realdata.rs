@@ -151,8 +151,7 @@ fn bad_input_names_field_and_range() {
 /// named with a non-zero exit status.
 #[test]
 fn cli_theory_simulate_export() {
-    use std::process::Command;
-    let bin = env!("CARGO_BIN_EXE_repcollapse");
+    use crate::support::bin::command;
     let dir = tempfile::tempdir().unwrap();
     // Two Gaussian blobs in 5 dimensions, label column "kind" first.
     let mut csv = String::from("kind,a,b,c,d,e\n");
@@ -164,26 +163,26 @@ fn cli_theory_simulate_export() {
     let path = dir.path().join("blobs.csv");
     std::fs::write(&path, csv).unwrap();
     let data = format!("data_file={}", path.display());
-    let out = Command::new(bin).args(["theory", "real-data", "--set", &data, "--set", "label_column=kind", "--set", "dim=2", "--json"]).output().unwrap();
+    let out = command().args(["theory", "real-data", "--set", &data, "--set", "label_column=kind", "--set", "dim=2", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["data"]["classes"], 2);
     assert_eq!(v["data"]["input_dim"], 5);
     assert!(v["linear_flow"]["applies"].as_bool().unwrap());
     assert!(v["crate_version"].is_string() && v["config"]["label_column"] == "kind");
-    let out = Command::new(bin)
+    let out = command()
         .args(["simulate", "real-data", "--set", &data, "--set", "label_column=kind", "--set", "dim=2", "--set", "seeds=2", "--set", "t_max=5", "--json"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["final_train_accuracy"]["mean"].as_f64().unwrap() > 0.9, "separable blobs: {}", v["final_train_accuracy"]);
-    let out = Command::new(bin).args(["export", "real-data"]).output().unwrap();
+    let out = command().args(["export", "real-data"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no closed low-dimensional"));
     std::fs::write(dir.path().join("bad.csv"), "1,2,a\n3,oops,b\n").unwrap();
     let bad = format!("data_file={}", dir.path().join("bad.csv").display());
-    let out = Command::new(bin).args(["theory", "real-data", "--set", &bad]).output().unwrap();
+    let out = command().args(["theory", "real-data", "--set", &bad]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("bad.csv") && e.contains("line 2, column 2") && e.contains("oops"), "{e}");

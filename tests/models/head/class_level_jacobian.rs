@@ -8,6 +8,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use repcollapse::engine::{jacobian_eigenvalues, jacobian_matrix};
 use repcollapse::engine::VectorField;
+
+use crate::support::jacobian::{central_jacobian, central_param_derivative};
 use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::models::head::simulation::HeadRates;
 use repcollapse::models::head::config::Variant;
@@ -47,16 +49,10 @@ fn exact_jacobian_matches_central_differences_for_every_variant() {
                 let n = sys.dim();
                 assert!(sys.groups.n_groups() > 3, "the design must have frustrated groups");
                 let jac = jacobian_matrix(&sys, &z, &p);
-                let (mut zz, mut fp, mut fm) = (z.clone(), vec![0.0; n], vec![0.0; n]);
+                let central = central_jacobian(&sys, &z, &p, |_| 1e-5);
                 for j in 0..n {
-                    let hs = 1e-5;
-                    zz[j] = z[j] + hs;
-                    sys.rhs(&zz, &p, &mut fp);
-                    zz[j] = z[j] - hs;
-                    sys.rhs(&zz, &p, &mut fm);
-                    zz[j] = z[j];
                     for i in 0..n {
-                        let fd = (fp[i] - fm[i]) / (2.0 * hs);
+                        let fd = central[i][j];
                         let e = rel_err(jac[(i, j)], fd);
                         worst = worst.max(e);
                         assert!(e < 1e-6, "{v:?} lam {lam} seed {seed}: J[{i},{j}] = {} vs central difference {fd}", jac[(i, j)]);
@@ -75,16 +71,12 @@ fn exact_param_derivative_matches_central_differences_for_every_variant() {
         for lam in [0.0, 0.07] {
             let (sys, z, p) = random_system(v, lam, 5);
             let n = sys.dim();
-            let (mut exact, mut fp, mut fm) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let mut exact = vec![0.0; n];
             for k in 0..p.len() {
                 sys.param_derivative(&z, &p, k, &mut exact);
-                let (mut pp, mut pm) = (p.clone(), p.clone());
-                pp[k] += 1e-5;
-                pm[k] -= 1e-5;
-                sys.rhs(&z, &pp, &mut fp);
-                sys.rhs(&z, &pm, &mut fm);
+                let central = central_param_derivative(&sys, &z, &p, k, |_| 1e-5);
                 for i in 0..n {
-                    let fd = (fp[i] - fm[i]) / 2e-5;
+                    let fd = central[i];
                     let e = rel_err(exact[i], fd);
                     worst = worst.max(e);
                     assert!(e < 1e-6, "{v:?} lam {lam}: dF{i}/dp{k} = {} vs central difference {fd}", exact[i]);

@@ -3,6 +3,8 @@
 //! both reductions against direct microscopic gradient descent.
 use repcollapse::engine::jacobian_matrix;
 use repcollapse::engine::VectorField;
+
+use crate::support::jacobian::{central_jacobian, central_param_derivative};
 use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::models::head::simulation::{gd_step, HeadRates, HeadState, HeadWorkspace};
 use repcollapse::models::head::config::Variant;
@@ -20,15 +22,10 @@ fn analytic_jacobian_matches_central_differences() {
             let p = [0.3, 0.4, 4.0, 1.0, 0.7, 1.3, lam];
             let sys = HeadSymmetric::new(v, p);
             let jac = jacobian_matrix(&sys, &z, &p);
+            let central = central_jacobian(&sys, &z, &p, |_| 1e-6);
             for j in 0..6 {
-                let (mut zp, mut zm) = (z, z);
-                zp[j] += 1e-6;
-                zm[j] -= 1e-6;
-                let (mut fp, mut fm) = ([0.0; 6], [0.0; 6]);
-                sys.rhs(&zp, &p, &mut fp);
-                sys.rhs(&zm, &p, &mut fm);
                 for i in 0..6 {
-                    let fd = (fp[i] - fm[i]) / 2e-6;
+                    let fd = central[i][j];
                     assert!((jac[(i, j)] - fd).abs() < 1e-7, "{v:?} lam {lam}: J[{i},{j}] = {} vs {fd}", jac[(i, j)]);
                 }
             }
@@ -46,14 +43,9 @@ fn exact_param_derivative_matches_central_differences() {
             for k in 0..7 {
                 let mut exact = [0.0; 6];
                 sys.param_derivative(&z, &p, k, &mut exact);
-                let (mut pp, mut pm) = (p, p);
-                pp[k] += 1e-6;
-                pm[k] -= 1e-6;
-                let (mut fp, mut fm) = ([0.0; 6], [0.0; 6]);
-                sys.rhs(&z, &pp, &mut fp);
-                sys.rhs(&z, &pm, &mut fm);
+                let central = central_param_derivative(&sys, &z, &p, k, |_| 1e-6);
                 for i in 0..6 {
-                    let fd = (fp[i] - fm[i]) / 2e-6;
+                    let fd = central[i];
                     assert!((exact[i] - fd).abs() < 1e-7, "{v:?} lam {lam}: dF{i}/dp{k} = {} vs {fd}", exact[i]);
                 }
             }

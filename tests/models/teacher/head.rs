@@ -7,6 +7,8 @@ use repcollapse::models::teacher::head_experiment::HeadExperiment;
 use repcollapse::models::teacher::head_ode::HeadOde;
 use repcollapse::models::teacher::ode::TeacherOde;
 
+use crate::support::jacobian::{central_jacobian, central_param_derivative};
+
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
 }
@@ -46,22 +48,10 @@ fn sgd_with_head_follows_the_head_ode_and_keeps_labels_apart() {
     assert!(e.metric_at(last, true, |m| m.base.min_label_distance).mean > sep0, "no collapse with the symmetric head");
 }
 
-/// Central differences of `F` (error `O(h^2)` times fifth derivatives; the
-/// field is a quintic polynomial, so `h = 1e-5` leaves ~1e-9 relative).
-fn central_jacobian(ode: &HeadOde, x: &[f64], p: &[f64]) -> Vec<Vec<f64>> {
-    let n = ode.dim();
-    let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
-    (0..n)
-        .map(|j| {
-            let h = 1e-5 * (1.0 + x[j].abs());
-            let mut xp = x.to_vec();
-            xp[j] += h;
-            ode.rhs(&xp, p, &mut fp);
-            xp[j] -= 2.0 * h;
-            ode.rhs(&xp, p, &mut fm);
-            (0..n).map(|i| (fp[i] - fm[i]) / (2.0 * h)).collect()
-        })
-        .collect()
+/// Central-difference step: error `O(h^2)` times fifth derivatives; the
+/// field is a quintic polynomial, so `h = 1e-5 (1 + |v|)` leaves ~1e-9 relative.
+fn step(v: f64) -> f64 {
+    1e-5 * (1.0 + v.abs())
 }
 
 fn random_state(n: usize, seed: u64) -> Vec<f64> {
@@ -83,26 +73,21 @@ fn head_jacobian_and_parameter_derivatives_match_central_differences() {
             let x = random_state(n, seed);
             let mut jac = faer::Mat::<f64>::zeros(n, n);
             ode.jacobian(&x, &p, jac.as_mut());
-            let fd = central_jacobian(&ode, &x, &p);
+            let fd = central_jacobian(&ode, &x, &p, step);
             let scale = (0..n).flat_map(|j| (0..n).map(move |i| (i, j))).map(|(i, j)| jac[(i, j)].abs()).fold(0.0, f64::max);
             for j in 0..n {
                 for i in 0..n {
-                    let err = (jac[(i, j)] - fd[j][i]).abs();
-                    assert!(err <= 1e-6 * (jac[(i, j)].abs() + 1e-3 * scale), "{head}/{teacher}: J[{i},{j}] = {} vs FD {}", jac[(i, j)], fd[j][i]);
+                    let err = (jac[(i, j)] - fd[i][j]).abs();
+                    assert!(err <= 1e-6 * (jac[(i, j)].abs() + 1e-3 * scale), "{head}/{teacher}: J[{i},{j}] = {} vs FD {}", jac[(i, j)], fd[i][j]);
                 }
             }
-            let (mut dp, mut fp, mut fm) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let mut dp = vec![0.0; n];
             for kk in 0..p.len() {
                 ode.param_derivative(&x, &p, kk, &mut dp);
-                let h = 1e-5 * (1.0 + p[kk].abs());
-                let mut pp = p.clone();
-                pp[kk] += h;
-                ode.rhs(&x, &pp, &mut fp);
-                pp[kk] -= 2.0 * h;
-                ode.rhs(&x, &pp, &mut fm);
+                let central = central_param_derivative(&ode, &x, &p, kk, step);
                 let sc = dp.iter().map(|v| v.abs()).fold(0.0, f64::max);
                 for i in 0..n {
-                    let fdv = (fp[i] - fm[i]) / (2.0 * h);
+                    let fdv = central[i];
                     assert!((dp[i] - fdv).abs() <= 1e-6 * (dp[i].abs() + 1e-3 * sc) + 1e-12, "{head}/{teacher}: dF[{i}]/dp[{kk}] = {} vs FD {fdv}", dp[i]);
                 }
             }
@@ -141,9 +126,8 @@ fn declared_rotations_are_covariances_of_the_head_field() {
 
 #[test]
 fn theory_cli_with_head_reports_trajectory_and_fixed_points() {
-    use std::process::Command;
     for head in ["symmetric", "asymmetric"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_repcollapse"))
+        let out = crate::support::bin::command()
             .args(["theory", "teacher-student", "--set", &format!("head=\"{head}\""), "--set", "t_max=20", "--set", "points=12", "--json"])
             .output()
             .expect("binary runs");

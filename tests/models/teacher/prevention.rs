@@ -10,6 +10,8 @@ use repcollapse::models::teacher::head_experiment::{head_ode_from_config, HeadEx
 use repcollapse::models::teacher::head_channel::{channel_fixed_points, critical_frustration, engine_boundary, engine_fold, lift, Channel, HeadChannel, NoBranch};
 use repcollapse::models::teacher::theory::TeacherTheory;
 
+use crate::support::jacobian::{central_jacobian, central_param_derivative};
+
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
 }
@@ -74,30 +76,20 @@ fn channel_jacobian_and_parameter_derivatives_are_exact() {
             let x = [0.7, -0.4, 0.9, 0.3];
             let mut jac = faer::Mat::<f64>::zeros(4, 4);
             sys.jacobian(&x, &p, jac.as_mut());
-            let (mut fp, mut fm) = ([0.0; 4], [0.0; 4]);
             // Central differences of a polynomial of degree 4: error h^2 * O(1) = 1e-10.
+            let central = central_jacobian(&sys, &x, &p, |_| 1e-5);
             for j in 0..4 {
-                let mut xp = x;
-                xp[j] += 1e-5;
-                sys.rhs(&xp, &p, &mut fp);
-                xp[j] -= 2e-5;
-                sys.rhs(&xp, &p, &mut fm);
                 for i in 0..4 {
-                    let fd = (fp[i] - fm[i]) / 2e-5;
+                    let fd = central[i][j];
                     assert!((jac[(i, j)] - fd).abs() < 1e-7, "{head} {ch:?}: J[{i},{j}] = {} vs {fd}", jac[(i, j)]);
                 }
             }
             let mut dp = [0.0; 4];
             for kk in 0..p.len() {
                 sys.param_derivative(&x, &p, kk, &mut dp);
-                let h = 1e-5 * (1.0 + p[kk].abs());
-                let mut pp = p.clone();
-                pp[kk] += h;
-                sys.rhs(&x, &pp, &mut fp);
-                pp[kk] -= 2.0 * h;
-                sys.rhs(&x, &pp, &mut fm);
+                let central = central_param_derivative(&sys, &x, &p, kk, |v| 1e-5 * (1.0 + v.abs()));
                 for i in 0..4 {
-                    let fd = (fp[i] - fm[i]) / (2.0 * h);
+                    let fd = central[i];
                     assert!((dp[i] - fd).abs() < 1e-7 * (1.0 + fd.abs()), "{head} {ch:?}: dF[{i}]/dp[{kk}] = {} vs {fd}", dp[i]);
                 }
             }
@@ -219,11 +211,7 @@ fn fast_phase_is_defined_by_the_separating_modes() {
     assert!(ratio < 0.1, "separation ratio {ratio}: the separation falls ~40-fold after the fast phase");
 }
 
-fn run_cli(args: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap()
-}
+use crate::support::bin::json as run_cli;
 
 #[test]
 fn cli_reports_stability_critical_frustration_and_collapse() {

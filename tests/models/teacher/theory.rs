@@ -14,6 +14,8 @@ use repcollapse::models::teacher::metrics::{orthant_probability, TeacherScorer};
 use repcollapse::models::teacher::ode::{row_rates, TeacherOde};
 use repcollapse::models::teacher::statistics::{expected_max_normal, expected_max_normal_quadrature, ArgmaxConditional, Teacher};
 
+use crate::support::jacobian::{central_jacobian, central_param_derivative};
+
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
 }
@@ -131,31 +133,20 @@ fn jacobian_and_parameter_derivatives_match_finite_differences() {
         let n = probe.dim();
         let mut jac = Mat::<f64>::zeros(n, n);
         probe.jacobian(&x, &p, jac.as_mut());
-        let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
         // The field is quadratic in x: central differences are exact up to round-off.
-        let h = 1e-3;
+        let central = central_jacobian(&probe, &x, &p, |_| 1e-3);
         for j in 0..n {
-            let (mut xp, mut xm) = (x.clone(), x.clone());
-            xp[j] += h;
-            xm[j] -= h;
-            probe.rhs(&xp, &p, &mut fp);
-            probe.rhs(&xm, &p, &mut fm);
             for i in 0..n {
-                let fd = (fp[i] - fm[i]) / (2.0 * h);
+                let fd = central[i][j];
                 assert!((fd - jac[(i, j)]).abs() < 1e-8, "{sets:?} J[{i},{j}] {} vs {fd}", jac[(i, j)]);
             }
         }
         let mut dp = vec![0.0; n];
         for kk in 0..5 {
             probe.param_derivative(&x, &p, kk, &mut dp);
-            let h = 1e-5;
-            let (mut pp, mut pm) = (p.clone(), p.clone());
-            pp[kk] += h;
-            pm[kk] -= h;
-            probe.rhs(&x, &pp, &mut fp);
-            probe.rhs(&x, &pm, &mut fm);
+            let central = central_param_derivative(&probe, &x, &p, kk, |_| 1e-5);
             for i in 0..n {
-                let fd = (fp[i] - fm[i]) / (2.0 * h);
+                let fd = central[i];
                 assert!((fd - dp[i]).abs() < 1e-6 * (1.0 + fd.abs()), "{sets:?} dF_{i}/dp_{kk}: {} vs {fd}", dp[i]);
             }
         }
