@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method};
 use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
-use repcollapse::models::embedding::class_level::ClassLevelSystem;
+use repcollapse::models::embedding::reduced::class_level::ClassLevelSystem;
 use repcollapse::models::embedding::simulation::{gd_step, Embeddings, Rates};
 
 /// N = 100000 samples (K = 10 classes x 10000), d = 32, 10% frustrated: the

@@ -9,9 +9,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::SeedableRng;
 use rayon::prelude::*;
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::simulation::{SampleRng, StepWorkspace, Stream, Student};
-use repcollapse::models::teacher::theory::TeacherTheory;
-use repcollapse::models::teacher::wpass;
+use repcollapse::models::teacher::online::simulation::{SampleRng, StepWorkspace, Stream, Student};
+use repcollapse::models::teacher::online::theory::TeacherTheory;
+use repcollapse::models::teacher::online::wpass;
 
 fn config(input_dim: usize, classes: usize) -> TeacherConfig {
     TeacherConfig::from_sets(&[format!("input_dim={input_dim}"), "dim=8".into(), format!("classes={classes}")]).unwrap()

@@ -4,7 +4,7 @@
 //! Usage: cargo run --release --example teacher_head_plateau -- 250,500,1000,2000 0.5 700 4
 use rayon::prelude::*;
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::head_simulation::simulate_head;
+use repcollapse::models::teacher::head::simulation::simulate_head;
 use repcollapse::models::teacher::metrics::TeacherScorer;
 use repcollapse::models::teacher::statistics::Teacher;
 fn main() {
@@ -26,7 +26,7 @@ fn main() {
                     sep += run.metrics[k].base.min_label_distance;
                     let q = &run.order[k].q; let d = cfg.dim;
                     x2 += (0..d).map(|i| q[i * d + i]).sum::<f64>();
-                    let h = &run.heads[k]; w += repcollapse::models::teacher::head_experiment::head_spectrum(h, d).iter().map(|z| z.0).sum::<f64>() / d as f64;
+                    let h = &run.heads[k]; w += repcollapse::models::teacher::head::experiment::head_spectrum(h, d).iter().map(|z| z.0).sum::<f64>() / d as f64;
                 }
             }
             (sep / n, x2 / n, w / n)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use repcollapse::engine::jacobian_eigenvalues;
 use repcollapse::engine::VectorField;
-use repcollapse::models::embedding::simplex::SimplexSystem;
+use repcollapse::models::embedding::reduced::simplex::SimplexSystem;
 use serde_json::Value;
 
 fn repo(path: &str) -> String {

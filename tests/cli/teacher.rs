@@ -3,8 +3,8 @@
 
 use repcollapse::engine::VectorField;
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::ode::model_file_strings;
-use repcollapse::models::teacher::theory::TeacherTheory;
+use repcollapse::models::teacher::online::reduced::model_file_strings;
+use repcollapse::models::teacher::online::theory::TeacherTheory;
 
 use crate::support::bin::run;
 

@@ -4,7 +4,7 @@
 
 use repcollapse::models::realdata::config::RealConfig;
 use repcollapse::models::realdata::experiment::Experiment;
-use repcollapse::models::realdata::train::{gd_step, sgd_step, Labels, Prepared, Rates, State, Workspace};
+use repcollapse::models::realdata::simulation::{gd_step, sgd_step, Labels, Prepared, Rates, State, Workspace};
 
 // Counts heap allocations per thread, to check that training steps allocate
 // nothing (the steps run on the calling thread: faer with Par::Seq).

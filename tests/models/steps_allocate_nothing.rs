@@ -8,8 +8,8 @@ use repcollapse::models::embedding::simulation::{self as embedding, Embeddings, 
 use repcollapse::models::head::config::HeadConfig;
 use repcollapse::models::head::simulation::{self as head, HeadRates, HeadState};
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::head_simulation::{HeadStudent, HeadWorkspace as TeacherHeadWorkspace};
-use repcollapse::models::teacher::simulation::{SampleRng, StepWorkspace, Stream, Student};
+use repcollapse::models::teacher::head::simulation::{HeadStudent, HeadWorkspace as TeacherHeadWorkspace};
+use repcollapse::models::teacher::online::simulation::{SampleRng, StepWorkspace, Stream, Student};
 use repcollapse::random::BlockNormalRng;
 
 use crate::support::counting_alloc::allocations_in;

@@ -1,4 +1,4 @@
-//! Label-weight data and the frustration operator (THEORY.md section 1).
+//! Label-weight data and the frustration operator (`docs/embedding.md` section 1).
 //!
 //! Sample `i` of primary class `c(i)` carries a label-weight row `A_i`
 //! (non-negative, summing to one). The frustration operator
@@ -46,7 +46,7 @@ impl Pairing {
     }
 }
 
-/// The frustrated-data design of THEORY.md section 1.
+/// The frustrated-data design of `docs/embedding.md` section 1.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Design {
     pub classes: usize,

@@ -1,4 +1,4 @@
-//! Collapse measures of THEORY.md section 5, computed from embeddings in
+//! Collapse measures of `docs/embedding.md` section 7, computed from embeddings in
 //! prediction space: the same code scores simulation and theory.
 use serde::{Deserialize, Serialize};
 

@@ -4,7 +4,7 @@ use crate::config::Overrides;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::models::embedding::experiment::EmbeddingExperiment;
-use crate::models::embedding::simplex::{PARAMS, STATE};
+use crate::models::embedding::reduced::simplex::{PARAMS, STATE};
 use crate::models::embedding::theory::EmbeddingTheory;
 use crate::model_api::{ModelOutput, RunOptions};
 

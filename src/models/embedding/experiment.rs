@@ -12,8 +12,8 @@ use crate::models::embedding::config::EmbeddingConfig;
 use crate::models::common::frustration::{FrustrationOperator, LabelWeights};
 use crate::models::common::metrics::Metrics;
 use crate::stats::{estimate, fit_decay_rate, Estimate};
-use crate::models::embedding::class_level::{ClassLevelSystem, ClassSpectrum};
-use crate::models::embedding::trajectory::theory_metrics;
+use crate::models::embedding::reduced::class_level::{ClassLevelSystem, ClassSpectrum};
+use crate::models::embedding::reduced::trajectory::theory_metrics;
 
 /// Number of e-folds of the slowest fast mode after which the fast phase is
 /// over: `exp(-5)` leaves < 1% of the fast transient.

@@ -1,4 +1,4 @@
-//! Microscopic simulation of Model E (THEORY.md section 2).
+//! Microscopic simulation of Model E (`docs/embedding.md` section 2).
 //!
 //! Full-batch gradient descent is the explicit Euler discretisation of
 //!

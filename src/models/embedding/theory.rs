@@ -10,8 +10,8 @@ use crate::engine::VectorField;
 use crate::error::Result;
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::models::common::frustration::{FrustrationOperator, Pairing};
-use crate::models::embedding::class_level::{ClassLevelSystem, ClassSpectrum};
-use crate::models::embedding::simplex::SimplexSystem;
+use crate::models::embedding::reduced::class_level::{ClassLevelSystem, ClassSpectrum};
+use crate::models::embedding::reduced::simplex::SimplexSystem;
 
 /// Everything the theory says about one Model E configuration.
 #[derive(Clone, Debug)]

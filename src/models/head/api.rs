@@ -4,7 +4,7 @@ use crate::config::Overrides;
 use crate::error::Result;
 use crate::models::head::config::HeadConfig;
 use crate::models::head::experiment::HeadExperiment;
-use crate::models::head::symmetric::{model_file, HeadSymmetric};
+use crate::models::head::reduced::simplex::{model_file, HeadSimplex};
 use crate::models::head::theory::HeadTheory;
 use crate::model_api::{ModelOutput, RunOptions};
 
@@ -51,5 +51,5 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
 
 /// The 6-variable symmetric reduction as a model file.
 pub fn export(overrides: &Overrides) -> Result<String> {
-    Ok(model_file(&HeadSymmetric::from_config(&HeadConfig::from_overrides(overrides)?)))
+    Ok(model_file(&HeadSimplex::from_config(&HeadConfig::from_overrides(overrides)?)))
 }

@@ -1,4 +1,4 @@
-//! Configuration of Model H (shared projection head, THEORY.md section 3):
+//! Configuration of Model H (shared projection head, `docs/head.md`):
 //! every Model E key plus the variant, the head rate and the weight decay.
 //!
 //! The Model E part is validated by [`EmbeddingConfig::from_params`] itself
@@ -12,7 +12,7 @@ use crate::config::{Kind, Overrides, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::models::embedding::config::{self as embedding_config, EmbeddingConfig};
 
-/// The five training variants of THEORY.md section 3.
+/// The five training variants of `docs/head.md` ("Model").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {

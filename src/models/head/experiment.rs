@@ -62,7 +62,7 @@ impl HeadExperiment {
     }
 
     /// Final minimum inter-label distance over its peak during the run, per
-    /// seed (THEORY.md section 5's separation ratio, with the peak standing in
+    /// seed (the separation ratio of `docs/embedding.md` section 7,, with the peak standing in
     /// for the end of the fast phase).
     pub fn final_separation_ratio(&self) -> Estimate {
         estimate(

@@ -1,13 +1,9 @@
 //! Model H: a shared projection head `W` with stop-gradient variants.
+//! Theory: `docs/head.md`. Layout: `src/models/README.md`.
 pub mod api;
-pub mod attractor;
-pub mod boundary;
-pub mod class_level;
 pub mod config;
 pub mod experiment;
-pub mod fixed_points;
-pub mod meanfield;
+pub mod reduced;
 pub mod simulation;
 pub mod studies;
-pub mod symmetric;
 pub mod theory;

@@ -16,7 +16,7 @@ use crate::model_api::{ModelOutput, RunOptions};
 use crate::models::realdata::config::RealConfig;
 use crate::models::realdata::experiment::Experiment;
 use crate::models::realdata::theory::{hat_summary, LinearTheory};
-use crate::models::realdata::train::{Labels, Prepared};
+use crate::models::realdata::simulation::{Labels, Prepared};
 
 /// Frustration indices and, where it applies, the exact linear flow.
 pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {

@@ -10,7 +10,7 @@
 //!
 //! The linear encoder is `x = W' xi` with `W' = W / sqrt(D)`; the factor
 //! makes its gradient flow Model T's finite-data flow verbatim
-//! (`models/teacher/finite_theory.rs`). Gradients of `sum_i g_i . x_i` (the
+//! (`models/teacher/finite/reduced.rs`). Gradients of `sum_i g_i . x_i` (the
 //! embedding-space gradient `g_i = dL/dx_i` back-propagated) are written
 //! out by hand: the network has one hidden layer.
 //!

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::config::RealConfig;
 use super::theory::{hat_summary, HatSummary, LinearTheory};
-use super::train::{train, Prepared, Record, Run};
+use super::simulation::{train, Prepared, Record, Run};
 use crate::error::{Error, Result};
 use crate::stats::{estimate, fit_decay_rate, Estimate};
 
@@ -79,7 +79,7 @@ impl Experiment {
                 let seed = cfg.seed + s;
                 if theory_applies && cfg.batch.is_none() {
                     // Check the step before spending time on the run.
-                    let labels = super::train::Labels::draw(cfg, prep, seed)?;
+                    let labels = super::simulation::Labels::draw(cfg, prep, seed)?;
                     let th = LinearTheory::new(cfg, prep, &labels)?;
                     if cfg.dt >= th.max_stable_dt {
                         return Err(Error::invalid("dt", cfg.dt, format!("(0, {:.4}) (2 / largest rate of the linear flow; gradient descent diverges above)", th.max_stable_dt)));

@@ -3,7 +3,7 @@
 //! **Linear encoder (exact).** `x = W xi / sqrt(D)` trained by full-batch
 //! gradient flow on one-hot (noisy) labels is Model T's finite-data flow
 //! with the real, standardised design matrix in place of Gaussian inputs
-//! (`models/teacher/finite_theory.rs`, reused unchanged): per embedding coordinate
+//! (`models/teacher/finite/reduced.rs`, reused unchanged): per embedding coordinate
 //! `z = (w, y)` obeys `dz/dt = -P H_N z` with
 //! `H_N = (1/N) [[Xi^T Xi / D, -Xi^T A / sqrt(D)], [., diag(m)]]`, solved
 //! exactly by the eigendecomposition of `S = P^{1/2} H_N P^{1/2}`. Its
@@ -21,11 +21,11 @@ use serde::Serialize;
 
 use super::config::{LabelMode, RealConfig};
 use super::encoder::EncoderKind;
-use super::train::{Evaluator, Labels, Prepared, Record, State};
+use super::simulation::{Evaluator, Labels, Prepared, Record, State};
 use crate::error::{Error, Result};
 use crate::models::head::config::Variant;
-use crate::models::teacher::finite_simulation::TrainingSet;
-use crate::models::teacher::finite_theory::{hat_operator, FiniteFlow, FiniteSpectrum};
+use crate::models::teacher::finite::simulation::TrainingSet;
+use crate::models::teacher::finite::reduced::{hat_operator, FiniteFlow, FiniteSpectrum};
 
 /// The finite-data training set of Model T holding the real inputs and the
 /// observed labels of one draw.

@@ -3,11 +3,11 @@
 use crate::config::Overrides;
 use crate::error::Result;
 use crate::models::teacher::config::{HeadKind, TeacherConfig};
-use crate::models::teacher::experiment::TeacherExperiment;
-use crate::models::teacher::finite_experiment::FiniteExperiment;
-use crate::models::teacher::head_experiment::{head_spectrum, head_theory_json, HeadExperiment};
-use crate::models::teacher::ode::model_file_strings;
-use crate::models::teacher::theory::TeacherTheory;
+use crate::models::teacher::online::experiment::TeacherExperiment;
+use crate::models::teacher::finite::experiment::FiniteExperiment;
+use crate::models::teacher::head::experiment::{head_spectrum, head_theory_json, HeadExperiment};
+use crate::models::teacher::online::reduced::model_file_strings;
+use crate::models::teacher::online::theory::TeacherTheory;
 use crate::model_api::{ModelOutput, RunOptions};
 
 /// Random starts of the head fixed-point search (besides the trajectory end and the origin).

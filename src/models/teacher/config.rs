@@ -6,7 +6,7 @@ use crate::config::{Kind, Overrides, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::models::embedding::config::log_grid;
 
-/// The two teacher kinds of THEORY.md section 4.
+/// The two teacher kinds of `docs/teacher.md` section 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TeacherKind {
@@ -39,7 +39,7 @@ impl TeacherKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HeadKind {
-    /// No head (the order-parameter ODE of `models::teacher::ode`).
+    /// No head (the order-parameter ODE of `models::teacher::online::reduced`).
     None,
     /// x, W from 1/2|W x - sg(y)|^2; y, W from 1/2|W y - sg(x)|^2.
     Symmetric,

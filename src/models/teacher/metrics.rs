@@ -24,7 +24,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::models::common::metrics::{label_distances, Metrics};
 use crate::models::teacher::config::TeacherKind;
-use crate::models::teacher::ode::OrderParams;
+use crate::models::teacher::online::reduced::OrderParams;
 use crate::models::teacher::statistics::{ArgmaxConditional, Teacher, TeacherStats};
 
 pub const ORTHANT_POINTS: usize = 1024;

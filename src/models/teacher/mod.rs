@@ -1,19 +1,18 @@
-//! Model T: linear teacher-student, online SGD with its `D -> infinity`
-//! order-parameter ODE, the finite-data gradient flow, and the head variant.
+//! Model T: linear teacher-student, as three sub-models with the shape of
+//! `src/models/README.md` each:
+//! - [`online`]: online SGD and its `D -> infinity` order-parameter ODE;
+//! - [`finite`]: a finite training set, full-batch GD and its exact flow;
+//! - [`head`]: online SGD with a projection head (Model H's variants).
+//!
+//! What they share sits at this level: the configuration (one schema for
+//! the `teacher-student` registry entry), the teacher's Gaussian statistics,
+//! the collapse metrics from order parameters, the registry entry points and
+//! the studies. Theory: `docs/teacher.md`.
 pub mod api;
 pub mod config;
-pub mod experiment;
-pub mod finite_experiment;
-pub mod finite_simulation;
-pub mod finite_theory;
-pub mod head_channel;
-pub mod head_experiment;
-pub mod head_ode;
-pub mod head_simulation;
+pub mod finite;
+pub mod head;
 pub mod metrics;
-pub mod ode;
-pub mod simulation;
+pub mod online;
 pub mod statistics;
 pub mod studies;
-pub mod theory;
-pub mod wpass;

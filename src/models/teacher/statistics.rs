@@ -1,5 +1,5 @@
 //! Gaussian expectations of the teacher that close the Model T order-parameter
-//! ODE (THEORY.md section 4; derivation in `docs/teacher.md`).
+//! ODE (derivation in `docs/teacher.md` section 2, "Statistics").
 //!
 //! With observed label `l` (after label noise) and teacher fields `lambda`:
 //!

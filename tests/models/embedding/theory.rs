@@ -8,8 +8,8 @@ use repcollapse::models::common::frustration::{Design, FrustrationOperator, Labe
 use repcollapse::stats::fit_decay_rate;
 use repcollapse::models::embedding::experiment::EmbeddingExperiment;
 use repcollapse::models::embedding::studies::slow_rate::gd_rate;
-use repcollapse::models::embedding::class_level::ClassLevelSystem;
-use repcollapse::models::embedding::simplex::SimplexSystem;
+use repcollapse::models::embedding::reduced::class_level::ClassLevelSystem;
+use repcollapse::models::embedding::reduced::simplex::SimplexSystem;
 
 fn design(k: usize, n: usize, f: f64, rho: f64, pairing: Pairing) -> LabelWeights {
     LabelWeights::from_design(&Design { classes: k, per_class: n, frustrated: f, rho, pairing, seed: 3 }).unwrap()
@@ -180,12 +180,12 @@ fn simplex_reduction_reproduces_class_level_dynamics() {
     let times = vec![0.0, 0.5, 2.0, 10.0, 40.0];
     let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-11, atol: 1e-14, t_max: 40.0, grid: Grid::Times(times), max_steps: 1_000_000, max_seconds: f64::INFINITY };
     let small = integrate(&simplex, &z4, &simplex.default_params(), &opts).unwrap();
-    let big = integrate(&sys, &repcollapse::models::embedding::simplex::lift(&z4, &sys), &sys.default_params_vec(), &opts).unwrap();
+    let big = integrate(&sys, &repcollapse::models::embedding::reduced::simplex::lift(&z4, &sys), &sys.default_params_vec(), &opts).unwrap();
     for ((t, s4), zc) in small.t.iter().zip(&small.states).zip(&big.states) {
         let want = s4[3].abs() * SimplexSystem::vertex_distance(k as f64);
         let got = sys.label_distances(zc).0;
         assert!((got / want - 1.0).abs() < 1e-8, "t = {t}: class-level {got} vs simplex {want}");
-        let lifted = repcollapse::models::embedding::simplex::lift(s4, &sys);
+        let lifted = repcollapse::models::embedding::reduced::simplex::lift(s4, &sys);
         let err = lifted.iter().zip(zc).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
         assert!(err < 1e-8, "t = {t}: full state differs by {err}");
     }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use repcollapse::models::common::frustration::FrustrationOperator;
 use repcollapse::models::head::simulation::{simulate, HeadRates};
 use repcollapse::models::head::config::HeadConfig;
-use repcollapse::models::head::attractor::analyse;
+use repcollapse::models::head::theory::attractor::analyse;
 
 #[test]
 fn gradient_descent_reaches_a_transversally_stable_member_of_the_fixed_point_manifold() {

@@ -1,5 +1,5 @@
 //! The exact Jacobian and parameter derivative of the class-level Model H
-//! system (`models::head::class_level`): against central differences of `rhs`
+//! system (`models::head::reduced::class_level`): against central differences of `rhs`
 //! at random states for every variant, and against the simplex-symmetric
 //! reduction, whose Jacobian is the restriction of the class-level one to an
 //! invariant linear subspace.
@@ -13,9 +13,9 @@ use crate::support::jacobian::{central_jacobian, central_param_derivative};
 use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::models::head::simulation::HeadRates;
 use repcollapse::models::head::config::Variant;
-use repcollapse::models::head::class_level::HeadClassLevel;
-use repcollapse::models::head::fixed_points::closed_form_branches;
-use repcollapse::models::head::symmetric::HeadSymmetric;
+use repcollapse::models::head::reduced::class_level::HeadClassLevel;
+use repcollapse::models::head::theory::fixed_points::closed_form_branches;
+use repcollapse::models::head::reduced::simplex::HeadSimplex;
 
 /// Largest `|exact - fd| / max(|exact|, 1e-2)` over all entries. Central
 /// differences of a polynomial field with step `1e-5` are accurate to about
@@ -147,7 +147,7 @@ fn symmetric_fixed_point_spectrum_contains_the_reduced_spectrum() {
     for lam in [0.0, 0.02] {
         let (ex, ey, ew) = (1.0, 0.8, 1.5);
         let pr = [0.25, 0.3, k as f64, ex, ey, ew, lam];
-        let red = HeadSymmetric::new(Variant::Symmetric, pr);
+        let red = HeadSimplex::new(Variant::Symmetric, pr);
         let (_, zr) = closed_form_branches(Variant::Symmetric, &pr, 1.7).into_iter().find(|(name, _)| name == "non-collapsed (w+)").expect("w+ branch exists");
         let full = HeadClassLevel::new(&a, HeadRates { variant: Variant::Symmetric, eta_x: ex, eta_y: ey, eta_w: ew, weight_decay: lam }, k).unwrap();
         let pf = full.default_params();

@@ -2,7 +2,7 @@
 //! analytic moment formula and against the direct (finite-n) solution.
 use repcollapse::models::common::frustration::FrustrationOperator;
 use repcollapse::models::head::config::Variant;
-use repcollapse::models::head::meanfield::{heterogeneous_weights, self_consistent_head, RhoDistribution};
+use repcollapse::models::head::theory::meanfield::{heterogeneous_weights, self_consistent_head, RhoDistribution};
 
 /// `E[rho (1-rho)]` from closed-form moments.
 fn moment(d: &RhoDistribution) -> f64 {

@@ -7,7 +7,7 @@ use repcollapse::models::embedding::config::EmbeddingConfig;
 use repcollapse::models::common::frustration::FrustrationOperator;
 use repcollapse::models::head::simulation::{gd_step, simulate, HeadRates, HeadState, HeadWorkspace};
 use repcollapse::models::head::config::{HeadConfig, Variant};
-use repcollapse::models::head::fixed_points::critical_frustration;
+use repcollapse::models::head::theory::fixed_points::critical_frustration;
 
 fn cfg(sets: &[&str]) -> HeadConfig {
     HeadConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()

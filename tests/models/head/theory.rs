@@ -9,10 +9,10 @@ use repcollapse::models::common::frustration::{Design, LabelWeights, Pairing};
 use repcollapse::models::head::simulation::{gd_step, HeadRates, HeadState, HeadWorkspace};
 use repcollapse::models::head::config::Variant;
 use repcollapse::engine::BoundaryStop;
-use repcollapse::models::head::boundary::{engine_boundary, engine_fold};
-use repcollapse::models::head::class_level::HeadClassLevel;
-use repcollapse::models::head::fixed_points::{closed_form_branches, critical_frustration, fixed_points, is_stable, Stability};
-use repcollapse::models::head::symmetric::HeadSymmetric;
+use repcollapse::models::head::theory::boundary::{engine_boundary, engine_fold};
+use repcollapse::models::head::reduced::class_level::HeadClassLevel;
+use repcollapse::models::head::theory::fixed_points::{closed_form_branches, critical_frustration, fixed_points, is_stable, Stability};
+use repcollapse::models::head::reduced::simplex::HeadSimplex;
 
 #[test]
 fn analytic_jacobian_matches_central_differences() {
@@ -20,7 +20,7 @@ fn analytic_jacobian_matches_central_differences() {
     for v in Variant::ALL {
         for lam in [0.0, 0.13] {
             let p = [0.3, 0.4, 4.0, 1.0, 0.7, 1.3, lam];
-            let sys = HeadSymmetric::new(v, p);
+            let sys = HeadSimplex::new(v, p);
             let jac = jacobian_matrix(&sys, &z, &p);
             let central = central_jacobian(&sys, &z, &p, |_| 1e-6);
             for j in 0..6 {
@@ -39,7 +39,7 @@ fn exact_param_derivative_matches_central_differences() {
     for v in Variant::ALL {
         for lam in [0.0, 0.13] {
             let p = [0.3, 0.4, 4.0, 1.1, 0.7, 1.3, lam];
-            let sys = HeadSymmetric::new(v, p);
+            let sys = HeadSimplex::new(v, p);
             for k in 0..7 {
                 let mut exact = [0.0; 6];
                 sys.param_derivative(&z, &p, k, &mut exact);
@@ -59,7 +59,7 @@ fn closed_form_branches_are_fixed_points_with_explained_stability() {
         for lam in [0.0, 0.04] {
             let p = [f, rho, k, 1.0, 0.5, 2.0, lam];
             for v in Variant::ALL {
-                let sys = HeadSymmetric::new(v, p);
+                let sys = HeadSimplex::new(v, p);
                 let branches = closed_form_branches(v, &p, 1.7);
                 // Only the stop-gradient variants with a trained head have a
                 // non-collapsed state under frustration.
@@ -87,7 +87,7 @@ fn closed_form_branches_are_fixed_points_with_explained_stability() {
                         } else {
                             // Collapsed line: one attributed zero mode; s grows where the head is
                             // weaker than the branch value (w^2 < 1-phi resp. w < 1-phi).
-                            let phi = HeadSymmetric::phi(&p);
+                            let phi = HeadSimplex::phi(&p);
                             let weak = if v == Variant::Symmetric { fp.head_eigenvalue.powi(2) < 1.0 - phi } else { fp.head_eigenvalue < 1.0 - phi };
                             assert_eq!(c.zero_modes, 1, "{v:?} {c:?}");
                             assert_eq!(c.stability == Stability::Saddle, weak, "{v:?} w = {}: {c:?}", fp.head_eigenvalue);
@@ -113,9 +113,9 @@ fn head_and_sg_only_collapse_in_the_reduced_system() {
     // too: the non-collapsed state is stable but its basin is finite, see
     // docs/head.md.)
     let p = [0.3, 0.5, 4.0, 1.0, 1.0, 1.0, 0.0];
-    let phi = HeadSymmetric::phi(&p);
+    let phi = HeadSimplex::phi(&p);
     for v in Variant::ALL {
-        let sys = HeadSymmetric::new(v, p);
+        let sys = HeadSimplex::new(v, p);
         let mut z = [0.0, 0.0, 0.0, 2.0, 1.0, 1.0];
         let dt = 0.01;
         let mut k = [[0.0; 6]; 4];
@@ -251,7 +251,7 @@ fn symmetric_reduction_matches_microscopic_gd_from_a_symmetric_start() {
         }
         let rates = HeadRates { variant: v, eta_x: 1.0, eta_y: 0.8, eta_w: 1.5, weight_decay: lam };
         let p = [0.25, 0.3, k as f64, 1.0, 0.8, 1.5, lam];
-        let sys = HeadSymmetric::new(v, p);
+        let sys = HeadSimplex::new(v, p);
         let mut z = [su0, p0, q0, s0, w0, 0.0];
         let dt = 1e-3;
         let mut ws = HeadWorkspace::new(&a, k, 0);

@@ -3,13 +3,13 @@
 //! gradient descent against the exact spectral flow, and the hat-matrix
 //! frustration operator on both sides of alpha = 1.
 use repcollapse::models::embedding::simulation::{gd_step as model_e_step, Embeddings, Rates};
-use repcollapse::models::teacher::simulation::Student;
+use repcollapse::models::teacher::online::simulation::Student;
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::finite_simulation::{embed_all, gd_step, FiniteWorkspace, TrainingSet};
+use repcollapse::models::teacher::finite::simulation::{embed_all, gd_step, FiniteWorkspace, TrainingSet};
 use repcollapse::stats::fit_decay_rate;
-use repcollapse::models::teacher::finite_experiment::{gd_metrics, FiniteExperiment};
-use repcollapse::models::embedding::class_level::ClassLevelSystem;
-use repcollapse::models::teacher::finite_theory::FiniteFlow;
+use repcollapse::models::teacher::finite::experiment::{gd_metrics, FiniteExperiment};
+use repcollapse::models::embedding::reduced::class_level::ClassLevelSystem;
+use repcollapse::models::teacher::finite::reduced::FiniteFlow;
 
 fn cfg(sets: &[String]) -> TeacherConfig {
     TeacherConfig::from_sets(sets).unwrap()

@@ -2,8 +2,8 @@
 //! next step's forward pass) against the two-pass step, bit for bit.
 use rand::SeedableRng;
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::head_simulation::{HeadStudent, HeadWorkspace};
-use repcollapse::models::teacher::simulation::{SampleRng, Stream, StepWorkspace, Student};
+use repcollapse::models::teacher::head::simulation::{HeadStudent, HeadWorkspace};
+use repcollapse::models::teacher::online::simulation::{SampleRng, Stream, StepWorkspace, Student};
 
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
@@ -102,8 +102,8 @@ fn random_vec(rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> Vec<f64> {
 /// the row group, lengths not a multiple of 8, with and without decay.
 #[test]
 fn wide_w_passes_are_bit_identical_to_scalar_references() {
-    use repcollapse::models::teacher::simulation::{dot, update_dot};
-    use repcollapse::models::teacher::wpass::{self, BLOCK};
+    use repcollapse::models::teacher::online::simulation::{dot, update_dot};
+    use repcollapse::models::teacher::online::wpass::{self, BLOCK};
     use repcollapse::simd;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
     let levels = simd::supported();

@@ -1,11 +1,11 @@
 //! Model T with a head: the head ODE reduces to the head-free ODE at
 //! `W_h = I` (independent implementations), and online SGD follows it.
 use repcollapse::engine::VectorField;
-use repcollapse::models::teacher::simulation::Student;
+use repcollapse::models::teacher::online::simulation::Student;
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::head_experiment::HeadExperiment;
-use repcollapse::models::teacher::head_ode::HeadOde;
-use repcollapse::models::teacher::ode::TeacherOde;
+use repcollapse::models::teacher::head::experiment::HeadExperiment;
+use repcollapse::models::teacher::head::reduced::order_params::HeadOde;
+use repcollapse::models::teacher::online::reduced::TeacherOde;
 
 use crate::support::jacobian::{central_jacobian, central_param_derivative};
 

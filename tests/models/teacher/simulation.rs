@@ -1,7 +1,7 @@
 //! Model T online SGD against the order-parameter ODE: convergence with D,
 //! collapse verdicts and rates, determinism, and input validation.
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::experiment::TeacherExperiment;
+use repcollapse::models::teacher::online::experiment::TeacherExperiment;
 
 fn cfg(sets: &[&str]) -> TeacherConfig {
     TeacherConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()

@@ -8,10 +8,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use repcollapse::engine::{jacobian_eigenvalues, sorted_eigenvalues};
 use repcollapse::engine::VectorField;
-use repcollapse::models::teacher::simulation::{empirical_accuracy, Stream, StepWorkspace, Student};
+use repcollapse::models::teacher::online::simulation::{empirical_accuracy, Stream, StepWorkspace, Student};
 use repcollapse::models::teacher::config::{TeacherConfig, TeacherKind};
 use repcollapse::models::teacher::metrics::{orthant_probability, TeacherScorer};
-use repcollapse::models::teacher::ode::{row_rates, TeacherOde};
+use repcollapse::models::teacher::online::reduced::{row_rates, TeacherOde};
 use repcollapse::models::teacher::statistics::{expected_max_normal, expected_max_normal_quadrature, ArgmaxConditional, Teacher};
 
 use crate::support::jacobian::{central_jacobian, central_param_derivative};
@@ -231,7 +231,7 @@ fn accuracy_is_invariant_under_common_scaling() {
         let scorer = TeacherScorer::new(Teacher::new(c.teacher, c.classes), c.label_noise, c.sigma, c.a);
         let a0 = scorer.measure(0.0, &op).base.accuracy;
         let s = 1e-8;
-        let small = repcollapse::models::teacher::ode::OrderParams::from_sigma(
+        let small = repcollapse::models::teacher::online::reduced::OrderParams::from_sigma(
             c.classes,
             c.dim,
             op.r.iter().map(|v| v * s).collect(),

@@ -13,7 +13,7 @@ use crate::models::embedding::config::EmbeddingConfig;
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::models::embedding::experiment::EmbeddingExperiment;
-use crate::models::embedding::class_level::ClassLevelSystem;
+use crate::models::embedding::reduced::class_level::ClassLevelSystem;
 use crate::stats::Estimate;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::study::sweep::{self, Cell, CellSpec, Sweep};

@@ -15,8 +15,8 @@ use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::models::embedding::experiment::EmbeddingExperiment;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::models::embedding::studies::slow_rate::with_horizon;
-use crate::models::embedding::class_level::ClassLevelSystem;
-use crate::models::embedding::simplex::SimplexSystem;
+use crate::models::embedding::reduced::class_level::ClassLevelSystem;
+use crate::models::embedding::reduced::simplex::SimplexSystem;
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["f_max", "points", "simulate"])?;

@@ -17,7 +17,7 @@ use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::stats::estimate;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::models::head::meanfield::{heterogeneous_weights, self_consistent_head, RhoDistribution};
+use crate::models::head::theory::meanfield::{heterogeneous_weights, self_consistent_head, RhoDistribution};
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["distributions", "per_class"])?;

@@ -19,9 +19,9 @@ use crate::models::head::config::{HeadConfig, Variant};
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::models::head::boundary::engine_boundary;
-use crate::models::head::fixed_points::critical_frustration;
-use crate::models::head::symmetric::HeadSymmetric;
+use crate::models::head::theory::boundary::engine_boundary;
+use crate::models::head::theory::fixed_points::critical_frustration;
+use crate::models::head::reduced::simplex::HeadSimplex;
 use crate::study::sweep::{self, Cell, CellSpec, Sweep};
 
 /// One seed's outcome: survived, collapse time, settled.
@@ -39,7 +39,7 @@ pub fn f_c_or_edge(v: Variant, p: &[f64; 7]) -> f64 {
 
 /// Whether the reduced ODE started at `z0` keeps `|s| > 1%` of `|s(0)|` at `t_max`.
 pub fn reduced_survives(v: Variant, p: &[f64; 7], z0: &[f64; 6], t_max: f64) -> bool {
-    let sys = HeadSymmetric::new(v, *p);
+    let sys = HeadSimplex::new(v, *p);
     let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-8, atol: 1e-12, t_max, grid: Grid::Times(vec![0.0, t_max]), max_steps: 1_000_000, max_seconds: crate::limits::remaining_seconds() };
     integrate(&sys, z0, p, &opts).map(|tr| tr.states.last().is_some_and(|z| z[3].abs() > 0.01 * z0[3].abs())).unwrap_or(false)
 }
@@ -300,10 +300,10 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
     write_csv(&dir.join("head_phase.csv"), &["variant_symmetric0_asymmetric1", "rate_ratio", "weight_decay", "f", "surviving_fraction", "f_c_theory"], &rows)?;
     let markdown = format!(
         "{}\nSolid line: the saddle-node f_c(lambda) where the non-collapsed branch disappears, traced by the \
-         generic engine on the reduced system (`models::head::boundary::engine_boundary`: pseudo-arclength \
+         generic engine on the reduced system (`models::head::theory::boundary::engine_boundary`: pseudo-arclength \
          continuation of the non-collapsed fixed point in f locates the fold, two-parameter continuation of the \
          fold in (f, lambda) traces the curve). Cross-check against the independent \
-         `models::head::fixed_points::critical_frustration` (bisection on branch existence, Newton on F = 0, \
+         `models::head::theory::fixed_points::critical_frustration` (bisection on branch existence, Newton on F = 0, \
          det J = 0), evaluated at every point of the engine curve: {engine_report}The boundary does not depend on \
          the rates (weight decay is scaled by each parameter's rate, so the fixed-point equations contain no \
          rate). Dashed: the edge of the basin of the non-collapsed \

@@ -15,7 +15,7 @@ use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::stats::estimate;
 use crate::models::head::experiment::HeadExperiment;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::models::head::fixed_points::closed_form_branches;
+use crate::models::head::theory::fixed_points::closed_form_branches;
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["frustrated", "weight_decays"])?;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::models::realdata::config::RealConfig;
 use crate::models::realdata::experiment::Experiment;
-use crate::models::realdata::train::Prepared;
+use crate::models::realdata::simulation::Prepared;
 use crate::error::Result;
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::models::realdata::config::RealConfig;
 use crate::models::realdata::experiment::Experiment;
 use super::figure::ci;
-use crate::models::realdata::train::Prepared;
+use crate::models::realdata::simulation::Prepared;
 use crate::error::Result;
 use crate::models::head::config::Variant;
 use crate::report::atomic::write_csv;

@@ -14,8 +14,8 @@ use crate::models::teacher::config::{TeacherConfig, TeacherKind};
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::models::teacher::experiment::TeacherExperiment;
-use crate::models::teacher::ode::row_rates;
+use crate::models::teacher::online::experiment::TeacherExperiment;
+use crate::models::teacher::online::reduced::row_rates;
 use crate::models::teacher::statistics::Teacher;
 
 /// `t_max` of a case: ~12 e-folds of its slow rate within `[20, t_cap]`.

@@ -15,7 +15,7 @@ use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::models::embedding::studies::convergence::log_log_slope;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::models::teacher::experiment::TeacherExperiment;
+use crate::models::teacher::online::experiment::TeacherExperiment;
 use crate::stats::Estimate;
 use crate::study::sweep::{self, Cell, CellSpec, Sweep};
 

@@ -16,8 +16,8 @@ use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::stats::Estimate;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::study::sweep::{self, Cell, CellSpec, Sweep};
-use crate::models::teacher::finite_experiment::FiniteExperiment;
-use crate::models::teacher::ode::row_rates;
+use crate::models::teacher::finite::experiment::FiniteExperiment;
+use crate::models::teacher::online::reduced::row_rates;
 use crate::models::teacher::statistics::Teacher;
 
 /// The sweep: one cell per (label noise f, alpha), then the gradient-descent check.

@@ -15,12 +15,12 @@ use serde_json::json;
 use crate::config::Kind;
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
-use crate::models::teacher::head_simulation::simulate_head;
+use crate::models::teacher::head::simulation::simulate_head;
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::stats::{collapsed_below, estimate};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::models::teacher::head_channel::{channel_fixed_points, critical_frustration, engine_boundary, Channel, HeadChannel, NoBranch, WEIGHT_DECAY};
+use crate::models::teacher::head::reduced::channel::{channel_fixed_points, critical_frustration, engine_boundary, Channel, HeadChannel, NoBranch, WEIGHT_DECAY};
 use crate::models::teacher::metrics::TeacherScorer;
 use crate::models::teacher::statistics::Teacher;
 

@@ -1,6 +1,6 @@
-//! Fixed points of the reduced Model H system ([`HeadSymmetric`]): closed
+//! Fixed points of the reduced Model H system ([`HeadSimplex`]): closed
 //! forms, their stability (the engine's `engine::stability::classify`, zero
-//! modes attributed to [`HeadSymmetric`]'s declared invariants), and the
+//! modes attributed to [`HeadSimplex`]'s declared invariants), and the
 //! weight-decay saddle-node `f_c`.
 //!
 //! Closed forms (derived in `docs/head.md`; `r = sqrt(1 - phi)`):
@@ -28,7 +28,7 @@ use crate::engine::{classify, StabilityOptions, StabilityReport};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::head::config::Variant;
-use crate::models::head::symmetric::HeadSymmetric;
+use crate::models::head::reduced::simplex::HeadSimplex;
 
 /// Whether an engine verdict is asymptotically stable (transversally to
 /// the attributed zero modes).
@@ -57,7 +57,7 @@ pub struct HeadFixedPoint {
 /// Empty when the branch does not exist.
 pub fn closed_form_branches(variant: Variant, p: &[f64], s0: f64) -> Vec<(String, [f64; 6])> {
     let (rho, k1, lam) = (p[1], p[2] - 1.0, p[6]);
-    let phi = HeadSymmetric::phi(p);
+    let phi = HeadSimplex::phi(p);
     let mut ws: Vec<(String, f64, f64)> = Vec::new();
     match variant {
         Variant::Symmetric => {
@@ -108,11 +108,11 @@ pub fn closed_form_branches(variant: Variant, p: &[f64], s0: f64) -> Vec<(String
 /// classified: the non-collapsed branch(es) and the collapsed state(s).
 /// Classification is `engine::stability::classify` with `zero_tol` (an
 /// eigenvalue is a zero mode when `|lambda| <= zero_tol max(1, max|lambda|)`);
-/// the zero modes are attributed to [`HeadSymmetric::invariants`].
+/// the zero modes are attributed to [`HeadSimplex::invariants`].
 pub fn fixed_points(variant: Variant, p: &[f64], zero_tol: f64) -> Result<Vec<HeadFixedPoint>> {
-    let sys = HeadSymmetric::new(variant, p[..7].try_into().expect("7 parameters"));
+    let sys = HeadSimplex::new(variant, p[..7].try_into().expect("7 parameters"));
     let lam = p[6];
-    let phi = HeadSymmetric::phi(p);
+    let phi = HeadSimplex::phi(p);
     let opts = StabilityOptions { zero_tol };
     let mut out = Vec::new();
     for (kind, z) in closed_form_branches(variant, p, 1.0) {
@@ -165,7 +165,7 @@ pub fn fixed_points(variant: Variant, p: &[f64], zero_tol: f64) -> Result<Vec<He
 /// residual per unit `s` is returned together with the scale `s^2` that the
 /// head equation would need (`dw/dt` is `s^2 Q(w) - eta_w lambda w`; invalid
 /// when negative). Uses only the vector field.
-pub fn branch_residual(sys: &HeadSymmetric, p: &[f64], w: f64) -> (f64, f64) {
+pub fn branch_residual(sys: &HeadSimplex, p: &[f64], w: f64) -> (f64, f64) {
     let mut z = [0.0, 0.0, 0.0, 1.0, w, 0.0];
     let (mut f0, mut f1) = ([0.0; 6], [0.0; 6]);
     sys.rhs(&z, p, &mut f0);
@@ -186,7 +186,7 @@ pub fn branch_residual(sys: &HeadSymmetric, p: &[f64], w: f64) -> (f64, f64) {
 /// Whether a non-collapsed fixed point exists at `p`: a sign change of
 /// [`branch_residual`] on a fine grid of `w in (0, 2]` with a positive
 /// scale `s^2`.
-pub fn branch_exists(sys: &HeadSymmetric, p: &[f64]) -> Option<f64> {
+pub fn branch_exists(sys: &HeadSimplex, p: &[f64]) -> Option<f64> {
     const GRID: usize = 4000;
     let mut prev: Option<(f64, f64)> = None;
     for k in 1..=GRID {
@@ -230,7 +230,7 @@ pub fn critical_frustration(variant: Variant, p: &[f64]) -> Result<Option<Fold>>
         return Err(Error::invalid("weight_decay", p[6], "(0, inf) for a critical frustration (without weight decay the branch exists up to phi = 1)"));
     }
     let mut pp: [f64; 7] = p[..7].try_into().expect("7 parameters");
-    let sys = HeadSymmetric::new(variant, pp);
+    let sys = HeadSimplex::new(variant, pp);
     let exists = |f: f64, pp: &mut [f64; 7]| {
         pp[0] = f;
         branch_exists(&sys, pp)
@@ -304,11 +304,11 @@ pub fn critical_frustration(variant: Variant, p: &[f64]) -> Result<Option<Fold>>
         (0.5 * (lo + hi), "bisection on branch existence (Newton polish rejected)")
     };
     q[0] = f;
-    Ok(Some(Fold { critical_frustration: f, critical_phi: HeadSymmetric::phi(&q), state: z.to_vec(), residual: [fnorm, res[6].abs()], method: method.into() }))
+    Ok(Some(Fold { critical_frustration: f, critical_phi: HeadSimplex::phi(&q), state: z.to_vec(), residual: [fnorm, res[6].abs()], method: method.into() }))
 }
 
 /// The state on the branch at head eigenvalue `w` and scale `s`.
-fn state_on_branch(sys: &HeadSymmetric, p: &[f64], w: f64, s: f64) -> [f64; 6] {
+fn state_on_branch(sys: &HeadSimplex, p: &[f64], w: f64, s: f64) -> [f64; 6] {
     let mut z = [0.0, 0.0, 0.0, s, w, 0.0];
     let (mut f0, mut f1) = ([0.0; 6], [0.0; 6]);
     sys.rhs(&z, p, &mut f0);

@@ -1,5 +1,5 @@
 //! Microscopic simulation of Model T, the linear teacher-student model
-//! (THEORY.md section 4), by online SGD.
+//! (`docs/teacher.md` section 1), by online SGD.
 //!
 //! Teacher: `K` orthogonal directions `B_k` with `|B_k|^2 = D`. Because the
 //! student starts isotropic outside its prescribed teacher overlaps, any
@@ -70,8 +70,8 @@ use crate::error::{Error, Result};
 use crate::models::embedding::simulation::step_grid;
 use crate::models::teacher::config::{TeacherConfig, TeacherKind};
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
-use crate::models::teacher::ode::OrderParams;
-use crate::models::teacher::wpass;
+use crate::models::teacher::online::reduced::OrderParams;
+use crate::models::teacher::online::wpass;
 use crate::random::{BlockNormalRng, NormalFill};
 use crate::simd;
 

@@ -7,11 +7,11 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
-use crate::models::teacher::simulation::Student;
+use crate::models::teacher::online::simulation::Student;
 use crate::models::teacher::config::TeacherConfig;
-use crate::models::teacher::finite_simulation::{embed_all, gd_step, FiniteWorkspace, TrainingSet};
+use crate::models::teacher::finite::simulation::{embed_all, gd_step, FiniteWorkspace, TrainingSet};
 use crate::stats::{estimate, fit_decay_rate, Estimate};
-use crate::models::teacher::finite_theory::{FiniteFlow, FiniteSpectrum};
+use crate::models::teacher::finite::reduced::{FiniteFlow, FiniteSpectrum};
 
 /// One seed: exact flow and (optionally) gradient descent.
 #[derive(Clone, Debug, Serialize)]
@@ -76,7 +76,7 @@ pub fn gd_metrics(cfg: &TeacherConfig, student: &Student, data: &TrainingSet, ti
             done += 1;
         }
         let size = s.magnitude();
-        if crate::models::teacher::simulation::diverged(size, scale0) {
+        if crate::models::teacher::online::simulation::diverged(size, scale0) {
             return Err(Error::Divergence {
                 what: "finite-data gradient descent".into(),
                 detail: format!("parameters reached {size:.3e} (initially {scale0:.3e}) at t = {}", done as f64 * cfg.dt),

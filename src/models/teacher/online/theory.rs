@@ -30,7 +30,7 @@ use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::teacher::config::TeacherConfig;
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
-use crate::models::teacher::ode::{row_rates, OrderParams, RowRates, TeacherOde};
+use crate::models::teacher::online::reduced::{row_rates, OrderParams, RowRates, TeacherOde};
 
 /// Eigenvalues with `|Re| <` this are zero modes.
 pub const ZERO_TOL: f64 = 1e-8;
@@ -72,7 +72,7 @@ impl TeacherTheory {
     /// Theory from the config's expected initial order parameters:
     /// `R(0)`, `Y(0)` from `init_seed` and `Sigma(0) = init_w^2 (1 - K/D) I`.
     pub fn from_config(cfg: &TeacherConfig) -> Result<Self> {
-        let (r, y) = crate::models::teacher::simulation::initial_overlaps(cfg);
+        let (r, y) = crate::models::teacher::online::simulation::initial_overlaps(cfg);
         let (d, k) = (cfg.dim, cfg.classes);
         let w2 = cfg.init_w * cfg.init_w * (1.0 - k as f64 / cfg.input_dim as f64);
         let s = (0..d * d).map(|ij| if ij / d == ij % d { w2 } else { 0.0 }).collect();

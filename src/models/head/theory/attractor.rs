@@ -41,7 +41,7 @@ use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::common::frustration::{FrustrationOperator, LabelWeights};
 use crate::models::head::simulation::{label_subspace, square, HeadRates, HeadState};
-use crate::models::head::class_level::HeadClassLevel;
+use crate::models::head::reduced::class_level::HeadClassLevel;
 
 /// What the analysis of one (near-)fixed point found.
 #[derive(Clone, Debug, Serialize)]

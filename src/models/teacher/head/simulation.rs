@@ -1,5 +1,5 @@
 //! Model T with a shared projection head `W_h` (d x d) and stop-gradient,
-//! the Model H variants of THEORY.md section 3 transplanted to the
+//! the Model H variants of `docs/head.md` transplanted to the
 //! teacher-student setting. Per fresh sample `(xi, l)`, with `x = W xi/sqrt(D)`,
 //! `e1 = W_h x - y_l` and `e2 = W_h y_l - x` (all at pre-step values):
 //!
@@ -19,7 +19,7 @@
 //!
 //! The encoder update (decay and rank-1 term) is applied lazily, fused with
 //! the next step's forward pass ([`Student::update_and_embed`]); the random
-//! streams are those of [`crate::models::teacher::simulation`] (xoshiro256++
+//! streams are those of [`crate::models::teacher::online::simulation`] (xoshiro256++
 //! samples).
 //!
 //! The head starts at the identity. Accuracy and spread are measured in the
@@ -28,10 +28,10 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::models::teacher::simulation::{SampleRng, Stream, StepWorkspace, Student, TEST_SAMPLES};
+use crate::models::teacher::online::simulation::{SampleRng, Stream, StepWorkspace, Student, TEST_SAMPLES};
 use crate::models::teacher::config::{HeadKind, TeacherConfig};
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
-use crate::models::teacher::ode::OrderParams;
+use crate::models::teacher::online::reduced::OrderParams;
 
 /// Student with a head.
 #[derive(Clone, Debug)]
@@ -179,7 +179,7 @@ pub fn simulate_head(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -> 
         }
         hs.student.flush(&mut ws.base);
         let size = hs.head.iter().fold(hs.student.magnitude(), |m, v| if v.is_finite() { m.max(v.abs()) } else { f64::NAN });
-        if crate::models::teacher::simulation::diverged(size, scale0) {
+        if crate::models::teacher::online::simulation::diverged(size, scale0) {
             return Err(Error::Divergence {
                 what: "teacher-student SGD with head".into(),
                 detail: format!("parameters reached {size:.3e} (initially {scale0:.3e}) at t = {}", done as f64 * step_time),

@@ -4,7 +4,7 @@
 //!
 //! Loss (Model E's, in embedding space): `L = sum_i sum_c A_ic l(i, c)`,
 //! `l = 1/2 |x_i - y_c|^2` without a head. With a head `W` (d x d) the
-//! per-pair terms and stop-gradients are Model H's (`models/head/simulation.rs`): with
+//! per-pair terms and stop-gradients are Model H's (`models/head/simulation/`): with
 //! `ybar_i = sum_c A_ic y_c`, `S_c = sum_i A_ic x_i`, `m_c = sum_i A_ic`,
 //! in matrix form (rows are samples / labels)
 //!
@@ -336,7 +336,7 @@ pub fn sgd_step(st: &mut State, prep: &Prepared, labels: &Labels, r: Rates, dt: 
     ws.ab = ab;
 }
 
-/// Collapse measures at one time (THEORY.md section 5), in the prediction
+/// Collapse measures at one time (`docs/embedding.md` section 7), in the prediction
 /// space `W x` (`x` without a trained head).
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
 pub struct Record {

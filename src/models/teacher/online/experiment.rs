@@ -6,12 +6,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::error::Result;
-use crate::models::teacher::simulation::{simulate_online, TeacherRun};
+use crate::models::teacher::online::simulation::{simulate_online, TeacherRun};
 use crate::models::teacher::config::TeacherConfig;
 use crate::stats::{estimate, fit_decay_rate, Estimate};
 use crate::models::teacher::metrics::TeacherMetrics;
-use crate::models::teacher::ode::OrderParams;
-use crate::models::teacher::theory::TeacherTheory;
+use crate::models::teacher::online::reduced::OrderParams;
+use crate::models::teacher::online::theory::TeacherTheory;
 
 /// Fast-phase length in e-folds of the slowest fast mode.
 pub const FAST_EFOLDS: f64 = 5.0;
@@ -66,7 +66,7 @@ impl TeacherExperiment {
 
     fn run_with(cfg: &TeacherConfig, keep_simulation: bool) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
-            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head_experiment"));
+            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head::experiment"));
         }
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::models::embedding::simulation::Embeddings;
 use crate::models::common::frustration::LabelWeights;
 use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
-use crate::models::embedding::class_level::ClassLevelSystem;
+use crate::models::embedding::reduced::class_level::ClassLevelSystem;
 
 /// Metrics predicted by the class-level theory at `times` for a run started
 /// from `start`. `sys` must have `columns == start.dim`.

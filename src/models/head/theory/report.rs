@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::error::Result;
 use crate::models::common::frustration::{FrustrationOperator, Pairing};
 use crate::models::head::config::{HeadConfig, Variant};
-use crate::models::head::fixed_points::{closed_form_branches, critical_frustration, fixed_points, Fold, HeadFixedPoint};
+use crate::models::head::theory::fixed_points::{closed_form_branches, critical_frustration, fixed_points, Fold, HeadFixedPoint};
 
 /// Zero tolerance of the stability classification (relative to the largest
 /// eigenvalue modulus, as in `engine::stability::StabilityOptions`).
@@ -95,7 +95,7 @@ impl HeadTheory {
             "head_spectrum": self.head_spectrum,
             "collapses": self.head_spectrum.is_empty(),
             "reduced_system": {"exact_for_this_design": self.reduction_exact, "params": self.reduced_params,
-                               "param_names": crate::models::head::symmetric::PARAMS, "state_names": crate::models::head::symmetric::STATE},
+                               "param_names": crate::models::head::reduced::simplex::PARAMS, "state_names": crate::models::head::reduced::simplex::STATE},
             "fixed_points": self.fixed_points,
             "critical_frustration": self.fold.as_ref().map(|f| f.critical_frustration),
             "critical_phi": self.fold.as_ref().map(|f| f.critical_phi),

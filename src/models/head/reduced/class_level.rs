@@ -6,7 +6,7 @@
 //! `d delta_i/dt = -eta_x (W^T W + (h + lambda) I) delta_i`, so the group
 //! means `xbar_g`, the labels `y_c`, the head `W` and the pooled
 //! within-group covariance `C = (1/N) sum_i delta_i delta_i^T` obey the
-//! closed system (notation of `model/head.rs`; `ybar_g = sum_c a_gc y_c`,
+//! closed system (notation of [`crate::models::head::simulation`]; `ybar_g = sum_c a_gc y_c`,
 //! `S_c = sum_g n_g a_gc xbar_g`)
 //!
 //! ```text
@@ -34,7 +34,7 @@ use crate::error::Result;
 use crate::models::common::frustration::LabelWeights;
 use crate::models::head::simulation::{head_label_spectrum, HeadRates, HeadState};
 use crate::models::head::config::Variant;
-use crate::models::embedding::class_level::ClassLevelSystem;
+use crate::models::embedding::reduced::class_level::ClassLevelSystem;
 
 /// The class-level Model H system.
 #[derive(Clone, Debug)]

@@ -1,5 +1,5 @@
 //! Order-parameter ODE of Model T with a projection head (variants of
-//! `models::teacher::head_simulation`), D -> infinity. With `H = W_h^T W_h`,
+//! `models::teacher::head::simulation`), D -> infinity. With `H = W_h^T W_h`,
 //! `X2 = E[x x^T] = R C R^T + Sigma`, `RMY = R M Y`, `YPY = Y^T diag(P) Y`,
 //! `U = R M`:
 //!
@@ -34,7 +34,7 @@ use faer::MatMut;
 use crate::engine::{Invariant, InvariantKind, VectorField};
 use crate::error::{Error, Result};
 use crate::models::teacher::config::{HeadKind, TeacherConfig};
-use crate::models::teacher::ode::OrderParams;
+use crate::models::teacher::online::reduced::OrderParams;
 use crate::models::teacher::statistics::{Teacher, TeacherStats};
 
 const MAXD: usize = 8;

@@ -56,7 +56,7 @@ use crate::engine::{continue_equilibria, Bifurcation, BifurcationKind, Continuat
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 use crate::models::teacher::config::{HeadKind, TeacherConfig};
-use crate::models::teacher::head_ode::HeadOde;
+use crate::models::teacher::head::reduced::order_params::HeadOde;
 use crate::models::teacher::statistics::{Teacher, TeacherStats};
 
 /// Index of the label noise `f` in the parameter vector.
@@ -129,7 +129,7 @@ impl VectorField for HeadChannel {
         ["r", "y", "w", "s"].iter().map(|s| s.to_string()).collect()
     }
     fn param_names(&self) -> Vec<String> {
-        crate::models::teacher::head_ode::HEAD_PARAM_NAMES.iter().map(|s| s.to_string()).collect()
+        crate::models::teacher::head::reduced::order_params::HEAD_PARAM_NAMES.iter().map(|s| s.to_string()).collect()
     }
     fn default_params(&self) -> Vec<f64> {
         self.params.clone()
@@ -376,7 +376,7 @@ pub fn lift(ode: &HeadOde, sep: [f64; 4], common: [f64; 4]) -> Vec<f64> {
         wh[i * d + i] = v[2];
         sg[i * d + i] = v[3];
     }
-    let op = crate::models::teacher::ode::OrderParams::from_sigma(k, d, r, yt, sg);
+    let op = crate::models::teacher::online::reduced::OrderParams::from_sigma(k, d, r, yt, sg);
     ode.pack(&op, &wh)
 }
 

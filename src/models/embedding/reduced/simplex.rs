@@ -161,7 +161,7 @@ pub fn vertex(a: usize, k: usize, coord: usize) -> f64 {
 /// (which must have `columns == K`): labels `s e_a`, consistent groups
 /// `s_u e_a`, frustrated groups of class `a` with partner `b` at
 /// `p e_a + q e_b`. Used to check the reduction against the exact system.
-pub fn lift(z: &[f64], sys: &crate::models::embedding::class_level::ClassLevelSystem) -> Vec<f64> {
+pub fn lift(z: &[f64], sys: &crate::models::embedding::reduced::class_level::ClassLevelSystem) -> Vec<f64> {
     let k = sys.classes;
     assert_eq!(sys.columns, k, "lift needs one column per class");
     let mut out = vec![0.0; sys.units() * k];

@@ -3,9 +3,9 @@
 //! two-parameter continuation of the fold in `(frustrated, weight_decay)`.
 //!
 //! This is the engine's cross-check of
-//! [`critical_frustration`](crate::models::head::fixed_points::critical_frustration)
+//! [`critical_frustration`](crate::models::head::theory::fixed_points::critical_frustration)
 //! (bisection on branch existence + Newton on `F = 0, det J = 0`): both use
-//! only the [`VectorField`](crate::engine::VectorField) of [`HeadSymmetric`],
+//! only the [`VectorField`](crate::engine::VectorField) of [`HeadSimplex`],
 //! but share no numerical code. The closed forms `phi_c = 1 - 4 lambda`
 //! (symmetric) and `1 - 2 sqrt(lambda) (1 + lambda)` (asymmetric) appear only
 //! in the tests.
@@ -26,12 +26,12 @@ use crate::engine::{continue_boundary, BoundaryCurve, BoundaryParams};
 use crate::engine::{continue_equilibria, Bifurcation, BifurcationKind, ContinuationParams};
 use crate::error::{Error, Result};
 use crate::models::head::config::Variant;
-use crate::models::head::fixed_points::closed_form_branches;
-use crate::models::head::symmetric::HeadSymmetric;
+use crate::models::head::theory::fixed_points::closed_form_branches;
+use crate::models::head::reduced::simplex::HeadSimplex;
 
-/// Index of `frustrated` in [`PARAMS`](crate::models::head::symmetric::PARAMS).
+/// Index of `frustrated` in [`PARAMS`](crate::models::head::reduced::simplex::PARAMS).
 pub const FRUSTRATED: usize = 0;
-/// Index of `weight_decay` in [`PARAMS`](crate::models::head::symmetric::PARAMS).
+/// Index of `weight_decay` in [`PARAMS`](crate::models::head::reduced::simplex::PARAMS).
 pub const WEIGHT_DECAY: usize = 6;
 
 /// The largest `f` with `phi < 1` (`phi = 2 f rho (1-rho) K/(K-1)`): the
@@ -70,7 +70,7 @@ pub fn engine_fold(variant: Variant, p: &[f64; 7]) -> Result<Option<Bifurcation>
         .iter()
         .find(|(name, _)| name.starts_with("non-collapsed (w+)"))
         .ok_or_else(|| Error::numerical("engine fold", format!("no non-collapsed branch even at f = 0 (weight decay {} too large)", p[WEIGHT_DECAY])))?;
-    let sys = HeadSymmetric::new(variant, p0);
+    let sys = HeadSimplex::new(variant, p0);
     // The branch turns at the fold and returns along w- to f = 0, where it
     // stops on the bound (a few dozen steps).
     let cp = ContinuationParams::new(FRUSTRATED, 0.0, f_at_phi_one(p));
@@ -110,7 +110,7 @@ pub fn engine_boundary(variant: Variant, p: &[f64; 7], lam_min: f64, lam_max: f6
     bp.arclength.ds = bp.arclength.ds.min(ds_max);
     let mut pb = *p;
     pb[FRUSTRATED] = fold.param;
-    let sys = HeadSymmetric::new(variant, pb);
+    let sys = HeadSimplex::new(variant, pb);
     let curve = continue_boundary(&sys, &fold, &pb, &bp)?;
     Ok(EngineBoundary { fold, curve })
 }

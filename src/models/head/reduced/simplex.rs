@@ -18,7 +18,7 @@
 //!   dc/dt = -2 eta_x (w^2 + h + lambda) c
 //! ```
 //!
-//! Derivation: project the class-level equations (`head_class_level.rs`)
+//! Derivation: project the class-level equations ([`class_level`](super::class_level))
 //! on the simplex-symmetric subspace; `g1`, `g2` are the traces over the
 //! label subspace of `(1/N) sum_i (W x_i - ybar_i) x_i^T` and
 //! `(1/N) sum_c (m_c W y_c - S_c) y_c^T` divided by `k1`. The minimum
@@ -30,14 +30,14 @@ use faer::MatMut;
 use crate::engine::{Invariant, InvariantKind, VectorField};
 use crate::models::head::config::Variant;
 
-/// Parameter order of [`HeadSymmetric`].
+/// Parameter order of [`HeadSimplex`].
 pub const PARAMS: [&str; 7] = ["frustrated", "rho", "classes", "eta_x", "eta_y", "eta_w", "weight_decay"];
-/// State order of [`HeadSymmetric`].
+/// State order of [`HeadSimplex`].
 pub const STATE: [&str; 6] = ["s_u", "p", "q", "s", "w", "c"];
 
 /// The reduced system of one variant.
 #[derive(Clone, Debug)]
-pub struct HeadSymmetric {
+pub struct HeadSimplex {
     pub variant: Variant,
     /// `[f, rho, K, eta_x, eta_y, eta_w, weight_decay]`.
     pub params: [f64; 7],
@@ -45,11 +45,11 @@ pub struct HeadSymmetric {
     pub initial: [f64; 6],
 }
 
-impl HeadSymmetric {
+impl HeadSimplex {
     /// The reduced system started from samples at the origin, labels at unit
     /// simplex scale and `W = I`.
     pub fn new(variant: Variant, params: [f64; 7]) -> Self {
-        HeadSymmetric { variant, params, initial: [0.0, 0.0, 0.0, 1.0, 1.0, 0.0] }
+        HeadSimplex { variant, params, initial: [0.0, 0.0, 0.0, 1.0, 1.0, 0.0] }
     }
     /// Frustration index of the balanced design, `phi = 2 f rho (1-rho) K/(K-1)`.
     pub fn phi(p: &[f64]) -> f64 {
@@ -87,7 +87,7 @@ impl HeadSymmetric {
     }
 }
 
-impl VectorField for HeadSymmetric {
+impl VectorField for HeadSimplex {
     fn name(&self) -> &str {
         "head-simplex"
     }
@@ -288,7 +288,7 @@ impl VectorField for HeadSymmetric {
     }
 }
 
-/// The equations of [`HeadSymmetric`] as text (state name, right-hand side),
+/// The equations of [`HeadSimplex`] as text (state name, right-hand side),
 /// in the parameter names of [`PARAMS`], for `repcollapse export head`.
 pub fn equations(variant: Variant) -> Vec<(String, String)> {
     let (h, gamma) = match variant {
@@ -320,7 +320,7 @@ pub fn equations(variant: Variant) -> Vec<(String, String)> {
 
 /// The reduced system as model-file text (parameters, initial state,
 /// equations, observables) for `repcollapse export head`.
-pub fn model_file(sys: &HeadSymmetric) -> String {
+pub fn model_file(sys: &HeadSimplex) -> String {
     let params: Vec<(String, f64)> = PARAMS.iter().map(|s| s.to_string()).zip(sys.params).collect();
     let state: Vec<(String, f64)> = STATE.iter().map(|s| s.to_string()).zip(sys.initial).collect();
     let observables = vec![
@@ -330,7 +330,7 @@ pub fn model_file(sys: &HeadSymmetric) -> String {
     crate::symbolic::to_toml_string(&format!("head-simplex-{}", sys.variant.name()), &params, &state, &equations(sys.variant), &observables)
 }
 
-impl HeadSymmetric {
+impl HeadSimplex {
     /// The reduced system at a config's design and rates (balanced design
     /// assumed: `f` and `rho` are taken from the design).
     pub fn from_config(cfg: &crate::models::head::config::HeadConfig) -> Self {

@@ -1,5 +1,5 @@
 //! Model T with a projection head: online SGD ensembles with the head ODE
-//! (`head_ode`) started from each run's initial state, the head fixed points
+//! ([`order_params`](super::reduced::order_params)) started from each run's initial state, the head fixed points
 //! and their JSON summary.
 
 use faer::Mat;
@@ -10,10 +10,10 @@ use crate::engine::{integrate, Grid, IntegrateOptions, Method};
 use crate::engine::{find_fixed_points, FixedPoint, FixedPointOptions, VectorField};
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
-use crate::models::teacher::head_simulation::{output_space, simulate_head, HeadRun};
+use crate::models::teacher::head::simulation::{output_space, simulate_head, HeadRun};
 use crate::stats::{estimate, Estimate};
-use crate::models::teacher::head_channel::{channel_fixed_points, critical_frustration, engine_fold, Channel, HeadChannel};
-use crate::models::teacher::head_ode::HeadOde;
+use crate::models::teacher::head::reduced::channel::{channel_fixed_points, critical_frustration, engine_fold, Channel, HeadChannel};
+use crate::models::teacher::head::reduced::order_params::HeadOde;
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
 use crate::models::teacher::statistics::Teacher;
 
@@ -117,7 +117,7 @@ impl HeadExperiment {
 /// Head ODE of a config from the theory's initial state (`R(0)`, `Y(0)`
 /// from `init_seed`, `Sigma(0) = init_w^2 (1 - K/D) I`) and `W_h(0) = I`.
 pub fn head_ode_from_config(cfg: &TeacherConfig) -> Result<HeadOde> {
-    let th = crate::models::teacher::theory::TeacherTheory::from_config(cfg)?;
+    let th = crate::models::teacher::online::theory::TeacherTheory::from_config(cfg)?;
     let op = th.ode.unpack(&th.ode.initial);
     let d = cfg.dim;
     let eye: Vec<f64> = (0..d * d).map(|ij| if ij / d == ij % d { 1.0 } else { 0.0 }).collect();
@@ -207,7 +207,7 @@ pub fn head_theory_json(cfg: &TeacherConfig, starts: usize) -> Result<serde_json
     }))
 }
 
-/// `f_c` of the weight-decay phase boundary (`theory::teacher_head_channel`)
+/// `f_c` of the weight-decay phase boundary ([`channel`](super::reduced::channel))
 /// by two independent routes: existence of the closed-form non-collapsed
 /// branch (bisection; the reason it ends: `Fold` or `Runaway`) and the
 /// engine's fold continuation of the channel field (`null` when the branch

@@ -23,7 +23,7 @@ use faer::{Mat, Side};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::models::teacher::finite_simulation::TrainingSet;
+use crate::models::teacher::finite::simulation::TrainingSet;
 
 /// Spectral solution of the finite-data gradient flow.
 #[derive(Clone, Debug)]

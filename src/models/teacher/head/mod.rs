@@ -1,0 +1,6 @@
+//! Model T with a shared projection head and stop-gradient (Model H's
+//! variants): online SGD, its order-parameter ODE and the exact channel
+//! reduction of that ODE (`docs/teacher.md`).
+pub mod experiment;
+pub mod reduced;
+pub mod simulation;

@@ -1,0 +1,5 @@
+//! The head sub-model's ODEs, one sub-module per reduction: the full
+//! order-parameter ODE and its exact channel reduction for
+//! permutation-symmetric states (`docs/teacher.md`).
+pub mod channel;
+pub mod order_params;
