@@ -30,7 +30,7 @@ static MODELS: &[ModelEntry] = &[
         schema: || embedding::config::SCHEMA,
         theory: embedding::api::theory,
         simulate: embedding::api::simulate,
-        export: embedding::api::export,
+        export: embedding::export::export,
     },
     ModelEntry {
         name: "head",
@@ -38,7 +38,7 @@ static MODELS: &[ModelEntry] = &[
         schema: || head::config::SCHEMA.as_slice(),
         theory: head::api::theory,
         simulate: head::api::simulate,
-        export: head::api::export,
+        export: head::export::export,
     },
     ModelEntry {
         name: "teacher-student",
@@ -46,7 +46,7 @@ static MODELS: &[ModelEntry] = &[
         schema: || teacher::config::SCHEMA,
         theory: teacher::api::theory,
         simulate: teacher::api::simulate,
-        export: teacher::api::export,
+        export: teacher::export::export,
     },
     ModelEntry {
         name: "real-data",
@@ -54,7 +54,7 @@ static MODELS: &[ModelEntry] = &[
         schema: || realdata::config::SCHEMA,
         theory: realdata::api::theory,
         simulate: realdata::api::simulate,
-        export: realdata::api::export,
+        export: realdata::export::export,
     },
 ];
 

@@ -1,6 +1,8 @@
-//! One folder per built-in model. Each holds its microscopic simulation, its
-//! reduced theory, its experiments and studies, and `api.rs`: the entry points
-//! (`theory`, `simulate`, `export`) that [`crate::registry`] lists.
+//! One folder per built-in model, each with the same inner shape (`config`,
+//! `simulation`, `reduced`, `theory`, `export`, `experiment`, `studies/`,
+//! `api`), described in `src/models/README.md`. [`crate::registry`] lists
+//! each model's entry points (`api::theory`, `api::simulate`,
+//! `export::export`).
 //!
 //! Dependencies run one way: `common` <- `embedding` <- `head`, `teacher`;
 //! `realdata` uses `common`, `head` (variants) and `teacher` (finite-data flow).

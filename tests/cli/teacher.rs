@@ -3,7 +3,7 @@
 
 use repcollapse::engine::VectorField;
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::online::reduced::model_file_strings;
+use repcollapse::models::teacher::export::model_file_strings;
 use repcollapse::models::teacher::online::theory::TeacherTheory;
 
 use crate::support::bin::run;

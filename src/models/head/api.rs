@@ -1,10 +1,10 @@
-//! Model H's entry points for the registry: `theory`, `simulate` and
-//! `export`, each from typed overrides, returning JSON and a text summary.
+//! Model H's entry points for the registry: `theory` and `simulate`, each
+//! from typed overrides, returning JSON and a text summary (`export` is in
+//! [`super::export`]).
 use crate::config::Overrides;
 use crate::error::Result;
 use crate::models::head::config::HeadConfig;
 use crate::models::head::experiment::HeadExperiment;
-use crate::models::head::reduced::simplex::{model_file, HeadSimplex};
 use crate::models::head::theory::HeadTheory;
 use crate::model_api::{ModelOutput, RunOptions};
 
@@ -47,9 +47,4 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
     ]
     .join("\n");
     Ok(ModelOutput { json: v, text })
-}
-
-/// The 6-variable symmetric reduction as a model file.
-pub fn export(overrides: &Overrides) -> Result<String> {
-    Ok(model_file(&HeadSimplex::from_config(&HeadConfig::from_overrides(overrides)?)))
 }

@@ -7,11 +7,11 @@
 //!   flow of seed `seed`'s noise draw (slowest separating rate, GD stability
 //!   limit).
 //! * `simulate`: the trained ensemble against that theory.
-//! * `export`: refused with the reason (see [`export`]).
+//! * `export` (in [`super::export`]): refused with the reason.
 use serde_json::json;
 
 use crate::config::Overrides;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model_api::{ModelOutput, RunOptions};
 use crate::models::realdata::config::RealConfig;
 use crate::models::realdata::experiment::Experiment;
@@ -75,19 +75,4 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
         lines.push(format!("  {key:24} = {}", v[key]));
     }
     Ok(ModelOutput { json: v, text: lines.join("\n") })
-}
-
-/// No model file: the real-data dynamics have no low-dimensional closed
-/// form. The linear encoder's exact flow is linear with `(D + K)` states per
-/// embedding coordinate whose coefficients are the data's moments
-/// (`Xi^T Xi`, `Xi^T A`), and the MLP has no closed reduced ODE at all.
-pub fn export(overrides: &Overrides) -> Result<String> {
-    RealConfig::from_overrides(overrides)?;
-    Err(Error::invalid(
-        "model",
-        "\"real-data\"",
-        "a model with a reduced ODE (embedding | head | teacher-student): the real-data dynamics have no closed low-dimensional \
-         form (the linear encoder's exact flow is a (D+K)-state linear system per coordinate with the data's moments as \
-         coefficients, see `theory real-data --json`; the MLP has none)",
-    ))
 }

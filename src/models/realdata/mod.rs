@@ -8,6 +8,7 @@ pub mod config;
 pub mod data;
 pub mod encoder;
 pub mod experiment;
+pub mod export;
 pub mod noise;
 pub mod simulation;
 pub mod studies;

@@ -1,12 +1,12 @@
-//! Model T's entry points for the registry: `theory`, `simulate` and
-//! `export`, each from typed overrides, returning JSON and a text summary.
+//! Model T's entry points for the registry: `theory` and `simulate`, each
+//! from typed overrides, returning JSON and a text summary (`export` is in
+//! [`super::export`]).
 use crate::config::Overrides;
 use crate::error::Result;
 use crate::models::teacher::config::{HeadKind, TeacherConfig};
 use crate::models::teacher::online::experiment::TeacherExperiment;
 use crate::models::teacher::finite::experiment::FiniteExperiment;
 use crate::models::teacher::head::experiment::{head_spectrum, head_theory_json, HeadExperiment};
-use crate::models::teacher::online::reduced::model_file_strings;
 use crate::models::teacher::online::theory::TeacherTheory;
 use crate::model_api::{ModelOutput, RunOptions};
 
@@ -77,15 +77,6 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
     }
     lines.extend(crate::model_api::comparison_line(v["theory_comparison"]["reason"].as_str()));
     Ok(ModelOutput { json: v, text: lines.join("\n") })
-}
-
-/// Model-file text of the ODE (small `d`, `K`).
-pub fn export(overrides: &Overrides) -> Result<String> {
-    let cfg = TeacherConfig::from_overrides(overrides)?;
-    let th = TeacherTheory::from_config(&cfg)?;
-    let m = model_file_strings(&th.ode)?;
-    let obs: Vec<(String, String)> = Vec::new();
-    Ok(crate::symbolic::to_toml_string(&m.name, &m.params, &m.states, &m.equations, &obs))
 }
 
 /// Summary of a head ensemble: final measures (SGD and head ODE) and head spectra.

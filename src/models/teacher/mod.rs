@@ -10,6 +10,7 @@
 //! the studies. Theory: `docs/teacher.md`.
 pub mod api;
 pub mod config;
+pub mod export;
 pub mod finite;
 pub mod head;
 pub mod metrics;

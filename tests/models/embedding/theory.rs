@@ -229,7 +229,7 @@ fn fixed_points_are_classified_and_zero_modes_attributed() {
 fn exported_model_file_reproduces_native_simplex_system() {
     use repcollapse::symbolic::SymbolicModel;
     let c = cfg(&["classes=5", "frustrated=0.3", "rho=0.35", "eta_x=1.2", "eta_y=0.8"]);
-    let text = repcollapse::models::embedding::api::model_file(&c);
+    let text = repcollapse::models::embedding::export::model_file(&c);
     let sym = SymbolicModel::from_toml_str(&text, "exported.toml").unwrap();
     let native = SimplexSystem::new(0.3, 0.35, 5, 1.2, 0.8);
     let p = native.default_params();
