@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method, VectorField};
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::head::experiment::head_ode_from_config;
+use repcollapse::models::teacher::head::theory::head_ode_from_config;
 use repcollapse::symbolic::SymbolicModel;
 use serde_json::{json, Map, Value};
 

@@ -26,7 +26,7 @@ fn main() {
                     sep += run.metrics[k].base.min_label_distance;
                     let q = &run.order[k].q; let d = cfg.dim;
                     x2 += (0..d).map(|i| q[i * d + i]).sum::<f64>();
-                    let h = &run.heads[k]; w += repcollapse::models::teacher::head::experiment::head_spectrum(h, d).iter().map(|z| z.0).sum::<f64>() / d as f64;
+                    let h = &run.heads[k]; w += repcollapse::models::teacher::head::theory::head_spectrum(h, d).iter().map(|z| z.0).sum::<f64>() / d as f64;
                 }
             }
             (sep / n, x2 / n, w / n)

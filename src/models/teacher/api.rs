@@ -6,7 +6,8 @@ use crate::error::Result;
 use crate::models::teacher::config::{HeadKind, TeacherConfig};
 use crate::models::teacher::online::experiment::TeacherExperiment;
 use crate::models::teacher::finite::experiment::FiniteExperiment;
-use crate::models::teacher::head::experiment::{head_spectrum, head_theory_json, HeadExperiment};
+use crate::models::teacher::head::experiment::HeadExperiment;
+use crate::models::teacher::head::theory::{head_spectrum, head_theory_json};
 use crate::models::teacher::online::theory::TeacherTheory;
 use crate::model_api::{ModelOutput, RunOptions};
 

@@ -5,7 +5,7 @@
 //! independent implicit-only integration at a tighter tolerance.
 use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method, VectorField};
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::head::experiment::head_ode_from_config;
+use repcollapse::models::teacher::head::theory::head_ode_from_config;
 
 const T_END: f64 = 2000.0;
 

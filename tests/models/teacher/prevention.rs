@@ -6,7 +6,8 @@
 //! fix of the head-free theory.
 use repcollapse::engine::{classify, StabilityOptions, VectorField};
 use repcollapse::models::teacher::config::TeacherConfig;
-use repcollapse::models::teacher::head::experiment::{head_ode_from_config, HeadExperiment};
+use repcollapse::models::teacher::head::experiment::HeadExperiment;
+use repcollapse::models::teacher::head::theory::head_ode_from_config;
 use repcollapse::models::teacher::head::reduced::channel::{channel_fixed_points, critical_frustration, engine_boundary, engine_fold, lift, Channel, HeadChannel, NoBranch};
 use repcollapse::models::teacher::online::theory::TeacherTheory;
 
@@ -123,7 +124,7 @@ fn regularised_fixed_point_is_stable_in_the_full_head_ode_and_reached() {
     }
     // The trajectory from the config's random initial state reaches it.
     let c = cfg(&["head=\"symmetric\"", "weight_decay=0.05", "t_max=600"]);
-    let v = repcollapse::models::teacher::head::experiment::head_theory_json(&c, 4).unwrap();
+    let v = repcollapse::models::teacher::head::theory::head_theory_json(&c, 4).unwrap();
     let reached = v["fixed_points"].as_array().unwrap().iter().find(|p| p["reached_from_initial_state"] == true).expect("trajectory settles");
     assert_eq!(reached["kind"], "non-collapsed");
     let sep = HeadChannel::new(&c, Channel::Separating, [0.0; 4]).unwrap();

@@ -1,5 +1,5 @@
 //! Fixed points of the reduced Model H system ([`HeadSimplex`]): closed
-//! forms, their stability (the engine's `engine::stability::classify`, zero
+//! forms, their stability (the engine's `engine::classify`, zero
 //! modes attributed to [`HeadSimplex`]'s declared invariants), and the
 //! weight-decay saddle-node `f_c`.
 //!
@@ -44,7 +44,7 @@ pub struct HeadFixedPoint {
     pub state: Vec<f64>,
     /// Head eigenvalue on the label subspace.
     pub head_eigenvalue: f64,
-    /// The engine's verdict (`engine::stability::classify`): eigenvalues,
+    /// The engine's verdict (`engine::classify`): eigenvalues,
     /// stability type, zero modes and the invariants they are attributed to.
     #[serde(flatten)]
     pub classification: StabilityReport,
@@ -106,7 +106,7 @@ pub fn closed_form_branches(variant: Variant, p: &[f64], s0: f64) -> Vec<(String
 
 /// Every fixed point of the reduced system of `variant` at parameters `p`,
 /// classified: the non-collapsed branch(es) and the collapsed state(s).
-/// Classification is `engine::stability::classify` with `zero_tol` (an
+/// Classification is `engine::classify` with `zero_tol` (an
 /// eigenvalue is a zero mode when `|lambda| <= zero_tol max(1, max|lambda|)`);
 /// the zero modes are attributed to [`HeadSimplex::invariants`].
 pub fn fixed_points(variant: Variant, p: &[f64], zero_tol: f64) -> Result<Vec<HeadFixedPoint>> {

@@ -11,7 +11,7 @@ use crate::models::head::config::{HeadConfig, Variant};
 use crate::models::head::theory::fixed_points::{closed_form_branches, critical_frustration, fixed_points, Fold, HeadFixedPoint};
 
 /// Zero tolerance of the stability classification (relative to the largest
-/// eigenvalue modulus, as in `engine::stability::StabilityOptions`).
+/// eigenvalue modulus, as in `engine::StabilityOptions`).
 pub const ZERO_TOL: f64 = 1e-8;
 
 /// Everything the theory says about one Model H configuration.

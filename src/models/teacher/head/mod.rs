@@ -4,3 +4,4 @@
 pub mod experiment;
 pub mod reduced;
 pub mod simulation;
+pub mod theory;

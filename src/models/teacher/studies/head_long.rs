@@ -14,7 +14,7 @@ use crate::engine::{integrate, Grid, IntegrateOptions, Method};
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
 use crate::models::teacher::head::reduced::channel::{channel_fixed_points, Channel, HeadChannel};
-use crate::models::teacher::head::experiment::head_ode_from_config;
+use crate::models::teacher::head::theory::head_ode_from_config;
 use crate::models::teacher::head::simulation::simulate_head;
 use crate::models::teacher::metrics::TeacherScorer;
 use crate::models::teacher::statistics::Teacher;
