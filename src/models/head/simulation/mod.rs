@@ -1,5 +1,5 @@
 //! Microscopic simulation of Model H: a head `W` (d x d) shared by the sample
-//! and the label branch (THEORY.md section 3).
+//! and the label branch (`docs/head.md`).
 //!
 //! With `ybar_i = sum_c A_ic y_c`, `S_c = sum_i A_ic x_i`, `h = 1` for the
 //! full gradient (`head`) and `0` otherwise, and weight decay `lambda`

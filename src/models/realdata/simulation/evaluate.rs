@@ -9,7 +9,7 @@ use super::prepare::{Labels, Prepared};
 use super::state::State;
 use crate::models::common::metrics::{label_distances, measure, MetricsWorkspace};
 
-/// Collapse measures at one time (THEORY.md section 5), in the prediction
+/// Collapse measures at one time (`docs/embedding.md` section 7), in the prediction
 /// space `W x` (`x` without a trained head).
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
 pub struct Record {
