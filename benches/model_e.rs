@@ -10,7 +10,7 @@ use repcollapse::models::embedding::reduced::class_level::ClassLevelSystem;
 use repcollapse::models::embedding::simulation::{gd_step, Embeddings, Rates};
 
 /// N = 100000 samples (K = 10 classes x 10000), d = 32, 10% frustrated: the
-/// workload of the README's performance table and of `benches/peers/gd_step.py`.
+/// workload of the performance table in `docs/benchmarks.md` and of `benches/peers/gd_step.py`.
 fn gd_problem() -> (LabelWeights, Embeddings) {
     let a = LabelWeights::from_design(&Design { classes: 10, per_class: 10_000, frustrated: 0.1, rho: 0.5, pairing: Pairing::Balanced, seed: 1 }).unwrap();
     let e = Embeddings::random(&a, 32, 1.0, 7);

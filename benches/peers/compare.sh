@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One run that measures every row of the README's performance table, Rust
+# One run that measures every row of the performance table in docs/benchmarks.md, Rust
 # and its peer side by side on this machine, and prints the table (markdown)
 # on stdout; the same table and the raw numbers are written to
 # target/peers/table.md and target/peers/raw.json. Not run in CI.

@@ -68,7 +68,7 @@ fn overrides(params: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
 /// JSON of `repcollapse theory <model> --json`. Runs on a worker thread like
 /// `simulate`: some theories integrate ODEs for a second or more (Model T),
 /// and Ctrl-C must reach them; the thread costs microseconds a call (see the
-/// README's Python benchmark).
+/// Python benchmark in `docs/benchmarks.md`).
 #[pyfunction]
 #[pyo3(signature = (model, params = None))]
 pub fn theory<'py>(py: Python<'py>, model: &str, params: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {

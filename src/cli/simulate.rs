@@ -14,7 +14,7 @@ pub fn run(model: &str, sets: &[String], json: bool, out: Option<&Path>) -> Resu
     }
     crate::cli::emit_output(&output, json);
     // The simulation is complete and written; only the comparison with the
-    // theory is missing. Say so on stderr, and exit 0 (README, "simulate").
+    // theory is missing. Say so on stderr, and exit 0 (docs/cli.md, "simulate: exit codes").
     if let Some(reason) = output.json["theory_comparison"]["reason"].as_str() {
         eprintln!("warning: theory comparison unavailable ({reason}); the simulation results above are complete");
     }

@@ -1,5 +1,5 @@
 //! The 256-layer ziggurat tables for the standard normal, copied verbatim
-//! from rand_distr 0.5.1 (`src/ziggurat_tables.rs`, generated there by
+//! from rand_distr 0.5.1 (its `ziggurat_tables.rs`, generated there by
 //! `ziggurat_tables.py`; MIT OR Apache-2.0, Copyright 2018 Developers of the
 //! Rand project, Copyright 2013 The Rust Project Developers).
 //!

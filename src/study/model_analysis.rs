@@ -176,7 +176,7 @@ fn load(study: &StudyFile) -> Result<SymbolicModel> {
 
 /// A relative model path is taken from the current directory if it exists
 /// there, else from the repository root as seen from the study file
-/// (`analysis/x.toml` -> `./`).
+/// (`analysis/<study>.toml` -> `./`).
 fn resolve(study_path: &Path, rel: &str) -> PathBuf {
     let p = PathBuf::from(rel);
     if p.is_absolute() || p.exists() {

@@ -48,7 +48,7 @@ fn sizes(m: &SymbolicModel) -> [usize; 4] {
 
 #[test]
 fn cost_is_linear_in_depth_for_every_function_and_the_limit_is_500() {
-    assert_eq!(MAX_DEPTH, 500, "README documents 500 levels");
+    assert_eq!(MAX_DEPTH, 500, "docs/model-files.md documents 500 levels");
     for (label, build) in families() {
         let s: Vec<[usize; 4]> = [10, 100, MAX_DEPTH]
             .iter()

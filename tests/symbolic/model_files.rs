@@ -664,7 +664,7 @@ fn writer_round_trips_through_the_parser() {
 
 #[test]
 fn name_is_optional_and_defaults_to_the_file_stem() {
-    // README: `name` is optional; without it the model is named after the file.
+    // docs/model-files.md: `name` is optional; without it the model is named after the file.
     let m = SymbolicModel::from_toml_str("[state]\nx = 1.0\n[equations]\nx = \"-x\"\n", "some/dir/decay.toml").unwrap();
     assert_eq!(m.name(), "decay");
     let m = SymbolicModel::from_toml_str("name = \"given\"\n[state]\nx = 1.0\n[equations]\nx = \"-x\"\n", "decay.toml").unwrap();
