@@ -91,7 +91,7 @@ def _parameter_tables():
 
 
 # The docstrings carry every model's parameter table, generated from the
-# registry's schemas (the same tables as the README and `--help`).
+# registry's schemas (the same tables as docs/cli.md and `--help`).
 _tables = _parameter_tables()
 theory.__doc__ += _tables
 simulate.__doc__ += _tables
