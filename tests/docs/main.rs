@@ -28,7 +28,7 @@ const UPPER_FILES: [&str; 3] = ["README", "CHANGELOG", "LICENSE"];
 /// Extensions that make a token with a `/` a cited file even without a known prefix.
 const EXTENSIONS: [&str; 8] = [".rs", ".md", ".toml", ".py", ".sh", ".ipynb", ".csv", ".png"];
 /// This file: its self-test text holds deliberate bad cites.
-const SELF: &str = "tests/doc_paths.rs";
+const SELF: &str = "tests/docs/main.rs";
 
 /// One broken cite.
 #[derive(Debug, PartialEq)]
