@@ -1,6 +1,6 @@
 //! Load time of a model file (parse, differentiate, simplify, compile) at
 //! growing nesting depth (issue 15, part 1): with hash-consed expressions the
-//! cost grows linearly with depth. `tests/symbolic_depth.rs` asserts the
+//! cost grows linearly with depth. `tests/symbolic/depth.rs` asserts the
 //! linear growth on the deterministic sizes (DAG nodes, tape instructions);
 //! this measures the wall time: `cargo bench --bench symbolic_depth`.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference values for tests/published_models.rs.
+"""Independent reference values for tests/engine/published_models.rs.
 
 Solves the defining systems of the equilibria, folds (det J = 0) and Hopf
 points of the external test models (examples/models/*.toml) with mpmath at

@@ -30,7 +30,7 @@
 //! multiplication and a comparison, so the portable (scalar) code and the
 //! AVX2 and AVX-512 intrinsics of [`BlockNormalRng::fill_standard_normal`]
 //! agree bit for bit
-//! (tests/normal_block.rs runs each level this CPU has against the scalar
+//! (tests/models/normal_block.rs runs each level this CPU has against the scalar
 //! reference). The tables are decimal literals. Only the rare slow path
 //! (about 1% of entries) calls `exp` and `ln`, from the platform's libm,
 //! as rand_distr does.

@@ -8,7 +8,7 @@
 //! exp(-X[i]^2 / 2)`. They are decimal literals (correctly rounded by the
 //! compiler), so every machine samples with the same bits; and they are
 //! rand_distr's, so the scalar sampler can be checked against
-//! `rand_distr::StandardNormal` draw for draw (tests/normal_block.rs).
+//! `rand_distr::StandardNormal` draw for draw (tests/models/normal_block.rs).
 pub const ZIG_NORM_R: f64 = 3.654152885361008796;
 #[rustfmt::skip]
 pub static ZIG_NORM_X: [f64; 257] =

@@ -25,7 +25,7 @@
 //! of compiler-rt's `__powidf2`, which is what `f64::powi` calls for a
 //! runtime exponent, so they perform the same multiplications in the same
 //! order. The machine code is therefore bit-for-bit the interpreter's
-//! (tested on random expressions in `tests/symbolic_jit.rs`).
+//! (tested on random expressions in `tests/symbolic/jit.rs`).
 //!
 //! Small leaf kernels run without a stack frame ([`omit_frame`]): at a few
 //! nanoseconds a call, Cranelift's frame setup was a third of the Lorenz

@@ -16,7 +16,7 @@
 //! thread-owned register file with common subexpressions shared between `F`
 //! and its Jacobian, which a generic expression crate does not expose. The
 //! grammar is small (five operators, a dozen functions), so the lexer and
-//! parser together are about 400 lines, exercised by `tests/symbolic.rs`.
+//! parser together are about 400 lines, exercised by `tests/symbolic/model_files.rs`.
 pub mod diff;
 pub mod expr;
 pub mod func;

@@ -78,7 +78,7 @@ fn assert_identical(m: &SymbolicModel, x: &[f64], p: &[f64], what: &str) {
 }
 
 /// A random expression over x, y, z, a, b using every function and
-/// operator (without the guards of tests/symbolic.rs: poles, NaN and
+/// operator (without the guards of tests/symbolic/model_files.rs: poles, NaN and
 /// overflow are wanted here, both back ends must agree on them too).
 fn random_expr(rng: &mut ChaCha8Rng, depth: u32) -> String {
     const V: [&str; 5] = ["x", "y", "z", "a", "b"];

@@ -7,10 +7,10 @@
 //!   test-side evaluator.
 //!
 //! Expressions come from a test-side AST covering every function and
-//! operator; poles are guarded as in tests/symbolic.rs (`a/(1 + b^2)`,
+//! operator; poles are guarded as in tests/symbolic/model_files.rs (`a/(1 + b^2)`,
 //! `log(1 + a^2)`, ...), so values are finite and differences meaningful.
 //! Failing inputs are shrunk and saved by proptest in
-//! `tests/symbolic_props.proptest-regressions` (to be committed: they are
+//! `tests/symbolic/properties.proptest-regressions` (to be committed: they are
 //! replayed first on every run). Checked to fail: a wrong `sinh` derivative
 //! rule and a wrong constant fold of `a - b` are each caught in < 1 s.
 use proptest::prelude::*;

@@ -11,7 +11,7 @@
 //! so that `dx_mu/dt = -eta_x sum_nu K_{mu nu} (x_nu - y_{l_nu})` with the
 //! kernel `K = Xi Xi^T / D`. For `D >> N`, `K -> I` and this is Model E's
 //! gradient descent with one-hot label weights `A_mu = e_{l_mu}` step for
-//! step (`docs/teacher.md` section 3; tested in `tests/teacher_finite.rs`).
+//! step (`docs/teacher.md` section 3; tested in `tests/models/teacher/finite.rs`).
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
