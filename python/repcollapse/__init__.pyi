@@ -70,7 +70,7 @@ def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
-    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md, "Model (what the code simulates)") |
+    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, inf) | `1.0` | head rate |
     | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
@@ -200,7 +200,7 @@ def simulate(model: Literal['head'], *, progress: Progress = True, classes: int 
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
-    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md, "Model (what the code simulates)") |
+    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, inf) | `1.0` | head rate |
     | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
@@ -330,7 +330,7 @@ def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
-    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md, "Model (what the code simulates)") |
+    | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, inf) | `1.0` | head rate |
     | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |

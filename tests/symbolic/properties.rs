@@ -14,7 +14,7 @@
 //! replayed first on every run). Checked to fail: a wrong `sinh` derivative
 //! rule and a wrong constant fold of `a - b` are each caught in < 1 s.
 use proptest::prelude::*;
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, RngSeed};
 use repcollapse::symbolic::{parse_expr, Graph};
 
 const NAMES: [&str; 4] = ["x", "y", "a", "b"];
@@ -113,8 +113,11 @@ fn close(a: f64, b: f64) -> bool {
 
 fn config() -> Config {
     // 1000 cases per property: the three properties together run in well
-    // under a second in release mode.
-    Config { cases: 1000, ..Config::default() }
+    // under a second in release mode. A fixed seed makes every run (and CI)
+    // draw the same cases; `PROPTEST_RNG_SEED=N` or `PROPTEST_CASES=N` in
+    // the environment explore others.
+    let seed = std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_2026);
+    Config { cases: 1000, rng_seed: RngSeed::Fixed(seed), ..Config::default() }
 }
 
 proptest! {
@@ -164,6 +167,12 @@ proptest! {
         // by the two step sizes disagreeing. Otherwise the central
         // difference is accurate to O(h^2 f''') + O(eps f / h) ~ 1e-9 for
         // values below 1e4, so 1e-6 relative separates a wrong rule.
+        // The value itself must be below 1e4 too: the round-off term grows
+        // with |f|, not with the derivative (found with 3e5 random cases:
+        // `(-4.75)^9 + sinh(tanh(0.625 x))` at x = 0 has |f| = 1.2e6, so
+        // eps |f| / h ~ 3e-5, and both step sizes agreed on a wrong value).
+        let f0 = ev(&t, &v);
+        prop_assume!(f0.is_finite() && f0.abs() < 1e4);
         prop_assume!(d2.is_finite() && d2.abs() < 1e4 && (d1 - d2).abs() <= 1e-7 * d2.abs().max(1.0));
         prop_assert!((sym - d2).abs() <= 1e-6 * d2.abs().max(1.0), "d/d{} {} at {v:?}: {sym} vs {d2}", NAMES[k], show(&t));
     }
