@@ -188,12 +188,15 @@ impl Graph {
         self.intern(Node::Var(u32::try_from(k).expect("symbol index fits in u32")))
     }
 
-    /// `-a`, folding constants and double negation; `-(x - y) = y - x`.
+    /// `-a`, folding constants and double negation; `-(x - y) = y - x`,
+    /// built by `sub` so that its rules apply too (`-(-u - y) = y + u`, as
+    /// the printed form `y - -u` re-parses; found by the round-trip
+    /// property test in tests/symbolic/properties.rs).
     pub fn neg(&mut self, a: Id) -> Id {
         match self.node(a) {
             Node::Const(c) => self.constant(-f64::from_bits(c)),
             Node::Neg(inner) => inner,
-            Node::Sub(x, y) => self.intern(Node::Sub(y, x)),
+            Node::Sub(x, y) => self.sub(y, x),
             _ => self.intern(Node::Neg(a)),
         }
     }
