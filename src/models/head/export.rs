@@ -1,5 +1,5 @@
 //! Model H's model file: the 6-variable simplex reduction ([`HeadSimplex`],
-//! `docs/head.md`, "Simplex-symmetric reduction") as model-file text, for
+//! `docs/head.md`, "Reduced theory") as model-file text, for
 //! `repcollapse export head`.
 use crate::config::Overrides;
 use crate::error::Result;

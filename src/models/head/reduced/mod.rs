@@ -1,4 +1,4 @@
 //! Model H's order-parameter ODEs, one sub-module per reduction
-//! (`docs/head.md`, "Exact class-level ODE" and "Simplex-symmetric reduction").
+//! (`docs/head.md`, "Reduced theory": the exact class-level ODE and the simplex reduction).
 pub mod class_level;
 pub mod simplex;
