@@ -7,10 +7,8 @@
 //! ```text
 //! (a^n)'      = n a^(n-1) a'                     (constant integer n)
 //! (a^b)'      = a^b (b' ln a + b a'/a)           (b' = 0: b a^(b-1) a')
-//! exp' = exp, log' = 1/u, sqrt' = 1/(2 sqrt u), abs' = sign(u),
-//! sin' = cos, cos' = -sin, tan' = 1 + tan^2, tanh' = 1 - tanh^2,
-//! sinh' = cosh, cosh' = sinh, atan' = 1/(1 + u^2),
-//! erf' = 2/sqrt(pi) exp(-u^2), erfc' = -erf', sign' = heaviside' = 0
+//! f(u)'       = f'(u) u'                         (exp, log, ...: the rule in
+//!                                                 the function table, super::func)
 //! min(a,b)'   = a' + H(a - b) (b' - a')          (min = a on ties)
 //! max(a,b)'   = a' + H(b - a) (b' - a')          (max = a on ties)
 //! atan2(a,b)' = (b a' - a b') / (a^2 + b^2)
@@ -102,52 +100,8 @@ fn rule(g: &mut Graph, e: Id, k: usize, d: &[Id], zero: Id) -> Id {
                 g.mul(e, s)
             }
         }
-        Node::Call(f, u) => {
-            let du = dd(u);
-            let outer = match f {
-                Func::Exp => e,
-                Func::Log => return g.div(du, u),
-                Func::Sqrt => {
-                    let two = g.constant(2.0);
-                    let den = g.mul(two, e);
-                    return g.div(du, den);
-                }
-                Func::Abs => g.call(Func::Sign, u),
-                Func::Sin => g.call(Func::Cos, u),
-                Func::Cos => {
-                    let s = g.call(Func::Sin, u);
-                    g.neg(s)
-                }
-                Func::Tan => {
-                    let one = g.constant(1.0);
-                    let sq = g.powi(e, 2);
-                    g.add(one, sq)
-                }
-                Func::Tanh => {
-                    let one = g.constant(1.0);
-                    let sq = g.powi(e, 2);
-                    g.sub(one, sq)
-                }
-                Func::Sinh => g.call(Func::Cosh, u),
-                Func::Cosh => g.call(Func::Sinh, u),
-                Func::Atan => {
-                    let one = g.constant(1.0);
-                    let sq = g.powi(u, 2);
-                    let den = g.add(one, sq);
-                    return g.div(du, den);
-                }
-                Func::Erf | Func::Erfc => {
-                    let c = 2.0 / std::f64::consts::PI.sqrt();
-                    let c = g.constant(if f == Func::Erf { c } else { -c });
-                    let sq = g.powi(u, 2);
-                    let m = g.neg(sq);
-                    let ex = g.call(Func::Exp, m);
-                    g.mul(c, ex)
-                }
-                Func::Sign | Func::Heaviside => return zero,
-            };
-            g.mul(outer, du)
-        }
+        // The chain rule of the function table (`super::func`).
+        Node::Call(f, u) => f.derivative(g, u, e, dd(u)),
         Node::Min(a, b) | Node::Max(a, b) => {
             // Step to the second branch: min takes b iff a > b, max iff b > a.
             let switch = if matches!(node, Node::Min(..)) { g.sub(a, b) } else { g.sub(b, a) };

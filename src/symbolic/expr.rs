@@ -28,6 +28,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use super::func::{heaviside, max2, min2, sign, Func};
+use super::func::Builder;
 
 /// Index of a node in its [`Graph`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -406,6 +407,36 @@ impl Graph {
             stack.extend(na.operands().zip(nb.operands()));
         }
         true
+    }
+}
+
+/// The derivative rules of the function table ([`Func::derivative`]) build
+/// through the smart constructors.
+impl Builder for Graph {
+    type Id = Id;
+    fn constant(&mut self, c: f64) -> Id {
+        Graph::constant(self, c)
+    }
+    fn neg(&mut self, a: Id) -> Id {
+        Graph::neg(self, a)
+    }
+    fn add(&mut self, a: Id, b: Id) -> Id {
+        Graph::add(self, a, b)
+    }
+    fn sub(&mut self, a: Id, b: Id) -> Id {
+        Graph::sub(self, a, b)
+    }
+    fn mul(&mut self, a: Id, b: Id) -> Id {
+        Graph::mul(self, a, b)
+    }
+    fn div(&mut self, a: Id, b: Id) -> Id {
+        Graph::div(self, a, b)
+    }
+    fn powi(&mut self, a: Id, n: i32) -> Id {
+        Graph::powi(self, a, n)
+    }
+    fn call(&mut self, f: Func, a: Id) -> Id {
+        Graph::call(self, f, a)
     }
 }
 

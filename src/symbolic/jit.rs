@@ -19,13 +19,14 @@
 //! operation that Cranelift emits exactly as Rust does (`+ - * /`, `neg`,
 //! `abs`, `sqrt`: correctly rounded, no fused multiply-add is ever formed),
 //! a call of the very Rust function the interpreter uses (`exp`, `sin`, ...,
-//! `powf`, `atan2`: [`Func::apply`] through `extern "C"` shims), or a
+//! `powf`, `atan2`: [`Func::apply`] through the shims [`Func::c_abi`]), or a
 //! select with the interpreter's NaN and tie conventions (`min`, `max`,
 //! `sign`, `heaviside`). Integer powers are unrolled with the binary powering
 //! of compiler-rt's `__powidf2`, which is what `f64::powi` calls for a
 //! runtime exponent, so they perform the same multiplications in the same
 //! order. The machine code is therefore bit-for-bit the interpreter's
-//! (tested on random expressions in `tests/symbolic/jit.rs`).
+//! (tested on random expressions, and on every function of the table, in
+//! `tests/symbolic/jit.rs`).
 //!
 //! Small leaf kernels run without a stack frame ([`omit_frame`]): at a few
 //! nanoseconds a call, Cranelift's frame setup was a third of the Lorenz
@@ -129,7 +130,7 @@ pub fn compile(tapes: &[(&Tape, Layout)], n_x: usize) -> Result<(Arc<Code>, Vec<
         .finish(settings::Flags::new(flags))
         .map_err(|e| format!("cranelift isa: {e}"))?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    for (name, ptr) in shims() {
+    for (name, ptr, _) in shims() {
         jb.symbol(name, ptr);
     }
     let mut module = JITModule::new(jb);
@@ -161,9 +162,9 @@ fn define_all(module: &mut JITModule, tapes: &[(&Tape, Layout)], n_x: usize) -> 
     let mut sig2 = sig1.clone();
     sig2.params.push(AbiParam::new(types::F64));
     let mut imports = Vec::new();
-    for (name, _) in shims() {
-        let sig = if name.ends_with('2') { &sig2 } else { &sig1 };
-        imports.push(module.declare_function(name, Linkage::Import, sig).map_err(|e| e.to_string())?);
+    for (name, _, arity) in shims() {
+        let sig = if arity == 2 { &sig2 } else { &sig1 };
+        imports.push(module.declare_function(&name, Linkage::Import, sig).map_err(|e| e.to_string())?);
     }
     let mut ctx = module.make_context();
     let mut fctx = FunctionBuilderContext::new();
@@ -258,71 +259,25 @@ fn omit_frame(bytes: &mut [u8], listing: &str) -> usize {
     PROLOGUE.len()
 }
 
-/// Index of `f` in [`shims`] (the imported functions).
-fn shim_index(f: Func) -> Option<usize> {
-    SHIM_FUNCS.iter().position(|&g| g == f)
-}
+/// Import indices of the two-argument functions; one-argument function `f`
+/// is import `f as usize` (the order of [`Func::ALL`]).
+const POWF: usize = Func::ALL.len();
+const ATAN2: usize = Func::ALL.len() + 1;
 
-/// One-argument functions called out of line (the rest are inlined).
-const SHIM_FUNCS: [Func; 11] = [
-    Func::Exp,
-    Func::Log,
-    Func::Sin,
-    Func::Cos,
-    Func::Tan,
-    Func::Tanh,
-    Func::Sinh,
-    Func::Cosh,
-    Func::Atan,
-    Func::Erf,
-    Func::Erfc,
-];
-const POWF: usize = SHIM_FUNCS.len();
-const ATAN2: usize = SHIM_FUNCS.len() + 1;
-
-macro_rules! shim1 {
-    ($name:ident, $f:expr) => {
-        extern "C" fn $name(u: f64) -> f64 {
-            $f.apply(u)
-        }
-    };
-}
-shim1!(rc_exp, Func::Exp);
-shim1!(rc_log, Func::Log);
-shim1!(rc_sin, Func::Sin);
-shim1!(rc_cos, Func::Cos);
-shim1!(rc_tan, Func::Tan);
-shim1!(rc_tanh, Func::Tanh);
-shim1!(rc_sinh, Func::Sinh);
-shim1!(rc_cosh, Func::Cosh);
-shim1!(rc_atan, Func::Atan);
-shim1!(rc_erf, Func::Erf);
-shim1!(rc_erfc, Func::Erfc);
-extern "C" fn rc_powf2(a: f64, b: f64) -> f64 {
+extern "C" fn rc_powf(a: f64, b: f64) -> f64 {
     a.powf(b)
 }
 extern "C" fn rc_atan2(a: f64, b: f64) -> f64 {
     a.atan2(b)
 }
 
-/// Imported symbols, in the order of [`SHIM_FUNCS`] then `powf`, `atan2`
-/// (names ending in `2` take two arguments).
-fn shims() -> [(&'static str, *const u8); 13] {
-    [
-        ("rc_exp", rc_exp as *const u8),
-        ("rc_log", rc_log as *const u8),
-        ("rc_sin", rc_sin as *const u8),
-        ("rc_cos", rc_cos as *const u8),
-        ("rc_tan", rc_tan as *const u8),
-        ("rc_tanh", rc_tanh as *const u8),
-        ("rc_sinh", rc_sinh as *const u8),
-        ("rc_cosh", rc_cosh as *const u8),
-        ("rc_atan", rc_atan as *const u8),
-        ("rc_erf", rc_erf as *const u8),
-        ("rc_erfc", rc_erfc as *const u8),
-        ("rc_powf2", rc_powf2 as *const u8),
-        ("rc_atan2", rc_atan2 as *const u8),
-    ]
+/// Imported symbols `(name, address, number of arguments)`: the shim of
+/// every function of the table ([`Func::c_abi`]; `emit` inlines a few, whose
+/// imports then go unused), then `powf` and `atan2`.
+fn shims() -> Vec<(String, *const u8, usize)> {
+    let unary = Func::ALL.iter().map(|f| (format!("rc_{}", f.name()), f.c_abi() as *const u8, 1));
+    let binary: [(&str, extern "C" fn(f64, f64) -> f64); 2] = [("rc_powf", rc_powf), ("rc_atan2", rc_atan2)];
+    unary.chain(binary.map(|(name, f)| (name.to_string(), f as *const u8, 2))).collect()
 }
 
 /// Emit the body of one kernel.
@@ -414,9 +369,9 @@ fn emit(b: &mut FunctionBuilder, tape: &Tape, layout: Layout, n_x: usize, refs: 
                         let low = b.ins().select(nan, u, zero);
                         b.ins().select(gt, one, low)
                     }
+                    // Every other function: a call of its shim.
                     f => {
-                        let k = shim_index(f).ok_or_else(|| format!("no native shim for {f:?}"))?;
-                        let call = b.ins().call(refs[k], &[u]);
+                        let call = b.ins().call(refs[f as usize], &[u]);
                         b.inst_results(call)[0]
                     }
                 }

@@ -8,7 +8,7 @@ use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use repcollapse::engine::VectorField;
-use repcollapse::symbolic::{to_toml_string, SymbolicModel};
+use repcollapse::symbolic::{parse_expr, to_toml_string, Func, Node, SymbolicModel};
 
 fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
@@ -82,8 +82,7 @@ fn assert_identical(m: &SymbolicModel, x: &[f64], p: &[f64], what: &str) {
 /// overflow are wanted here, both back ends must agree on them too).
 fn random_expr(rng: &mut ChaCha8Rng, depth: u32) -> String {
     const V: [&str; 5] = ["x", "y", "z", "a", "b"];
-    const F1: [&str; 15] =
-        ["exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan", "erf", "erfc", "sign", "heaviside"];
+    let f1: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
     const F2: [&str; 4] = ["min", "max", "atan2", "pow"];
     if depth == 0 || rng.random_bool(0.2) {
         return if rng.random_bool(0.5) {
@@ -101,7 +100,7 @@ fn random_expr(rng: &mut ChaCha8Rng, depth: u32) -> String {
         4 => format!("({})^{}", sub(rng), rng.random_range(-7..=9)),
         5 => format!("({})^({})", sub(rng), sub(rng)),
         6 => format!("-({})", sub(rng)),
-        7 | 8 => format!("{}({})", F1[rng.random_range(0..F1.len())], sub(rng)),
+        7 | 8 => format!("{}({})", f1[rng.random_range(0..f1.len())], sub(rng)),
         _ => format!("{}({}, {})", F2[rng.random_range(0..F2.len())], sub(rng), sub(rng)),
     }
 }
@@ -225,7 +224,7 @@ fn wrong_lengths_fall_back_to_the_interpreter() {
 /// `v` next to the interpreter's.
 fn kernel_vs_interpreter(srcs: &[String], names: &[String], n_x: usize, v: &[f64]) -> (bool, Vec<f64>, Vec<f64>) {
     use repcollapse::symbolic::jit::{compile, Layout, VectorKernel};
-    use repcollapse::symbolic::{parse_expr, tape::Tape};
+    use repcollapse::symbolic::tape::Tape;
     let exprs: Vec<_> = srcs.iter().map(|s| parse_expr(s, names).unwrap()).collect();
     let tape = Tape::from_exprs(&exprs, names.len());
     let (code, ptrs) = compile(&[(&tape, Layout::Vector)], n_x).unwrap();
@@ -273,5 +272,65 @@ fn leaf_kernels_run_without_a_frame_and_agree() {
         let v: Vec<f64> = (0..n).map(|_| rng.random_range(-4.0..4.0)).collect();
         let (_, got, want) = kernel_vs_interpreter(&srcs, &names, 25, &v);
         assert!(got.iter().zip(&want).all(|(a, b)| same(*a, *b)), "{got:?} vs {want:?}");
+    }
+}
+
+/// The function table (`symbolic::func`) is the one list from which the
+/// parser's names, the derivative rules, the interpreter and the JIT's
+/// shims are generated; this follows every row through all of them, so a
+/// function that one of them lacks or gets wrong fails here. Each function
+/// parses by its name (and prints back to the same expression), its
+/// derivative is the central difference where it is smooth, and the tree
+/// walk, the tape interpreter and the machine code give the same bits for
+/// the function and its derivative, at ordinary and non-finite arguments.
+#[test]
+fn every_table_function_parses_differentiates_and_runs_alike() {
+    use repcollapse::symbolic::parser::is_reserved;
+    let names: Vec<String> = ["x", "y"].iter().map(|s| s.to_string()).collect();
+    // Arguments `u = x*y`: smooth points (inside every domain, away from
+    // kinks and poles) and, with y = 1, special values of u itself.
+    let smooth = [(0.3, 0.9), (0.7, 1.1), (1.3, 0.6)];
+    let special = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 1e-300, 40.0, -40.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+    let points: Vec<(f64, f64)> = smooth.iter().copied().chain(special.iter().map(|&u| (u, 1.0))).collect();
+    for (i, f) in Func::ALL.into_iter().enumerate() {
+        let name = f.name();
+        // The JIT imports the shim of `f` at index `f as usize`.
+        assert_eq!(f as usize, i, "{name}: table index");
+        assert_eq!(Func::from_name(name), Some(f), "{name}: name lookup");
+        assert!(is_reserved(name), "{name}: not reserved as a symbol");
+        let e = parse_expr(&format!("{name}(x*y)"), &names).unwrap_or_else(|err| panic!("{name}: {err:?}"));
+        assert!(matches!(e.node(), Node::Call(g, _) if g == f), "{name}: parsed as {:?}", e.node());
+        let d = e.derivative(0);
+        let texts = [e.display(&names).to_string(), d.display(&names).to_string()];
+        for (text, expr) in texts.iter().zip([&e, &d]) {
+            let back = parse_expr(text, &names).unwrap_or_else(|err| panic!("{name}: `{text}` does not re-parse: {err:?}"));
+            assert!(back == *expr, "{name}: `{text}` re-parses to another expression");
+        }
+        for &(x, y) in &smooth {
+            let h = 1e-6;
+            let fd = (f.apply((x + h) * y) - f.apply((x - h) * y)) / (2.0 * h);
+            let exact = d.eval(&[x, y]);
+            assert!((exact - fd).abs() <= 1e-6 * (1.0 + fd.abs()), "{name}: d/dx at ({x}, {y}) is {exact}, central difference {fd}");
+        }
+        for &(x, y) in &points {
+            let tree = [e.eval(&[x, y]), d.eval(&[x, y])];
+            assert!(same(tree[0], f.apply(x * y)), "{name}({}): tree walk {} vs apply {}", x * y, tree[0], f.apply(x * y));
+            let (native, interpreted) = if jit_on() {
+                let (_, native, interpreted) = kernel_vs_interpreter(&texts, &names, 1, &[x, y]);
+                (Some(native), interpreted)
+            } else {
+                let tape = repcollapse::symbolic::tape::Tape::from_exprs(&[e.clone(), d.clone()], 2);
+                let mut out = vec![0.0; 2];
+                tape.eval_into(&[x], &[y], &mut out);
+                (None, out)
+            };
+            for k in 0..2 {
+                let what = ["value", "derivative"][k];
+                assert!(same(interpreted[k], tree[k]), "{name} {what} at ({x}, {y}): interpreter {} vs tree {}", interpreted[k], tree[k]);
+                if let Some(native) = &native {
+                    assert!(same(native[k], tree[k]), "{name} {what} at ({x}, {y}): native {} vs tree {}", native[k], tree[k]);
+                }
+            }
+        }
     }
 }
