@@ -21,6 +21,7 @@ pub mod models;
 pub mod random;
 pub mod registry;
 pub mod report;
+pub mod request;
 pub mod simd;
 pub mod stats;
 pub mod study;

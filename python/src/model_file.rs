@@ -1,19 +1,15 @@
 //! `repcollapse.Model`: a symbolic model file (the language of
 //! `repcollapse analyze`) with the four analyses of the CLI's `analyze`
-//! verbs. Each method makes the same library calls as `src/cli/analyze.rs`
-//! with the same defaults (checked by the CLI-parity tests in
-//! python/tests), and returns the CLI's JSON as dicts and numpy arrays;
+//! verbs. Each method builds the same request as `src/cli/analyze.rs`
+//! (`src/request/`: one place for defaults and validation; checked by the
+//! CLI-parity tests in python/tests), and returns the CLI's JSON as dicts and numpy arrays;
 //! nothing is written to disk.
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use repcollapse::cli::analyze::{fixed_points_report_json, param_index};
-use repcollapse::engine::{boundary_analysis, default_box, full_diagram};
-use repcollapse::engine::BifurcationKind;
-use repcollapse::engine::BoundaryParams;
-use repcollapse::engine::ContinuationParams;
-use repcollapse::engine::{find_fixed_points_report, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
+use repcollapse::engine::{integrate_partial, ArclengthParams, VectorField};
+use repcollapse::request::{BoundaryRequest, ContinueRequest, FixedPointsRequest, IntegrateRequest, Syntax};
 use repcollapse::symbolic::SymbolicModel;
 use repcollapse::Error;
 use serde_json::json;
@@ -121,7 +117,9 @@ impl Model {
     /// [0, t_max] or logarithmic from `log_from`. Returns
     /// `{"model", "t", "states": {name: array}, "state_matrix": array (len(t), dim), "options", "stats"}`.
     /// A run that stops early raises `RuntimeError` with the CLI's reason and advice.
-    #[pyo3(signature = (t_max = 50.0, *, rtol = 1e-8, atol = 1e-10, points = 400, log_from = None, method = "auto"))]
+    /// Defaults are the request layer's (`src/request/integrate.rs`), as for the CLI.
+    #[pyo3(signature = (t_max = IntegrateRequest::default().t_max, *, rtol = IntegrateRequest::default().rtol, atol = IntegrateRequest::default().atol, points = IntegrateRequest::default().points, log_from = None, method = "auto", max_steps = IntegrateRequest::default().max_steps))]
+    #[allow(clippy::too_many_arguments)]
     fn integrate<'py>(
         &self,
         py: Python<'py>,
@@ -131,19 +129,11 @@ impl Model {
         points: usize,
         log_from: Option<f64>,
         method: &str,
+        max_steps: u32,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let method = match method {
-            "dop853" => Method::Dop853,
-            "dopri5" => Method::Dopri5,
-            "radau5" => Method::Radau5,
-            "auto" => Method::Auto,
-            other => return Err(to_pyerr(Error::invalid("method", other, "one of dop853 | dopri5 | radau5 | auto"))),
-        };
-        let grid = match log_from {
-            Some(t_min) => Grid::Log { t_min, points },
-            None => Grid::Linear { points },
-        };
-        let opts = IntegrateOptions { method, rtol, atol, t_max, grid, max_steps: 10_000_000, max_seconds: repcollapse::limits::remaining_seconds() };
+        let method = IntegrateRequest::method_named(method)
+            .ok_or_else(|| to_pyerr(Error::invalid("method", method, "one of dop853 | dopri5 | radau5 | auto")))?;
+        let opts = IntegrateRequest { t_max, rtol, atol, points, log_from, method, max_steps }.options();
         let model = self.inner.clone();
         let opts2 = opts.clone();
         let traj = interruptible(
@@ -174,30 +164,18 @@ impl Model {
     /// stability, zero modes and observables (CLI: `analyze MODEL fixed-points`).
     /// `search_box` is the half-width of the random-start box (default
     /// 2 max(1, |initial state|, |parameters|, min(1/|parameters|, 1e4))).
-    #[pyo3(signature = (*, starts = 32, seed = 0, search_box = None))]
+    #[pyo3(signature = (*, starts = FixedPointsRequest::default().starts, seed = FixedPointsRequest::default().seed, search_box = None))]
     fn fixed_points<'py>(&self, py: Python<'py>, starts: usize, seed: u64, search_box: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let model = self.inner.clone();
-        let value = interruptible(
-            py,
-            move || {
-                let p = model.default_params();
-                let half = search_box.unwrap_or_else(|| default_box(&model.initial_state(), &p));
-                if !(half > 0.0 && half.is_finite()) {
-                    return Err(Error::invalid("--search-box", half, "(0, inf)"));
-                }
-                let bounds = vec![(-half, half); model.dim()];
-                let search = find_fixed_points_report(&model, &p, &FixedPointOptions { starts, seed, bounds, ..Default::default() })?;
-                Ok(fixed_points_report_json(&model, &search))
-            },
-            None,
-        )?;
+        let request = FixedPointsRequest { starts, seed, search_box };
+        let value = interruptible(py, move || request.run(&model, &model.default_params()).map_err(|e| Syntax::Python.rename(e)), None)?;
         to_py(py, &value)
     }
 
     /// Pseudo-arclength continuation of every branch of equilibria in
     /// `param` over [start, stop], with fold, branch and Hopf points (CLI:
     /// `analyze MODEL continue`). Each branch's points come back as columns.
-    #[pyo3(signature = (param, start, stop, *, ds = 0.01, ds_max = 0.1, max_steps = 2000))]
+    #[pyo3(signature = (param, start, stop, *, ds = ArclengthParams::default().ds, ds_max = ArclengthParams::default().ds_max, max_steps = ArclengthParams::default().max_steps))]
     fn continue_<'py>(
         &self,
         py: Python<'py>,
@@ -209,16 +187,12 @@ impl Model {
         max_steps: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let model = self.inner.clone();
+        let request = ContinueRequest { ds, ds_max, max_steps, ..ContinueRequest::new(param, start, stop) };
         let value = interruptible(
             py,
             move || {
-                let k = param_index(&model, &param)?;
-                let mut cp = ContinuationParams::new(k, start.min(stop), start.max(stop));
-                cp.arclength.ds = ds;
-                cp.arclength.ds_max = ds_max;
-                cp.arclength.max_steps = max_steps;
-                let result = full_diagram(&model, &model.default_params(), &cp)?;
-                let mut v = result.to_json(&model.state_names(), &param);
+                let result = request.run(&model, &model.default_params(), Syntax::Python)?;
+                let mut v = result.to_json(&model.state_names(), &request.param);
                 v["model"] = json!(model.name());
                 Ok(v)
             },
@@ -232,7 +206,7 @@ impl Model {
     /// classification (CLI: `analyze MODEL boundary`). `kind` is "fold",
     /// "hopf" or None (the first special point found).
     /// The grid check runs only with `grid_check=True`, as with the CLI's `--grid-check`.
-    #[pyo3(signature = (param, start, stop, param2, start2, stop2, *, kind = None, grid_check = false, grid = 24))]
+    #[pyo3(signature = (param, start, stop, param2, start2, stop2, *, kind = None, grid_check = false, grid = BoundaryRequest::DEFAULT_GRID))]
     #[allow(clippy::too_many_arguments)]
     fn boundary<'py>(
         &self,
@@ -247,25 +221,17 @@ impl Model {
         grid_check: bool,
         grid: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let grid = if grid_check { grid } else { 0 };
         let kind = match kind {
             None => None,
-            Some("fold") => Some(BifurcationKind::Fold),
-            Some("hopf") => Some(BifurcationKind::Hopf),
-            Some(other) => return Err(to_pyerr(Error::invalid("kind", other, "one of fold | hopf"))),
+            Some(name) => Some(BoundaryRequest::kind_named(name).ok_or_else(|| to_pyerr(Error::invalid("kind", name, "one of fold | hopf")))?),
         };
+        let request = BoundaryRequest { kind, grid_check, grid, ..BoundaryRequest::new(param, start, stop, param2, start2, stop2) };
         let model = self.inner.clone();
         let value = interruptible(
             py,
             move || {
-                let (k1, k2) = (param_index(&model, &param)?, param_index(&model, &param2)?);
-                let bp = BoundaryParams {
-                    p1_min: start.min(stop),
-                    p1_max: start.max(stop),
-                    ..BoundaryParams::new(k1, k2, start2.min(stop2), start2.max(stop2))
-                };
-                let report = boundary_analysis(&model, &model.default_params(), &bp, kind, grid)?;
-                let mut v = report.to_json(&model.state_names(), &param, &param2);
+                let report = request.run(&model, &model.default_params(), Syntax::Python)?;
+                let mut v = report.to_json(&model.state_names(), &request.param, &request.param2);
                 v["model"] = json!(model.name());
                 Ok(v)
             },

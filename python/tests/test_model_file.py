@@ -1,5 +1,6 @@
 """repcollapse.Model: the same numbers as `repcollapse analyze`, the error
 paths, and a large trajectory handed to numpy without per-element copies."""
+import json
 import re
 
 import numpy as np
@@ -124,3 +125,48 @@ def test_large_trajectory_is_handed_over_without_copies():
     for name in m.state_names:
         col = r["states"][name]
         assert np.shares_memory(col, y) and not col.flags.owndata
+
+
+def _study(tmp_path, name, body):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'study = "model-analysis"\ntitle = "{name}"\nmodel = "{MODELS / "cusp.toml"}"\n{body}\n')
+    return path
+
+
+def test_one_request_through_cli_study_and_python(cli, tmp_path):
+    """The same continuation and boundary request, written in the three
+    syntaxes (CLI flags, a model-analysis study file, Python arguments),
+    reaches the engine as one request (src/request/) and gives the same
+    numbers: the CLI's JSON against Python's result and the study's
+    summary, and the CLI's CSV files against the study's, byte for byte."""
+    cont = ["continue", "--param", "h", "--from", "-1", "--to", "1"]
+    js = cli_json(cli, "analyze", MODELS / "cusp.toml", *cont, "--json", "--out", tmp_path / "cli-c")
+    py = rc.Model.from_file(MODELS / "cusp.toml").continue_("h", -1, 1)
+    assert_same(py, js)
+    bnd = ["boundary", "--param", "h", "--from", "-1", "--to", "1", "--param2", "r", "--from2", "0.05", "--to2", "2"]
+    jb = cli_json(cli, "analyze", MODELS / "cusp.toml", *bnd, "--grid-check", "--json", "--out", tmp_path / "cli-b")
+    pb = rc.Model.from_file(MODELS / "cusp.toml").boundary("h", -1, 1, "r", 0.05, 2, grid_check=True)
+    assert_same(pb, jb)
+    study = _study(tmp_path, "req", 'continue = { param = "h", from = -1, to = 1 }\n'
+                   'boundary = { param = "h", from = -1, to = 1, param2 = "r", from2 = 0.05, to2 = 2 }')
+    code, _, err = cli("run", study, "--out", tmp_path / "study", "--quiet")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "study" / "req" / "summary.json").read_text())
+    assert summary["continuation"]["bifurcations"] == js["bifurcations"]
+    assert summary["boundary"]["grid_check"] == jb["grid_check"]
+    for verb, files in (("c", ["continuation.csv"]), ("b", ["boundary.csv", "boundary_points.csv", "boundary_grid.csv"])):
+        for f in files:
+            assert (tmp_path / f"cli-{verb}" / f).read_bytes() == (tmp_path / "study" / "req" / f).read_bytes(), f
+
+
+def test_request_errors_name_the_field_in_each_syntax(cli, tmp_path):
+    """One validation, three spellings of the field: `--ds` (CLI),
+    `continue.to` (study file), `ds` (Python)."""
+    code, msg = cli_error(cli, "analyze", MODELS / "cusp.toml", "continue", "--param", "h", "--from", "0", "--to", "1",
+                          "--ds", "0", "--out", tmp_path)
+    assert code == 2 and "`--ds`" in msg, msg
+    with pytest.raises(ValueError, match="`ds`"):
+        rc.Model.from_file(MODELS / "cusp.toml").continue_("h", 0, 1, ds=0)
+    study = _study(tmp_path, "bad", 'continue = { param = "h", from = 1, to = 1 }')
+    code, _, err = cli("run", study, "--out", tmp_path / "o", "--quiet")
+    assert code == 2 and "`continue.to`" in err and "continue.from = 1" in err, err

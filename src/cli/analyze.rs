@@ -6,12 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use crate::engine::{boundary_analysis, default_box, full_diagram};
-use crate::engine::BifurcationKind;
-use crate::engine::BoundaryParams;
-use crate::engine::ContinuationParams;
-use crate::engine::FixedPointSearch;
-use crate::engine::{find_fixed_points_report, fixed_points_json, integrate_partial, FixedPointOptions, Grid, IntegrateOptions, Method, VectorField};
+use crate::engine::{integrate_partial, ArclengthParams, VectorField};
+use crate::request::{state_object, BoundaryRequest, ContinueRequest, FixedPointsRequest, IntegrateRequest, Syntax};
 use crate::error::{Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};
 use crate::report::atomic::{write_atomic, write_json};
@@ -39,14 +35,14 @@ pub struct AnalyzeArgs {
 pub enum Verb {
     /// Integrate from the file's initial state with an adaptive Dormand-Prince method.
     Integrate {
-        #[arg(long, default_value_t = 50.0)]
+        #[arg(long, default_value_t = IntegrateRequest::default().t_max)]
         t_max: f64,
-        #[arg(long, default_value_t = 1e-8)]
+        #[arg(long, default_value_t = IntegrateRequest::default().rtol)]
         rtol: f64,
-        #[arg(long, default_value_t = 1e-10)]
+        #[arg(long, default_value_t = IntegrateRequest::default().atol)]
         atol: f64,
         /// Number of output times.
-        #[arg(long, default_value_t = 400)]
+        #[arg(long, default_value_t = IntegrateRequest::default().points)]
         points: usize,
         /// Log-spaced output grid starting at this time (default: linear grid).
         #[arg(long)]
@@ -55,14 +51,14 @@ pub enum Verb {
         #[arg(long, value_enum, default_value = "auto")]
         method: MethodArg,
         /// Budget of attempted steps.
-        #[arg(long, default_value_t = 10_000_000)]
+        #[arg(long, default_value_t = IntegrateRequest::default().max_steps)]
         max_steps: u32,
     },
     /// All fixed points with eigenvalues, stability and zero modes.
     FixedPoints {
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = FixedPointsRequest::default().starts)]
         starts: usize,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = FixedPointsRequest::default().seed)]
         seed: u64,
         /// Half-width of the search box for every state variable (default:
         /// 2 max(1, |initial state|, |parameters|, min(1/|parameters|, 1e4))).
@@ -77,11 +73,11 @@ pub enum Verb {
         from: f64,
         #[arg(long, allow_negative_numbers = true)]
         to: f64,
-        #[arg(long, default_value_t = 0.01)]
+        #[arg(long, default_value_t = ArclengthParams::default().ds)]
         ds: f64,
-        #[arg(long, default_value_t = 0.1)]
+        #[arg(long, default_value_t = ArclengthParams::default().ds_max)]
         ds_max: f64,
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = ArclengthParams::default().max_steps)]
         max_steps: usize,
         /// State variable on the diagram's vertical axis (default: the first).
         #[arg(long)]
@@ -110,7 +106,7 @@ pub enum Verb {
         #[arg(long)]
         grid_check: bool,
         /// Grid cells per parameter for `--grid-check`.
-        #[arg(long, default_value_t = 24)]
+        #[arg(long, default_value_t = BoundaryRequest::DEFAULT_GRID)]
         grid: usize,
     },
 }
@@ -121,12 +117,34 @@ pub enum KindArg {
     Hopf,
 }
 
+impl KindArg {
+    /// The name the request layer knows the kind by.
+    fn name(self) -> &'static str {
+        match self {
+            KindArg::Fold => "fold",
+            KindArg::Hopf => "hopf",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum MethodArg {
     Dopri5,
     Dop853,
     Radau5,
     Auto,
+}
+
+impl MethodArg {
+    /// The name the request layer knows the method by.
+    fn name(self) -> &'static str {
+        match self {
+            MethodArg::Dopri5 => "dopri5",
+            MethodArg::Dop853 => "dop853",
+            MethodArg::Radau5 => "radau5",
+            MethodArg::Auto => "auto",
+        }
+    }
 }
 
 /// Loads the model and applies `--set` overrides.
@@ -147,25 +165,16 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let p = model.default_params();
     let value = match &args.verb {
         Verb::Integrate { t_max, rtol, atol, points, log_from, method, max_steps } => {
-            let grid = match log_from {
-                Some(t0) => Grid::Log { t_min: *t0, points: *points },
-                None => Grid::Linear { points: *points },
-            };
-            let method = match method {
-                MethodArg::Dopri5 => Method::Dopri5,
-                MethodArg::Dop853 => Method::Dop853,
-                MethodArg::Radau5 => Method::Radau5,
-                MethodArg::Auto => Method::Auto,
-            };
-            let opts = IntegrateOptions {
-                method,
+            let request = IntegrateRequest {
+                t_max: *t_max,
                 rtol: *rtol,
                 atol: *atol,
-                t_max: *t_max,
-                grid,
+                points: *points,
+                log_from: *log_from,
+                method: IntegrateRequest::method_named(method.name()).expect("every CLI method has a name"),
                 max_steps: *max_steps,
-                max_seconds: crate::limits::remaining_seconds(),
             };
+            let opts = request.options();
             // A run that stops early (budget or failure) still writes what it
             // computed, with the reason, and then exits non-zero.
             let run = integrate_partial(&model, &model.initial_state(), &p, &opts)?;
@@ -191,96 +200,32 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 v["stop"] = json!(stop);
                 write_json(&out.join("integrate.json"), &v)?;
                 let note = format!(" (the {} output times up to t = {:e} were written to {})", traj.t.len(), traj.t.last().copied().unwrap_or(0.0), out.display());
-                return Err(stop.to_error(&model.name(), method, &note));
+                return Err(stop.to_error(&model.name(), opts.method, &note));
             }
             v
         }
         Verb::FixedPoints { starts, seed, search_box } => {
-            let half = match search_box {
-                Some(h) if h.is_finite() && *h > 0.0 => *h,
-                Some(h) => return Err(Error::invalid("--search-box", h, "(0, inf)")),
-                // The default box is 2 max(1, |x0|, |p|, 1/|p|): a huge initial
-                // state or parameter makes it overflow; say which value did,
-                // rather than blaming an option that was never given.
-                None => {
-                    let half = default_box(&model.initial_state(), &p);
-                    if !half.is_finite() {
-                        let names = model.state_names().into_iter().chain(model.param_names());
-                        let values = model.initial_state().into_iter().chain(p.iter().copied());
-                        let (name, v) = names.zip(values).max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).unwrap_or(("?".into(), half));
-                        return Err(Error::invalid(
-                            name,
-                            format!("{v:e}"),
-                            "a magnitude below 8.9e307 for the default search box 2 max(1, |x0|, |p|, 1/|p|); or give --search-box",
-                        ));
-                    }
-                    half
-                }
-            };
-            let bounds = vec![(-half, half); model.dim()];
-            let search = find_fixed_points_report(&model, &p, &FixedPointOptions { starts: *starts, seed: *seed, bounds, ..Default::default() })?;
-            fixed_points_report_json(&model, &search)
+            let request = FixedPointsRequest { starts: *starts, seed: *seed, search_box: *search_box };
+            request.run(&model, &p).map_err(|e| Syntax::Cli.rename(e))?
         }
         Verb::Continue { param, from, to, ds, ds_max, max_steps, var } => {
-            let k = param_index(&model, param)?;
-            // Degenerate options are rejected by their flag name (NaN would
-            // otherwise vanish in min/max and give an empty diagram).
-            for (flag, v) in [("--from", *from), ("--to", *to)] {
-                if !v.is_finite() {
-                    return Err(Error::invalid(flag, v, "a finite number"));
-                }
-            }
-            if from == to {
-                return Err(Error::invalid("--to", to, format!("a value different from --from = {from}")));
-            }
-            if !(*ds_max > 0.0 && ds_max.is_finite()) {
-                return Err(Error::invalid("--ds-max", ds_max, "(0, inf)"));
-            }
-            if !(*ds > 0.0 && *ds <= *ds_max) {
-                return Err(Error::invalid("--ds", ds, format!("(0, --ds-max = {ds_max}]")));
-            }
-            if *max_steps == 0 {
-                return Err(Error::invalid("--max-steps", max_steps, ">= 1"));
-            }
-            let mut cp = ContinuationParams::new(k, from.min(*to), from.max(*to));
-            cp.arclength.ds = *ds;
-            cp.arclength.ds_max = *ds_max;
-            cp.arclength.ds_min = cp.arclength.ds_min.min(*ds);
-            cp.arclength.max_steps = *max_steps;
-            cp.validate(model.param_names().len()).map_err(|e| match e {
-                Error::InvalidParameter { field, value, range } => {
-                    Error::InvalidParameter { field: format!("--{}", field.replace('_', "-")), value, range }
-                }
-                other => other,
-            })?;
-            let result = full_diagram(&model, &p, &cp)?;
+            let request = ContinueRequest { param: param.clone(), from: *from, to: *to, ds: *ds, ds_max: *ds_max, max_steps: *max_steps, var: var.clone() };
+            let result = request.run(&model, &p, Syntax::Cli)?;
             let names = model.state_names();
-            let v_index = match var {
-                Some(v) => names.iter().position(|n| n == v).ok_or_else(|| {
-                    Error::invalid("--var", v, format!("one of {}", names.join(", ")))
-                })?,
-                None => 0,
-            };
+            let v_index = request.var_index(&model, Syntax::Cli)?;
             let title = format!("{}: equilibria", model.name());
             let mut v = save_diagram(&out, &result, &names, param, v_index, &title)?;
             v["model"] = json!(model.name());
             v
         }
         Verb::Boundary { param, from, to, param2, from2, to2, kind, grid_check, grid } => {
-            if *grid_check && *grid < 2 {
-                return Err(Error::invalid("--grid", grid, ">= 2 with --grid-check"));
-            }
-            let (k1, k2) = (param_index(&model, param)?, param_index(&model, param2)?);
-            let bp = BoundaryParams {
-                p1_min: from.min(*to),
-                p1_max: from.max(*to),
-                ..BoundaryParams::new(k1, k2, from2.min(*to2), from2.max(*to2))
+            let request = BoundaryRequest {
+                kind: kind.map(|k| BoundaryRequest::kind_named(k.name()).expect("every CLI kind has a name")),
+                grid_check: *grid_check,
+                grid: *grid,
+                ..BoundaryRequest::new(param.clone(), *from, *to, param2.clone(), *from2, *to2)
             };
-            let kind = kind.map(|k| match k {
-                KindArg::Fold => BifurcationKind::Fold,
-                KindArg::Hopf => BifurcationKind::Hopf,
-            });
-            let report = boundary_analysis(&model, &p, &bp, kind, if *grid_check { *grid } else { 0 })?;
+            let report = request.run(&model, &p, Syntax::Cli)?;
             let title = format!("{}: phase boundary", model.name());
             let mut v = save_boundary(&out, &report, &model.state_names(), param, param2, &title)?;
             v["model"] = json!(model.name());
@@ -339,33 +284,3 @@ fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-/// Index of a parameter by name, with a suggestion on failure.
-/// The `fixed-points` result: every accepted point, the skipped starts with
-/// their reasons, and where a budget stopped the search (CLI and Python).
-pub fn fixed_points_report_json(model: &dyn VectorField, search: &FixedPointSearch) -> Value {
-    let mut v = fixed_points_json(model, &search.points);
-    v["model"] = json!(model.name());
-    let names = model.state_names();
-    v["skipped"] = json!(search
-        .skipped
-        .iter()
-        .map(|s| json!({"state": state_object(&names, &s.state), "reason": s.reason}))
-        .collect::<Vec<_>>());
-    if let Some(stopped) = &search.stopped {
-        v["stopped"] = json!(stopped);
-        v["starts_not_run"] = json!(search.starts_not_run);
-    }
-    v
-}
-
-pub fn param_index(model: &dyn VectorField, name: &str) -> Result<usize> {
-    model.param_index(name).ok_or_else(|| {
-        let names = model.param_names();
-        let hint = crate::error::suggest(name, names.iter().map(String::as_str)).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-        Error::invalid("--param", format!("{name}{hint}"), format!("one of {}", names.join(", ")))
-    })
-}
-
-fn state_object(names: &[String], x: &[f64]) -> Value {
-    Value::Object(names.iter().cloned().zip(x.iter().map(|v| json!(v))).collect())
-}

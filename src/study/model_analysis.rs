@@ -18,12 +18,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::engine::{boundary_analysis, full_diagram};
-use crate::engine::BifurcationKind;
-use crate::engine::{BoundaryParams, BoundaryStop};
-use crate::engine::ContinuationParams;
-use crate::engine::VectorField;
+use crate::engine::{BifurcationKind, BoundaryStop, VectorField};
 use crate::error::{suggest, Error, Result};
+use crate::request::{BoundaryRequest, ContinueRequest, Syntax, MAX_GRID};
 use crate::report::analysis::{save_boundary, save_diagram};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::symbolic::SymbolicModel;
@@ -51,17 +48,15 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
 
     if let Some(t) = &cont {
         let param = string(t, "continue", "param")?;
-        let k = param_of(&model, "continue.param", &param)?;
         let (a, b) = (real(t, "continue", "from")?, real(t, "continue", "to")?);
-        let v = match t.get("var") {
-            None => 0,
-            Some(v) => {
-                let v = v.as_str().ok_or_else(|| Error::invalid("continue.var", v, "a state variable name"))?;
-                names.iter().position(|n| n == v).ok_or_else(|| Error::invalid("continue.var", v, format!("one of {}", names.join(", "))))?
-            }
+        let var = match t.get("var") {
+            None => None,
+            Some(v) => Some(v.as_str().ok_or_else(|| Error::invalid("continue.var", v, "a state variable name"))?.to_string()),
         };
-        let p_run = start_inside(&p, k, a, b);
-        let result = full_diagram(&model, &p_run, &ContinuationParams::new(k, a.min(b), a.max(b)))?;
+        let request = ContinueRequest { var, ..ContinueRequest::new(param.clone(), a, b) };
+        let syntax = Syntax::Study("continue");
+        let v = request.var_index(&model, syntax)?;
+        let result = request.run(&model, &p, syntax)?;
         let json = save_diagram(dir, &result, &names, &param, v, &format!("{}: equilibria against {param}", model.name()))?;
         md += &format!(
             "**Bifurcation diagram** in `{param}` over [{}, {}]: {} branch(es), {} special point(s).\n\n",
@@ -85,29 +80,21 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     if let Some(t) = &bound {
         let param = string(t, "boundary", "param")?;
         let param2 = string(t, "boundary", "param2")?;
-        let (k1, k2) = (param_of(&model, "boundary.param", &param)?, param_of(&model, "boundary.param2", &param2)?);
-        if k1 == k2 {
-            return Err(Error::invalid("boundary.param2", &param2, format!("a parameter other than `{param}`")));
-        }
         let (a, b) = (real(t, "boundary", "from")?, real(t, "boundary", "to")?);
         let (a2, b2) = (real(t, "boundary", "from2")?, real(t, "boundary", "to2")?);
-        let kind = match t.get("kind").map(|v| v.as_str()) {
+        let kind = match t.get("kind") {
             None => None,
-            Some(Some("fold")) => Some(BifurcationKind::Fold),
-            Some(Some("hopf")) => Some(BifurcationKind::Hopf),
-            Some(_) => return Err(Error::invalid("boundary.kind", &t["kind"], "\"fold\" | \"hopf\"")),
+            Some(v) => Some(v.as_str().and_then(BoundaryRequest::kind_named).ok_or_else(|| Error::invalid("boundary.kind", v, "\"fold\" | \"hopf\""))?),
         };
         let grid = match t.get("grid") {
-            None => 24,
-            Some(v) => match v.as_integer() {
-                Some(g) if (2..=400).contains(&g) => g as usize,
-                _ => return Err(Error::invalid("boundary.grid", v, "an integer in [2, 400]")),
-            },
+            None => BoundaryRequest::DEFAULT_GRID,
+            Some(v) => v.as_integer().and_then(|g| usize::try_from(g).ok()).ok_or_else(|| Error::invalid("boundary.grid", v, format!("an integer in [2, {MAX_GRID}]")))?,
         };
-        let bp = BoundaryParams { p1_min: a.min(b), p1_max: a.max(b), ..BoundaryParams::new(k1, k2, a2.min(b2), a2.max(b2)) };
-        let mut p_run = start_inside(&p, k1, a, b);
-        p_run = start_inside(&p_run, k2, a2, b2);
-        let report = boundary_analysis(&model, &p_run, &bp, kind, grid)?;
+        // The study always checks the traced curves against the grid.
+        let request = BoundaryRequest { kind, grid_check: true, grid, ..BoundaryRequest::new(param.clone(), a, b, param2.clone(), a2, b2) };
+        let syntax = Syntax::Study("boundary");
+        let bp = request.params(&model, syntax)?;
+        let report = request.run(&model, &p, syntax)?;
         let json = save_boundary(dir, &report, &names, &param, &param2, &format!("{}: phase boundary in ({param}, {param2})", model.name()))?;
         md += &format!(
             "**Phase boundary** in (`{param}`, `{param2}`) over [{}, {}] x [{}, {}]:\n\n",
@@ -188,14 +175,6 @@ fn resolve(study_path: &Path, rel: &str) -> PathBuf {
     }
 }
 
-/// Continuation needs the starting parameters inside the range: move a
-/// default value outside `[a, b]` to the nearer end.
-fn start_inside(p: &[f64], k: usize, a: f64, b: f64) -> Vec<f64> {
-    let mut q = p.to_vec();
-    q[k] = q[k].clamp(a.min(b), a.max(b));
-    q
-}
-
 fn sub_table(study: &StudyFile, key: &str, allowed: &[&str]) -> Result<Option<toml::Table>> {
     let Some(v) = study.table.get(key) else { return Ok(None) };
     let t = v.as_table().ok_or_else(|| Error::invalid(key, v, format!("an inline table {{ {} }}", allowed.join(", "))))?;
@@ -219,14 +198,6 @@ fn real(t: &toml::Table, table: &str, key: &str) -> Result<f64> {
 fn string(t: &toml::Table, table: &str, key: &str) -> Result<String> {
     let v = t.get(key).ok_or_else(|| Error::invalid(format!("{table}.{key}"), "missing", "a parameter name"))?;
     v.as_str().map(str::to_string).ok_or_else(|| Error::invalid(format!("{table}.{key}"), v, "a parameter name"))
-}
-
-fn param_of(model: &SymbolicModel, field: &str, name: &str) -> Result<usize> {
-    model.param_index(name).ok_or_else(|| {
-        let names = model.param_names();
-        let hint = suggest(name, names.iter().map(String::as_str)).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-        Error::invalid(field, format!("{name}{hint}"), format!("one of {}", names.join(", ")))
-    })
 }
 
 /// The stop reason's JSON name (`parameter-bound`, `cusp`, ...).

@@ -9,4 +9,5 @@ mod analyze;
 mod head;
 mod teacher;
 mod budgets;
+mod requests;
 mod robustness;

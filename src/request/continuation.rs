@@ -1,0 +1,84 @@
+//! `continue`: pseudo-arclength continuation of every branch of equilibria
+//! in one parameter.
+use crate::engine::{full_diagram, ArclengthParams, ContinuationParams, ContinuationResult, VectorField};
+use crate::error::{Error, Result};
+
+use super::{finite, param_index, start_inside, Syntax};
+
+/// A continuation request: parameter `param` over `[from, to]` (either
+/// order), with the arclength step `ds` in `(0, ds_max]` and at most
+/// `max_steps` accepted steps per branch. Defaults are the engine's
+/// ([`ArclengthParams::default`]).
+#[derive(Clone, Debug)]
+pub struct ContinueRequest {
+    /// Name of the continued parameter.
+    pub param: String,
+    /// One end of the parameter range.
+    pub from: f64,
+    /// The other end.
+    pub to: f64,
+    /// Initial arclength step.
+    pub ds: f64,
+    /// Largest arclength step.
+    pub ds_max: f64,
+    /// Accepted steps per branch.
+    pub max_steps: usize,
+    /// State variable on the diagram's vertical axis (`None`: the first).
+    pub var: Option<String>,
+}
+
+impl ContinueRequest {
+    /// `param` over `[from, to]`, every other setting at its default.
+    pub fn new(param: impl Into<String>, from: f64, to: f64) -> Self {
+        let a = ArclengthParams::default();
+        ContinueRequest { param: param.into(), from, to, ds: a.ds, ds_max: a.ds_max, max_steps: a.max_steps, var: None }
+    }
+
+    /// The engine's settings, every field checked and named in `syntax`.
+    /// The smallest step `ds_min` is the engine's default or `ds`,
+    /// whichever is smaller, so that a small `ds` is honoured.
+    pub fn params(&self, model: &dyn VectorField, syntax: Syntax) -> Result<ContinuationParams> {
+        let name = |f: &str| syntax.field(f);
+        let k = param_index(model, &name("param"), &self.param)?;
+        // Degenerate options are rejected by their field name (NaN would
+        // otherwise vanish in min/max and give an empty diagram).
+        let (from, to) = (finite(&name("from"), self.from)?, finite(&name("to"), self.to)?);
+        if from == to {
+            return Err(Error::invalid(name("to"), to, format!("a value different from {} = {from}", name("from"))));
+        }
+        if !(self.ds_max > 0.0 && self.ds_max.is_finite()) {
+            return Err(Error::invalid(name("ds_max"), self.ds_max, "(0, inf)"));
+        }
+        if !(self.ds > 0.0 && self.ds <= self.ds_max) {
+            return Err(Error::invalid(name("ds"), self.ds, format!("(0, {} = {}]", name("ds_max"), self.ds_max)));
+        }
+        if self.max_steps == 0 {
+            return Err(Error::invalid(name("max_steps"), self.max_steps, ">= 1"));
+        }
+        let mut cp = ContinuationParams::new(k, from.min(to), from.max(to));
+        cp.arclength.ds = self.ds;
+        cp.arclength.ds_max = self.ds_max;
+        cp.arclength.ds_min = cp.arclength.ds_min.min(self.ds);
+        cp.arclength.max_steps = self.max_steps;
+        cp.validate(model.param_names().len()).map_err(|e| syntax.rename(e))?;
+        Ok(cp)
+    }
+
+    /// Index of the state variable on the diagram's vertical axis.
+    pub fn var_index(&self, model: &dyn VectorField, syntax: Syntax) -> Result<usize> {
+        let names = model.state_names();
+        match &self.var {
+            None => Ok(0),
+            Some(v) => names.iter().position(|n| n == v).ok_or_else(|| Error::invalid(syntax.field("var"), v, format!("one of {}", names.join(", ")))),
+        }
+    }
+
+    /// Validates the request and continues every branch found at either end
+    /// of the range, starting from the parameters `p` with the continued one
+    /// moved inside the range.
+    pub fn run(&self, model: &dyn VectorField, p: &[f64], syntax: Syntax) -> Result<ContinuationResult> {
+        let cp = self.params(model, syntax)?;
+        self.var_index(model, syntax)?;
+        full_diagram(model, &start_inside(p, cp.param, cp.p_min, cp.p_max), &cp)
+    }
+}

@@ -1,0 +1,63 @@
+//! The request layer: one parsed, validated description of an analysis of a
+//! model file, built by every front end from its own syntax (the CLI's
+//! `analyze` flags in `src/cli/analyze.rs`, the `model-analysis` study kind
+//! in `src/study/model_analysis.rs`, the Python `Model` methods in
+//! `python/src/model_file.rs`) and handed to the engine here. The defaults
+//! and the validation live once, in these files, so the three front ends
+//! cannot drift; `tests/cli/requests.rs` and `python/tests` run one request
+//! through all three and compare the JSON.
+//!
+//! Field names in errors are the request's own (`ds`, `search_box`,
+//! `from2`); each front end renames them to its syntax with
+//! [`Syntax::rename`] (`--ds`, `continue.ds`, `ds`).
+//!
+//! Imports run one way: front ends -> `request` -> `engine`.
+mod boundary;
+mod continuation;
+mod fixed_points;
+mod integrate;
+mod syntax;
+
+pub use boundary::{BoundaryRequest, MAX_GRID};
+pub use continuation::ContinueRequest;
+pub use fixed_points::{fixed_points_report_json, FixedPointsRequest};
+pub use integrate::IntegrateRequest;
+pub use syntax::Syntax;
+
+use serde_json::{json, Value};
+
+use crate::engine::VectorField;
+use crate::error::{suggest, Error, Result};
+
+/// Index of the parameter `name` of `model`, or an error naming `field`,
+/// the name (with a "did you mean" hint) and the valid names.
+pub fn param_index(model: &dyn VectorField, field: &str, name: &str) -> Result<usize> {
+    model.param_index(name).ok_or_else(|| {
+        let names = model.param_names();
+        let hint = suggest(name, names.iter().map(String::as_str)).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        Error::invalid(field, format!("{name}{hint}"), format!("one of {}", names.join(", ")))
+    })
+}
+
+/// Continuation and boundary tracing start from the model's parameters with
+/// the continued ones moved inside their ranges: `p_k <- clamp(p_k, a, b)`
+/// (a default value outside `[a, b]` moves to the nearer end).
+pub(crate) fn start_inside(p: &[f64], k: usize, a: f64, b: f64) -> Vec<f64> {
+    let mut q = p.to_vec();
+    q[k] = q[k].clamp(a.min(b), a.max(b));
+    q
+}
+
+/// Rejects a non-finite end of a parameter range by its field name.
+pub(crate) fn finite(field: &str, v: f64) -> Result<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Error::invalid(field, v, "a finite number"))
+    }
+}
+
+/// `{name: value}` for a state vector, in the model's order.
+pub fn state_object(names: &[String], x: &[f64]) -> Value {
+    Value::Object(names.iter().cloned().zip(x.iter().map(|v| json!(v))).collect())
+}
