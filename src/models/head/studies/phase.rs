@@ -300,10 +300,10 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
     write_csv(&dir.join("head_phase.csv"), &["variant_symmetric0_asymmetric1", "rate_ratio", "weight_decay", "f", "surviving_fraction", "f_c_theory"], &rows)?;
     let markdown = format!(
         "{}\nSolid line: the saddle-node f_c(lambda) where the non-collapsed branch disappears, traced by the \
-         generic engine on the reduced system (`models::head::boundary::engine_boundary`: pseudo-arclength \
+         generic engine on the reduced system (`models::head::theory::boundary::engine_boundary`: pseudo-arclength \
          continuation of the non-collapsed fixed point in f locates the fold, two-parameter continuation of the \
          fold in (f, lambda) traces the curve). Cross-check against the independent \
-         `models::head::fixed_points::critical_frustration` (bisection on branch existence, Newton on F = 0, \
+         `models::head::theory::fixed_points::critical_frustration` (bisection on branch existence, Newton on F = 0, \
          det J = 0), evaluated at every point of the engine curve: {engine_report}The boundary does not depend on \
          the rates (weight decay is scaled by each parameter's rate, so the fixed-point equations contain no \
          rate). Dashed: the edge of the basin of the non-collapsed \

@@ -66,7 +66,7 @@ impl TeacherExperiment {
 
     fn run_with(cfg: &TeacherConfig, keep_simulation: bool) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
-            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head_experiment"));
+            return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head::experiment"));
         }
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);

@@ -75,7 +75,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     Figure::new(long_panel).save(dir, "teacher_head_long")?;
     write_csv(&dir.join("teacher_head.csv"), &["head_index", "sep_ratio_sgd", "sep_ratio_ode", "sep_to_spread_sgd", "sep_to_spread_ode", "accuracy_sgd", "accuracy_ode"], &rows)?;
     let markdown = format!(
-        "{}\nLines: order-parameter ODE (with head: `models::teacher::head_ode`, exact Jacobian by forward-mode differentiation); markers: online \
+        "{}\nLines: order-parameter ODE (with head: `models::teacher::head::reduced::order_params`, exact Jacobian by forward-mode differentiation); markers: online \
          SGD (95% CI). Separation ratio: final over maximum. Head eigenvalues at t_max.\n\n{table}",
         figure_md(&study.name, "teacher_head", "Model T with a projection head and stop-gradient"),
     );

@@ -5,7 +5,7 @@
 //! `~0.8 sqrt(D)`, `docs/teacher.md` section 6; a derived finite-D
 //! correction is not available, so the empirical law is drawn dotted).
 //! With weight decay (both head variants) SGD and the ODE settle on the
-//! stable non-collapsed fixed point of `models::teacher::head_channel`.
+//! stable non-collapsed fixed point of `models::teacher::head::reduced::channel`.
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -136,7 +136,7 @@ pub fn long_horizon(study: &StudyFile, progress: bool) -> Result<(Vec<Panel>, St
     }
     let md = format!(
         "Long horizon (second figure): without weight decay the D -> infinity head ODE has no non-collapsed fixed point \
-         (`models::teacher::head_channel`: the SGD-noise spread holds the head below the value at which the labels are \
+         (`models::teacher::head::reduced::channel`: the SGD-noise spread holds the head below the value at which the labels are \
          stationary) and its label distance grows until the integration turns stiff; online SGD instead levels off at a \
          finite-D plateau, empirically 0.8 sqrt(D) (dashed; measured over D = 250-2000 in docs/teacher.md, where the head's \
          effective step eta_w tr Q / D is 0.21-0.22 at the plateau for every D and eta_w). A derived finite-D-corrected ODE \
