@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds benches/peers/cvode_peer.c against the system's SUNDIALS (Debian:
+# apt-get install libsundials-dev) into target/peers/cvode_peer and prints
+# its path. pkg-config is used when SUNDIALS ships .pc files; Debian's
+# package does not, so the libraries are then named directly.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mkdir -p target/peers
+if [[ ! -f /usr/include/cvode/cvode.h ]] && ! pkg-config --exists sundials-cvode 2>/dev/null; then
+  echo "build_cvode.sh: SUNDIALS headers not found (apt-get install libsundials-dev)" >&2
+  exit 1
+fi
+if pkg-config --exists sundials-cvode sundials-nvecserial 2>/dev/null; then
+  flags=$(pkg-config --cflags --libs sundials-cvode sundials-nvecserial)
+  libs="$flags -lsundials_sunlinsoldense -lsundials_sunmatrixdense"
+else
+  libs="-lsundials_cvode -lsundials_nvecserial -lsundials_sunlinsoldense -lsundials_sunmatrixdense"
+fi
+# -O2 like the Debian build of the library itself; the right-hand sides are
+# a few flops, so the compiler flags of this file barely matter.
+# shellcheck disable=SC2086
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=199309L -Wall -Wextra -o target/peers/cvode_peer benches/peers/cvode_peer.c $libs -lm
+echo target/peers/cvode_peer
