@@ -10,3 +10,4 @@ mod continuation;
 mod bogdanov_takens;
 mod published_models;
 mod bad_input_and_budgets;
+mod dop853_peer;

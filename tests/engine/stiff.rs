@@ -238,3 +238,43 @@ fn budgets_stop_with_partial_output() {
     let bad = IntegrateOptions { max_seconds: 0.0, ..huge.clone() };
     assert!(matches!(integrate(&m, &x0, &p, &bad), Err(Error::InvalidParameter { field, .. }) if field == "max_seconds"));
 }
+
+/// The Hairer-Wanner stiff problems of the work-precision diagrams
+/// (benches/peers/work_precision.py), each against the Test Set for IVP
+/// Solvers' reference solution quoted in its model file: `radau5` and `auto`
+/// at rtol 1e-6 and 1e-9 (atol = 1e-6 rtol) reproduce it within 100 rtol in
+/// the relative error floored at 1e-6, the diagrams' error measure.
+#[test]
+fn hires_oregonator_and_scaled_van_der_pol_match_the_test_set_references() {
+    let cases: [(&str, f64, &[f64]); 3] = [
+        (
+            "hires.toml",
+            321.8122,
+            &[
+                0.7371312573325668e-3,
+                0.1442485726316185e-3,
+                0.5888729740967575e-4,
+                0.1175651343283149e-2,
+                0.2386356198831331e-2,
+                0.6238968252742796e-2,
+                0.2849998395185769e-2,
+                0.2850001604814231e-2,
+            ],
+        ),
+        ("oregonator.toml", 360.0, &[0.1000814870318523e1, 0.1228178521549917e4, 0.1320554942846706e3]),
+        ("van-der-pol-scaled.toml", 2.0, &[0.1706167732170483e1, -0.8928097010247975e0]),
+    ];
+    for (file, t_end, reference) in cases {
+        let m = model(file);
+        for method in [Method::Radau5, Method::Auto] {
+            for rtol in [1e-6, 1e-9] {
+                let o = opts(method, rtol, 1e-6 * rtol, t_end, Grid::Times(vec![t_end]));
+                let tr = integrate(&m, &m.initial_state(), &m.default_params(), &o).unwrap();
+                let end = tr.last().unwrap();
+                let err = end.iter().zip(reference).map(|(y, r)| (y - r).abs() / (r.abs() + 1e-6)).fold(0.0, f64::max);
+                eprintln!("{file} {method:?} rtol {rtol:e}: error {err:.2e}, steps {}", tr.stats.steps.accepted);
+                assert!(err < 100.0 * rtol, "{file} {method:?} rtol {rtol:e}: {end:?}, error {err:e}");
+            }
+        }
+    }
+}
