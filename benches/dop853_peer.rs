@@ -8,14 +8,16 @@
 //! Run with `cargo bench --bench dop853_peer`. Prints one JSON object per
 //! line: problem, tolerance, each side's seconds, accepted steps (ours) and
 //! end-point difference between the two. Both sides evaluate the same
-//! right-hand side (the model file through the project's JIT); ode_solvers is
-//! asked for sparse output (it stores every accepted step, which is how it
-//! returns the end point), the project for the end point only.
+//! right-hand side (the model file through the project's JIT); ode_solvers
+//! works on fixed-size nalgebra vectors (`SVector<f64, N>`, no heap
+//! allocation per stage) and is asked for sparse output (it stores every
+//! accepted step, which is how it returns the end point), the project for
+//! the end point only.
 use std::time::Instant;
 
 use ode_solvers::dop853::Dop853;
 use ode_solvers::dop_shared::OutputType;
-use ode_solvers::{DVector, System};
+use ode_solvers::{SVector, System};
 use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method, VectorField};
 use repcollapse::symbolic::SymbolicModel;
 use serde_json::json;
@@ -25,8 +27,8 @@ struct Peer<'a> {
     p: Vec<f64>,
 }
 
-impl System<f64, DVector<f64>> for Peer<'_> {
-    fn system(&self, _t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
+impl<const N: usize> System<f64, SVector<f64, N>> for Peer<'_> {
+    fn system(&self, _t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>) {
         self.field.rhs(y.as_slice(), &self.p, dy.as_mut_slice());
     }
 }
@@ -63,37 +65,41 @@ fn timed<T>(mut f: impl FnMut() -> T) -> (f64, T) {
     (secs[secs.len() / 2], last.expect("one solve"))
 }
 
+/// Times both sides on one problem of dimension `N` and prints the rows.
+fn compare<const N: usize>(label: &str, m: &SymbolicModel, t_end: f64) {
+    let (x0, p) = (m.initial_state(), m.default_params());
+    for tol in [1e-6, 1e-9, 1e-12] {
+        let opts = IntegrateOptions {
+            method: Method::Dop853,
+            rtol: tol,
+            atol: tol,
+            t_max: t_end,
+            grid: Grid::Times(vec![t_end]),
+            max_steps: 10_000_000,
+            max_seconds: f64::INFINITY,
+        };
+        let (s_ours, tr) = timed(|| integrate(m, &x0, &p, &opts).expect("integrates"));
+        let (s_theirs, (end, steps)) = timed(|| {
+            let peer = Peer { field: m, p: p.clone() };
+            let y0 = SVector::<f64, N>::from_column_slice(&x0);
+            let mut s = Dop853::from_param(peer, 0.0, t_end, t_end, y0, tol, tol, 0.9, 0.0, 0.333, 6.0, t_end, 0.0, 10_000_000, 1000, OutputType::Sparse);
+            let stats = s.integrate().expect("integrates");
+            (s.y_out().last().expect("end").as_slice().to_vec(), stats.accepted_steps)
+        });
+        let ours_end = tr.last().expect("end");
+        let diff = ours_end.iter().zip(&end).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        println!(
+            "{}",
+            json!({"problem": label, "tol": tol, "repcollapse_dop853_s": s_ours, "ode_solvers_dop853_s": s_theirs,
+                   "ratio": s_ours / s_theirs, "steps_ours": tr.stats.steps.accepted, "steps_ode_solvers": steps,
+                   "end_difference": diff})
+        );
+    }
+}
+
 fn main() {
     let lorenz = SymbolicModel::from_path(format!("{}/examples/models/lorenz.toml", env!("CARGO_MANIFEST_DIR"))).expect("lorenz.toml");
     let arenstorf = SymbolicModel::from_toml_str(ARENSTORF, "arenstorf.toml").expect("arenstorf");
-    for (label, m, t_end) in [("lorenz, t = 20", &lorenz, 20.0), ("arenstorf, one period", &arenstorf, 17.0652165601579625588917206249)] {
-        let (x0, p) = (m.initial_state(), m.default_params());
-        for tol in [1e-6, 1e-9, 1e-12] {
-            let opts = IntegrateOptions {
-                method: Method::Dop853,
-                rtol: tol,
-                atol: tol,
-                t_max: t_end,
-                grid: Grid::Times(vec![t_end]),
-                max_steps: 10_000_000,
-                max_seconds: f64::INFINITY,
-            };
-            let (s_ours, tr) = timed(|| integrate(m, &x0, &p, &opts).expect("integrates"));
-            let (s_theirs, (end, steps)) = timed(|| {
-                let peer = Peer { field: m, p: p.clone() };
-                let y0 = DVector::from_column_slice(&x0);
-                let mut s = Dop853::from_param(peer, 0.0, t_end, t_end, y0, tol, tol, 0.9, 0.0, 0.333, 6.0, t_end, 0.0, 10_000_000, 1000, OutputType::Sparse);
-                let stats = s.integrate().expect("integrates");
-                (s.y_out().last().expect("end").as_slice().to_vec(), stats.accepted_steps)
-            });
-            let ours_end = tr.last().expect("end");
-            let diff = ours_end.iter().zip(&end).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-            println!(
-                "{}",
-                json!({"problem": label, "tol": tol, "repcollapse_dop853_s": s_ours, "ode_solvers_dop853_s": s_theirs,
-                       "ratio": s_ours / s_theirs, "steps_ours": tr.stats.steps.accepted, "steps_ode_solvers": steps,
-                       "end_difference": diff})
-            );
-        }
-    }
+    compare::<3>("lorenz, t = 20", &lorenz, 20.0);
+    compare::<4>("arenstorf, one period", &arenstorf, 17.0652165601579625588917206249);
 }
