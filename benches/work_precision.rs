@@ -10,7 +10,9 @@
 //! For each method and each RTOL (with ATOL = RTOL * ATOL_OVER_RTOL) it runs
 //! one untimed solve, whose end state is printed for the driver to check
 //! against the reference, then timed solves (at least 3, more while the total
-//! stays under 0.5 s, at most MAX_REPEATS) and prints the median: one JSON
+//! stays under 0.5 s, at most MAX_REPEATS) and prints the medians of the
+//! wall time (`seconds`) and of the process CPU time (`cpu_seconds`,
+//! clock_gettime(CLOCK_PROCESS_CPUTIME_ID), as in cvode_peer.c): one JSON
 //! object per line. Only the end point is requested (`Grid::Times([T_END])`),
 //! as from CVODE. A method that fails (DOP853 stopping on stiffness, or the
 //! BUDGET_S wall-time budget) prints the error and is not tried at tighter
@@ -20,6 +22,28 @@ use std::time::Instant;
 use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method, Trajectory, VectorField};
 use repcollapse::symbolic::SymbolicModel;
 use serde_json::json;
+
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+extern "C" {
+    fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+}
+
+/// CPU seconds used by this process (all threads), Linux's
+/// `CLOCK_PROCESS_CPUTIME_ID`: on a shared machine the fair measure, since a
+/// longer solve is preempted more often than a short one.
+fn process_cpu_seconds() -> f64 {
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    ts.tv_sec as f64 + 1e-9 * ts.tv_nsec as f64
+}
 
 fn main() {
     // `cargo bench` appends `--bench`; ignore flags.
@@ -45,14 +69,14 @@ fn main() {
                 max_steps: u32::MAX,
                 max_seconds: budget,
             };
-            let solve = || -> Result<(f64, Trajectory), String> {
-                let t0 = Instant::now();
+            let solve = || -> Result<(f64, f64, Trajectory), String> {
+                let (c0, t0) = (process_cpu_seconds(), Instant::now());
                 let tr = integrate(&model, &x0, &p, &opts).map_err(|e| e.to_string())?;
-                Ok((t0.elapsed().as_secs_f64(), tr))
+                Ok((t0.elapsed().as_secs_f64(), process_cpu_seconds() - c0, tr))
             };
             let head = json!({"method": method.name(), "rtol": rtol, "atol": atol});
             let checked = match solve() {
-                Ok((_, tr)) => tr,
+                Ok((_, _, tr)) => tr,
                 Err(e) => {
                     let mut row = head;
                     row["error"] = json!(e);
@@ -60,18 +84,21 @@ fn main() {
                     break;
                 }
             };
-            let mut secs = Vec::new();
+            let (mut secs, mut cpu) = (Vec::new(), Vec::new());
             let mut total = 0.0;
             while secs.len() < max_repeats.max(3) && (secs.len() < 3 || total < 0.5) {
-                let (s, tr) = solve().expect("a solve that passed once passes again");
+                let (s, c, tr) = solve().expect("a solve that passed once passes again");
                 assert_eq!(tr.last(), checked.last(), "timed solves reproduce the checked one");
                 total += s;
                 secs.push(s);
+                cpu.push(c);
             }
             secs.sort_by(f64::total_cmp);
+            cpu.sort_by(f64::total_cmp);
             let st = &checked.stats.steps;
             let mut row = head;
             row["seconds"] = json!(secs[secs.len() / 2]);
+            row["cpu_seconds"] = json!(cpu[cpu.len() / 2]);
             row["repeats"] = json!(secs.len());
             row["steps"] = json!(st.accepted);
             row["rejected"] = json!(st.rejected);
