@@ -9,7 +9,7 @@
 //! variables, so the accuracy is a Gaussian orthant probability:
 //!
 //! * mixture, K = 2: closed form `Phi(mean / sd)`;
-//! * mixture, K >= 3: `(K-1)`-dimensional orthant of `x | c0 ~ N(a R e_c0, sigma^2 R R^T + Sigma)`;
+//! * mixture, K >= 3: `(K-1)`-dimensional orthant (K = 3: bivariate, closed form) of `x | c0 ~ N(a R e_c0, sigma^2 R R^T + Sigma)`;
 //! * argmax: the `2(K-1)` constraints `lambda_c0 > lambda_c` and score
 //!   differences > 0 on `(lambda, nu) ~ N(0, diag(I, Sigma))`.
 //!
@@ -324,7 +324,7 @@ impl TeacherScorer {
     }
 
     /// All measures at time `t`; accuracy to the precision of
-    /// [`orthant_probability`] (exact for the mixture with K = 2).
+    /// [`orthant_probability`] (exact to ~1e-15 for the mixture with K = 2 and 3).
     pub fn measure(&self, t: f64, op: &OrderParams) -> TeacherMetrics {
         let (d, k) = (op.dim, op.classes);
         let sigma_nu = op.sigma();
