@@ -5,7 +5,7 @@
 //! field, the value and the valid range, so the CLI can print it verbatim.
 use std::collections::BTreeMap;
 
-use crate::error::{suggest, Error, Result};
+use crate::error::{num, suggest, Error, Result};
 
 /// The valid range of one parameter.
 #[derive(Clone, Copy, Debug)]
@@ -25,6 +25,19 @@ impl Kind {
     pub const POSITIVE: Kind = Kind::Real { min: 0.0, max: f64::INFINITY, open_min: true, open_max: true };
     /// Non-negative real `[0, inf)`.
     pub const NON_NEGATIVE: Kind = Kind::Real { min: 0.0, max: f64::INFINITY, open_min: false, open_max: true };
+    /// Largest learning rate or weight decay any model accepts. The rates
+    /// multiply the entries of each model's linear operator (Model E's `L`,
+    /// the head and finite-data Jacobians), whose entries also carry sample
+    /// counts (at most 1e8 per class) and squared scales; the symmetric
+    /// eigensolvers and SVDs sum squares of those entries, so they must stay
+    /// below sqrt(f64::MAX) ~ 1.3e154. At 1e100 a rate leaves 54 orders of
+    /// magnitude for the rest; at 1e200 the head's Jacobian SVD and, at
+    /// 1e308, the spectrum of `L` failed with `NoConvergence` (issue 24).
+    pub const MAX_RATE: f64 = 1e100;
+    /// A positive rate `(0, MAX_RATE]`.
+    pub const RATE: Kind = Kind::Real { min: 0.0, max: Kind::MAX_RATE, open_min: true, open_max: false };
+    /// A non-negative rate (weight decay) `[0, MAX_RATE]`.
+    pub const NON_NEGATIVE_RATE: Kind = Kind::Real { min: 0.0, max: Kind::MAX_RATE, open_min: false, open_max: false };
 
     /// The valid range in words, as error messages and parameter tables show it.
     pub fn range_text(&self) -> String {
@@ -34,8 +47,8 @@ impl Kind {
             Kind::Real { min, max, open_min, open_max } => {
                 let lo = if open_min { "(" } else { "[" };
                 let hi = if open_max { ")" } else { "]" };
-                let max = if max.is_infinite() { "inf".to_string() } else { max.to_string() };
-                format!("real number in {lo}{min}, {max}{hi}")
+                // `num` prints infinities as `inf`, -inf as `-inf`.
+                format!("real number in {lo}{}, {}{hi}", num(min), num(max))
             }
             Kind::Choice(names) => format!("one of {}", names.join(" | ")),
             Kind::Text => "text".into(),
@@ -187,6 +200,9 @@ impl Params {
 fn display(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => format!("\"{s}\""),
+        // Very large and very small values in exponent form (TOML would print
+        // 1e308 with 309 digits); ordinary ones as TOML writes them (`1.0`).
+        toml::Value::Float(x) if num(*x).contains('e') => num(*x),
         other => other.to_string(),
     }
 }

@@ -61,6 +61,20 @@ impl Error {
     }
 }
 
+/// A number as every message prints it (advice, valid ranges, details):
+/// the shortest text that reads back as the same `f64`, in positional form
+/// for `1e-3 <= |x| < 1e15` (and 0) and in exponent form outside, so that
+/// `use dt < 2.5e-9` never prints as `use dt < 0.000000`, `1e308` is not
+/// 309 digits, and a bound printed is exactly the bound computed (rounding
+/// `2 / rate` up would advise a step that diverges).
+pub fn num(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-3..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// Closest valid name to `key` by edit distance, for "did you mean" hints.
 pub fn suggest<'a>(key: &str, valid: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     valid
@@ -69,6 +83,26 @@ pub fn suggest<'a>(key: &str, valid: impl IntoIterator<Item = &'a str>) -> Optio
         .filter(|(d, v)| *d <= 2.max(v.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::num;
+
+    #[test]
+    fn numbers_in_messages_are_never_rounded_to_zero_and_read_back_exactly() {
+        for x in [2.5e-9, 1.0 / 3.0 * 1e-7, 5e-324, 1e308, -4.2e-12, 0.5405405405405406, 123.25, 1e15, 9.99e14] {
+            let s = num(x);
+            assert_eq!(s.parse::<f64>().unwrap(), x, "{s}");
+            assert!(s.len() <= 24, "{s}");
+            assert!(!s.starts_with("0.000"), "{s}");
+        }
+        assert_eq!(num(2.5e-9), "2.5e-9");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(0.25), "0.25");
+        assert_eq!(num(1e308), "1e308");
+        assert_eq!(num(f64::INFINITY), "inf");
+    }
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::config::{Kind, Overrides, ParamSpec, Params};
-use crate::error::{Error, Result};
+use crate::error::{num, Error, Result};
 use crate::models::common::frustration::{Design, LabelWeights, Pairing};
 
 /// Every key a Model E config accepts, with its range and default.
@@ -17,8 +17,8 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "rho", kind: Kind::Real { min: 0.0, max: 0.5, open_min: true, open_max: false }, default: "0.5", doc: "frustration strength rho" },
     ParamSpec { name: "pairing", kind: Kind::Choice(&Pairing::NAMES), default: "\"balanced\"", doc: "partner choice of frustrated samples" },
     ParamSpec { name: "a_file", kind: Kind::Text, default: "\"\"", doc: "CSV file with the label-weight matrix A (overrides the design)" },
-    ParamSpec { name: "eta_x", kind: Kind::POSITIVE, default: "1.0", doc: "sample-embedding rate" },
-    ParamSpec { name: "eta_y", kind: Kind::POSITIVE, default: "1.0", doc: "label-embedding rate" },
+    ParamSpec { name: "eta_x", kind: Kind::RATE, default: "1.0", doc: "sample-embedding rate" },
+    ParamSpec { name: "eta_y", kind: Kind::RATE, default: "1.0", doc: "label-embedding rate" },
     ParamSpec { name: "init_scale", kind: Kind::POSITIVE, default: "1.0", doc: "std of the initial sample embeddings (labels start with std 1)" },
     ParamSpec { name: "seed", kind: Kind::Int { min: 0, max: i64::MAX }, default: "0", doc: "first seed of the ensemble" },
     ParamSpec { name: "seeds", kind: Kind::Int { min: 1, max: 100_000 }, default: "8", doc: "ensemble size (seeds seed, seed+1, ...)" },
@@ -89,10 +89,10 @@ impl EmbeddingConfig {
             params: p,
         };
         if cfg.t_min >= cfg.t_max {
-            return Err(Error::invalid("t_min", cfg.t_min, format!("(0, t_max = {})", cfg.t_max)));
+            return Err(Error::invalid("t_min", cfg.t_min, format!("(0, t_max = {})", num(cfg.t_max))));
         }
         if cfg.dt > cfg.t_max {
-            return Err(Error::invalid("dt", cfg.dt, format!("(0, t_max = {}]", cfg.t_max)));
+            return Err(Error::invalid("dt", cfg.dt, format!("(0, t_max = {}]", num(cfg.t_max))));
         }
         cfg.check_memory()?;
         Ok(cfg)

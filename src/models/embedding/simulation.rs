@@ -27,7 +27,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{num, Error, Result};
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::models::common::frustration::LabelWeights;
 use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
@@ -248,7 +248,7 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
         let t = done as f64 * step_time;
         let m = measure(t, &e.x, &e.y, a, cfg.dim, &mut mws);
         if !check_finite(&e) || !m.loss.is_finite() || m.mean_label_distance > 1e8 * scale0 {
-            return Err(unstable(cfg.dt, max_stable_dt, &format!("at t = {t:.4} (seed {seed})")));
+            return Err(unstable(cfg.dt, max_stable_dt, &format!("at t = {} (seed {seed})", num(t))));
         }
         metrics.push(m);
     }
@@ -258,8 +258,8 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
 fn unstable(dt: f64, max_dt: f64, when: &str) -> Error {
     Error::Divergence {
         what: "Model E gradient descent".into(),
-        detail: format!("step dt = {dt} is unstable {when}: the iteration x <- (I - dt L) x amplifies the fastest mode"),
-        advice: format!("use dt < {max_dt:.6} (= 2 / largest rate of the linear dynamics); dt <= {:.6} keeps the discretisation error small", 0.2 * max_dt),
+        detail: format!("step dt = {} is unstable {when}: the iteration x <- (I - dt L) x amplifies the fastest mode", num(dt)),
+        advice: format!("use dt < {} (= 2 / largest rate of the linear dynamics); dt <= {} keeps the discretisation error small", num(max_dt), num(max_dt / 5.0)),
     }
 }
 

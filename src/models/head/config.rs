@@ -63,8 +63,8 @@ impl Variant {
 
 const HEAD_KEYS: &[ParamSpec] = &[
     ParamSpec { name: "variant", kind: Kind::Choice(&Variant::NAMES), default: "\"symmetric\"", doc: "training variant (docs/head.md)" },
-    ParamSpec { name: "eta_w", kind: Kind::POSITIVE, default: "1.0", doc: "head rate" },
-    ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE, default: "0.0", doc: "weight decay lambda on x, y and W (each scaled by its own rate)" },
+    ParamSpec { name: "eta_w", kind: Kind::RATE, default: "1.0", doc: "head rate" },
+    ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE_RATE, default: "0.0", doc: "weight decay lambda on x, y and W (each scaled by its own rate)" },
     ParamSpec { name: "head_init_noise", kind: Kind::NON_NEGATIVE, default: "0.0", doc: "std of W(0) - I per entry, in units of 1/sqrt(d)" },
 ];
 

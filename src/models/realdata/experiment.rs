@@ -9,7 +9,7 @@ use serde_json::json;
 use super::config::RealConfig;
 use super::theory::{hat_summary, HatSummary, LinearTheory};
 use super::simulation::{train, Prepared, Record, Run};
-use crate::error::{Error, Result};
+use crate::error::{num, Error, Result};
 use crate::stats::{estimate, fit_decay_rate, Estimate};
 
 /// Fraction of the end-of-fast-phase separation below which a run counts as
@@ -82,7 +82,7 @@ impl Experiment {
                     let labels = super::simulation::Labels::draw(cfg, prep, seed)?;
                     let th = LinearTheory::new(cfg, prep, &labels)?;
                     if cfg.dt >= th.max_stable_dt {
-                        return Err(Error::invalid("dt", cfg.dt, format!("(0, {:.4}) (2 / largest rate of the linear flow; gradient descent diverges above)", th.max_stable_dt)));
+                        return Err(Error::invalid("dt", num(cfg.dt), format!("(0, {}) (2 / largest rate of the linear flow; gradient descent diverges above)", num(th.max_stable_dt))));
                     }
                 }
                 let run = train(cfg, prep, seed, &times)?;

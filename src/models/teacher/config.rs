@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::config::{Kind, Overrides, ParamSpec, Params};
-use crate::error::{Error, Result};
+use crate::error::{num, Error, Result};
 use crate::models::embedding::config::log_grid;
 
 /// The two teacher kinds of `docs/teacher.md` section 1.
@@ -72,7 +72,7 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "sigma", kind: Kind::NON_NEGATIVE, default: "0.0", doc: "mixture: within-class std sigma of the teacher fields" },
     ParamSpec { name: "label_noise", kind: Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: true }, default: "0.1", doc: "probability f that a label is replaced by a uniformly drawn other class" },
     ParamSpec { name: "eta_x", kind: Kind::Real { min: 0.0, max: 2.0, open_min: true, open_max: true }, default: "0.5", doc: "encoder rate (SGD is stable for eta_x < 2)" },
-    ParamSpec { name: "eta_y", kind: Kind::POSITIVE, default: "0.5", doc: "label-embedding rate" },
+    ParamSpec { name: "eta_y", kind: Kind::RATE, default: "0.5", doc: "label-embedding rate" },
     ParamSpec { name: "init_r", kind: Kind::NON_NEGATIVE, default: "0.3", doc: "std of the initial overlaps R_ik (shared by all D and seeds)" },
     ParamSpec { name: "init_y", kind: Kind::NON_NEGATIVE, default: "0.5", doc: "std of the initial label embeddings (shared by all D and seeds)" },
     ParamSpec { name: "init_w", kind: Kind::NON_NEGATIVE, default: "0.5", doc: "std of the initial encoder weights orthogonal to the teacher (Q - R R^T ~ init_w^2 I)" },
@@ -85,8 +85,8 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "samples", kind: Kind::Int { min: 0, max: 100_000 }, default: "0", doc: "finite training set size N (0 = online, fresh sample every step)" },
     ParamSpec { name: "dt", kind: Kind::POSITIVE, default: "0.02", doc: "finite data: gradient-descent step of the encoder flow" },
     ParamSpec { name: "head", kind: Kind::Choice(&HeadKind::NAMES), default: "\"none\"", doc: "projection head variant (Model H): none | symmetric | asymmetric" },
-    ParamSpec { name: "eta_w", kind: Kind::POSITIVE, default: "0.5", doc: "head rate (head variants only)" },
-    ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE, default: "0.0", doc: "weight decay lambda on encoder, labels and head, scaled by each rate (head variants only)" },
+    ParamSpec { name: "eta_w", kind: Kind::RATE, default: "0.5", doc: "head rate (head variants only)" },
+    ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE_RATE, default: "0.0", doc: "weight decay lambda on encoder, labels and head, scaled by each rate (head variants only)" },
     ParamSpec { name: "rtol", kind: Kind::POSITIVE, default: "1e-9", doc: "relative tolerance of the ODE solver" },
     ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-18", doc: "absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse)" },
 ];
@@ -164,16 +164,16 @@ impl TeacherConfig {
             return Err(Error::invalid("input_dim", cfg.input_dim, format!("integer >= classes + 1 = {}", k + 1)));
         }
         if cfg.label_noise > (k - 1) as f64 / k as f64 {
-            return Err(Error::invalid("label_noise", cfg.label_noise, format!("[0, (K-1)/K = {:.4}] (beyond it labels anti-correlate with the teacher)", (k - 1) as f64 / k as f64)));
+            return Err(Error::invalid("label_noise", cfg.label_noise, format!("[0, (K-1)/K = {}] (beyond it labels anti-correlate with the teacher)", num((k - 1) as f64 / k as f64))));
         }
         if cfg.weight_decay > 0.0 && cfg.head == HeadKind::None {
             return Err(Error::invalid("weight_decay", cfg.weight_decay, "0 without a head (weight decay is implemented for head = symmetric | asymmetric)"));
         }
         if cfg.t_min >= cfg.t_max {
-            return Err(Error::invalid("t_min", cfg.t_min, format!("(0, t_max = {})", cfg.t_max)));
+            return Err(Error::invalid("t_min", cfg.t_min, format!("(0, t_max = {})", num(cfg.t_max))));
         }
         if cfg.samples.is_some() && cfg.dt > cfg.t_max {
-            return Err(Error::invalid("dt", cfg.dt, format!("(0, t_max = {}]", cfg.t_max)));
+            return Err(Error::invalid("dt", cfg.dt, format!("(0, t_max = {}]", num(cfg.t_max))));
         }
         cfg.check_memory()?;
         Ok(cfg)

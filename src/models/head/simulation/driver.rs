@@ -3,7 +3,7 @@
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{num, Error, Result};
 use crate::models::common::frustration::LabelWeights;
 use crate::models::common::metrics::MetricsWorkspace;
 use crate::models::embedding::simulation::step_grid;
@@ -89,7 +89,7 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
         if !finite {
             return Err(Error::Divergence {
                 what: format!("Model H ({}) gradient descent", cfg.variant.name()),
-                detail: format!("step dt = {} blew up at t = {t:.4} (seed {seed})", b.dt),
+                detail: format!("step dt = {} blew up at t = {} (seed {seed})", num(b.dt), num(t)),
                 advice: "reduce dt (the head makes the dynamics nonlinear: the stable step shrinks as |W|^2 and the rates grow)".into(),
             });
         }

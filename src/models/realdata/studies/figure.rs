@@ -11,21 +11,30 @@ use serde_json::json;
 use crate::models::realdata::config::RealConfig;
 use crate::models::realdata::experiment::Experiment;
 use crate::models::realdata::simulation::Prepared;
+use crate::config::Kind;
 use crate::error::Result;
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
+/// Study keys that are passed on to a model parameter share its range, so
+/// that a bad value is refused up front under the study key's own name
+/// (`mlp_width = -1` once ran with the MLP silently off): `noise_rate`,
+/// `width` (0 here means "no MLP") and `seeds` of the real-data schema.
+pub const NOISE_RATE: Kind = Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false };
+pub const MAX_WIDTH: i64 = 1_000_000;
+pub const MAX_SEEDS: i64 = 100_000;
+
 const SHAPES: [Shape; 4] = [Shape::Circle, Shape::Square, Shape::Triangle, Shape::Cross];
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["noise_rates", "mlp_width", "mlp_seeds", "mlp_dt"])?;
-    let rates = study.reals("noise_rates", &[0.0, 0.2, 0.4])?;
-    let mlp_width = study.real("mlp_width", 0.0)? as i64;
-    let mlp_seeds = study.real("mlp_seeds", 2.0)? as i64;
+    let rates = study.reals_in("noise_rates", &[0.0, 0.2, 0.4], NOISE_RATE)?;
+    let mlp_width = study.int("mlp_width", 0, 0, MAX_WIDTH)?;
+    let mlp_seeds = study.int("mlp_seeds", 2, 1, MAX_SEEDS)?;
     let base = RealConfig::from_table(&study.params(), &study.name)?;
     // The MLP's kernel has a large constant mode (ReLU features have a mean), so it needs a smaller step.
-    let mlp_dt = study.real("mlp_dt", base.dt)?;
+    let mlp_dt = study.real_in("mlp_dt", base.dt, Kind::POSITIVE)?;
     let prep = Prepared::new(&base)?;
     let mut acc = Panel::new("Training accuracy (true classes)", "time t (gradient-flow time; one epoch = dt)", "training accuracy").log_x().y_range(0.0, 1.02).legend(Legend::LowerLeft);
     let mut sep = Panel::new("Minimum inter-label distance", "time t (gradient-flow time; one epoch = dt)", "min |y_a - y_b| (embedding units)").log_x().log_y().legend(Legend::LowerLeft);

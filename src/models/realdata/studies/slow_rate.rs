@@ -9,8 +9,9 @@ use serde_json::json;
 
 use crate::models::realdata::config::RealConfig;
 use crate::models::realdata::experiment::Experiment;
-use super::figure::ci;
+use super::figure::{ci, MAX_SEEDS, MAX_WIDTH, NOISE_RATE};
 use crate::models::realdata::simulation::Prepared;
+use crate::config::Kind;
 use crate::error::Result;
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
@@ -18,18 +19,20 @@ use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["noise_rates", "noise_kinds", "mlp_width", "mlp_noise_rates", "mlp_seeds", "capacity_samples", "capacity_widths", "capacity_mlp_samples", "capacity_noise", "mlp_dt"])?;
-    let rates = study.reals("noise_rates", &[0.0, 0.1, 0.2, 0.3, 0.4])?;
+    let rates = study.reals_in("noise_rates", &[0.0, 0.1, 0.2, 0.3, 0.4], NOISE_RATE)?;
     let kinds: Vec<String> = study.choices("noise_kinds", &["symmetric", "pair-flip"], &crate::models::realdata::noise::NoiseKind::NAMES)?;
-    let mlp_width = study.real("mlp_width", 0.0)? as i64;
-    let mlp_rates = study.reals("mlp_noise_rates", &[0.0, 0.2, 0.4])?;
-    let mlp_seeds = study.real("mlp_seeds", 3.0)? as i64;
-    let cap_samples = study.reals("capacity_samples", &[])?;
-    let cap_widths = study.reals("capacity_widths", &[])?;
-    let cap_mlp_n = study.real("capacity_mlp_samples", 200.0)? as i64;
-    let cap_noise = study.real("capacity_noise", 0.2)?;
+    let mlp_width = study.int("mlp_width", 0, 0, MAX_WIDTH)?;
+    let mlp_rates = study.reals_in("mlp_noise_rates", &[0.0, 0.2, 0.4], NOISE_RATE)?;
+    let mlp_seeds = study.int("mlp_seeds", 3, 1, MAX_SEEDS)?;
+    // Sample counts and widths are integers (a fraction was truncated
+    // silently); they stay f64 below because the summary records them so.
+    let cap_samples: Vec<f64> = study.ints("capacity_samples", &[], 1, i64::MAX)?.into_iter().map(|n| n as f64).collect();
+    let cap_widths: Vec<f64> = study.ints("capacity_widths", &[], 1, MAX_WIDTH)?.into_iter().map(|n| n as f64).collect();
+    let cap_mlp_n = study.int("capacity_mlp_samples", 200, 1, i64::MAX)?;
+    let cap_noise = study.real_in("capacity_noise", 0.2, NOISE_RATE)?;
     let base = RealConfig::from_table(&study.params(), &study.name)?;
     // The MLP's kernel has a large constant mode (ReLU features have a mean), so it needs a smaller step.
-    let mlp_dt = study.real("mlp_dt", base.dt)?;
+    let mlp_dt = study.real_in("mlp_dt", base.dt, Kind::POSITIVE)?;
     let prep = Prepared::new(&base)?;
 
     let mut rate_panel = Panel::new("Slow rate against encoder-induced frustration", "phi_Pi = 1 - mu_max(M_Pi) (hat-matrix frustration)", "slow rate of min label distance (1/time)").legend(Legend::LowerRight);
