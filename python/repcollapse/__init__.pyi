@@ -29,8 +29,8 @@ def theory(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60
     | `rho` | real number in (0, 0.5] | `0.5` | frustration strength rho |
     | `pairing` | one of balanced | uniform | ring | `"balanced"` | partner choice of frustrated samples |
     | `a_file` | text | `""` | CSV file with the label-weight matrix A (overrides the design) |
-    | `eta_x` | real number in (0, inf) | `1.0` | sample-embedding rate |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_x` | real number in (0, 1e100] | `1.0` | sample-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the initial sample embeddings (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed of the ensemble |
     | `seeds` | integer in [1, 100000] | `8` | ensemble size (seeds seed, seed+1, ...) |
@@ -57,8 +57,8 @@ def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `rho` | real number in (0, 0.5] | `0.5` | frustration strength rho |
     | `pairing` | one of balanced | uniform | ring | `"balanced"` | partner choice of frustrated samples |
     | `a_file` | text | `""` | CSV file with the label-weight matrix A (overrides the design) |
-    | `eta_x` | real number in (0, inf) | `1.0` | sample-embedding rate |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_x` | real number in (0, 1e100] | `1.0` | sample-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the initial sample embeddings (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed of the ensemble |
     | `seeds` | integer in [1, 100000] | `8` | ensemble size (seeds seed, seed+1, ...) |
@@ -71,8 +71,8 @@ def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
-    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
+    | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
     """
 
@@ -90,7 +90,7 @@ def theory(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `sigma` | real number in [0, inf) | `0.0` | mixture: within-class std sigma of the teacher fields |
     | `label_noise` | real number in [0, 1) | `0.1` | probability f that a label is replaced by a uniformly drawn other class |
     | `eta_x` | real number in (0, 2) | `0.5` | encoder rate (SGD is stable for eta_x < 2) |
-    | `eta_y` | real number in (0, inf) | `0.5` | label-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `0.5` | label-embedding rate |
     | `init_r` | real number in [0, inf) | `0.3` | std of the initial overlaps R_ik (shared by all D and seeds) |
     | `init_y` | real number in [0, inf) | `0.5` | std of the initial label embeddings (shared by all D and seeds) |
     | `init_w` | real number in [0, inf) | `0.5` | std of the initial encoder weights orthogonal to the teacher (Q - R R^T ~ init_w^2 I) |
@@ -103,8 +103,8 @@ def theory(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `samples` | integer in [0, 100000] | `0` | finite training set size N (0 = online, fresh sample every step) |
     | `dt` | real number in (0, inf) | `0.02` | finite data: gradient-descent step of the encoder flow |
     | `head` | one of none | symmetric | asymmetric | `"none"` | projection head variant (Model H): none | symmetric | asymmetric |
-    | `eta_w` | real number in (0, inf) | `0.5` | head rate (head variants only) |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
+    | `eta_w` | real number in (0, 1e100] | `0.5` | head rate (head variants only) |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
     """
@@ -129,10 +129,10 @@ def theory(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     | `noise_file` | text | `""` | K x K CSV transition matrix (noise_kind = file) |
     | `labels` | one of sampled | soft | `"sampled"` | sampled: one noisy label per sample; soft: A_i = row of T of the true class |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"none"` | shared head (Model H's variants; none = no head) |
-    | `eta_x` | real number in (0, inf) | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
-    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
+    | `eta_x` | real number in (0, 1e100] | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
+    | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the last-layer weights (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed (initialisation and noise draw) |
@@ -159,8 +159,8 @@ def simulate(model: Literal['embedding'], *, progress: Progress = True, classes:
     | `rho` | real number in (0, 0.5] | `0.5` | frustration strength rho |
     | `pairing` | one of balanced | uniform | ring | `"balanced"` | partner choice of frustrated samples |
     | `a_file` | text | `""` | CSV file with the label-weight matrix A (overrides the design) |
-    | `eta_x` | real number in (0, inf) | `1.0` | sample-embedding rate |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_x` | real number in (0, 1e100] | `1.0` | sample-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the initial sample embeddings (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed of the ensemble |
     | `seeds` | integer in [1, 100000] | `8` | ensemble size (seeds seed, seed+1, ...) |
@@ -187,8 +187,8 @@ def simulate(model: Literal['head'], *, progress: Progress = True, classes: int 
     | `rho` | real number in (0, 0.5] | `0.5` | frustration strength rho |
     | `pairing` | one of balanced | uniform | ring | `"balanced"` | partner choice of frustrated samples |
     | `a_file` | text | `""` | CSV file with the label-weight matrix A (overrides the design) |
-    | `eta_x` | real number in (0, inf) | `1.0` | sample-embedding rate |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_x` | real number in (0, 1e100] | `1.0` | sample-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the initial sample embeddings (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed of the ensemble |
     | `seeds` | integer in [1, 100000] | `8` | ensemble size (seeds seed, seed+1, ...) |
@@ -201,8 +201,8 @@ def simulate(model: Literal['head'], *, progress: Progress = True, classes: int 
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
-    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
+    | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
     """
 
@@ -220,7 +220,7 @@ def simulate(model: Literal['teacher-student'], *, progress: Progress = True, te
     | `sigma` | real number in [0, inf) | `0.0` | mixture: within-class std sigma of the teacher fields |
     | `label_noise` | real number in [0, 1) | `0.1` | probability f that a label is replaced by a uniformly drawn other class |
     | `eta_x` | real number in (0, 2) | `0.5` | encoder rate (SGD is stable for eta_x < 2) |
-    | `eta_y` | real number in (0, inf) | `0.5` | label-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `0.5` | label-embedding rate |
     | `init_r` | real number in [0, inf) | `0.3` | std of the initial overlaps R_ik (shared by all D and seeds) |
     | `init_y` | real number in [0, inf) | `0.5` | std of the initial label embeddings (shared by all D and seeds) |
     | `init_w` | real number in [0, inf) | `0.5` | std of the initial encoder weights orthogonal to the teacher (Q - R R^T ~ init_w^2 I) |
@@ -233,8 +233,8 @@ def simulate(model: Literal['teacher-student'], *, progress: Progress = True, te
     | `samples` | integer in [0, 100000] | `0` | finite training set size N (0 = online, fresh sample every step) |
     | `dt` | real number in (0, inf) | `0.02` | finite data: gradient-descent step of the encoder flow |
     | `head` | one of none | symmetric | asymmetric | `"none"` | projection head variant (Model H): none | symmetric | asymmetric |
-    | `eta_w` | real number in (0, inf) | `0.5` | head rate (head variants only) |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
+    | `eta_w` | real number in (0, 1e100] | `0.5` | head rate (head variants only) |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
     """
@@ -259,10 +259,10 @@ def simulate(model: Literal['real-data'], *, progress: Progress = True, data_fil
     | `noise_file` | text | `""` | K x K CSV transition matrix (noise_kind = file) |
     | `labels` | one of sampled | soft | `"sampled"` | sampled: one noisy label per sample; soft: A_i = row of T of the true class |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"none"` | shared head (Model H's variants; none = no head) |
-    | `eta_x` | real number in (0, inf) | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
-    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
+    | `eta_x` | real number in (0, 1e100] | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
+    | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the last-layer weights (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed (initialisation and noise draw) |
@@ -289,8 +289,8 @@ def export(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60
     | `rho` | real number in (0, 0.5] | `0.5` | frustration strength rho |
     | `pairing` | one of balanced | uniform | ring | `"balanced"` | partner choice of frustrated samples |
     | `a_file` | text | `""` | CSV file with the label-weight matrix A (overrides the design) |
-    | `eta_x` | real number in (0, inf) | `1.0` | sample-embedding rate |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_x` | real number in (0, 1e100] | `1.0` | sample-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the initial sample embeddings (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed of the ensemble |
     | `seeds` | integer in [1, 100000] | `8` | ensemble size (seeds seed, seed+1, ...) |
@@ -317,8 +317,8 @@ def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `rho` | real number in (0, 0.5] | `0.5` | frustration strength rho |
     | `pairing` | one of balanced | uniform | ring | `"balanced"` | partner choice of frustrated samples |
     | `a_file` | text | `""` | CSV file with the label-weight matrix A (overrides the design) |
-    | `eta_x` | real number in (0, inf) | `1.0` | sample-embedding rate |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
+    | `eta_x` | real number in (0, 1e100] | `1.0` | sample-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the initial sample embeddings (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed of the ensemble |
     | `seeds` | integer in [1, 100000] | `8` | ensemble size (seeds seed, seed+1, ...) |
@@ -331,8 +331,8 @@ def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
-    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
+    | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
     """
 
@@ -350,7 +350,7 @@ def export(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `sigma` | real number in [0, inf) | `0.0` | mixture: within-class std sigma of the teacher fields |
     | `label_noise` | real number in [0, 1) | `0.1` | probability f that a label is replaced by a uniformly drawn other class |
     | `eta_x` | real number in (0, 2) | `0.5` | encoder rate (SGD is stable for eta_x < 2) |
-    | `eta_y` | real number in (0, inf) | `0.5` | label-embedding rate |
+    | `eta_y` | real number in (0, 1e100] | `0.5` | label-embedding rate |
     | `init_r` | real number in [0, inf) | `0.3` | std of the initial overlaps R_ik (shared by all D and seeds) |
     | `init_y` | real number in [0, inf) | `0.5` | std of the initial label embeddings (shared by all D and seeds) |
     | `init_w` | real number in [0, inf) | `0.5` | std of the initial encoder weights orthogonal to the teacher (Q - R R^T ~ init_w^2 I) |
@@ -363,8 +363,8 @@ def export(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `samples` | integer in [0, 100000] | `0` | finite training set size N (0 = online, fresh sample every step) |
     | `dt` | real number in (0, inf) | `0.02` | finite data: gradient-descent step of the encoder flow |
     | `head` | one of none | symmetric | asymmetric | `"none"` | projection head variant (Model H): none | symmetric | asymmetric |
-    | `eta_w` | real number in (0, inf) | `0.5` | head rate (head variants only) |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
+    | `eta_w` | real number in (0, 1e100] | `0.5` | head rate (head variants only) |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
     """
@@ -389,10 +389,10 @@ def export(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     | `noise_file` | text | `""` | K x K CSV transition matrix (noise_kind = file) |
     | `labels` | one of sampled | soft | `"sampled"` | sampled: one noisy label per sample; soft: A_i = row of T of the true class |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"none"` | shared head (Model H's variants; none = no head) |
-    | `eta_x` | real number in (0, inf) | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
-    | `eta_y` | real number in (0, inf) | `1.0` | label-embedding rate |
-    | `eta_w` | real number in (0, inf) | `1.0` | head rate |
-    | `weight_decay` | real number in [0, inf) | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
+    | `eta_x` | real number in (0, 1e100] | `0.1` | encoder rate (function-space rate of a sample whose kernel diagonal is 1) |
+    | `eta_y` | real number in (0, 1e100] | `1.0` | label-embedding rate |
+    | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
+    | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay on encoder weights, labels and head (each at its own rate) |
     | `head_init_noise` | real number in [0, inf) | `0.0` | std of W(0) - I per entry, in units of 1/sqrt(d) |
     | `init_scale` | real number in (0, inf) | `1.0` | std of the last-layer weights (labels start with std 1) |
     | `seed` | integer >= 0 | `0` | first seed (initialisation and noise draw) |

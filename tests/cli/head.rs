@@ -45,8 +45,9 @@ fn simulate_head_reports_measured_spectrum_and_verdict() {
 fn invalid_variants_and_parameters_are_rejected() {
     for (sets, must) in [
         (vec!["variant=stopgrad"], vec!["`variant`", "stopgrad", "symmetric | asymmetric"]),
-        (vec!["weight_decay=-0.1"], vec!["`weight_decay`", "-0.1", "[0, inf)"]),
-        (vec!["eta_w=0"], vec!["`eta_w`", "(0, inf)"]),
+        (vec!["weight_decay=-0.1"], vec!["`weight_decay`", "-0.1", "[0, 1e100]"]),
+        (vec!["eta_w=0"], vec!["`eta_w`", "(0, 1e100]"]),
+        (vec!["eta_w=1e200"], vec!["`eta_w`", "1e200", "(0, 1e100]"]),
         (vec!["etaw=1"], vec!["unknown key `etaw`", "did you mean `eta_w`"]),
         (vec!["classes=5", "dim=3"], vec!["`dim`", ">= classes - 1 = 4"]),
     ] {

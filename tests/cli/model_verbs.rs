@@ -23,8 +23,9 @@ fn invalid_parameters_name_field_value_and_range() {
     assert_rejected(&["frustrated=-0.1"], &["`frustrated`", "-0.1", "[0, 1]"]);
     assert_rejected(&["rho=0"], &["`rho`", "0", "(0, 0.5]"]);
     assert_rejected(&["rho=0.7"], &["`rho`", "0.7", "(0, 0.5]"]);
-    assert_rejected(&["eta_x=0"], &["`eta_x`", "(0, inf)"]);
-    assert_rejected(&["eta_y=-2"], &["`eta_y`", "-2", "(0, inf)"]);
+    assert_rejected(&["eta_x=0"], &["`eta_x`", "(0, 1e100]"]);
+    assert_rejected(&["eta_x=1e308"], &["`eta_x`", "1e308", "(0, 1e100]"]);
+    assert_rejected(&["eta_y=-2"], &["`eta_y`", "-2", "(0, 1e100]"]);
     assert_rejected(&["dt=-0.1"], &["`dt`", "-0.1"]);
     assert_rejected(&["classes=6", "dim=3"], &["`dim`", "3", ">= classes - 1 = 5"]);
     assert_rejected(&["pairing=spiral"], &["`pairing`", "spiral", "balanced | uniform | ring"]);
