@@ -97,6 +97,64 @@ pub fn check_deadline(place: &str, at: impl FnOnce() -> String) -> Result<()> {
     Ok(())
 }
 
+/// An ensemble cut short by the wall-time budget: which seeds finished and
+/// were kept, and why the others are missing. Recorded in the result as
+/// `"partial": true`, `"seeds_completed"`, `"seeds_requested"`,
+/// `"seeds_kept"` and `"partial_reason"` (see [`PartialEnsemble::json_fields`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartialEnsemble {
+    pub seeds_requested: usize,
+    /// The seeds (their random-stream numbers) that finished, in order.
+    pub seeds_kept: Vec<u64>,
+    /// The budget error of the first seed that was stopped.
+    pub reason: String,
+}
+
+impl PartialEnsemble {
+    /// The fields added to a result's JSON object.
+    pub fn json_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        let v = serde_json::json!({
+            "partial": true,
+            "seeds_completed": self.seeds_kept.len(),
+            "seeds_requested": self.seeds_requested,
+            "seeds_kept": self.seeds_kept,
+            "partial_reason": self.reason,
+        });
+        v.as_object().expect("object").clone()
+    }
+}
+
+/// Per-seed results of an ensemble (in seed order, seed numbers from
+/// `first_seed`) reduced to the seeds that finished. With no error it is
+/// every seed and no [`PartialEnsemble`], so a run that the budget did not
+/// stop is unchanged. An error other than the budget's is returned as
+/// before (the first in seed order); so is the budget's when no seed
+/// finished (there is nothing to keep). Otherwise the finished seeds are
+/// kept, and the ensemble is marked partial.
+pub fn keep_finished_seeds<T>(results: Vec<Result<T>>, first_seed: u64) -> Result<(Vec<T>, Option<PartialEnsemble>)> {
+    let requested = results.len();
+    let mut kept = Vec::with_capacity(requested);
+    let mut seeds_kept = Vec::with_capacity(requested);
+    let mut budget: Option<Error> = None;
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(v) => {
+                kept.push(v);
+                seeds_kept.push(first_seed + i as u64);
+            }
+            Err(e @ Error::Budget { .. }) => {
+                budget.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match budget {
+        None => Ok((kept, None)),
+        Some(e) if kept.is_empty() => Err(e),
+        Some(e) => Ok((kept, Some(PartialEnsemble { seeds_requested: requested, seeds_kept, reason: e.to_string() }))),
+    }
+}
+
 /// The budget as recorded in result files: the number given with
 /// `--max-seconds`, or the string `"none"` (never a bare `null`).
 pub fn max_seconds_json() -> serde_json::Value {

@@ -235,3 +235,38 @@ fn results_have_no_unexplained_nulls() {
     }
     assert!(bad.is_empty(), "unexplained nulls:\n{}", bad.join("\n"));
 }
+
+#[test]
+fn a_budget_stop_of_simulate_keeps_the_seeds_that_finished() {
+    // 2000 short seeds (t_max = 200: 4000 GD steps, ~0.03 s each), far more than fit in
+    // 2 s on two threads: the budget stops the run part-way. The seeds that
+    // finished are kept and written, marked partial, and the exit status is
+    // still the budget's.
+    let dir = tempdir();
+    let path = dir.join("partial.json");
+    let (code, out, err) = run(
+        &["simulate", "embedding", "--set", "seeds=2000", "--set", "t_max=200", "--max-seconds", "2", "--json", "--out", path.to_str().unwrap()],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("wall-time budget exhausted in simulate embedding") && err.contains("of 2000 seeds finished") && err.contains("\"partial\": true"), "{err}");
+    let v = json_file(&path);
+    let stdout: Value = serde_json::from_str(&out).expect("the partial result is printed as JSON too");
+    assert_eq!(v, stdout);
+    assert_eq!(v["partial"], true);
+    assert_eq!(v["seeds_requested"], 2000);
+    assert_eq!(v["theory_comparison"]["available"], true, "a seed whose ODE the budget stopped is dropped, not a failed comparison");
+    let k = v["seeds_completed"].as_u64().unwrap();
+    assert!(k >= 1 && k < 2000, "{k} seeds completed");
+    assert_eq!(v["seeds_kept"].as_array().unwrap().len() as u64, k);
+    assert_eq!(v["fitted_slow_rate_per_seed"].as_array().unwrap().len() as u64, k);
+    assert!(v["partial_reason"].as_str().unwrap().contains("--max-seconds 2"), "{}", v["partial_reason"]);
+    // The kept seeds are the same numbers as in a run without a budget: seed
+    // s's fitted rate is bit-identical to the full run's.
+    let first = v["seeds_kept"][0].as_u64().unwrap();
+    let (code, out, err) = run(&["simulate", "embedding", "--set", &format!("seed={first}"), "--set", "seeds=1", "--set", "t_max=200", "--json"], Duration::from_secs(60));
+    assert_eq!(code, 0, "{err}");
+    let one: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(one["fitted_slow_rate_per_seed"][0], v["fitted_slow_rate_per_seed"][0]);
+    assert!(one.get("partial").is_none(), "a run the budget did not stop is not marked");
+}

@@ -53,6 +53,10 @@ pub struct EmbeddingExperiment {
     /// failed in [`EmbeddingExperiment::run_keeping_simulation`] (every
     /// seed's `theory` is then empty; the simulations are complete).
     pub comparison_unavailable: Option<String>,
+    /// Set when the wall-time budget stopped some seeds of a `simulate`
+    /// run ([`EmbeddingExperiment::run_keeping_simulation`]): `seeds` holds
+    /// only those that finished.
+    pub partial: Option<crate::limits::PartialEnsemble>,
 }
 
 impl EmbeddingExperiment {
@@ -79,16 +83,20 @@ impl EmbeddingExperiment {
         bar.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} seeds ({eta})").expect("valid template"));
         bar.set_message("Model E ensemble");
         let first = cfg.design.seed;
-        let seeds: Result<Vec<SeedResult>> = (0..cfg.seeds as u64)
-            .into_par_iter()
-            .map(|s| {
-                let r = run_seed(cfg, &a, &sys, &spectrum, first + s, keep_simulation);
-                bar.inc(1);
-                r
-            })
-            .collect();
+        let one = |s: u64| {
+            let r = run_seed(cfg, &a, &sys, &spectrum, first + s, keep_simulation);
+            bar.inc(1);
+            r
+        };
+        // `simulate` keeps the seeds that finished when the budget stops the
+        // others; the studies need every seed and fail as before.
+        let (mut seeds, partial) = if keep_simulation {
+            let all: Vec<Result<SeedResult>> = (0..cfg.seeds as u64).into_par_iter().map(one).collect();
+            crate::limits::keep_finished_seeds(all, first)?
+        } else {
+            ((0..cfg.seeds as u64).into_par_iter().map(one).collect::<Result<Vec<SeedResult>>>()?, None)
+        };
         bar.finish_and_clear();
-        let mut seeds = seeds?;
         // One failed seed drops the comparison for all, so that ensemble
         // statistics never mix seeds with and without theory.
         let comparison_unavailable = seeds.iter().find_map(|s| s.theory_error.clone());
@@ -99,7 +107,7 @@ impl EmbeddingExperiment {
                 s.max_relative_error = f64::NAN;
             }
         }
-        Ok(EmbeddingExperiment { cfg: cfg.clone(), operator, spectrum, seeds, comparison_unavailable })
+        Ok(EmbeddingExperiment { cfg: cfg.clone(), operator, spectrum, seeds, comparison_unavailable, partial })
     }
 
     /// Fitted slow rate of the simulations with its 95% interval over seeds.
@@ -161,7 +169,7 @@ impl EmbeddingExperiment {
                        "separation_ratio": sim.mean / sep_fast, "accuracy": acc})
             })
             .collect();
-        json!({
+        let mut v = json!({
             "model": "embedding",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
@@ -181,7 +189,11 @@ impl EmbeddingExperiment {
             "collapsed": self.collapsed(),
             "mode": if self.cfg.batch.is_some() { "sgd" } else { "full-batch" },
             "separation_trajectory": trajectory,
-        })
+        });
+        if let (Some(p), Some(obj)) = (&self.partial, v.as_object_mut()) {
+            obj.extend(p.json_fields());
+        }
+        v
     }
 }
 
@@ -190,7 +202,10 @@ fn run_seed(cfg: &EmbeddingConfig, a: &LabelWeights, sys: &ClassLevelSystem, spe
     let times: Vec<f64> = run.metrics.iter().map(|m| m.t).collect();
     let (theory, theory_error) = match theory_metrics(sys, a, &run.initial, &times, cfg.rtol, cfg.atol) {
         Ok(th) => (th, None),
-        Err(e) if keep_simulation => (Vec::new(), Some(format!("the class-level ODE of seed {seed} failed: {e}"))),
+        // A budget stop is not a failed ODE: the seed did not finish (and is
+        // dropped from a partial ensemble) rather than losing the comparison
+        // for every seed.
+        Err(e) if keep_simulation && !matches!(e, crate::error::Error::Budget { .. }) => (Vec::new(), Some(format!("the class-level ODE of seed {seed} failed: {e}"))),
         Err(e) => return Err(e),
     };
     let t_from = FAST_PHASE_EFOLDS / spectrum.slowest_fast_rate();
