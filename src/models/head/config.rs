@@ -165,7 +165,7 @@ mod tests {
         let e = HeadConfig::from_sets(&["variant=symmetrc".into()]).unwrap_err().to_string();
         assert!(e.contains("`variant`") && e.contains("symmetrc") && e.contains("asymmetric"), "{e}");
         let e = HeadConfig::from_sets(&["weight_decay=-1".into()]).unwrap_err().to_string();
-        assert!(e.contains("`weight_decay`") && e.contains("[0, inf)"), "{e}");
+        assert!(e.contains("`weight_decay`") && e.contains("[0, 1e100]"), "{e}");
         let e = HeadConfig::from_sets(&["eta_ww=1".into()]).unwrap_err().to_string();
         assert!(e.contains("did you mean `eta_w`"), "{e}");
         let ok = HeadConfig::from_sets(&["variant=asymmetric".into(), "classes=3".into()]).unwrap();
