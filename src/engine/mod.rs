@@ -23,7 +23,7 @@
 //!   vector_field
 //!   linalg        vector, signed_log <- lu; spectrum
 //!   ode           stepper <- explicit_rk, radau (linalg::lu) <- integrate
-//!   equilibria    newton (linalg) <- stability <- search
+//!   equilibria    newton (linalg) <- stability <- search; lyapunov (linalg)
 //!   continuation  params, arclength (linalg) <- test_functions <- results
 //!                 <- branches; bogdanov_takens (linalg), grid
 //!                 <- boundary <- grid_check
@@ -57,6 +57,7 @@ pub use equilibria::search::{
     accept_fixed_point, default_box, find_fixed_points, find_fixed_points_report, fixed_points_json, FixedPoint,
     FixedPointOptions, FixedPointSearch, SkippedPoint,
 };
+pub use equilibria::lyapunov::{first_lyapunov_coefficient, Criticality, HopfNormalForm};
 pub use equilibria::stability::{classify, right_kernel, Eigenvalue, Stability, StabilityOptions, StabilityReport, ZeroModeAttribution};
 
 pub use continuation::bogdanov_takens::{critical_pair, locate_bogdanov_takens, BtOptions, BtPoint, BtSystem};

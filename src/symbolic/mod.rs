@@ -20,6 +20,7 @@
 pub mod diff;
 pub mod expr;
 pub mod func;
+pub mod higher;
 pub mod jit;
 pub mod lexer;
 pub mod model;

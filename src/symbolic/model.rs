@@ -14,12 +14,13 @@
 //! or the tape interpreter where that is unavailable: no strings, no
 //! allocation.
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use faer::MatMut;
 
 use super::diff::derivatives;
 use super::expr::{Expr, Graph, Id};
+use super::higher::HigherDerivatives;
 use super::jit::{self, Code, Layout, MatrixKernel, VectorKernel};
 use super::model_file::{parse_model_file, to_toml_string};
 use super::simplify::simplify;
@@ -53,6 +54,8 @@ pub struct SymbolicModel {
     observable_tape: Tape,
     /// Native code for the four kinds of tapes; `None`: the interpreter.
     kernels: Option<Kernels>,
+    /// Exact second and third directional derivatives, compiled on first use.
+    higher: OnceLock<Arc<HigherDerivatives>>,
 }
 
 /// Entry points of the compiled tapes and the code that holds them.
@@ -139,6 +142,7 @@ impl SymbolicModel {
             dparam_tapes,
             observable_tape,
             kernels,
+            higher: OnceLock::new(),
             rhs_exprs: rhs_exprs.to_vec(),
             jac_exprs: jac_exprs.to_vec(),
             observable_exprs: observable_exprs.to_vec(),
@@ -259,6 +263,10 @@ impl SymbolicModel {
     /// native code is tested against).
     pub fn interpreted(&self) -> Self {
         SymbolicModel { kernels: None, ..self.clone() }
+    }
+    /// The exact `B`, `C` tapes (built on the first call).
+    fn higher(&self) -> &HigherDerivatives {
+        self.higher.get_or_init(|| Arc::new(HigherDerivatives::build(&self.graph, &self.jac_exprs, self.dim(), self.param_names.len())))
     }
     /// Instruction counts of the `dF/dp_k` tapes.
     pub fn param_tape_sizes(&self) -> Vec<usize> {
@@ -404,6 +412,15 @@ impl VectorField for SymbolicModel {
 
     fn observable_names(&self) -> Vec<String> {
         self.observable_names.clone()
+    }
+    fn second_derivative(&self, x: &[f64], p: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+        self.higher().second(x, p, u, v, out);
+    }
+    fn third_derivative(&self, x: &[f64], p: &[f64], u: &[f64], v: &[f64], w: &[f64], out: &mut [f64]) {
+        self.higher().third(x, p, u, v, w, out);
+    }
+    fn exact_higher_derivatives(&self) -> bool {
+        true
     }
     #[inline]
     fn observables(&self, x: &[f64], p: &[f64], out: &mut [f64]) {

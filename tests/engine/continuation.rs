@@ -272,7 +272,11 @@ impl VectorField for NeutralSaddle {
 fn neutral_saddle_is_not_reported_as_hopf() {
     let cp = ContinuationParams::new(0, -1.0, 1.0);
     let r = continue_equilibria(&NeutralSaddle, &[0.0, 0.0], &[-1.0], &cp).unwrap();
-    assert!(r.bifurcations.is_empty(), "{:?}", r.bifurcations);
+    // No bifurcation: the only special point is the neutral saddle itself
+    // (eigenvalues +-1 at p = 0), reported with its own kind (issue 25).
+    assert_eq!(r.bifurcations.len(), 1, "{:?}", r.bifurcations);
+    assert_eq!(r.bifurcations[0].kind, BifurcationKind::NeutralSaddle);
+    assert!(r.bifurcations[0].param.abs() < 1e-8 && r.bifurcations[0].frequency.is_none());
     // Every point is a saddle with exactly one unstable direction.
     assert!(r.branches[0].points.iter().all(|p| p.n_unstable == 1 && !p.stable));
     assert_eq!(r.branches[0].stop, StopReason::ParameterBound);

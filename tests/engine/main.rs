@@ -11,3 +11,4 @@ mod bogdanov_takens;
 mod published_models;
 mod bad_input_and_budgets;
 mod dop853_peer;
+mod hopf_criticality;

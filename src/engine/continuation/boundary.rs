@@ -34,6 +34,10 @@
 //!
 //! Codimension-two points are reported in [`BoundaryCurve::special_points`]:
 //!
+//! * a **Bautin** (generalised Hopf) point on a Hopf curve, where the first
+//!   Lyapunov coefficient `l1` (computed at every point of the curve,
+//!   [`first_lyapunov_coefficient`]) changes sign, is located on the arc by
+//!   regula falsi; the Hopf curve goes on through it;
 //! * a **cusp** on a fold curve, where the quadratic coefficient
 //!   `<w, F_xx[v, v]>` changes sign (`w` the left null vector), is located on
 //!   the arc by regula falsi and ends the curve;
@@ -62,6 +66,7 @@ use crate::engine::continuation::arclength::{arclength_step, ArclengthSolver, Bo
 use crate::engine::continuation::bogdanov_takens::{locate_bogdanov_takens, BtOptions};
 use crate::engine::continuation::params::{default_true, ArclengthParams};
 use crate::engine::continuation::test_functions::{locate_on_arc, Bifurcation, BifurcationKind};
+use crate::engine::equilibria::lyapunov::{first_lyapunov_coefficient, Criticality, DEGENERATE_L1};
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
 
@@ -176,6 +181,10 @@ pub struct BoundaryPoint {
     pub state: Vec<f64>,
     /// Hopf curves: frequency `omega` of the critical pair.
     pub frequency: Option<f64>,
+    /// Hopf curves: first Lyapunov coefficient `l1` (`None` where it could
+    /// not be computed, and on fold curves).
+    #[serde(default)]
+    pub lyapunov: Option<f64>,
 }
 
 /// The kind of a codimension-two point on a boundary curve.
@@ -187,6 +196,10 @@ pub enum Codim2Kind {
     BogdanovTakens,
     /// Fold curve with vanishing quadratic coefficient `<w, F_xx[v, v]> = 0`.
     Cusp,
+    /// Generalised Hopf point: a Hopf curve where the first Lyapunov
+    /// coefficient changes sign (criticality flips; a fold curve of cycles
+    /// starts here).
+    Bautin,
 }
 
 impl Codim2Kind {
@@ -195,6 +208,7 @@ impl Codim2Kind {
         match self {
             Codim2Kind::BogdanovTakens => "bogdanov-takens",
             Codim2Kind::Cusp => "cusp",
+            Codim2Kind::Bautin => "bautin",
         }
     }
 }
@@ -206,7 +220,8 @@ pub struct Codim2Point {
     pub p1: f64,
     pub p2: f64,
     pub state: Vec<f64>,
-    /// Bogdanov-Takens: max-norm residual of its defining system at the point.
+    /// Bogdanov-Takens: max-norm residual of its defining system at the
+    /// point; Bautin: `|l1|` at the located point.
     pub residual: Option<f64>,
     /// Bogdanov-Takens: Newton iterations on the defining system.
     pub iterations: Option<usize>,
@@ -254,6 +269,10 @@ impl BoundaryCurve {
                 o.insert("state".into(), Value::Object(state));
                 if let Some(w) = pt.frequency {
                     o.insert("frequency".into(), json!(w));
+                }
+                if let Some(l1) = pt.lyapunov {
+                    o.insert("lyapunov".into(), json!(l1));
+                    o.insert("criticality".into(), json!(Criticality::from_l1(l1, DEGENERATE_L1).as_str()));
                 }
                 Value::Object(o)
             })
@@ -615,10 +634,10 @@ pub fn continue_boundary(
             let mut curve = HopfCurve { ev, v0: q[..n].to_vec(), w0: q[n..].to_vec(), tmp: vec![0.0; n] };
             trace(&mut curve, u0, bp, BifurcationKind::Hopf)
         }
-        BifurcationKind::Branch => Err(Error::invalid(
+        BifurcationKind::Branch | BifurcationKind::NeutralSaddle => Err(Error::invalid(
             "start.kind",
-            "branch",
-            "fold or hopf (branch points are not generic in two parameters)",
+            start.kind.as_str(),
+            "fold or hopf (branch points are not generic in two parameters; neutral saddles are no bifurcation)",
         )),
     }
 }
@@ -641,7 +660,7 @@ impl Codim2 for FoldCurve<'_> {
     }
     fn point(&self, u: &[f64]) -> BoundaryPoint {
         let n = self.ev.n;
-        BoundaryPoint { p1: u[2 * n], p2: u[2 * n + 1], state: u[..n].to_vec(), frequency: None }
+        BoundaryPoint { p1: u[2 * n], p2: u[2 * n + 1], state: u[..n].to_vec(), frequency: None, lyapunov: None }
     }
     fn evaluator(&self) -> &Evaluator<'_> {
         &self.ev
@@ -652,15 +671,31 @@ impl Codim2 for HopfCurve<'_> {
     const HOPF: bool = true;
     fn codim2_tests(&mut self, u: &[f64], _refs: &mut Vec<f64>) -> Option<[f64; 2]> {
         let omega = u[3 * self.ev.n];
-        Some([omega, 1.0])
+        // NaN where l1 is undefined: no sign change is seen across it.
+        Some([omega, hopf_l1(&self.ev, u).unwrap_or(f64::NAN)])
     }
     fn point(&self, u: &[f64]) -> BoundaryPoint {
         let n = self.ev.n;
-        BoundaryPoint { p1: u[3 * n + 1], p2: u[3 * n + 2], state: u[..n].to_vec(), frequency: Some(u[3 * n]) }
+        BoundaryPoint {
+            p1: u[3 * n + 1],
+            p2: u[3 * n + 2],
+            state: u[..n].to_vec(),
+            frequency: Some(u[3 * n]),
+            lyapunov: hopf_l1(&self.ev, u),
+        }
     }
     fn evaluator(&self) -> &Evaluator<'_> {
         &self.ev
     }
+}
+
+/// First Lyapunov coefficient at the Hopf-curve point `u = (x, v, w, omega, p1, p2)`.
+fn hopf_l1(ev: &Evaluator<'_>, u: &[f64]) -> Option<f64> {
+    let n = ev.n;
+    let mut p = ev.p.clone();
+    p[ev.k1] = u[3 * n + 1];
+    p[ev.k2] = u[3 * n + 2];
+    first_lyapunov_coefficient(ev.field, &u[..n], &p, u[3 * n]).ok().map(|nf| nf.l1)
 }
 
 /// Euclidean distance between two curve points in `(x, p1, p2)` only.
@@ -674,7 +709,7 @@ fn xp_distance(a: &BoundaryPoint, b: &BoundaryPoint) -> f64 {
 /// (otherwise Newton found a BT point that this stretch of curve does not reach).
 fn confirm_bt(ev: &Evaluator<'_>, near: &BoundaryPoint, radius: f64) -> Option<Codim2Point> {
     let bt = locate_bogdanov_takens(ev.field, &ev.p, ev.k1, ev.k2, &near.state, near.p1, near.p2, &BtOptions::default()).ok()?;
-    let pt = BoundaryPoint { p1: bt.p1, p2: bt.p2, state: bt.state.clone(), frequency: None };
+    let pt = BoundaryPoint { p1: bt.p1, p2: bt.p2, state: bt.state.clone(), frequency: None, lyapunov: None };
     (xp_distance(&pt, near) <= radius).then_some(Codim2Point {
         kind: Codim2Kind::BogdanovTakens,
         p1: bt.p1,
@@ -687,7 +722,7 @@ fn confirm_bt(ev: &Evaluator<'_>, near: &BoundaryPoint, radius: f64) -> Option<C
 
 /// The curve point for a located BT end of a Hopf curve (frequency 0).
 fn bt_end_point(sp: &Codim2Point) -> BoundaryPoint {
-    BoundaryPoint { p1: sp.p1, p2: sp.p2, state: sp.state.clone(), frequency: Some(0.0) }
+    BoundaryPoint { p1: sp.p1, p2: sp.p2, state: sp.state.clone(), frequency: Some(0.0), lyapunov: None }
 }
 
 /// Correct the starting point at fixed `p2`, then trace one or both ways.
@@ -787,6 +822,18 @@ fn trace_one<C: Codim2>(
             // omega crossed (or reached) zero: the curve has arrived at a BT
             // point between u and u_new. Keep only genuine Hopf points.
             let (w0, w1) = (tests[0], tests_new[0]);
+            if tests[1] * tests_new[1] < 0.0 && w0 * w1 > 0.0 {
+                // l1 changes sign: a Bautin point; the Hopf curve goes on.
+                let r0 = refs.clone();
+                let located = locate_on_arc(solver, curve, &u, &t, sigma1, tests[1], tests_new[1], 1e-10, |_, c, x| {
+                    let mut r = r0.clone();
+                    c.codim2_tests(x, &mut r).map(|v| v[1]).filter(|v| v.is_finite())
+                });
+                if let Some(x) = located {
+                    let pt = curve.point(&x);
+                    out.special.push(Codim2Point { kind: Codim2Kind::Bautin, p1: pt.p1, p2: pt.p2, state: pt.state, residual: pt.lyapunov.map(f64::abs), iterations: None });
+                }
+            }
             if w0 * w1 <= 0.0 || w1.abs() <= 1e-8 * w0.abs() {
                 let last = out.points.last().expect("start point").clone();
                 out.stop = match confirm_bt(curve.evaluator(), &last, 2.0 * step_len) {

@@ -19,8 +19,9 @@ use crate::engine::continuation::arclength::{arclength_step, ArclengthSolver, Bo
 use crate::engine::continuation::params::ContinuationParams;
 use crate::engine::continuation::results::{Branch, BranchPoint, ContinuationResult, StopReason};
 use crate::engine::continuation::test_functions::{
-    bialternate_product, hopf_frequency, locate_on_arc, stability, Bifurcation, BifurcationKind, TestFunctions,
+    bialternate_product, hopf_frequency, locate_on_arc, neutral_saddle, stability, Bifurcation, BifurcationKind, TestFunctions,
 };
+use crate::engine::equilibria::lyapunov::first_lyapunov_coefficient;
 use crate::engine::linalg::signed_log::SignedLog;
 use crate::engine::linalg::spectrum::sorted_eigenvalues;
 use crate::engine::linalg::vector::dot;
@@ -100,8 +101,9 @@ fn crossed(a: f64, b: f64) -> Option<bool> {
 /// the null vector of `[J | F_p]` oriented along `cp.direction`. With
 /// `cp.detect_bifurcations` every special point between consecutive points
 /// is located by regula falsi on its test function (accuracy of the arc
-/// parameter `~1e-10`; see [`crate::engine::continuation::test_functions`]). Neutral saddles
-/// are not reported. With `cp.branch_switching` the second branch through
+/// parameter `~1e-10`; see [`crate::engine::continuation::test_functions`]). Hopf points
+/// carry their first Lyapunov coefficient; zeros of the Hopf test function
+/// at a real pair `+-a` are reported as neutral saddles. With `cp.branch_switching` the second branch through
 /// every branch point of the first branch is continued on both sides (see
 /// `Tracer::switch`) and appended to `branches`. A field whose equilibria are not isolated (a
 /// conservation law or continuous symmetry makes `[J | F_p]` rank-deficient
@@ -301,14 +303,14 @@ impl Tracer<'_> {
                     let (f0, f1) = match kind {
                         BifurcationKind::Fold => (tests.fold, tests_new.fold),
                         BifurcationKind::Branch => (tests.branch.sign, tests_new.branch.sign),
-                        BifurcationKind::Hopf => (tests.hopf.sign, tests_new.hopf.sign),
+                        BifurcationKind::Hopf | BifurcationKind::NeutralSaddle => (tests.hopf.sign, tests_new.hopf.sign),
                     };
                     let Some(proper) = crossed(f0, f1) else { continue };
                     let located = if proper {
                         let (r0, r1) = match kind {
                             BifurcationKind::Fold => (tests.fold, tests_new.fold),
                             BifurcationKind::Branch => (1.0 * tests.branch.sign, tests_new.branch.relative_to(&tests.branch)),
-                            BifurcationKind::Hopf => (1.0 * tests.hopf.sign, tests_new.hopf.relative_to(&tests.hopf)),
+                            BifurcationKind::Hopf | BifurcationKind::NeutralSaddle => (1.0 * tests.hopf.sign, tests_new.hopf.relative_to(&tests.hopf)),
                         };
                         let (reference_b, reference_h) = (tests.branch, tests.hopf);
                         let t_ref = t.clone();
@@ -317,7 +319,7 @@ impl Tracer<'_> {
                             Some(match kind {
                                 BifurcationKind::Fold => t_loc[n],
                                 BifurcationKind::Branch => det.relative_to(&reference_b),
-                                BifurcationKind::Hopf => {
+                                BifurcationKind::Hopf | BifurcationKind::NeutralSaddle => {
                                     probe.eigenvalues(x).ok().map(|ev| bialternate_product(&ev).relative_to(&reference_h))?
                                 }
                             })
@@ -327,13 +329,18 @@ impl Tracer<'_> {
                     };
                     let Some(x) = located else { continue };
                     let ev = probe.eigenvalues(&x)?;
-                    let frequency = match kind {
-                        BifurcationKind::Hopf => match hopf_frequency(&ev) {
-                            Some(w) => Some(w),
-                            None => continue, // neutral saddle
-                        },
-                        _ => None,
-                    };
+                    let (mut kind, mut frequency, mut lyapunov) = (kind, None, None);
+                    if kind == BifurcationKind::Hopf {
+                        match (hopf_frequency(&ev), neutral_saddle(&ev)) {
+                            (Some(w), _) => {
+                                frequency = Some(w);
+                                probe.p[probe.k] = x[n];
+                                lyapunov = first_lyapunov_coefficient(probe.field, &x[..n], &probe.p, w).ok().map(|nf| nf.l1);
+                            }
+                            (None, Some(_)) => kind = BifurcationKind::NeutralSaddle,
+                            (None, None) => continue, // double zero eigenvalue
+                        }
+                    }
                     let mut tangent = vec![0.0; nu];
                     if solver.tangent(curve, &x, &t, &mut tangent).is_none() {
                         tangent.copy_from_slice(&t);
@@ -347,6 +354,7 @@ impl Tracer<'_> {
                         frequency,
                         tangent,
                         eigenvalues: ev,
+                        lyapunov,
                     });
                 }
             }

@@ -110,6 +110,10 @@ impl ContinuationResult {
                 if let Some(w) = b.frequency {
                     v["frequency"] = json!(w);
                 }
+                if let (Some(l1), Some(c)) = (b.lyapunov, b.criticality()) {
+                    v["lyapunov"] = json!(l1);
+                    v["criticality"] = json!(c.as_str());
+                }
                 v
             })
             .collect();

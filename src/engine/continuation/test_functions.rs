@@ -25,6 +25,7 @@ use faer::c64;
 use serde::Serialize;
 
 use crate::engine::continuation::arclength::{ArclengthSolver, ImplicitCurve};
+use crate::engine::equilibria::lyapunov::{Criticality, DEGENERATE_L1};
 use crate::engine::linalg::signed_log::SignedLog;
 
 /// The type of a codimension-one bifurcation of equilibria.
@@ -38,6 +39,11 @@ pub enum BifurcationKind {
     /// Branch point: two branches of equilibria intersect (transcritical or
     /// pitchfork).
     Branch,
+    /// Neutral saddle: a real pair `+-a` zeroes the Hopf test function but
+    /// no cycle is born (not a bifurcation of the equilibrium; reported so
+    /// that it is not mistaken for a Hopf point).
+    #[serde(rename = "neutral-saddle")]
+    NeutralSaddle,
 }
 
 impl BifurcationKind {
@@ -47,6 +53,7 @@ impl BifurcationKind {
             BifurcationKind::Fold => "fold",
             BifurcationKind::Hopf => "hopf",
             BifurcationKind::Branch => "branch",
+            BifurcationKind::NeutralSaddle => "neutral-saddle",
         }
     }
 }
@@ -72,6 +79,17 @@ pub struct Bifurcation {
     pub tangent: Vec<f64>,
     /// Eigenvalues of the Jacobian at the point, sorted by decreasing real part.
     pub eigenvalues: Vec<c64>,
+    /// Hopf only: the first Lyapunov coefficient `l1`
+    /// ([`first_lyapunov_coefficient`](crate::engine::equilibria::lyapunov::first_lyapunov_coefficient));
+    /// `None` where it could not be computed.
+    pub lyapunov: Option<f64>,
+}
+
+impl Bifurcation {
+    /// Hopf points: super- or subcritical from the sign of `l1`.
+    pub fn criticality(&self) -> Option<Criticality> {
+        self.lyapunov.map(|l1| Criticality::from_l1(l1, DEGENERATE_L1))
+    }
 }
 
 /// The three test functions at one point of a branch.
@@ -127,6 +145,29 @@ pub fn hopf_frequency(eigenvalues: &[c64]) -> Option<f64> {
     let conj = (a.im + b.im).abs() <= 1e-8 * (1.0 + a.norm());
     let omega = a.im.abs();
     (conj && omega > 1e-6 * (1.0 + a.norm())).then_some(omega)
+}
+
+/// At a zero of [`bialternate_product`] that is not a Hopf point: if the
+/// pair whose sum is closest to zero is a real pair `+-a` with
+/// `|a| > 1e-6 (1 + |lambda|)` (a neutral saddle), return `a > 0`; `None`
+/// otherwise (a Hopf point, or a double zero eigenvalue: a
+/// Bogdanov-Takens-like degeneracy, which is not reported).
+pub fn neutral_saddle(eigenvalues: &[c64]) -> Option<f64> {
+    let mut best: Option<(f64, usize, usize)> = None;
+    for i in 0..eigenvalues.len() {
+        for j in i + 1..eigenvalues.len() {
+            let s = (eigenvalues[i] + eigenvalues[j]).norm();
+            if best.is_none_or(|(b, _, _)| s < b) {
+                best = Some((s, i, j));
+            }
+        }
+    }
+    let (_, i, j) = best?;
+    let (a, b) = (eigenvalues[i], eigenvalues[j]);
+    let scale = 1e-6 * (1.0 + a.norm());
+    let real = a.im.abs() <= scale && b.im.abs() <= scale;
+    let split = 0.5 * (a.re - b.re).abs();
+    (real && split > scale).then_some(split)
 }
 
 /// Number of eigenvalues with `Re lambda > eps` and whether all have
@@ -230,5 +271,11 @@ mod tests {
         let saddle = [c64::new(1.0, 0.0), c64::new(-1.0, 0.0), c64::new(-3.0, 0.0)];
         assert_eq!(bialternate_product(&saddle).sign, 0.0);
         assert_eq!(hopf_frequency(&saddle), None);
+        assert_eq!(neutral_saddle(&saddle), Some(1.0));
+        assert_eq!(neutral_saddle(&ev(0.0)), None);
+        // A double zero eigenvalue (Bogdanov-Takens-like) is neither.
+        let bt = [c64::new(0.0, 0.0), c64::new(0.0, 0.0), c64::new(-3.0, 0.0)];
+        assert_eq!(hopf_frequency(&bt), None);
+        assert_eq!(neutral_saddle(&bt), None);
     }
 }
