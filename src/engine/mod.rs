@@ -12,6 +12,8 @@
 //! * [`equilibria`]: Newton polish, deflated multi-start search, stability;
 //! * [`continuation`]: the arclength core, equilibrium branches, test
 //!   functions, codimension-2 boundaries, Bogdanov-Takens points, grid check;
+//! * [`cycles`]: periodic orbits by collocation, Floquet multipliers, their
+//!   continuation with LPC, PD and NS points;
 //! * [`analysis`]: whole-diagram analyses that combine the above;
 //! * [`test_models`]: hand-written reference fields with closed-form answers.
 //!
@@ -27,11 +29,14 @@
 //!   continuation  params, arclength (linalg) <- test_functions <- results
 //!                 <- branches; bogdanov_takens (linalg), grid
 //!                 <- boundary <- grid_check
+//!   cycles        gauss, orbit <- collocation <- floquet (linalg), mesh
+//!                 <- start (ode, equilibria::lyapunov) <- branch (continuation::results)
 //!   analysis      (equilibria::search, continuation)
 //!   test_models   (vector_field only)
 //! ```
 pub mod analysis;
 pub mod continuation;
+pub mod cycles;
 pub mod equilibria;
 pub mod linalg;
 pub mod ode;
@@ -71,5 +76,10 @@ pub use continuation::grid_check::{grid_agreement, segment_distance, GridAgreeme
 pub use continuation::params::{ArclengthParams, ContinuationParams};
 pub use continuation::results::{Branch, BranchPoint, ContinuationResult, StopReason};
 pub use continuation::test_functions::{Bifurcation, BifurcationKind, TestFunctions};
+
+pub use cycles::{
+    continue_cycles, continue_cycles_from_hopf, hopf_start, orbit_from_trajectory, solve_orbit, Cycle, CycleBifurcation,
+    CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint, Multipliers, OrbitOptions, PeriodicOrbit,
+};
 
 pub use analysis::{boundary_analysis, full_diagram, BoundaryReport};

@@ -12,3 +12,4 @@ mod published_models;
 mod bad_input_and_budgets;
 mod dop853_peer;
 mod hopf_criticality;
+mod periodic_orbits;

@@ -1,0 +1,31 @@
+//! Limit cycles: the criticality of the Hopf points that create them, their
+//! computation by orthogonal collocation, their Floquet multipliers and
+//! their continuation in one parameter.
+//!
+//! * [`gauss`]: Gauss-Legendre points and the Lagrange basis of the scheme;
+//! * [`orbit`]: a periodic orbit in collocation form;
+//! * [`collocation`]: the collocation equations and their sparse Newton solve;
+//! * [`floquet`]: multipliers from the condensed monodromy matrix;
+//! * [`mesh`]: mesh adaptation by equidistribution;
+//! * [`start`]: orbits at fixed parameters, first guesses from a Hopf point
+//!   or a trajectory;
+//! * [`branch`]: pseudo-arclength continuation of cycles, LPC, PD and NS points.
+//!
+//! Dependency order: `gauss`, `orbit` -> `collocation` -> `floquet`, `mesh`
+//! -> `start` -> `branch`. From the rest of the engine the cycles use the
+//! front door only (the first Lyapunov coefficient of a Hopf point lives in
+//! [`equilibria::lyapunov`](crate::engine::equilibria::lyapunov), the
+//! integrators in `ode`, `StopReason` in `continuation`), and nothing below
+//! imports from here, so there is no import circle.
+pub mod branch;
+pub mod collocation;
+pub mod floquet;
+pub mod gauss;
+pub mod mesh;
+pub mod orbit;
+pub mod start;
+
+pub use branch::{continue_cycles, continue_cycles_from_hopf, CycleBifurcation, CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint};
+pub use floquet::Multipliers;
+pub use orbit::PeriodicOrbit;
+pub use start::{hopf_start, orbit_from_trajectory, solve_orbit, Cycle, OrbitOptions};
