@@ -109,6 +109,37 @@ pub enum Verb {
         #[arg(long, default_value_t = BoundaryRequest::DEFAULT_GRID)]
         grid: usize,
     },
+    /// Branch of limit cycles (orthogonal collocation) in one parameter, with
+    /// period, min/max, Floquet multipliers, and LPC/PD/NS points.
+    Periodic {
+        #[arg(long)]
+        param: String,
+        #[arg(long, allow_negative_numbers = true)]
+        from: f64,
+        #[arg(long, allow_negative_numbers = true)]
+        to: f64,
+        /// Start at the first Hopf point of the equilibria on [from, to] (the default).
+        #[arg(long, conflicts_with = "from_orbit")]
+        from_hopf: bool,
+        /// Start from the cycle the trajectory from the initial state settles on at `--from`.
+        #[arg(long)]
+        from_orbit: bool,
+        /// Integration time discarded before cutting a period (`--from-orbit`).
+        #[arg(long, default_value_t = 100.0, allow_negative_numbers = true)]
+        transient: f64,
+        #[arg(long, default_value_t = 0.02)]
+        ds: f64,
+        #[arg(long, default_value_t = 0.5)]
+        ds_max: f64,
+        #[arg(long, default_value_t = 200)]
+        max_steps: usize,
+        /// Mesh intervals (AUTO's NTST).
+        #[arg(long, default_value_t = 40)]
+        ntst: usize,
+        /// Collocation points per interval (AUTO's NCOL), 1..=7.
+        #[arg(long, default_value_t = 4)]
+        ncol: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
@@ -237,6 +268,21 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             }
             v
         }
+        Verb::Periodic { param, from, to, from_hopf: _, from_orbit, transient, ds, ds_max, max_steps, ntst, ncol } => {
+            let req = crate::cli::periodic::PeriodicRequest {
+                param: param_index(&model, param)?,
+                from: *from,
+                to: *to,
+                from_orbit: *from_orbit,
+                ds: *ds,
+                ds_max: *ds_max,
+                max_steps: *max_steps,
+                ntst: *ntst,
+                ncol: *ncol,
+                transient: *transient,
+            };
+            crate::cli::periodic::run(&model, &p, &req, &out)?
+        }
     };
     let mut value = value;
     // A search, branch or curve cut short by `--max-seconds` keeps what it
@@ -277,6 +323,7 @@ fn verb_name(v: &Verb) -> &'static str {
         Verb::FixedPoints { .. } => "fixed_points",
         Verb::Continue { .. } => "continuation",
         Verb::Boundary { .. } => "boundary",
+        Verb::Periodic { .. } => "periodic",
     }
 }
 

@@ -10,6 +10,7 @@ use crate::error::Error;
 
 pub mod analyze;
 pub mod export;
+pub mod periodic;
 pub mod run;
 pub mod slurm;
 pub mod simulate;
