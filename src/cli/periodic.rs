@@ -9,11 +9,10 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::engine::analysis::full_diagram;
-use crate::engine::bifurcation::BifurcationKind;
-use crate::engine::continuation::ContinuationParams;
-use crate::engine::cycles::{continue_cycles, continue_cycles_from_hopf, orbit_from_trajectory, solve_orbit, CycleContinuationParams};
-use crate::engine::VectorField;
+use crate::engine::{
+    continue_cycles, continue_cycles_from_hopf, full_diagram, orbit_from_trajectory, solve_orbit, BifurcationKind, ContinuationParams,
+    CycleContinuationParams, VectorField,
+};
 use crate::error::{Error, Result};
 use crate::report::atomic::write_atomic;
 

@@ -11,3 +11,4 @@ mod teacher;
 mod budgets;
 mod requests;
 mod robustness;
+mod periodic;

@@ -13,3 +13,4 @@ mod bad_input_and_budgets;
 mod dop853_peer;
 mod hopf_criticality;
 mod periodic_orbits;
+mod auto_demo_ab;

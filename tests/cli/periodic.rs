@@ -1,14 +1,9 @@
 //! `repcollapse analyze MODEL.toml periodic`: the cycle branch of the Hopf
 //! normal form model file from its Hopf point and from an orbit, its JSON
 //! and CSV outputs, and bad input rejected by flag name.
-use std::process::Command;
-
 use serde_json::Value;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_repcollapse")).args(args).output().expect("binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
-}
+use crate::support::bin::run;
 
 fn model() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/examples/models/hopf.toml").to_string()

@@ -14,8 +14,9 @@
 //!
 //! AUTO prints 7 significant digits; the tolerances of each comparison
 //! are justified where it is made.
-use repcollapse::engine::continuation::{continue_equilibria, BifurcationKind, ContinuationParams};
-use repcollapse::engine::cycles::{continue_cycles_from_hopf, solve_orbit, CycleContinuationParams, OrbitOptions};
+use repcollapse::engine::{
+    continue_cycles_from_hopf, continue_equilibria, solve_orbit, BifurcationKind, ContinuationParams, CycleContinuationParams, OrbitOptions,
+};
 use repcollapse::symbolic::SymbolicModel;
 
 #[test]
