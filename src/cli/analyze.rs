@@ -270,7 +270,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         }
         Verb::Periodic { param, from, to, from_hopf: _, from_orbit, transient, ds, ds_max, max_steps, ntst, ncol } => {
             let req = crate::cli::periodic::PeriodicRequest {
-                param: param_index(&model, param)?,
+                param: crate::request::param_index(&model, "--param", param)?,
                 from: *from,
                 to: *to,
                 from_orbit: *from_orbit,
