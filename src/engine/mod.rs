@@ -7,7 +7,7 @@
 //! sub-folders hold one capability each, one file per method:
 //!
 //! * [`vector_field`]: the [`VectorField`] trait every analysis is generic over;
-//! * [`linalg`]: LU factorisations, Jacobian spectra;
+//! * [`linalg`]: dense and sparse LU factorisations, Jacobian spectra;
 //! * [`ode`]: explicit Runge-Kutta and Radau IIA steppers, the integration driver;
 //! * [`equilibria`]: Newton polish, deflated multi-start search, stability;
 //! * [`continuation`]: the arclength core, equilibrium branches, test
@@ -23,7 +23,7 @@
 //!
 //! ```text
 //!   vector_field
-//!   linalg        vector, signed_log <- lu; spectrum
+//!   linalg        vector, signed_log <- lu, sparse_lu; spectrum
 //!   ode           stepper <- explicit_rk, radau (linalg::lu) <- integrate
 //!   equilibria    newton (linalg) <- stability <- search; lyapunov (linalg)
 //!   continuation  params, arclength (linalg) <- test_functions <- results
@@ -47,6 +47,7 @@ pub use vector_field::{Invariant, InvariantKind, VectorField};
 
 pub use linalg::lu::{ComplexLu, DenseLu, RealLu};
 pub use linalg::signed_log::SignedLog;
+pub use linalg::sparse_lu::SparseLu;
 pub use linalg::spectrum::{jacobian_eigenvalues, jacobian_matrix, sorted_eigenvalues};
 
 pub use ode::explicit_rk::{ExplicitStepper, Pair};
