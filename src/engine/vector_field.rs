@@ -64,6 +64,26 @@ pub trait VectorField: Send + Sync {
     /// `out_i = dF_i/dp_k (x; p)`.
     fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]);
 
+    /// The structurally non-zero entries `(i, j)` of `J = dF/dx` (every
+    /// other entry is zero for all `x` and `p`), or `None` when the field
+    /// does not know its sparsity (then `J` is treated as dense). Large
+    /// sparse systems are solved with sparse LU on this pattern.
+    fn jacobian_pattern(&self) -> Option<Vec<(usize, usize)>> {
+        None
+    }
+    /// `out[k] = J_{pattern[k]}(x; p)` for the `pattern` of
+    /// [`jacobian_pattern`](VectorField::jacobian_pattern). The default
+    /// evaluates the dense Jacobian (allocating `n x n`) and gathers;
+    /// fields that report a pattern override it with an `O(nnz)` evaluation.
+    fn jacobian_entries(&self, x: &[f64], p: &[f64], pattern: &[(usize, usize)], out: &mut [f64]) {
+        let n = self.dim();
+        let mut jac = faer::Mat::<f64>::zeros(n, n);
+        self.jacobian(x, p, jac.as_mut());
+        for (o, &(i, j)) in out.iter_mut().zip(pattern) {
+            *o = jac[(i, j)];
+        }
+    }
+
     /// Names of optional observables (functions of the state reported
     /// alongside it).
     fn observable_names(&self) -> Vec<String> {

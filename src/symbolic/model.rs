@@ -45,6 +45,11 @@ pub struct SymbolicModel {
     rhs_exprs: Vec<Id>,
     /// Row-major `n x n`.
     jac_exprs: Vec<Id>,
+    /// The `(i, j)` whose `jac_exprs` entry is not the constant 0, row-major.
+    jac_pattern: Vec<(usize, usize)>,
+    /// Those entries only, in `jac_pattern` order: the `O(nnz)` Jacobian of
+    /// large sparse systems.
+    jac_sparse_tape: Tape,
     /// `dparam_exprs[k][i] = dF_i/dp_k`.
     dparam_exprs: Vec<Vec<Id>>,
     observable_exprs: Vec<Id>,
@@ -127,6 +132,10 @@ impl SymbolicModel {
         let n_in = n + m;
         let rhs_tape = Tape::compile(&graph, rhs_exprs, n_in);
         let jac_tape = Tape::compile(&graph, jac_exprs, n_in);
+        let jac_nonzero: Vec<usize> = (0..n * n).filter(|&ij| graph.as_const(jac_exprs[ij]) != Some(0.0)).collect();
+        let jac_pattern: Vec<(usize, usize)> = jac_nonzero.iter().map(|&ij| (ij / n, ij % n)).collect();
+        let jac_sparse_ids: Vec<Id> = jac_nonzero.iter().map(|&ij| jac_exprs[ij]).collect();
+        let jac_sparse_tape = Tape::compile(&graph, &jac_sparse_ids, n_in);
         let dparam_tapes: Vec<Tape> = dparam_exprs.iter().map(|d| Tape::compile(&graph, d, n_in)).collect();
         let observable_tape = Tape::compile(&graph, observable_exprs, n_in);
         // Machine code when available; the interpreter otherwise (the
@@ -139,6 +148,8 @@ impl SymbolicModel {
         Ok(SymbolicModel {
             rhs_tape,
             jac_tape,
+            jac_pattern,
+            jac_sparse_tape,
             dparam_tapes,
             observable_tape,
             kernels,
@@ -400,6 +411,24 @@ impl VectorField for SymbolicModel {
         let mut jac = jac;
         if !self.jacobian_native(x, p, jac.as_mut()) {
             self.jacobian_interpreted(x, p, jac);
+        }
+    }
+
+    fn jacobian_pattern(&self) -> Option<Vec<(usize, usize)>> {
+        Some(self.jac_pattern.clone())
+    }
+
+    fn jacobian_entries(&self, x: &[f64], p: &[f64], pattern: &[(usize, usize)], out: &mut [f64]) {
+        if pattern == self.jac_pattern.as_slice() {
+            // The interpreter computes the same bits as the compiled kernels (see `jit`).
+            self.jac_sparse_tape.eval_into(x, p, out);
+        } else {
+            // Another order or subset: evaluate ours, then look each entry up.
+            let mut vals = vec![0.0; self.jac_pattern.len()];
+            self.jac_sparse_tape.eval_into(x, p, &mut vals);
+            for (o, ij) in out.iter_mut().zip(pattern) {
+                *o = self.jac_pattern.binary_search(ij).map_or(0.0, |k| vals[k]);
+            }
         }
     }
 

@@ -15,11 +15,18 @@
 //! transverse directions) to a nearby point of the family instead of drifting
 //! along it. The step is globalised by backtracking on `||F||_2` with an
 //! Armijo condition on the Gauss-Newton model (see [`newton_polish`]).
-use faer::dyn_stack::{MemBuffer, MemStack};
+//!
+//! Large sparse fields ([`sparse_pattern`](crate::engine::linalg::sparse_jacobian::sparse_pattern):
+//! `n >= 200`, at most 10% structural non-zeros) take the plain Newton step
+//! `J dx = -F` by sparse LU instead, at a cost that grows with the
+//! non-zeros rather than with `n^3`; a singular Jacobian on the way ends
+//! that Newton iteration with an error (there is no sparse pseudo-inverse).
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::svd::{self, ComputeSvdVectors};
 use faer::diag::Diag;
 use faer::{Mat, Par};
 
+use crate::engine::linalg::sparse_jacobian::SparseJacobian;
 use crate::engine::linalg::vector::norm;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
@@ -57,13 +64,16 @@ pub struct NewtonOutcome {
 }
 
 /// Preallocated Jacobian, SVD factors and scratch memory, so that repeated
-/// factorisations (Newton steps, kernel computations) do not allocate.
+/// factorisations (Newton steps, kernel computations) do not allocate; for a
+/// large sparse field ([`SvdWorkspace::for_field`]) a sparse LU instead of
+/// the SVD.
 pub(crate) struct SvdWorkspace {
     pub(crate) jac: Mat<f64>,
     pub(crate) u: Mat<f64>,
     pub(crate) v: Mat<f64>,
     s: Diag<f64>,
     mem: MemBuffer,
+    sparse: Option<SparseJacobian>,
 }
 
 impl SvdWorkspace {
@@ -84,12 +94,56 @@ impl SvdWorkspace {
             v: Mat::zeros(n, n),
             s: Diag::zeros(n),
             mem: MemBuffer::new(req),
+            sparse: None,
+        }
+    }
+
+    /// The workspace `field` is solved in: sparse LU for a large sparse
+    /// field (module docs), the dense SVD otherwise.
+    pub(crate) fn for_field(field: &dyn VectorField) -> Self {
+        match SparseJacobian::for_field(field) {
+            Some(sparse) => SvdWorkspace {
+                jac: Mat::zeros(0, 0),
+                u: Mat::zeros(0, 0),
+                v: Mat::zeros(0, 0),
+                s: Diag::zeros(0),
+                mem: MemBuffer::new(StackReq::EMPTY),
+                sparse: Some(sparse),
+            },
+            None => Self::new(field.dim()),
+        }
+    }
+
+    /// Whether the last factored Jacobian is regular: `sigma_min > rcond
+    /// sigma_max` (dense), a successful sparse LU (sparse).
+    pub(crate) fn is_regular(&self, rcond: f64) -> bool {
+        match &self.sparse {
+            Some(_) => true,
+            None => {
+                let n = self.s.column_vector().nrows();
+                n > 0 && self.sigma(n - 1) > rcond * self.sigma(0)
+            }
         }
     }
 
     /// Evaluates the Jacobian at `(x, p)` and factors it, `J = U S V^T`,
     /// singular values in non-increasing order.
     pub(crate) fn factor(&mut self, field: &dyn VectorField, x: &[f64], p: &[f64]) -> Result<()> {
+        if let Some(sparse) = &mut self.sparse {
+            if !sparse.evaluate(field, x, p) {
+                return Err(Error::numerical(
+                    "Jacobian LU",
+                    format!("Jacobian of `{}` has non-finite entries at this point", field.name()),
+                ));
+            }
+            if !sparse.factor_shifted(0.0) {
+                return Err(Error::numerical(
+                    "Jacobian LU",
+                    format!("the Jacobian of `{}` is singular at this point (sparse LU has no pseudo-inverse)", field.name()),
+                ));
+            }
+            return Ok(());
+        }
         self.jac.fill(0.0);
         field.jacobian(x, p, self.jac.as_mut());
         if !self.jac.as_ref().is_all_finite() {
@@ -119,7 +173,13 @@ impl SvdWorkspace {
     /// `sigma_i > rcond * sigma_max`. Returns `||P f||^2`, where `P` projects
     /// onto the retained left singular vectors; `-2 ||P f||^2` is the
     /// directional derivative of `||F||^2` along the step.
-    pub(crate) fn min_norm_step(&self, f: &[f64], rcond: f64, out: &mut [f64]) -> f64 {
+    /// Sparse: the Newton step `out = -J^-1 f`, and `||f||^2`.
+    pub(crate) fn min_norm_step(&mut self, f: &[f64], rcond: f64, out: &mut [f64]) -> f64 {
+        if let Some(sparse) = &mut self.sparse {
+            out.iter_mut().zip(f).for_each(|(o, v)| *o = -v);
+            sparse.solve_in_place(out);
+            return f.iter().map(|v| v * v).sum();
+        }
         let n = f.len();
         out.fill(0.0);
         if n == 0 {
@@ -179,7 +239,7 @@ pub fn newton_polish(
     if !(opts.rcond > 0.0 && opts.rcond < 1.0) {
         return Err(Error::invalid("newton.rcond", opts.rcond, "(0, 1)"));
     }
-    let mut ws = SvdWorkspace::new(n);
+    let mut ws = SvdWorkspace::for_field(field);
     newton_with_workspace(field, x0, p, opts, &mut ws)
 }
 

@@ -38,6 +38,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::engine::equilibria::newton::{newton_with_workspace, NewtonOptions, SvdWorkspace};
+use crate::engine::linalg::sparse_jacobian::sparse_pattern;
 use crate::engine::linalg::spectrum::jacobian_matrix;
 use crate::engine::equilibria::stability::{classify, kernels, StabilityOptions, StabilityReport};
 use crate::engine::linalg::vector::{dist, norm};
@@ -153,6 +154,8 @@ struct ResidualNormSq<'a> {
     p: &'a [f64],
     evals: std::cell::Cell<u64>,
     deadline: Option<std::time::Instant>,
+    /// The Jacobian pattern of a large sparse field (`J^T F` in `O(nnz)`).
+    sparse_pattern: Option<Vec<(usize, usize)>>,
 }
 
 /// Cost plus gradient evaluations of one L-BFGS minimisation: 200
@@ -195,6 +198,15 @@ impl Gradient for ResidualNormSq<'_> {
         let n = x.len();
         let mut f = vec![0.0; n];
         self.field.rhs(x, self.p, &mut f);
+        if let Some(pattern) = &self.sparse_pattern {
+            let mut entries = vec![0.0; pattern.len()];
+            self.field.jacobian_entries(x, self.p, pattern, &mut entries);
+            let mut g = vec![0.0; n];
+            for (&(i, j), a) in pattern.iter().zip(&entries) {
+                g[j] += a * f[i];
+            }
+            return Ok(g);
+        }
         let jac = jacobian_matrix(self.field, x, self.p);
         Ok((0..n).map(|j| (0..n).map(|i| jac[(i, j)] * f[i]).sum()).collect())
     }
@@ -204,7 +216,7 @@ impl Gradient for ResidualNormSq<'_> {
 /// error (e.g. a line search that cannot progress from an exact zero).
 fn minimise(field: &dyn VectorField, p: &[f64], x0: &[f64], deadline: Option<std::time::Instant>) -> Vec<f64> {
     const MAX_ITERS: u64 = 200;
-    let problem = ResidualNormSq { field, p, evals: std::cell::Cell::new(0), deadline };
+    let problem = ResidualNormSq { field, p, evals: std::cell::Cell::new(0), deadline, sparse_pattern: sparse_pattern(field) };
     let solver = match LBFGS::new(MoreThuenteLineSearch::new(), 7).with_tolerance_grad(1e-14) {
         Ok(s) => s,
         Err(_) => return x0.to_vec(),
@@ -540,7 +552,7 @@ fn admit(field: &dyn VectorField, p: &[f64], opts: &FixedPointOptions, x: Vec<f6
             // Deflation removes isolated (regular) roots only: on a family of
             // fixed points every neighbour is a root too, and the family
             // merge of `find_fixed_points_report` handles those.
-            if n > 0 && ws.factor(field, &x, p).is_ok() && ws.sigma(n - 1) > ISOLATED_RCOND * ws.sigma(0) {
+            if n > 0 && ws.factor(field, &x, p).is_ok() && ws.is_regular(ISOLATED_RCOND) {
                 roots.deflated.push(x.clone());
             }
             roots.points.push((x, r));
@@ -589,7 +601,7 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
     let newton = NewtonOptions { tol: opts.tol, ..NewtonOptions::default() };
     let not_run = std::sync::atomic::AtomicUsize::new(0);
     let mut found_roots = Roots { points: Vec::new(), skipped: Vec::new(), deflated: Vec::new() };
-    let mut settle_ws = SvdWorkspace::new(n);
+    let mut settle_ws = SvdWorkspace::for_field(field);
     for batch in starts.chunks(BATCH) {
         let known = Deflation { roots: &found_roots.deflated };
         // rayon's indexed collect keeps start order, so the result does not
@@ -601,7 +613,7 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
                     not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     return [None, None];
                 }
-                let mut ws = SvdWorkspace::new(n);
+                let mut ws = SvdWorkspace::for_field(field);
                 let mut f = vec![0.0; n];
                 field.rhs(x0, p, &mut f);
                 let deadline = opts.max_seconds.is_finite().then(|| started + std::time::Duration::from_secs_f64(opts.max_seconds.min(1e9)));
@@ -640,7 +652,7 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
         let seeds = if starts[0] == starts[1] { &starts[..1] } else { &starts[..2] };
         for x0 in seeds {
             let known = Deflation { roots: &found_roots.deflated };
-            let mut ws = SvdWorkspace::new(n);
+            let mut ws = SvdWorkspace::for_field(field);
             if let Some((x, r)) = known.search(field, p, x0, &newton, &mut ws).filter(|(x, _)| in_box(x)) {
                 admit(field, p, opts, x, r, &mut found_roots, &mut settle_ws);
             }
@@ -668,7 +680,7 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
     let points = good;
 
     let mut kept: Vec<usize> = Vec::new();
-    let mut ws = SvdWorkspace::new(n);
+    let mut ws = SvdWorkspace::for_field(field);
     for (i, (x, _)) in points.iter().enumerate() {
         let mut merged = false;
         for &k in &kept {
@@ -807,7 +819,7 @@ pub fn fixed_points_json(field: &dyn VectorField, points: &[FixedPoint]) -> Valu
             let state: Map<String, Value> = names.iter().cloned().zip(fp.state.iter().map(|v| json!(v))).collect();
             let observables: Map<String, Value> =
                 obs_names.iter().cloned().zip(fp.observables.iter().map(|v| json!(v))).collect();
-            json!({
+            let mut entry = json!({
                 "state": state,
                 "residual": fp.residual,
                 "eigenvalues": fp.report.eigenvalues,
@@ -817,7 +829,11 @@ pub fn fixed_points_json(field: &dyn VectorField, points: &[FixedPoint]) -> Valu
                 "family_dimension": fp.report.family_dimension,
                 "attributed": fp.report.attributed,
                 "observables": observables,
-            })
+            });
+            if let (Some(note), Some(obj)) = (&fp.report.spectrum_note, entry.as_object_mut()) {
+                obj.insert("spectrum_note".into(), json!(note));
+            }
+            entry
         })
         .collect();
     json!({ "fixed_points": list })

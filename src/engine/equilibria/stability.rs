@@ -34,6 +34,8 @@ use faer::Mat;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::equilibria::newton::{newton_with_workspace, NewtonOptions, SvdWorkspace};
+use crate::engine::linalg::block_spectrum::{block_eigenvalues, BlockSpectrum};
+use crate::engine::linalg::sparse_jacobian::SparseJacobian;
 use crate::engine::linalg::spectrum::{jacobian_matrix, sorted_eigenvalues};
 use crate::engine::{InvariantKind, VectorField};
 use crate::error::{Error, Result};
@@ -63,6 +65,9 @@ pub enum Stability {
     /// No eigenvalue with positive real part but an unexplained zero mode or
     /// a purely imaginary pair: linear analysis is inconclusive.
     Marginal,
+    /// The spectrum of a large system was not computed (the report's
+    /// `spectrum_note` says why and how to get it).
+    NotComputed,
 }
 
 /// A zero mode explained by a declared (or numerically detected) invariant.
@@ -87,7 +92,17 @@ pub struct StabilityReport {
     /// Dimension of the family of fixed points through `x` implied by the
     /// explained zero modes (0 for an isolated fixed point).
     pub family_dimension: usize,
+    /// For large sparse systems only: how the spectrum was obtained, or why
+    /// it was not (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectrum_note: Option<String>,
 }
+
+/// Largest diagonal block of a large sparse Jacobian whose eigenvalues are
+/// computed densely (about 0.1 s each): beyond it, the stability of a large
+/// system is reported as not computed, never paid for as an `n^3` eigenproblem
+/// at every point.
+pub const MAX_DENSE_BLOCK: usize = 400;
 
 /// Controls of [`classify`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -151,8 +166,36 @@ pub fn classify(
     if !(opts.zero_tol > 0.0 && opts.zero_tol < 1.0) {
         return Err(Error::invalid("stability.zero_tol", opts.zero_tol, "(0, 1)"));
     }
-    let jac = jacobian_matrix(field, x, p);
-    let ev = sorted_eigenvalues(&jac)?;
+    let mut spectrum_note = None;
+    let sparse = SparseJacobian::for_field(field);
+    let ev = match sparse {
+        None => sorted_eigenvalues(&jacobian_matrix(field, x, p))?,
+        Some(mut sp) => {
+            if !sp.evaluate(field, x, p) {
+                return Err(Error::numerical("eigenvalue decomposition", "matrix has non-finite entries"));
+            }
+            match block_eigenvalues(n, sp.pattern(), sp.entries(), MAX_DENSE_BLOCK)? {
+                BlockSpectrum::Full(ev) => {
+                    spectrum_note = Some(format!(
+                        "large sparse system (n = {n}): eigenvalues from the diagonal blocks of its block triangular form \
+                         (largest block <= {MAX_DENSE_BLOCK}); zero modes are not attributed to invariants"
+                    ));
+                    ev
+                }
+                BlockSpectrum::TooLarge { largest, limit } => {
+                    return Ok(StabilityReport {
+                        eigenvalues: Vec::new(),
+                        stability: Stability::NotComputed,
+                        zero_modes: 0,
+                        attributed: Vec::new(),
+                        unexplained_zero_modes: 0,
+                        family_dimension: 0,
+                        spectrum_note: Some(spectrum_not_computed(n, largest, limit)),
+                    });
+                }
+            }
+        }
+    };
     let lam_scale = ev.iter().map(|l| l.norm()).fold(1.0_f64, f64::max);
     let lam_thr = opts.zero_tol * lam_scale;
     let is_zero: Vec<bool> = ev.iter().map(|l| l.norm() <= lam_thr).collect();
@@ -161,7 +204,7 @@ pub fn classify(
     let mut attributed = Vec::new();
     let mut family_dimension = 0;
     let mut explained = 0;
-    if zero_modes > 0 {
+    if zero_modes > 0 && spectrum_note.is_none() {
         let mut ws = SvdWorkspace::new(n);
         ws.factor(field, x, p)?;
         let (right, left) = kernels(&ws, opts.zero_tol);
@@ -261,7 +304,18 @@ pub fn classify(
         attributed,
         unexplained_zero_modes: unexplained,
         family_dimension,
+        spectrum_note,
     })
+}
+
+/// Why the spectrum of a large system was not computed, and what it would cost.
+pub fn spectrum_not_computed(n: usize, largest: usize, limit: usize) -> String {
+    format!(
+        "stability not computed: the Jacobian (n = {n}) has a strongly coupled block of {largest} states, \
+         above the dense-eigenvalue limit of {limit} (a dense eigenproblem costs ~n^3 = {:.1e} flops per point); \
+         integrate the model (`analyze FILE integrate`) from a perturbed fixed point to probe its stability",
+        (largest as f64).powi(3) * 10.0
+    )
 }
 
 /// Orthonormal basis of the numerical right kernel of `J(x; p)`: right
