@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 /// fixed point found at either end of the interval, skipping starts that an
 /// earlier branch already passed through.
 pub fn full_diagram(field: &dyn VectorField, p: &[f64], cp: &ContinuationParams) -> Result<ContinuationResult> {
-    let mut all = ContinuationResult { branches: Vec::new(), bifurcations: Vec::new() };
+    let mut all = ContinuationResult { branches: Vec::new(), bifurcations: Vec::new(), spectrum_note: None };
     for (end, direction) in [(cp.p_min, 1.0), (cp.p_max, -1.0)] {
         let mut pe = p.to_vec();
         pe[cp.param] = end;
@@ -43,6 +43,7 @@ pub fn full_diagram(field: &dyn VectorField, p: &[f64], cp: &ContinuationParams)
                 Err(_) => continue,
             };
             let offset = all.branches.len();
+            all.spectrum_note = all.spectrum_note.take().or(r.spectrum_note);
             all.branches.extend(r.branches);
             all.bifurcations.extend(r.bifurcations.into_iter().map(|mut b| {
                 b.branch += offset;

@@ -16,10 +16,14 @@
 //! passes folds without special treatment. The step `ds` shrinks on
 //! corrector failure or on a tangent turning by more than ~26 degrees, and
 //! grows after fast convergence. Linear solves use faer's partial-pivoting
-//! LU ([`DenseLu`]) in a preallocated workspace.
+//! LU ([`DenseLu`]) in a preallocated workspace, or, for a curve that
+//! reports the sparsity of `dH/du` ([`ImplicitCurve::sparse_pattern`]), a
+//! [`SparseLu`] of the bordered matrix (pattern of `dH/du` plus the full
+//! border row) whose symbolic analysis is done once per curve.
 use faer::{Mat, MatMut};
 
 use crate::engine::linalg::lu::DenseLu;
+use crate::engine::linalg::sparse_lu::SparseLu;
 use crate::engine::linalg::signed_log::SignedLog;
 use crate::engine::linalg::vector::{dot, inf_norm};
 
@@ -34,6 +38,24 @@ pub trait ImplicitCurve {
     fn jacobian(&mut self, u: &[f64], jac: MatMut<'_, f64>);
     /// Called after each accepted point (e.g. to update phase references).
     fn accept(&mut self, _u: &[f64]) {}
+    /// The structurally non-zero entries `(row, col)` of `dH/du`, when the
+    /// curve is to be solved sparse; `None` (the default): dense.
+    fn sparse_pattern(&self) -> Option<Vec<(usize, usize)>> {
+        None
+    }
+    /// `out[k] = dH/du` at `pattern[k]` (the pattern of
+    /// [`sparse_pattern`](ImplicitCurve::sparse_pattern)).
+    fn sparse_jacobian(&mut self, _u: &[f64], _pattern: &[(usize, usize)], _out: &mut [f64]) {}
+}
+
+/// The bordered matrix `[dH/du; c^T]` of a sparse curve in a [`SparseLu`].
+struct SparseBordered {
+    lu: SparseLu,
+    pattern: Vec<(usize, usize)>,
+    entries: Vec<f64>,
+    /// LU value slots of `pattern`, then of the border row `(N-1, j)`.
+    slots: Vec<usize>,
+    border_slots: Vec<usize>,
 }
 
 /// Newton corrector and tangent computation for an [`ImplicitCurve`] with a
@@ -41,6 +63,7 @@ pub trait ImplicitCurve {
 pub struct ArclengthSolver {
     n: usize,
     lu: DenseLu,
+    sparse: Option<SparseBordered>,
     res: Vec<f64>,
     border: Vec<f64>,
     /// Newton tolerance (max-norm of the residual).
@@ -53,6 +76,7 @@ impl ArclengthSolver {
         ArclengthSolver {
             n: n_unknowns,
             lu: DenseLu::new(n_unknowns),
+            sparse: None,
             res: vec![0.0; n_unknowns],
             border: vec![0.0; n_unknowns],
             tol,
@@ -60,7 +84,66 @@ impl ArclengthSolver {
         }
     }
 
+    /// The solver for `curve`: sparse bordered LU when the curve reports a
+    /// sparsity pattern, dense otherwise ([`new`](Self::new)).
+    pub fn for_curve<C: ImplicitCurve + ?Sized>(curve: &C, tol: f64, max_iter: usize) -> Self {
+        let n = curve.n_unknowns();
+        let Some(pattern) = curve.sparse_pattern() else { return Self::new(n, tol, max_iter) };
+        let mut all = pattern.clone();
+        all.extend((0..n).map(|j| (n - 1, j)));
+        let lu = SparseLu::new(n, &all);
+        let slots = pattern.iter().map(|&(i, j)| lu.slot(i, j).expect("entry in its own pattern")).collect();
+        let border_slots = (0..n).map(|j| lu.slot(n - 1, j).expect("border in the pattern")).collect();
+        ArclengthSolver {
+            n,
+            lu: DenseLu::new(0),
+            sparse: Some(SparseBordered { entries: vec![0.0; pattern.len()], lu, pattern, slots, border_slots }),
+            res: vec![0.0; n],
+            border: vec![0.0; n],
+            tol,
+            max_iter,
+        }
+    }
+
+    /// Whether the bordered systems are solved by sparse LU.
+    pub fn is_sparse(&self) -> bool {
+        self.sparse.is_some()
+    }
+
+    fn factor(&mut self) -> bool {
+        match &mut self.sparse {
+            Some(sp) => sp.lu.factor(),
+            None => self.lu.factor(),
+        }
+    }
+
+    fn solve_in_place(&mut self, b: &mut [f64]) {
+        match &mut self.sparse {
+            Some(sp) => sp.lu.solve_in_place(b),
+            None => self.lu.solve_in_place(b),
+        }
+    }
+
+    fn log_det(&self) -> SignedLog {
+        match &self.sparse {
+            Some(sp) => sp.lu.log_det(),
+            None => self.lu.log_det(),
+        }
+    }
+
     fn assemble<C: ImplicitCurve + ?Sized>(&mut self, curve: &mut C, u: &[f64], border: &[f64]) {
+        if let Some(sp) = &mut self.sparse {
+            curve.sparse_jacobian(u, &sp.pattern, &mut sp.entries);
+            let vals = sp.lu.values_mut();
+            vals.fill(0.0);
+            for (&k, &v) in sp.slots.iter().zip(&sp.entries) {
+                vals[k] += v;
+            }
+            for (&k, &b) in sp.border_slots.iter().zip(border) {
+                vals[k] += b;
+            }
+            return;
+        }
         let n = self.n;
         let mut m = self.lu.matrix_mut();
         curve.jacobian(u, m.as_mut().submatrix_mut(0, 0, n - 1, n));
@@ -98,10 +181,12 @@ impl ArclengthSolver {
                 break;
             }
             self.assemble(curve, u, c);
-            if !self.lu.factor() {
+            if !self.factor() {
                 return None;
             }
-            self.lu.solve_in_place(&mut self.res);
+            let mut res = std::mem::take(&mut self.res);
+            self.solve_in_place(&mut res);
+            self.res = res;
             let du = inf_norm(&self.res);
             if !du.is_finite() || (it >= 2 && du > 2.0 * last_du) {
                 return None;
@@ -143,13 +228,13 @@ impl ArclengthSolver {
         t: &mut [f64],
     ) -> Option<SignedLog> {
         self.assemble(curve, u, border);
-        if !self.lu.factor() {
+        if !self.factor() {
             return None;
         }
-        let det = self.lu.log_det();
+        let det = self.log_det();
         t.fill(0.0);
         t[self.n - 1] = 1.0;
-        self.lu.solve_in_place(t);
+        self.solve_in_place(t);
         let norm = dot(t, t).sqrt();
         if !(norm.is_finite() && norm > 0.0) {
             return None;
@@ -160,8 +245,18 @@ impl ArclengthSolver {
 
     /// A unit null vector of `dH/du` at `u` from the SVD (no orientation):
     /// used once to start a curve, when no previous tangent exists.
+    /// A sparse solver has no SVD: it takes the tangent bordered by the last
+    /// unknown, `[dH/du; e_N^T] z = e_N` (a null vector wherever that
+    /// bordered matrix is regular, i.e. away from folds in `u_N`).
     pub fn null_vector<C: ImplicitCurve + ?Sized>(&mut self, curve: &mut C, u: &[f64]) -> Option<Vec<f64>> {
         let n = self.n;
+        if self.sparse.is_some() {
+            let mut e = vec![0.0; n];
+            e[n - 1] = 1.0;
+            let mut t = vec![0.0; n];
+            self.tangent(curve, u, &e, &mut t)?;
+            return Some(t);
+        }
         let mut a = Mat::<f64>::zeros(n - 1, n);
         curve.jacobian(u, a.as_mut());
         if !a.as_ref().is_all_finite() {

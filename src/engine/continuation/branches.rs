@@ -13,6 +13,14 @@
 //! The Jacobian `[J | F_p]` is exact (from [`VectorField`]); the stepping
 //! loop does not allocate except for the eigenvalue computation at each
 //! accepted point (faer's eigensolver allocates internally).
+//!
+//! Large sparse fields ([`sparse_pattern`]) are solved with the sparse
+//! bordered LU of the arclength core, and their spectra (stability and the
+//! Hopf test function) come from the diagonal blocks of the Jacobian's block
+//! triangular form ([`block_eigenvalues`]); when a block exceeds
+//! [`MAX_DENSE_BLOCK`] states the stability is not computed, folds and
+//! branch points are still detected, Hopf points are not, and the result
+//! says so ([`ContinuationResult::spectrum_note`]).
 use faer::{c64, Mat, MatMut};
 
 use crate::engine::continuation::arclength::{arclength_step, ArclengthSolver, Bound, ImplicitCurve, StepControl};
@@ -22,7 +30,10 @@ use crate::engine::continuation::test_functions::{
     bialternate_product, hopf_frequency, locate_on_arc, neutral_saddle, stability, Bifurcation, BifurcationKind, TestFunctions,
 };
 use crate::engine::equilibria::lyapunov::first_lyapunov_coefficient;
+use crate::engine::equilibria::stability::{spectrum_not_computed, MAX_DENSE_BLOCK};
+use crate::engine::linalg::block_spectrum::{block_eigenvalues, BlockSpectrum};
 use crate::engine::linalg::signed_log::SignedLog;
+use crate::engine::linalg::sparse_jacobian::{sparse_pattern, SparseJacobian};
 use crate::engine::linalg::spectrum::sorted_eigenvalues;
 use crate::engine::linalg::vector::dot;
 use crate::engine::VectorField;
@@ -35,6 +46,8 @@ struct EquilibriumCurve<'a> {
     k: usize,
     p: Vec<f64>,
     fp: Vec<f64>,
+    /// The pattern of `J` when the field is solved sparse.
+    j_pattern: Option<Vec<(usize, usize)>>,
 }
 
 impl ImplicitCurve for EquilibriumCurve<'_> {
@@ -54,6 +67,18 @@ impl ImplicitCurve for EquilibriumCurve<'_> {
             jac[(i, n)] = self.fp[i];
         }
     }
+    /// `[J | F_p]`: the pattern of `J`, then the column `F_p` (taken as full).
+    fn sparse_pattern(&self) -> Option<Vec<(usize, usize)>> {
+        let j = self.j_pattern.as_ref()?;
+        Some(j.iter().copied().chain((0..self.n).map(|i| (i, self.n))).collect())
+    }
+    fn sparse_jacobian(&mut self, u: &[f64], pattern: &[(usize, usize)], out: &mut [f64]) {
+        let n = self.n;
+        self.p[self.k] = u[n];
+        let nj = pattern.len() - n;
+        self.field.jacobian_entries(&u[..n], &self.p, &pattern[..nj], &mut out[..nj]);
+        self.field.param_derivative(&u[..n], &self.p, self.k, &mut out[nj..]);
+    }
 }
 
 /// Evaluates Jacobian spectra and test functions at branch points.
@@ -63,11 +88,27 @@ struct Probe<'a> {
     k: usize,
     p: Vec<f64>,
     jac: Mat<f64>,
+    sparse: Option<SparseJacobian>,
+    /// Set when a sparse spectrum was too large to compute (then the
+    /// eigenvalue lists are empty).
+    not_computed: Option<String>,
 }
 
 impl Probe<'_> {
     fn eigenvalues(&mut self, u: &[f64]) -> Result<Vec<c64>> {
         self.p[self.k] = u[self.n];
+        if let Some(sp) = &mut self.sparse {
+            if !sp.evaluate(self.field, &u[..self.n], &self.p) {
+                return Err(Error::numerical("eigenvalue decomposition", "matrix has non-finite entries"));
+            }
+            return match block_eigenvalues(self.n, sp.pattern(), sp.entries(), MAX_DENSE_BLOCK)? {
+                BlockSpectrum::Full(ev) => Ok(ev),
+                BlockSpectrum::TooLarge { largest, limit } => {
+                    self.not_computed = Some(spectrum_not_computed(self.n, largest, limit));
+                    Ok(Vec::new())
+                }
+            };
+        }
         self.field.jacobian(&u[..self.n], &self.p, self.jac.as_mut());
         sorted_eigenvalues(&self.jac)
     }
@@ -130,9 +171,19 @@ pub fn continue_equilibria(
     }
 
     let nu = n + 1;
-    let mut curve = EquilibriumCurve { field, n, k, p: p0.to_vec(), fp: vec![0.0; n] };
-    let probe = Probe { field, n, k, p: p0.to_vec(), jac: Mat::zeros(n, n) };
-    let mut solver = ArclengthSolver::new(nu, cp.arclength.newton_tol, cp.arclength.newton_max_iter);
+    let j_pattern = sparse_pattern(field);
+    let sparse = j_pattern.is_some();
+    let mut curve = EquilibriumCurve { field, n, k, p: p0.to_vec(), fp: vec![0.0; n], j_pattern };
+    let probe = Probe {
+        field,
+        n,
+        k,
+        p: p0.to_vec(),
+        jac: if sparse { Mat::zeros(0, 0) } else { Mat::zeros(n, n) },
+        sparse: if sparse { SparseJacobian::for_field(field) } else { None },
+        not_computed: None,
+    };
+    let mut solver = ArclengthSolver::for_curve(&curve, cp.arclength.newton_tol, cp.arclength.newton_max_iter);
 
     let mut u: Vec<f64> = x0.iter().copied().chain([p0[k]]).collect();
     solver.correct_fixed(&mut curve, &mut u, n, p0[k]).ok_or_else(|| {
@@ -172,7 +223,10 @@ pub fn continue_equilibria(
         }
     }
     bifurcations.sort_by_key(|b| (b.branch, b.index));
-    Ok(ContinuationResult { branches, bifurcations })
+    let spectrum_note = tracer.probe.not_computed.take().map(|why| {
+        format!("{why}; the points' stability is unknown (null) and Hopf points are not detected on this branch")
+    });
+    Ok(ContinuationResult { branches, bifurcations, spectrum_note })
 }
 
 /// Largest parameter change per step, as a fraction of `p_max - p_min`,

@@ -60,6 +60,9 @@ pub struct Branch {
 pub struct ContinuationResult {
     pub branches: Vec<Branch>,
     pub bifurcations: Vec<Bifurcation>,
+    /// Set when the spectra of a large system were not computed: the
+    /// points' `stable` and `n_unstable` are then unknown (null in JSON).
+    pub spectrum_note: Option<String>,
 }
 
 fn state_object(names: &[String], state: &[f64]) -> Value {
@@ -77,6 +80,7 @@ impl ContinuationResult {
     /// "stable", "n_unstable"}]}], "bifurcations": [{"kind", "param", "state",
     /// "branch", "index", "frequency"?}]}`.
     pub fn to_json(&self, state_names: &[String], param_name: &str) -> Value {
+        let unknown = self.spectrum_note.is_some();
         let branches: Vec<Value> = self
             .branches
             .iter()
@@ -88,8 +92,8 @@ impl ContinuationResult {
                         json!({
                             "param": p.param,
                             "state": state_object(state_names, &p.state),
-                            "stable": p.stable,
-                            "n_unstable": p.n_unstable,
+                            "stable": if unknown { Value::Null } else { json!(p.stable) },
+                            "n_unstable": if unknown { Value::Null } else { json!(p.n_unstable) },
                         })
                     })
                     .collect();
@@ -117,7 +121,11 @@ impl ContinuationResult {
                 v
             })
             .collect();
-        json!({ "param_name": param_name, "branches": branches, "bifurcations": bifs })
+        let mut doc = json!({ "param_name": param_name, "branches": branches, "bifurcations": bifs });
+        if let Some(note) = &self.spectrum_note {
+            doc["spectrum_note"] = json!(note);
+        }
+        doc
     }
 
     /// CSV table with header `branch,kind,index,<param_name>,<state names>,stable,n_unstable,frequency`.
