@@ -44,6 +44,61 @@ pub fn derivatives(g: &mut Graph, roots: &[Id], k: usize) -> Vec<Id> {
     roots.iter().map(|r| d[r.index()]).collect()
 }
 
+/// `d[k][i] = d roots[i] / d Var(k)` for `k < n_vars`, like calling
+/// [`derivatives`] for every `k`, but each `k` differentiates only the roots
+/// that depend on `Var(k)` (the others get the constant 0 directly): for a
+/// large sparse system (each equation uses a few variables) the cost grows
+/// with the number of non-zero derivatives instead of `n_vars * len(g)`.
+/// The variables each node depends on are found in one forward pass;
+/// `None` when some root depends on more than `max_support` variables (then
+/// the system is not sparse and [`derivatives`] is the right tool).
+pub fn sparse_derivatives(g: &mut Graph, roots: &[Id], n_vars: usize, max_support: usize) -> Option<Vec<Vec<Id>>> {
+    let n0 = g.len();
+    let mark = g.reachable(roots);
+    let mut support: Vec<Vec<u32>> = vec![Vec::new(); n0];
+    for i in 0..n0 {
+        if !mark[i] {
+            continue;
+        }
+        let node = g.node(Id(i as u32));
+        let mut s: Vec<u32> = match node {
+            Node::Var(k) => vec![k],
+            _ => Vec::new(),
+        };
+        for a in node.operands() {
+            s.extend_from_slice(&support[a.index()]);
+        }
+        s.sort_unstable();
+        s.dedup();
+        if s.len() > max_support {
+            return None;
+        }
+        support[i] = s;
+    }
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n_vars];
+    for (i, r) in roots.iter().enumerate() {
+        for &k in &support[r.index()] {
+            if (k as usize) < n_vars {
+                users[k as usize].push(i);
+            }
+        }
+    }
+    drop(support);
+    let zero = g.constant(0.0);
+    let mut d = Vec::with_capacity(n_vars);
+    for (k, user) in users.iter().enumerate() {
+        let mut col = vec![zero; roots.len()];
+        if !user.is_empty() {
+            let sub: Vec<Id> = user.iter().map(|&i| roots[i]).collect();
+            for (&i, di) in user.iter().zip(derivatives(g, &sub, k)) {
+                col[i] = di;
+            }
+        }
+        d.push(col);
+    }
+    Some(d)
+}
+
 /// The derivative of node `e` given the derivatives `d` of all earlier nodes.
 fn rule(g: &mut Graph, e: Id, k: usize, d: &[Id], zero: Id) -> Id {
     let node = g.node(e);

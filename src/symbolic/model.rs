@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use faer::MatMut;
 
-use super::diff::derivatives;
+use super::diff::{derivatives, sparse_derivatives};
 use super::expr::{Expr, Graph, Id};
 use super::higher::HigherDerivatives;
 use super::jit::{self, Code, Layout, MatrixKernel, VectorKernel};
@@ -117,7 +117,21 @@ impl SymbolicModel {
         let g = &mut spec.graph;
         let rhs = spec.equation_exprs.clone();
         // d[j][i] = dF_i / d symbol_j, all in the shared graph.
-        let d: Vec<Vec<Id>> = (0..n + m).map(|j| derivatives(g, &rhs, j)).collect();
+        // Large sparse systems differentiate each equation only in the
+        // variables it uses (the engine's sparse threshold; below it the
+        // graph is built exactly as before, so results keep their bits).
+        let sparse = if n >= crate::engine::linalg::sparse_jacobian::SPARSE_MIN_DIM {
+            sparse_derivatives(g, &rhs, n, n / 10)
+        } else {
+            None
+        };
+        let d: Vec<Vec<Id>> = match sparse {
+            Some(mut d) => {
+                d.extend((n..n + m).map(|j| derivatives(g, &rhs, j)));
+                d
+            }
+            None => (0..n + m).map(|j| derivatives(g, &rhs, j)).collect(),
+        };
         let jac: Vec<Id> = (0..n * n).map(|ij| d[ij % n][ij / n]).collect();
         // Simplify everything together, once: one list of roots.
         let mut roots = rhs.clone();
