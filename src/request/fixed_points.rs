@@ -69,6 +69,9 @@ pub fn fixed_points_report_json(model: &dyn VectorField, search: &FixedPointSear
         .iter()
         .map(|s| json!({"state": super::state_object(&names, &s.state), "reason": s.reason}))
         .collect::<Vec<_>>());
+    if let Some(note) = &search.starts_note {
+        v["starts_note"] = json!(note);
+    }
     if let Some(stopped) = &search.stopped {
         v["stopped"] = json!(stopped);
         v["starts_not_run"] = json!(search.starts_not_run);

@@ -12,3 +12,4 @@ mod budgets;
 mod requests;
 mod robustness;
 mod periodic;
+mod large_models;

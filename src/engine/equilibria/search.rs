@@ -122,6 +122,8 @@ pub struct FixedPointSearch {
     pub stopped: Option<String>,
     /// Starts that were not run because of the budget.
     pub starts_not_run: usize,
+    /// Set when the default bound of a large system cut the random starts.
+    pub starts_note: Option<String>,
 }
 
 /// A candidate point that was not reported, and why.
@@ -161,6 +163,14 @@ struct ResidualNormSq<'a> {
 /// Cost plus gradient evaluations of one L-BFGS minimisation: 200
 /// iterations with up to ~25 line-search evaluations each.
 const MAX_EVALS: u64 = 5_000;
+
+/// Bound on the random starts of a large sparse system: the default work
+/// of the multi-start search scales like `starts * n`, so above
+/// [`SPARSE_MIN_DIM`](crate::engine::linalg::sparse_jacobian::SPARSE_MIN_DIM)
+/// states the default number of random starts is cut to
+/// `LARGE_START_BUDGET / n` (at least 2); the result says so
+/// (`FixedPointSearch::starts_note`), and any other requested number is run.
+const LARGE_START_BUDGET: usize = 8_000;
 
 impl ResidualNormSq<'_> {
     fn charge(&self) -> std::result::Result<(), argmin::core::Error> {
@@ -570,11 +580,25 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
     let stab = StabilityOptions::default();
     let started = std::time::Instant::now();
 
-    let mut starts: Vec<Vec<f64>> = Vec::with_capacity(opts.starts + 2);
+    // Only the default number of starts is cut: an explicit other number is honoured.
+    let default_starts = opts.starts == FixedPointOptions::default().starts;
+    let n_random = if default_starts && sparse_pattern(field).is_some() {
+        opts.starts.min((LARGE_START_BUDGET / n.max(1)).max(2))
+    } else {
+        opts.starts
+    };
+    let starts_note = (n_random < opts.starts).then(|| {
+        format!(
+            "large sparse system (n = {n}): {n_random} of the {} random starts were run (the default bound of the \
+             search is {LARGE_START_BUDGET} / n starts); pass `--starts N` (N other than {}) to run N starts",
+            opts.starts, opts.starts
+        )
+    });
+    let mut starts: Vec<Vec<f64>> = Vec::with_capacity(n_random + 2);
     starts.push(field.initial_state());
     starts.push(vec![0.0; n]);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    for k in 0..opts.starts {
+    for k in 0..n_random {
         // Centre + half-width * u, u in [-1, 1] (no overflow for huge boxes);
         // every other start is scale-aware: |u| log-uniform in [1e-4, 1], so
         // equilibria at small scales inside a large box are sampled too.
@@ -720,6 +744,7 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
         skipped,
         stopped: (starts_not_run > 0).then(|| "budget".to_string()),
         starts_not_run,
+        starts_note,
     })
 }
 
