@@ -4,6 +4,7 @@
 //! study both call these.
 use crate::engine::continuation::boundary::{continue_boundary, BoundaryCurve, BoundaryParams};
 use crate::engine::continuation::branches::continue_equilibria;
+use crate::engine::linalg::sparse_jacobian::sparse_pattern;
 use crate::engine::continuation::grid::{brute_force_grid, GridCell, GridParams};
 use crate::engine::continuation::grid_check::{grid_agreement, segment_distance, GridAgreement};
 use crate::engine::continuation::params::ContinuationParams;
@@ -24,7 +25,10 @@ pub fn full_diagram(field: &dyn VectorField, p: &[f64], cp: &ContinuationParams)
         let mut pe = p.to_vec();
         pe[cp.param] = end;
         let half = default_box(&field.initial_state(), &pe);
-        let opts = FixedPointOptions { starts: 24, seed: 7, bounds: vec![(-half, half); field.dim()], ..Default::default() };
+        // The same default bound on the starts as the fixed-point search of a
+        // large sparse system (`8000 / n`, at least 2).
+        let starts = if sparse_pattern(field).is_some() { 24.min((8_000 / field.dim()).max(2)) } else { 24 };
+        let opts = FixedPointOptions { starts, seed: 7, bounds: vec![(-half, half); field.dim()], ..Default::default() };
         let starts = find_fixed_points(field, &pe, &opts)?;
         for fp in starts {
             if fp.report.family_dimension > 0 {
