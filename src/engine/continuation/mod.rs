@@ -22,6 +22,7 @@ pub mod boundary;
 pub mod branches;
 pub mod grid;
 pub mod grid_check;
+pub mod illinois;
 pub mod params;
 pub mod results;
 pub mod test_functions;

@@ -21,6 +21,7 @@
 //! Products of many eigenvalue sums overflow quickly, so determinants are
 //! carried as [`SignedLog`] (sign and log-modulus) and rescaled against a
 //! reference value before root finding.
+use crate::engine::continuation::illinois::Illinois;
 use faer::c64;
 use serde::Serialize;
 
@@ -207,16 +208,12 @@ pub fn locate_on_arc<C: ImplicitCurve + ?Sized>(
 ) -> Option<Vec<f64>> {
     let n = u0.len();
     let base: f64 = t0.iter().zip(u0).map(|(a, b)| a * b).sum();
-    let (mut a, mut fa, mut b, mut fb) = (0.0, f0, sigma1, f1);
-    let mut side = 0i8;
+    let mut bracket = Illinois::new(0.0, f0, sigma1, f1);
     let mut u = vec![0.0; n];
     let mut best: Option<(f64, Vec<f64>)> = None;
     for _ in 0..200 {
-        let secant = (a * fb - b * fa) / (fb - fa);
-        let lo = a.min(b);
-        let hi = a.max(b);
-        // Keep trial points strictly inside the bracket.
-        let s = if secant.is_finite() && secant > lo && secant < hi { secant } else { 0.5 * (a + b) };
+        // Trial points stay strictly inside the bracket.
+        let s = bracket.trial();
         for i in 0..n {
             u[i] = u0[i] + s * t0[i];
         }
@@ -228,25 +225,7 @@ pub fn locate_on_arc<C: ImplicitCurve + ?Sized>(
         if best.as_ref().is_none_or(|(bf, _)| f.abs() < *bf) {
             best = Some((f.abs(), u.clone()));
         }
-        if f == 0.0 {
-            break;
-        }
-        if (f > 0.0) == (fa > 0.0) {
-            a = s;
-            fa = f;
-            if side == -1 {
-                fb *= 0.5;
-            }
-            side = -1;
-        } else {
-            b = s;
-            fb = f;
-            if side == 1 {
-                fa *= 0.5;
-            }
-            side = 1;
-        }
-        if (b - a).abs() <= xtol {
+        if bracket.update(s, f, xtol) {
             break;
         }
     }

@@ -24,6 +24,7 @@
 //! Special points are located between two accepted points by the Illinois
 //! variant of regula falsi on the projection `sigma = <t, z - z_k>_W`, with
 //! a corrector at every trial point.
+use crate::engine::continuation::illinois::Illinois;
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
@@ -562,14 +563,11 @@ fn run(mut tr: Tracer<'_>, mut z: Vec<f64>, mut t: Vec<f64>, field: &dyn VectorF
 /// at each trial.
 fn locate(tr: &mut Tracer<'_>, z0: &[f64], t0: &[f64], sigma1: f64, f0: f64, f1: f64, kind: CycleBifurcationKind) -> Option<Vec<f64>> {
     let base = wdot(&tr.w, t0, z0);
-    let (mut a, mut fa, mut b, mut fb) = (0.0, f0, sigma1, f1);
-    let mut side = 0i8;
+    let mut bracket = Illinois::new(0.0, f0, sigma1, f1);
     let mut best: Option<(f64, Vec<f64>)> = None;
     let xtol = 1e-9 * (1.0 + sigma1.abs());
     for _ in 0..60 {
-        let sec = (a * fb - b * fa) / (fb - fa);
-        let (lo, hi) = (a.min(b), a.max(b));
-        let s = if sec.is_finite() && sec > lo && sec < hi { sec } else { 0.5 * (a + b) };
+        let s = bracket.trial();
         let mut z: Vec<f64> = z0.iter().zip(t0).map(|(x, d)| x + s * d).collect();
         tr.correct(&mut z, t0, base + s)?;
         let f = match kind {
@@ -590,25 +588,7 @@ fn locate(tr: &mut Tracer<'_>, z0: &[f64], t0: &[f64], sigma1: f64, f0: f64, f1:
         if best.as_ref().is_none_or(|(bf, _)| f.abs() < *bf) {
             best = Some((f.abs(), z.clone()));
         }
-        if f == 0.0 {
-            break;
-        }
-        if (f > 0.0) == (fa > 0.0) {
-            a = s;
-            fa = f;
-            if side == -1 {
-                fb *= 0.5;
-            }
-            side = -1;
-        } else {
-            b = s;
-            fb = f;
-            if side == 1 {
-                fa *= 0.5;
-            }
-            side = 1;
-        }
-        if (b - a).abs() <= xtol {
+        if bracket.update(s, f, xtol) {
             break;
         }
     }
