@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::config::{Kind, Overrides, ParamSpec, Params};
 use crate::error::{num, Error, Result};
 use crate::models::common::frustration::{Design, LabelWeights, Pairing};
+use crate::models::embedding::optimizer::{self, Optimizer};
 
 /// Every key a Model E config accepts, with its range and default.
 pub const SCHEMA: &[ParamSpec] = &[
@@ -30,6 +31,11 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "noise", kind: Kind::NON_NEGATIVE, default: "0.0", doc: "temperature T of additive Langevin noise on the sample embeddings (0 = none)" },
     ParamSpec { name: "rtol", kind: Kind::POSITIVE, default: "1e-9", doc: "relative tolerance of the ODE solver" },
     ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-12", doc: "absolute tolerance of the ODE solver" },
+    optimizer::KEYS[0],
+    optimizer::KEYS[1],
+    optimizer::KEYS[2],
+    optimizer::KEYS[3],
+    optimizer::KEYS[4],
 ];
 
 /// A validated Model E configuration.
@@ -53,6 +59,8 @@ pub struct EmbeddingConfig {
     pub noise: f64,
     pub rtol: f64,
     pub atol: f64,
+    /// The update rule (`docs/optimisers.md`); plain GD by default.
+    pub optimizer: Optimizer,
     /// The raw parameter set, recorded in result files.
     #[serde(skip)]
     pub params: Params,
@@ -86,6 +94,7 @@ impl EmbeddingConfig {
             noise: p.real("noise"),
             rtol: p.real("rtol"),
             atol: p.real("atol"),
+            optimizer: Optimizer::from_params(&p)?,
             params: p,
         };
         if cfg.t_min >= cfg.t_max {
@@ -164,8 +173,10 @@ impl EmbeddingConfig {
     }
 
     /// The parameter set as JSON, recorded in every result file.
+    /// The optimiser keys are left out while they are all at their
+    /// defaults (plain GD), so that such files are unchanged.
     pub fn to_json(&self) -> serde_json::Value {
-        self.params.to_json()
+        optimizer::strip_default_keys(self.params.to_json(), &self.params)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod experiment;
 pub mod export;
+pub mod optimizer;
 pub mod reduced;
 pub mod simulation;
 pub mod studies;

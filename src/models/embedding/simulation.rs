@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use crate::error::{num, Error, Result};
 use crate::models::embedding::config::EmbeddingConfig;
+use crate::models::embedding::optimizer::OptimizerState;
 use crate::models::common::frustration::LabelWeights;
 use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
 use crate::random::BlockNormalRng;
@@ -199,7 +200,11 @@ pub fn sgd_rng(seed: u64) -> ChaCha8Rng {
 /// Simulates one seed of Model E, recording metrics at the grid times
 /// snapped to whole steps. Fails with [`Error::Divergence`] naming the largest
 /// stable `dt` if the iteration blows up.
+///
+/// `max_stable_dt` is gradient descent's bound `2/lambda_max`; a momentum
+/// optimiser scales it by [`Optimizer::stable_step_factor`](crate::models::embedding::optimizer::Optimizer::stable_step_factor).
 pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, seed: u64) -> Result<SimulationRun> {
+    let max_stable_dt = max_stable_dt * cfg.optimizer.stable_step_factor();
     if cfg.dt >= max_stable_dt {
         return Err(unstable(cfg.dt, max_stable_dt, "before the first step"));
     }
@@ -224,9 +229,18 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
     let scale0 = start.y.iter().map(|v| v.abs()).fold(1.0, f64::max);
     let mut metrics = Vec::with_capacity(steps.len());
     let (mut done, mut cursor) = (0u64, pairs);
+    // The optimiser wraps the step below (no buffers and no calls for plain GD).
+    let plain = cfg.optimizer.is_plain_gd();
+    let nx = e.x.len();
+    let mut opt = OptimizerState::new(cfg.optimizer, nx + e.y.len());
     for &target in &steps {
         while done < target {
             crate::limits::poll_deadline(done, step_time, || format!("Model E simulation (seed {seed})"))?;
+            if !plain {
+                opt.next_step();
+                opt.begin(0, &mut e.x);
+                opt.begin(nx, &mut e.y);
+            }
             if cfg.batch.is_none() {
                 gd_step(a, &mut e, r, cfg.dt, &mut ws.gd_scratch);
             } else {
@@ -236,6 +250,10 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
                 }
                 sgd_step(a, &pair_rows, &mut e, r, cfg.dt, &ws.order[cursor..cursor + batch], &mut ws.label_delta, &mut ws.sample_delta);
                 cursor += batch;
+            }
+            if !plain {
+                opt.finish(0, &mut e.x, cfg.dt * r.eta_x, 0.0);
+                opt.finish(nx, &mut e.y, cfg.dt * r.eta_y, 0.0);
             }
             if let Some(noise) = noise.as_mut() {
                 noise.rng.fill_standard_normal(&mut noise.z);

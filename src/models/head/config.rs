@@ -148,8 +148,10 @@ impl HeadConfig {
     }
 
     /// The parameter set as JSON, recorded in every result file.
+    /// The optimiser keys are left out while they are all at their
+    /// defaults (plain GD), so that such files are unchanged.
     pub fn to_json(&self) -> serde_json::Value {
-        self.params.to_json()
+        crate::models::embedding::optimizer::strip_default_keys(self.params.to_json(), &self.params)
     }
 }
 

@@ -1,3 +1,4 @@
 //! Model E: simulation and reduced theory.
+mod optimizers;
 mod simulation;
 mod theory;

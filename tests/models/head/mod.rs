@@ -2,5 +2,6 @@
 mod attractor;
 mod class_level_jacobian;
 mod meanfield;
+mod optimizers;
 mod simulation;
 mod theory;

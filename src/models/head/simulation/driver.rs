@@ -7,6 +7,7 @@ use crate::error::{num, Error, Result};
 use crate::models::common::frustration::LabelWeights;
 use crate::models::common::metrics::MetricsWorkspace;
 use crate::models::embedding::simulation::step_grid;
+use crate::models::embedding::optimizer::OptimizerState;
 use crate::models::head::config::HeadConfig;
 
 use super::kernels::{gd_step, sgd_step};
@@ -68,18 +69,41 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
     let scale0 = st.y.iter().chain(&st.w).map(|v| v.abs()).fold(1.0, f64::max);
     let mut metrics = Vec::with_capacity(steps.len());
     let (mut done, mut cursor) = (0u64, pairs);
+    // The optimiser wraps the step (no buffers and no calls for plain GD).
+    // AdamW's weight decay is decoupled: the step then runs without decay
+    // and `finish` applies `lambda` per epoch (a fraction `batch/P` per step).
+    let plain = b.optimizer.is_plain_gd();
+    let (nx, ny) = (st.x.len(), st.y.len());
+    let mut opt = OptimizerState::new(b.optimizer, nx + ny + st.w.len());
+    let (r_step, decay) = if b.optimizer.decoupled_decay() { (HeadRates { weight_decay: 0.0, ..r }, r.weight_decay * batch as f64 / pairs as f64) } else { (r, 0.0) };
+    let trains = cfg.variant.trains_head();
     for &target in &steps {
         while done < target {
             crate::limits::poll_deadline(done, step_time, || format!("Model H simulation (seed {seed})"))?;
+            if !plain {
+                opt.next_step();
+                opt.begin(0, &mut st.x);
+                opt.begin(nx, &mut st.y);
+                if trains {
+                    opt.begin(nx + ny, &mut st.w);
+                }
+            }
             if b.batch.is_none() {
-                gd_step(a, &mut st, r, b.dt, &mut ws);
+                gd_step(a, &mut st, r_step, b.dt, &mut ws);
             } else {
                 if cursor + batch > pairs {
                     order.shuffle(&mut rng);
                     cursor = 0;
                 }
-                sgd_step(a, &pair_rows, &mut st, r, b.dt, &order[cursor..cursor + batch], &mut ws);
+                sgd_step(a, &pair_rows, &mut st, r_step, b.dt, &order[cursor..cursor + batch], &mut ws);
                 cursor += batch;
+            }
+            if !plain {
+                opt.finish(0, &mut st.x, b.dt * r.eta_x, decay);
+                opt.finish(nx, &mut st.y, b.dt * r.eta_y, decay);
+                if trains {
+                    opt.finish(nx + ny, &mut st.w, b.dt * r.eta_w, decay);
+                }
             }
             done += 1;
         }
