@@ -137,7 +137,7 @@ fn exact_momentum_map_on_the_simplex_matches_microscopic_steps() {
         let expect = simplex_state(&a, k, reduced[0]);
         let scale = expect.y.iter().map(|v| v.abs()).fold(0.0, f64::max);
         let dev = e.x.iter().chain(&e.y).zip(expect.x.iter().chain(&expect.y)).map(|(u, v)| (u - v).abs()).fold(0.0, f64::max);
-        assert!(scale > 1e-3, "{opt:?}: the state collapsed before the comparison ({scale:e})");
+        assert!(scale > 1e-5, "{opt:?}: the state collapsed before the comparison ({scale:e})");
         assert!(dev < 1e-10 * scale.max(1.0), "{opt:?}: reduced map vs microscopic steps: {dev:e}");
     }
 }
@@ -146,8 +146,10 @@ fn exact_momentum_map_on_the_simplex_matches_microscopic_steps() {
 fn heavy_ball_slow_rate_is_the_root_of_the_mode_recursion() {
     // Fitted decay of the simplex map's separation against the closed form,
     // and the closed form's approach to lambda/(1-beta) as dt -> 0.
-    let sys = SimplexSystem::new(0.2, 0.5, 4, 1.0, 1.0);
-    let a = cfg(&["classes=4", "per_class=60", "frustrated=0.2"]).label_weights().unwrap();
+    // f = 0.1: the slow mode stays overdamped up to beta = 0.9 at dt = 0.05
+    // (4 dt lambda < (1-beta)^2); above that it oscillates (docs/optimisers.md).
+    let sys = SimplexSystem::new(0.1, 0.5, 4, 1.0, 1.0);
+    let a = cfg(&["classes=4", "per_class=60", "frustrated=0.1"]).label_weights().unwrap();
     let lambda = ClassLevelSystem::new(&a, 1.0, 1.0, 1).unwrap().spectrum().unwrap().slow_rate;
     for beta in [0.0, 0.5, 0.9] {
         let opt = Optimizer::Momentum { beta };
@@ -163,9 +165,9 @@ fn heavy_ball_slow_rate_is_the_root_of_the_mode_recursion() {
         // The closed form's dt-expansion: error of the continuum rate is
         // C dt lambda^2 + O(dt^2), so halving dt halves it.
         let cont = momentum::continuum_rate(beta, lambda);
-        let errs: Vec<f64> = [0.02, 0.01, 0.005].iter().map(|&h| momentum::discrete_rate(opt, lambda, h).unwrap() - cont).collect();
+        let errs: Vec<f64> = [0.004, 0.002, 0.001].iter().map(|&h| momentum::discrete_rate(opt, lambda, h).unwrap() - cont).collect();
         let c = momentum::first_order_coefficient(opt).unwrap();
-        assert!((errs[2] / (0.005 * lambda * lambda) / c - 1.0).abs() < 0.05, "beta = {beta}: first-order coefficient");
+        assert!((errs[2] / (0.001 * lambda * lambda) / c - 1.0).abs() < 0.05, "beta = {beta}: first-order coefficient");
         assert!((errs[0] / errs[1] - 2.0).abs() < 0.1 && (errs[1] / errs[2] - 2.0).abs() < 0.1, "beta = {beta}: not first order in dt: {errs:?}");
     }
 }
@@ -209,13 +211,14 @@ fn exported_heavy_ball_model_has_the_mode_roots_at_its_fixed_point() {
     for l in lam {
         let rate = -l.re;
         // Roots of m r^2 - g r + rate = 0 are eigenvalues -r of the ODE.
+        // Eigenvalues -r, r = (g +- sqrt(g^2 - 4 m rate)) / (2m), complex when the mode is underdamped.
         let disc = g * g - 4.0 * m * rate;
-        assert!(disc > 0.0);
-        for r in [(g - disc.sqrt()) / (2.0 * m), (g + disc.sqrt()) / (2.0 * m)] {
-            let best = eig.iter().map(|e| (e.re + r).abs() + e.im.abs()).fold(f64::INFINITY, f64::min);
-            assert!(best < 1e-9 * r.max(1.0), "root {r} of mode {rate} missing from {eig:?}");
+        let (re, im) = if disc >= 0.0 { (vec![(g - disc.sqrt()) / (2.0 * m), (g + disc.sqrt()) / (2.0 * m)], 0.0) } else { (vec![g / (2.0 * m); 2], (-disc).sqrt() / (2.0 * m)) };
+        for r in re {
+            let best = eig.iter().map(|e| (e.re + r).abs() + (e.im.abs() - im).abs()).fold(f64::INFINITY, f64::min);
+            assert!(best < 1e-9 * r.max(1.0), "root {r} (+- {im} i) of mode {rate} missing from {eig:?}");
         }
-        assert!((momentum::second_order_ode_rate(0.6, rate, 0.05) - (g - disc.sqrt()) / (2.0 * m)).abs() < 1e-12);
+        assert!((momentum::second_order_ode_rate(0.6, rate, 0.05) - if disc >= 0.0 { (g - disc.sqrt()) / (2.0 * m) } else { g / (2.0 * m) }).abs() < 1e-12);
     }
 }
 
@@ -248,9 +251,12 @@ fn optimizer_steps_allocate_nothing() {
 fn adam_two_class_collapse_follows_the_sign_flow_and_converges_as_dt_shrinks() {
     use repcollapse::models::embedding::reduced::sign_flow::{two_class_collapse_time, two_class_separation};
     use repcollapse::models::embedding::studies::optim::labels_then_separations;
-    let t0 = 6.0;
+    // t0 = 1.5: the samples (started near 0) have reached their targets.
+    // Measured (seed 1): worst error 0.094 / 0.063 (f = 0.1 / 0.3) at
+    // dt = 0.002, 0.017 / 0.017 at dt = 0.0005.
+    let t0 = 1.5;
     let mut worst = Vec::new();
-    for dt in [0.004, 0.001] {
+    for dt in [0.002, 0.0005] {
         let mut w: f64 = 0.0;
         for f in [0.1, 0.3] {
             let c = cfg(&["classes=2", "per_class=40", "dim=6", &format!("frustrated={f}"), "eta_y=0.25", "init_scale=0.1", "optimizer=adam", "beta1=0.9", "beta2=0.99", &format!("dt={dt}")]);
@@ -267,6 +273,7 @@ fn adam_two_class_collapse_follows_the_sign_flow_and_converges_as_dt_shrinks() {
         }
         worst.push(w);
     }
-    assert!(worst[1] < 0.05, "sign flow vs Adam at dt = 0.001: {worst:?}");
-    assert!(worst[1] < 0.6 * worst[0], "no convergence as dt shrinks: {worst:?}");
+    assert!(worst[1] < 0.03, "sign flow vs Adam at dt = 0.0005: {worst:?}");
+    assert!(worst[1] < 0.4 * worst[0], "no convergence as dt shrinks: {worst:?}");
 }
+

@@ -1,5 +1,5 @@
 //! Model H with momentum, Nesterov and AdamW (`docs/optimisers.md`): the
-//! frozen-head variants reproduce Model E's optimiser runs bit for bit,
+//! frozen-head variants reproduce Model E's optimiser runs to rounding,
 //! zero momentum is GD, AdamW's decay is decoupled, runs do not depend on
 //! the thread count and the steps allocate nothing.
 use repcollapse::models::embedding::optimizer::{Optimizer, OptimizerState};
@@ -50,7 +50,10 @@ fn frozen_head_with_momentum_reproduces_model_e_with_momentum() {
             oe.finish(0, &mut e.x, 0.02, 0.0);
             oe.finish(nx, &mut e.y, 0.02, 0.0);
         }
-        assert_eq!((&h.x, &h.y), (&e.x, &e.y), "{opt:?}: Model H (none) differs from Model E");
+        // Model H's frozen-head step equals Model E's to rounding (1e-12 for GD,
+        // tests/models/head/simulation.rs); the optimisers must not amplify it.
+        let err = h.x.iter().chain(&h.y).zip(e.x.iter().chain(&e.y)).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+        assert!(err < 1e-10, "{opt:?}: Model H (none) differs from Model E by {err:e}");
     }
 }
 
