@@ -39,7 +39,7 @@ fn bracket(fs: &[f64], surviving: &[f64]) -> Option<(f64, f64, f64)> {
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
     study.check_keys(&["weight_decays", "frustrated", "betas", "adam"])?;
     let lams = study.reals_in("weight_decays", &[0.12, 0.16], Kind::POSITIVE)?;
-    let mut fs = study.reals_in("frustrated", &[0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8], Kind::Real { min: 0.0, max: 1.0, open_min: true, open_max: false })?;
+    let mut fs = study.reals_in("frustrated", &[0.3, 0.4, 0.45, 0.5, 0.6, 0.65, 0.7, 0.8, 0.9, 1.0], Kind::Real { min: 0.0, max: 1.0, open_min: true, open_max: false })?;
     fs.sort_by(f64::total_cmp);
     let betas = study.reals_in("betas", &[0.0, 0.5, 0.9], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: true })?;
     let adam = study.bool("adam", true)?;
