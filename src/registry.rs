@@ -4,7 +4,7 @@
 use crate::config::{Overrides, ParamSpec};
 use crate::error::{suggest, Error, Result};
 pub use crate::model_api::{ModelOutput, RunOptions};
-use crate::models::{embedding, head, realdata, teacher};
+use crate::models::{embedding, head, realdata, ssl, teacher};
 pub use crate::study::runner::StudyKind;
 
 /// A built-in model: its parameter schema and its entry points.
@@ -55,6 +55,14 @@ static MODELS: &[ModelEntry] = &[
         theory: realdata::api::theory,
         simulate: realdata::api::simulate,
         export: realdata::export::export,
+    },
+    ModelEntry {
+        name: "ssl",
+        about: "Self-supervised learner (SimSiam, BYOL and their ablations) on augmented images (bundled UCI digits or a CSV)",
+        schema: || ssl::config::SCHEMA,
+        theory: ssl::api::theory,
+        simulate: ssl::api::simulate,
+        export: ssl::export::export,
     },
 ];
 

@@ -10,4 +10,5 @@ pub mod common;
 pub mod embedding;
 pub mod head;
 pub mod realdata;
+pub mod ssl;
 pub mod teacher;

@@ -1,0 +1,1 @@
+//! The SSL studies: the ablation figure and the predictor figure.
