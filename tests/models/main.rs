@@ -10,3 +10,4 @@ mod teacher;
 mod realdata;
 mod normal_block;
 mod steps_allocate_nothing;
+mod ssl;

@@ -57,10 +57,10 @@ impl Experiment {
     /// Per-epoch arrays `{mean, lo, hi}` of one indicator.
     fn series(&self, f: impl Fn(&Record) -> Option<f64> + Copy) -> serde_json::Value {
         let es: Vec<Estimate> = (0..=self.epochs()).map(|e| self.at(e, f)).collect();
-        let clean = |v: f64| if v.is_finite() { json!(v) } else { serde_json::Value::Null };
-        json!({"mean": es.iter().map(|e| clean(e.mean)).collect::<Vec<_>>(),
-               "lo": es.iter().map(|e| clean(e.ci95[0])).collect::<Vec<_>>(),
-               "hi": es.iter().map(|e| clean(e.ci95[1])).collect::<Vec<_>>()})
+        let clean = |e: &Estimate, v: f64| if e.n > 0 && v.is_finite() { json!(v) } else { serde_json::Value::Null };
+        json!({"mean": es.iter().map(|e| clean(e, e.mean)).collect::<Vec<_>>(),
+               "lo": es.iter().map(|e| clean(e, e.ci95[0])).collect::<Vec<_>>(),
+               "hi": es.iter().map(|e| clean(e, e.ci95[1])).collect::<Vec<_>>()})
     }
 
     pub fn summary_json(&self) -> serde_json::Value {
@@ -79,9 +79,9 @@ impl Experiment {
             "final_effective_rank": self.at(last, |r| Some(r.effective_rank)),
             "final_knn_accuracy": self.at(last, |r| Some(r.knn_accuracy)),
             "final_probe_accuracy": self.at(last, |r| Some(r.probe_accuracy)),
-            "final_alignment": self.at(last, pred(|p| p.alignment)),
-            "final_directpred_residual": self.at(last, pred(|p| p.directpred_residual)),
-            "final_offdiag_fraction": self.at(last, pred(|p| p.offdiag_fraction)),
+            "final_alignment": present(self.at(last, pred(|p| p.alignment))),
+            "final_directpred_residual": present(self.at(last, pred(|p| p.directpred_residual))),
+            "final_offdiag_fraction": present(self.at(last, pred(|p| p.offdiag_fraction))),
             "epochs": (0..=last).collect::<Vec<_>>(),
             "indicators": {
                 "loss": self.series(|r| r.loss),
@@ -97,5 +97,14 @@ impl Experiment {
             },
             "final_predictor": self.runs.iter().map(|r| json!({"seed": r.seed, "diagnostics": r.records[last].predictor})).collect::<Vec<_>>(),
         })
+    }
+}
+
+/// An estimate as JSON, `null` when no seed has the quantity (no linear predictor).
+fn present(e: Estimate) -> serde_json::Value {
+    if e.n > 0 {
+        json!(e)
+    } else {
+        serde_json::Value::Null
     }
 }
