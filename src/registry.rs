@@ -86,6 +86,8 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind::whole("realdata-figure", realdata::studies::figure::run),
     StudyKind::whole("realdata-slow-rate", realdata::studies::slow_rate::run),
     StudyKind::whole("realdata-head", realdata::studies::head::run),
+    StudyKind::whole("ssl-ablation", ssl::studies::ablation::run),
+    StudyKind::whole("ssl-predictor", ssl::studies::predictor::run),
 ];
 
 /// Every built-in model, in help-text order.
