@@ -5,7 +5,8 @@
 //! `export::export`).
 //!
 //! Dependencies run one way: `common` <- `embedding` <- `head`, `teacher`;
-//! `realdata` uses `common`, `head` (variants) and `teacher` (finite-data flow).
+//! `realdata` uses `common`, `head` (variants) and `teacher` (finite-data flow);
+//! `ssl` uses `realdata` (data loader, encoders).
 pub mod common;
 pub mod embedding;
 pub mod head;
