@@ -79,7 +79,7 @@ pub use continuation::results::{Branch, BranchPoint, ContinuationResult, StopRea
 pub use continuation::test_functions::{Bifurcation, BifurcationKind, TestFunctions};
 
 pub use cycles::{
-    continue_cycles, continue_cycles_from_hopf, hopf_start, orbit_from_trajectory, solve_orbit, Cycle, CycleBifurcation,
+    continue_cycles, continue_cycles_from_hopf, continue_cycles_from_period_doubling, hopf_start, orbit_from_trajectory, solve_orbit, Cycle, CycleBifurcation,
     CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint, Multipliers, OrbitOptions, PeriodicOrbit,
 };
 

@@ -14,3 +14,4 @@ mod dop853_peer;
 mod hopf_criticality;
 mod periodic_orbits;
 mod auto_demo_ab;
+mod period_doubling;

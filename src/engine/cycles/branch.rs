@@ -34,6 +34,7 @@ use super::collocation::{CollocationSystem, NewtonSettings};
 use super::floquet::Multipliers;
 use super::mesh::adapted_mesh;
 use super::orbit::PeriodicOrbit;
+use super::period_doubling::period_doubling_start;
 use super::start::{hopf_start, OrbitOptions};
 use crate::engine::StopReason;
 use crate::engine::VectorField;
@@ -452,6 +453,38 @@ pub fn continue_cycles_from_hopf(field: &dyn VectorField, x0: &[f64], p: &[f64],
     run(tr, z, t, field, hs.l1)
 }
 
+/// Continue the period-2 branch born at the period-doubling cycle `pd`
+/// (e.g. `bifurcation.point.orbit` of a located
+/// [`CycleBifurcationKind::Pd`]) in parameter `cp.param`. The first cycle is
+/// found on the hyperplane at distance `cp.ds` from `pd` traversed twice,
+/// along the period-2 direction ([`period_doubling_start`]); the branch runs
+/// away from the PD point on whichever side of it the doubled cycles exist.
+/// The doubled orbit has twice the intervals of `pd` (`cp.orbit.ntst` is not
+/// used); its period is about `2 T`.
+pub fn continue_cycles_from_period_doubling(field: &dyn VectorField, pd: &PeriodicOrbit, cp: &CycleContinuationParams) -> Result<CycleBranch> {
+    cp.validate(field.param_names().len().max(pd.params.len()))?;
+    let k = cp.param;
+    let start = period_doubling_start(field, pd)?;
+    let sys = CollocationSystem::new(field, &start.orbit, Some(k));
+    let w = unknown_weights(&sys);
+    let mut tr = Tracer { sys, w, cp, k };
+    let z0 = tr.sys.pack(&start.orbit);
+    let mut d = start.direction.clone();
+    d.push(0.0);
+    d.push(0.0);
+    let ds = cp.ds;
+    let mut z: Vec<f64> = z0.iter().zip(&d).map(|(a, b)| a + ds * b).collect();
+    tr.sys.set_reference(&z[..tr.sys.t_index()]);
+    let gamma = wdot(&tr.w, &d, &z0) + ds;
+    tr.correct(&mut z, &d, gamma)
+        .ok_or_else(|| Error::numerical("cycle continuation from period doubling", "Newton did not converge on the first doubled cycle (try a smaller ds)"))?;
+    tr.sys.set_reference(&z[..tr.sys.t_index()]);
+    let t = tr
+        .tangent(&z, &d)
+        .ok_or_else(|| Error::numerical("cycle continuation from period doubling", "singular bordered system at the first doubled cycle"))?;
+    run(tr, z, t, field, None)
+}
+
 /// Minimum cosine between consecutive tangents (as for equilibria).
 const MIN_TANGENT_COS: f64 = 0.9;
 
@@ -529,17 +562,17 @@ fn run(mut tr: Tracer<'_>, mut z: Vec<f64>, mut t: Vec<f64>, field: &dyn VectorF
                 (CycleBifurcationKind::Ns, tests.ns_count != tests_new.ns_count, tests.ns, tests_new.ns),
             ];
             for (kind, crossed, f0, f1) in crossings {
-                if !crossed {
-                    continue;
-                }
-                let located = match (f0, f1) {
-                    (Some(a), Some(b)) if a * b < 0.0 => locate(&mut tr, &z, &t, sigma1, a, b, kind),
-                    _ => None,
+                // A change of the counts alone is not a crossing of the unit
+                // circle: two real multipliers below -1 (or inside it) that
+                // merge into a complex pair change both the PD parity and
+                // the count of complex multipliers outside the circle. A PD
+                // (NS) point also needs its continuous test function to
+                // change sign over the step.
+                let (a, b) = match (f0, f1) {
+                    (Some(a), Some(b)) if crossed && a * b < 0.0 => (a, b),
+                    _ => continue,
                 };
-                let at = match located {
-                    Some(zl) => zl,
-                    None => z_new.clone(),
-                };
+                let at = locate(&mut tr, &z, &t, sigma1, a, b, kind).unwrap_or_else(|| z_new.clone());
                 let point = tr.point(&at)?;
                 bifurcations.push(CycleBifurcation { kind, point, index });
             }

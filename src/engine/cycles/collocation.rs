@@ -343,19 +343,21 @@ impl<'a> CollocationSystem<'a> {
         t.iter().all(|v| v.is_finite()).then_some(t)
     }
 
-    /// Monodromy matrix of the orbit `z` by condensation of the collocation
-    /// blocks: on interval `j` the `m n` linearised collocation equations in
-    /// the `(m + 1) n` node values are solved for the `m n` values after the
-    /// first node, `[C_1 .. C_m] X = -C_0`; the last `n` rows of `X` are the
-    /// interval's transition matrix `Phi_j` (the discrete flow of the
-    /// variational equation over the interval), and `M = Phi_{N-1} ... Phi_0`.
-    pub fn monodromy(&mut self, z: &[f64]) -> Mat<f64> {
+    /// Condensed transfer blocks of the orbit `z`, one per mesh interval:
+    /// on interval `j` the `m n` linearised collocation equations in the
+    /// `(m + 1) n` node values are solved for the `m n` values after the
+    /// first node, `[C_1 .. C_m] X_j = -C_0`. `X_j` (`m n x n`) maps a
+    /// perturbation at the interval's first node to its values at the other
+    /// `m` nodes; its last `n` rows are the interval's transition matrix
+    /// `Phi_j` (the discrete flow of the variational equation over the
+    /// interval).
+    pub fn transfers(&mut self, z: &[f64]) -> Vec<Mat<f64>> {
         use faer::linalg::solvers::Solve;
         let (n, m, nt) = (self.n, self.scheme.ncol, self.ntst());
         self.set_param(z);
         let period = z[self.t_index()];
-        let mut mono = Mat::<f64>::identity(n, n);
         let mn = m * n;
+        let mut out = Vec::with_capacity(nt);
         for j in 0..nt {
             let h = self.mesh[j + 1] - self.mesh[j];
             let mut right = Mat::<f64>::zeros(mn, mn);
@@ -381,7 +383,24 @@ impl<'a> CollocationSystem<'a> {
                 }
             }
             right.partial_piv_lu().solve_in_place(left.as_mut());
-            let phi = left.as_ref().submatrix(mn - n, 0, n, n).to_owned();
+            out.push(left);
+        }
+        out
+    }
+
+    /// The interval transition matrices `Phi_j` (last `n` rows of each
+    /// [`transfers`](Self::transfers) block), `M = Phi_{N-1} ... Phi_0`.
+    pub fn transitions(&mut self, z: &[f64]) -> Vec<Mat<f64>> {
+        let (n, mn) = (self.n, self.n * self.scheme.ncol);
+        self.transfers(z).into_iter().map(|x| x.as_ref().submatrix(mn - n, 0, n, n).to_owned()).collect()
+    }
+
+    /// Monodromy matrix of the orbit `z` by condensation of the collocation
+    /// blocks, `M = Phi_{N-1} ... Phi_0` (see [`transfers`](Self::transfers)).
+    pub fn monodromy(&mut self, z: &[f64]) -> Mat<f64> {
+        let n = self.n;
+        let mut mono = Mat::<f64>::identity(n, n);
+        for phi in self.transitions(z) {
             mono = &phi * &mono;
         }
         mono

@@ -9,10 +9,12 @@
 //! * [`mesh`]: mesh adaptation by equidistribution;
 //! * [`start`]: orbits at fixed parameters, first guesses from a Hopf point
 //!   or a trajectory;
-//! * [`branch`]: pseudo-arclength continuation of cycles, LPC, PD and NS points.
+//! * [`period_doubling`]: the doubled orbit and direction at a PD point;
+//! * [`branch`]: pseudo-arclength continuation of cycles, LPC, PD and NS
+//!   points, and branch switching at PD points.
 //!
 //! Dependency order: `gauss`, `orbit` -> `collocation` -> `floquet`, `mesh`
-//! -> `start` -> `branch`. From the rest of the engine the cycles use the
+//! -> `start`, `period_doubling` -> `branch`. From the rest of the engine the cycles use the
 //! front door only (the first Lyapunov coefficient of a Hopf point lives in
 //! [`equilibria::lyapunov`](crate::engine::equilibria::lyapunov), the
 //! integrators in `ode`, `StopReason` in `continuation`), and nothing below
@@ -23,9 +25,10 @@ pub mod floquet;
 pub mod gauss;
 pub mod mesh;
 pub mod orbit;
+pub mod period_doubling;
 pub mod start;
 
-pub use branch::{continue_cycles, continue_cycles_from_hopf, CycleBifurcation, CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint};
+pub use branch::{continue_cycles, continue_cycles_from_hopf, continue_cycles_from_period_doubling, CycleBifurcation, CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint};
 pub use floquet::Multipliers;
 pub use orbit::PeriodicOrbit;
 pub use start::{hopf_start, orbit_from_trajectory, solve_orbit, Cycle, OrbitOptions};
