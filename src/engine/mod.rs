@@ -81,6 +81,7 @@ pub use continuation::test_functions::{Bifurcation, BifurcationKind, TestFunctio
 pub use cycles::{
     continue_cycles, continue_cycles_from_hopf, continue_cycles_from_period_doubling, hopf_start, orbit_from_trajectory, solve_orbit, Cycle, CycleBifurcation,
     CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint, Multipliers, OrbitOptions, PeriodicOrbit,
+    continue_lpc_curve, continue_lpc_from_bautin, LpcCurve, LpcCurveParams, LpcPoint,
 };
 
 pub use analysis::{boundary_analysis, full_diagram, BoundaryReport};

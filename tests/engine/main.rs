@@ -15,3 +15,4 @@ mod hopf_criticality;
 mod periodic_orbits;
 mod auto_demo_ab;
 mod period_doubling;
+mod lpc_curve;

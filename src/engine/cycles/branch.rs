@@ -277,12 +277,12 @@ impl CycleBranch {
 }
 
 /// Weighted inner product `<a, b>_W` (node weights repeated per component, then 1, 1).
-fn wdot(w: &[f64], a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn wdot(w: &[f64], a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).zip(w).map(|((x, y), c)| c * x * y).sum()
 }
 
 /// The per-unknown weights of `<., .>_W` for `sys`.
-fn unknown_weights(sys: &CollocationSystem<'_>) -> Vec<f64> {
+pub(crate) fn unknown_weights(sys: &CollocationSystem<'_>) -> Vec<f64> {
     let nw = super::orbit::node_weights(&sys.mesh, sys.scheme.ncol);
     let mut w: Vec<f64> = nw.iter().flat_map(|&c| std::iter::repeat_n(c, sys.n)).collect();
     w.resize(sys.n_unknowns(), 1.0);

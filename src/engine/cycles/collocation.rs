@@ -55,6 +55,9 @@ pub struct CollocationSystem<'a> {
     pub n: usize,
     /// The continued parameter (an extra unknown after `T`), or `None`.
     pub param: Option<usize>,
+    /// Further free parameters (unknowns after `p`, in this order), for
+    /// curves of codimension-one cycles in two parameters; empty otherwise.
+    pub extra_params: Vec<usize>,
     /// Parameter vector (the continued entry is overwritten from the unknowns).
     pub params: Vec<f64>,
     /// `U_ref,j'(sigma_i)` (derivative in the local coordinate), `N m n` values.
@@ -83,6 +86,7 @@ impl<'a> CollocationSystem<'a> {
             mesh: orbit.mesh.clone(),
             n,
             param,
+            extra_params: Vec::new(),
             params: orbit.params.clone(),
             dref: Vec::new(),
             symbolic: None,
@@ -105,9 +109,18 @@ impl<'a> CollocationSystem<'a> {
     pub fn t_index(&self) -> usize {
         self.n_nodes() * self.n
     }
-    /// Number of unknowns: nodes, `T`, and `p_k` if continuing.
+    /// Number of unknowns: nodes, `T`, `p_k` if continuing, and the extra
+    /// free parameters.
     pub fn n_unknowns(&self) -> usize {
-        self.t_index() + 1 + usize::from(self.param.is_some())
+        self.t_index() + 1 + usize::from(self.param.is_some()) + self.extra_params.len()
+    }
+
+    /// Free the parameters `extra` too (after the continued one, which
+    /// must be set): their columns follow `p`'s.
+    pub fn with_extra_params(mut self, extra: Vec<usize>) -> Self {
+        assert!(self.param.is_some() || extra.is_empty(), "extra free parameters need a continued parameter");
+        self.extra_params = extra;
+        self
     }
     /// Number of equations without a border row.
     pub fn n_equations(&self) -> usize {
@@ -139,6 +152,7 @@ impl<'a> CollocationSystem<'a> {
         if let Some(k) = self.param {
             z.push(orbit.params[k]);
         }
+        z.extend(self.extra_params.iter().map(|&e| orbit.params[e]));
         z
     }
 
@@ -149,12 +163,19 @@ impl<'a> CollocationSystem<'a> {
         if let Some(k) = self.param {
             params[k] = z[ti + 1];
         }
+        for (i, &e) in self.extra_params.iter().enumerate() {
+            params[e] = z[ti + 2 + i];
+        }
         PeriodicOrbit { dim: self.n, ncol: self.scheme.ncol, mesh: self.mesh.clone(), nodes: z[..ti].to_vec(), period: z[ti], params }
     }
 
     fn set_param(&mut self, z: &[f64]) {
+        let ti = self.t_index();
         if let Some(k) = self.param {
-            self.params[k] = z[self.t_index() + 1];
+            self.params[k] = z[ti + 1];
+        }
+        for (i, &e) in self.extra_params.iter().enumerate() {
+            self.params[e] = z[ti + 2 + i];
         }
     }
 
@@ -218,6 +239,12 @@ impl<'a> CollocationSystem<'a> {
                         self.field.param_derivative(&self.x, &self.params, k, &mut self.fp);
                         for r in 0..n {
                             t.push(Triplet::new(row0 + r, ti + 1, -h * period * self.fp[r]));
+                        }
+                    }
+                    for (e_i, &e) in self.extra_params.iter().enumerate() {
+                        self.field.param_derivative(&self.x, &self.params, e, &mut self.fp);
+                        for r in 0..n {
+                            t.push(Triplet::new(row0 + r, ti + 2 + e_i, -h * period * self.fp[r]));
                         }
                     }
                 }

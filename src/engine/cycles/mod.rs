@@ -10,11 +10,13 @@
 //! * [`start`]: orbits at fixed parameters, first guesses from a Hopf point
 //!   or a trajectory;
 //! * [`period_doubling`]: the doubled orbit and direction at a PD point;
+//! * [`lpc_curve`]: curves of folds of cycles in two parameters (from a
+//!   fold, or from a Bautin point of a Hopf curve);
 //! * [`branch`]: pseudo-arclength continuation of cycles, LPC, PD and NS
 //!   points, and branch switching at PD points.
 //!
 //! Dependency order: `gauss`, `orbit` -> `collocation` -> `floquet`, `mesh`
-//! -> `start`, `period_doubling` -> `branch`. From the rest of the engine the cycles use the
+//! -> `start`, `period_doubling` -> `branch` -> `lpc_curve`. From the rest of the engine the cycles use the
 //! front door only (the first Lyapunov coefficient of a Hopf point lives in
 //! [`equilibria::lyapunov`](crate::engine::equilibria::lyapunov), the
 //! integrators in `ode`, `StopReason` in `continuation`), and nothing below
@@ -23,6 +25,7 @@ pub mod branch;
 pub mod collocation;
 pub mod floquet;
 pub mod gauss;
+pub mod lpc_curve;
 pub mod mesh;
 pub mod orbit;
 pub mod period_doubling;
@@ -30,5 +33,6 @@ pub mod start;
 
 pub use branch::{continue_cycles, continue_cycles_from_hopf, continue_cycles_from_period_doubling, CycleBifurcation, CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint};
 pub use floquet::Multipliers;
+pub use lpc_curve::{continue_lpc_curve, continue_lpc_from_bautin, LpcCurve, LpcCurveParams, LpcPoint};
 pub use orbit::PeriodicOrbit;
 pub use start::{hopf_start, orbit_from_trajectory, solve_orbit, Cycle, OrbitOptions};
