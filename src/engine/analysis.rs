@@ -97,12 +97,12 @@ impl BoundaryReport {
     /// JSON `{"curves": [BoundaryCurve::to_json], "grid_check": {"cells",
     /// "transition_cells", "transition_cells_on_curve", "explained",
     /// "curve_samples", "curve_samples_on_transition", "confirmed",
-    /// "agreement"}}`.
+    /// "agreement", "curve_samples_unresolved" (only if > 0)}}`.
     pub fn to_json(&self, state_names: &[String], param: &str, param2: &str) -> Value {
         let curves: Vec<Value> = self.curves.iter().map(|c| c.to_json(state_names, param, param2)).collect();
         let grid_check = if self.grid_checked {
             let c = &self.check;
-            json!({
+            let mut g = json!({
                 "cells": self.grid.len(),
                 "transition_cells": c.transition_cells,
                 "transition_cells_on_curve": c.transition_cells_on_curve,
@@ -111,7 +111,13 @@ impl BoundaryReport {
                 "curve_samples_on_transition": c.curve_samples_on_transition,
                 "confirmed": c.confirmed(),
                 "agreement": c.agreement(),
-            })
+            });
+            // Only where some samples were out of the grid's reach (so
+            // reports without such samples keep their form).
+            if c.curve_samples_unresolved > 0 {
+                g["curve_samples_unresolved"] = json!(c.curve_samples_unresolved);
+            }
+            g
         } else {
             Value::Null
         };

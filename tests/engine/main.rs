@@ -16,3 +16,4 @@ mod periodic_orbits;
 mod auto_demo_ab;
 mod period_doubling;
 mod lpc_curve;
+mod grid_check_bazykin;
