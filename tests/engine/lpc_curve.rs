@@ -68,8 +68,8 @@ fn bautin_normal_form_lpc_curve_from_the_bautin_point() {
     // one-parameter fold located by regula falsi to 1e-9 in arclength).
     let mid = &lc.points[lc.points.len() / 2];
     let mut cp = CycleContinuationParams::new(0, -1.0, 0.5);
-    cp.ds = 0.05;
-    cp.ds_max = 0.1;
+    cp.arclength.ds = 0.05;
+    cp.arclength.ds_max = 0.1;
     cp.orbit.ntst = 20;
     let br = continue_cycles_from_hopf(&m, &[0.0, 0.0], &[0.0, mid.p2], 1.0, &cp).unwrap();
     let fold = br.bifurcations.iter().find(|b| b.kind == CycleBifurcationKind::Lpc).expect("fold on the branch");

@@ -97,7 +97,7 @@ fn rossler_period_doubling_cascade() {
     assert!(cycle.multipliers.stable());
     let mut cp = CycleContinuationParams::new(2, 2.5, 6.0);
     cp.orbit = opts.clone();
-    cp.ds = 0.05;
+    cp.arclength.ds = 0.05;
     let period1 = continue_cycles(&m, &cycle.orbit, &cp).unwrap();
     assert!((period1.points.last().unwrap().param - 6.0).abs() < 1e-12, "period-1 branch stopped at {:?}", period1.stop);
 
@@ -130,7 +130,7 @@ fn rossler_period_doubling_cascade() {
     // Switch to the period-2 branch: it starts at twice the period and is
     // stable just past c_1 (a supercritical flip, as the cascade needs).
     let mut cp2 = CycleContinuationParams::new(2, 2.5, 6.0);
-    cp2.ds = 0.02;
+    cp2.arclength.ds = 0.02;
     let period2 = continue_cycles_from_period_doubling(&m, &pd1.point.orbit, &cp2).unwrap();
     let first = &period2.points[0];
     assert!((first.period - 2.0 * pd1.point.period).abs() < 1e-3 * first.period, "T = {} vs 2 T_pd = {}", first.period, 2.0 * pd1.point.period);

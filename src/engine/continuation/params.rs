@@ -35,8 +35,11 @@ fn default_direction() -> f64 {
 
 /// Step and corrector settings shared by every pseudo-arclength
 /// continuation (one struct, as BifurcationKit's `ContinuationPar`),
-/// embedded in [`ContinuationParams`] and
-/// [`BoundaryParams`](crate::engine::continuation::boundary::BoundaryParams).
+/// embedded in [`ContinuationParams`],
+/// [`BoundaryParams`](crate::engine::continuation::boundary::BoundaryParams),
+/// [`CycleContinuationParams`](crate::engine::cycles::CycleContinuationParams)
+/// and [`LpcCurveParams`](crate::engine::cycles::LpcCurveParams) (each
+/// with its own defaults).
 /// Flattened into its owner in serialised form, so the field names are the
 /// owner's own (`ds`, `ds_min`, ...). On equilibrium branches the step
 /// bounds are relative to `max(1, ||(x, p)||)`

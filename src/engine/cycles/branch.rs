@@ -36,6 +36,7 @@ use super::mesh::adapted_mesh;
 use super::orbit::PeriodicOrbit;
 use super::period_doubling::period_doubling_start;
 use super::start::{hopf_start, OrbitOptions};
+use crate::engine::continuation::params::ArclengthParams;
 use crate::engine::StopReason;
 use crate::engine::VectorField;
 use crate::error::{Error, Result};
@@ -46,17 +47,12 @@ pub(crate) fn default_newton_tol() -> f64 {
 pub(crate) fn default_newton_max_iter() -> usize {
     12
 }
-fn default_ds() -> f64 {
-    0.02
-}
-fn default_ds_min() -> f64 {
-    1e-7
-}
-fn default_ds_max() -> f64 {
-    0.5
-}
-fn default_max_steps() -> usize {
-    200
+
+/// The step and corrector defaults of cycle continuation: `ds = 0.02`,
+/// `ds_min = 1e-7`, `ds_max = 0.5` (in the `<., .>_W` norm), 200 steps,
+/// Newton `1e-10` / 12 iterations.
+pub fn cycle_arclength_defaults() -> ArclengthParams {
+    ArclengthParams { ds: 0.02, ds_min: 1e-7, ds_max: 0.5, max_steps: 200, newton_tol: default_newton_tol(), newton_max_iter: default_newton_max_iter() }
 }
 fn default_adapt_every() -> usize {
     5
@@ -72,16 +68,13 @@ pub struct CycleContinuationParams {
     pub param: usize,
     pub p_min: f64,
     pub p_max: f64,
-    /// Initial step in the `<., .>_W` norm (from a Hopf point: the first
-    /// cycle's amplitude is about `sqrt(2) ds`).
-    #[serde(default = "default_ds")]
-    pub ds: f64,
-    #[serde(default = "default_ds_min")]
-    pub ds_min: f64,
-    #[serde(default = "default_ds_max")]
-    pub ds_max: f64,
-    #[serde(default = "default_max_steps")]
-    pub max_steps: usize,
+    /// Steps in the `<., .>_W` norm (from a Hopf point the first cycle's
+    /// amplitude is about `sqrt(2) ds`), the step budget, and the corrector's
+    /// Newton settings: the shared struct with the cycle defaults
+    /// [`cycle_arclength_defaults`] (flattened in serialised form, where a
+    /// missing key takes the shared struct's own default).
+    #[serde(flatten)]
+    pub arclength: ArclengthParams,
     /// Wall-time budget in seconds (infinite: none).
     #[serde(default = "crate::engine::continuation::params::default_max_seconds")]
     pub max_seconds: f64,
@@ -94,9 +87,26 @@ pub struct CycleContinuationParams {
     /// Starting from an orbit: +1 towards increasing parameter, -1 decreasing.
     #[serde(default = "default_direction")]
     pub direction: f64,
-    /// Discretisation and Newton settings.
+    /// Discretisation, and Newton settings of the solves at fixed
+    /// parameters (the continuation's corrector uses `arclength`'s).
     #[serde(default)]
     pub orbit: OrbitOptions,
+}
+
+/// `cp.ds`, `cp.arclength.ds_max`, ... as before the step settings moved into
+/// [`CycleContinuationParams::arclength`]: kept so existing callers that
+/// set them directly still compile (new code names `cp.arclength`).
+impl std::ops::Deref for CycleContinuationParams {
+    type Target = ArclengthParams;
+    fn deref(&self) -> &ArclengthParams {
+        &self.arclength
+    }
+}
+
+impl std::ops::DerefMut for CycleContinuationParams {
+    fn deref_mut(&mut self) -> &mut ArclengthParams {
+        &mut self.arclength
+    }
 }
 
 impl CycleContinuationParams {
@@ -106,10 +116,7 @@ impl CycleContinuationParams {
             param,
             p_min,
             p_max,
-            ds: default_ds(),
-            ds_min: default_ds_min(),
-            ds_max: default_ds_max(),
-            max_steps: default_max_steps(),
+            arclength: cycle_arclength_defaults(),
             max_seconds: crate::engine::continuation::params::default_max_seconds(),
             adapt_every: default_adapt_every(),
             detect_bifurcations: true,
@@ -125,11 +132,18 @@ impl CycleContinuationParams {
         if !(self.p_min.is_finite() && self.p_max.is_finite() && self.p_min < self.p_max) {
             return Err(Error::invalid("p_min/p_max", format!("[{}, {}]", self.p_min, self.p_max), "finite with p_min < p_max"));
         }
-        if !(self.ds_min > 0.0 && self.ds_max >= self.ds_min && self.ds >= self.ds_min && self.ds <= self.ds_max && self.ds_max.is_finite()) {
-            return Err(Error::invalid("ds/ds_min/ds_max", format!("{}/{}/{}", self.ds, self.ds_min, self.ds_max), "0 < ds_min <= ds <= ds_max"));
+        let a = &self.arclength;
+        if !(a.ds_min > 0.0 && a.ds_max >= a.ds_min && a.ds >= a.ds_min && a.ds <= a.ds_max && a.ds_max.is_finite()) {
+            return Err(Error::invalid("ds/ds_min/ds_max", format!("{}/{}/{}", a.ds, a.ds_min, a.ds_max), "0 < ds_min <= ds <= ds_max"));
         }
-        if self.max_steps == 0 {
+        if a.max_steps == 0 {
             return Err(Error::invalid("max_steps", 0, ">= 1"));
+        }
+        if !(a.newton_tol > 0.0 && a.newton_tol < 1.0) {
+            return Err(Error::invalid("newton_tol", a.newton_tol, "(0, 1)"));
+        }
+        if a.newton_max_iter == 0 {
+            return Err(Error::invalid("newton_max_iter", 0, ">= 1"));
         }
         if !(self.max_seconds > 0.0) {
             return Err(Error::invalid("max_seconds", self.max_seconds, "> 0 (or infinite for no limit)"));
@@ -299,7 +313,7 @@ struct Tracer<'a> {
 
 impl<'a> Tracer<'a> {
     fn newton(&self) -> NewtonSettings {
-        self.cp.orbit.newton()
+        NewtonSettings { tol: self.cp.arclength.newton_tol, max_iter: self.cp.arclength.newton_max_iter }
     }
     fn p_index(&self) -> usize {
         self.sys.t_index() + 1
@@ -423,7 +437,7 @@ pub fn continue_cycles(field: &dyn VectorField, start: &PeriodicOrbit, cp: &Cycl
 
 /// Continue the branch of cycles born at the Hopf point `(x0, p)` with
 /// frequency `omega` (from equilibrium continuation) in parameter
-/// `cp.param`. The first cycle is found on the hyperplane at distance `cp.ds`
+/// `cp.param`. The first cycle is found on the hyperplane at distance `cp.arclength.ds`
 /// from the stationary orbit along the critical eigen-direction, from the
 /// normal-form predictor ([`hopf_start`]); the branch then runs away from
 /// the Hopf point, whichever side of it in `p` the cycles exist.
@@ -438,7 +452,7 @@ pub fn continue_cycles_from_hopf(field: &dyn VectorField, x0: &[f64], p: &[f64],
     let mut d = hs.direction.clone();
     d.push(0.0);
     d.push(0.0);
-    let ds = cp.ds;
+    let ds = cp.arclength.ds;
     let mut z: Vec<f64> = z0.iter().zip(&d).map(|(a, b)| a + ds * b).collect();
     let pi = tr.p_index();
     z[pi] += hs.param_curvature * ds * ds;
@@ -456,7 +470,7 @@ pub fn continue_cycles_from_hopf(field: &dyn VectorField, x0: &[f64], p: &[f64],
 /// Continue the period-2 branch born at the period-doubling cycle `pd`
 /// (e.g. `bifurcation.point.orbit` of a located
 /// [`CycleBifurcationKind::Pd`]) in parameter `cp.param`. The first cycle is
-/// found on the hyperplane at distance `cp.ds` from `pd` traversed twice,
+/// found on the hyperplane at distance `cp.arclength.ds` from `pd` traversed twice,
 /// along the period-2 direction ([`period_doubling_start`]); the branch runs
 /// away from the PD point on whichever side of it the doubled cycles exist.
 /// The doubled orbit has twice the intervals of `pd` (`cp.orbit.ntst` is not
@@ -472,7 +486,7 @@ pub fn continue_cycles_from_period_doubling(field: &dyn VectorField, pd: &Period
     let mut d = start.direction.clone();
     d.push(0.0);
     d.push(0.0);
-    let ds = cp.ds;
+    let ds = cp.arclength.ds;
     let mut z: Vec<f64> = z0.iter().zip(&d).map(|(a, b)| a + ds * b).collect();
     tr.sys.set_reference(&z[..tr.sys.t_index()]);
     let gamma = wdot(&tr.w, &d, &z0) + ds;
@@ -497,10 +511,10 @@ fn run(mut tr: Tracer<'_>, mut z: Vec<f64>, mut t: Vec<f64>, field: &dyn VectorF
     let mut tests = tests_at(&first, t[tr.p_index()]);
     let mut points = vec![first];
     let mut bifurcations: Vec<CycleBifurcation> = Vec::new();
-    let mut ds = cp.ds;
+    let mut ds = cp.arclength.ds;
     let mut stop = StopReason::MaxSteps;
     let mut since_adapt = 0;
-    'steps: for _ in 0..cp.max_steps {
+    'steps: for _ in 0..cp.arclength.max_steps {
         if cp.max_seconds.is_finite() && started.elapsed().as_secs_f64() > cp.max_seconds {
             stop = StopReason::Budget;
             break;
@@ -534,22 +548,22 @@ fn run(mut tr: Tracer<'_>, mut z: Vec<f64>, mut t: Vec<f64>, field: &dyn VectorF
                 }
                 if ok {
                     if let Some(tn) = tr.tangent(&zn, &t) {
-                        if wdot(&tr.w, &t, &tn) >= MIN_TANGENT_COS || ds <= cp.ds_min {
+                        if wdot(&tr.w, &t, &tn) >= MIN_TANGENT_COS || ds <= cp.arclength.ds_min {
                             if iters <= 3 {
-                                ds = (ds * 1.5).min(cp.ds_max);
+                                ds = (ds * 1.5).min(cp.arclength.ds_max);
                             } else if iters > 6 {
-                                ds = (ds * 0.7).max(cp.ds_min);
+                                ds = (ds * 0.7).max(cp.arclength.ds_min);
                             }
                             break (zn, tn, hit);
                         }
                     }
                 }
             }
-            if ds <= cp.ds_min {
+            if ds <= cp.arclength.ds_min {
                 stop = StopReason::StepTooSmall;
                 break 'steps;
             }
-            ds = (ds * 0.5).max(cp.ds_min);
+            ds = (ds * 0.5).max(cp.arclength.ds_min);
         };
         let pt = tr.point(&z_new)?;
         let tests_new = tests_at(&pt, t_new[pi]);

@@ -433,7 +433,7 @@ pub fn continue_lpc_from_bautin(field: &dyn VectorField, hopf: &BoundaryCurve, b
     p[lp.params[1]] = start.p2;
     let mut cp = CycleContinuationParams::new(lp.params[0], lp.p1_min, lp.p1_max);
     cp.orbit = lp.orbit.clone();
-    cp.ds = lp.arclength.ds.min(cp.ds_max);
+    cp.arclength.ds = lp.arclength.ds.min(cp.arclength.ds_max);
     let branch = continue_cycles_from_hopf(field, &start.state, &p, start.frequency.expect("filtered"), &cp)?;
     let fold = branch
         .bifurcations
