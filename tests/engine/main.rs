@@ -17,3 +17,4 @@ mod auto_demo_ab;
 mod period_doubling;
 mod lpc_curve;
 mod grid_check_bazykin;
+mod floquet_periodic_qr;

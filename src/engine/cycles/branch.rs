@@ -337,8 +337,7 @@ impl<'a> Tracer<'a> {
     }
     fn point(&mut self, z: &[f64]) -> Result<CyclePoint> {
         let orbit = self.sys.unpack(z);
-        let mono = self.sys.monodromy(z);
-        let multipliers = Multipliers::from_monodromy(&mono)?;
+        let multipliers = Multipliers::from_transitions(&self.sys.transitions(z))?;
         let (min, max) = orbit.min_max();
         Ok(CyclePoint {
             param: orbit.params[self.k],
@@ -623,8 +622,7 @@ fn locate(tr: &mut Tracer<'_>, z0: &[f64], t0: &[f64], sigma1: f64, f0: f64, f1:
                 tr.tangent(&z, t0)?[pi]
             }
             CycleBifurcationKind::Pd | CycleBifurcationKind::Ns => {
-                let mono = tr.sys.monodromy(&z);
-                let m = Multipliers::from_monodromy(&mono).ok()?;
+                let m = Multipliers::from_transitions(&tr.sys.transitions(&z)).ok()?;
                 if kind == CycleBifurcationKind::Pd {
                     m.period_doubling_test()?
                 } else {

@@ -1,9 +1,14 @@
 //! Floquet multipliers of a periodic orbit: the eigenvalues of its
-//! monodromy matrix (from the condensed collocation system,
-//! [`CollocationSystem::monodromy`](super::collocation::CollocationSystem::monodromy)),
-//! with the trivial multiplier `1` (the flow direction) set apart.
+//! monodromy matrix `M = Phi_{N-1} ... Phi_0`, the product of the interval
+//! transition matrices of the condensed collocation system
+//! ([`CollocationSystem::transitions`](super::collocation::CollocationSystem::transitions)),
+//! computed by the periodic QR iteration over the factors
+//! ([`super::periodic_qr`]) so that multipliers far below `eps |M|` (strongly
+//! stable directions) keep their relative accuracy; the trivial multiplier
+//! `1` (the flow direction) is set apart.
 use faer::c64;
 
+use super::periodic_qr::product_eigenvalues;
 use crate::engine::sorted_eigenvalues;
 use crate::error::Result;
 
@@ -22,14 +27,23 @@ pub struct Multipliers {
 pub const UNIT_TOL: f64 = 1e-6;
 
 impl Multipliers {
-    /// Eigenvalues of `monodromy`.
+    /// Eigenvalues of the formed product `monodromy` (multipliers below
+    /// `eps |M|` are lost to round-off; see [`Self::from_transitions`]).
     pub fn from_monodromy(monodromy: &faer::Mat<f64>) -> Result<Self> {
-        let mut all = sorted_eigenvalues(monodromy)?;
+        Ok(Self::from_eigenvalues(sorted_eigenvalues(monodromy)?))
+    }
+
+    /// Eigenvalues of `transitions[N-1] ... transitions[0]` by the periodic QR.
+    pub fn from_transitions(transitions: &[faer::Mat<f64>]) -> Result<Self> {
+        Ok(Self::from_eigenvalues(product_eigenvalues(transitions)?))
+    }
+
+    fn from_eigenvalues(mut all: Vec<c64>) -> Self {
         all.sort_by(|a, b| b.norm().total_cmp(&a.norm()));
         let trivial = (0..all.len())
             .min_by(|&i, &j| (all[i] - 1.0).norm().total_cmp(&(all[j] - 1.0).norm()))
             .unwrap_or(0);
-        Ok(Multipliers { all, trivial })
+        Multipliers { all, trivial }
     }
 
     /// The multipliers other than the trivial one.

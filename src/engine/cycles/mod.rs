@@ -5,7 +5,8 @@
 //! * [`gauss`]: Gauss-Legendre points and the Lagrange basis of the scheme;
 //! * [`orbit`]: a periodic orbit in collocation form;
 //! * [`collocation`]: the collocation equations and their sparse Newton solve;
-//! * [`floquet`]: multipliers from the condensed monodromy matrix;
+//! * [`periodic_qr`]: eigenvalues of a product of matrices, factor by factor;
+//! * [`floquet`]: multipliers from the condensed interval transition matrices;
 //! * [`mesh`]: mesh adaptation by equidistribution;
 //! * [`start`]: orbits at fixed parameters, first guesses from a Hopf point
 //!   or a trajectory;
@@ -15,7 +16,7 @@
 //! * [`branch`]: pseudo-arclength continuation of cycles, LPC, PD and NS
 //!   points, and branch switching at PD points.
 //!
-//! Dependency order: `gauss`, `orbit` -> `collocation` -> `floquet`, `mesh`
+//! Dependency order: `gauss`, `orbit` -> `collocation`, `periodic_qr` -> `floquet`, `mesh`
 //! -> `start`, `period_doubling` -> `branch` -> `lpc_curve`. From the rest of the engine the cycles use the
 //! front door only (the first Lyapunov coefficient of a Hopf point lives in
 //! [`equilibria::lyapunov`](crate::engine::equilibria::lyapunov), the
@@ -29,6 +30,7 @@ pub mod lpc_curve;
 pub mod mesh;
 pub mod orbit;
 pub mod period_doubling;
+pub mod periodic_qr;
 pub mod start;
 
 pub use branch::{continue_cycles, continue_cycles_from_hopf, continue_cycles_from_period_doubling, CycleBifurcation, CycleBifurcationKind, CycleBranch, CycleContinuationParams, CyclePoint};

@@ -107,8 +107,7 @@ pub fn solve_orbit(field: &dyn VectorField, guess: &PeriodicOrbit, opts: &OrbitO
         sys = sys2;
         z = z2;
     }
-    let mono = sys.monodromy(&z);
-    let multipliers = Multipliers::from_monodromy(&mono)?;
+    let multipliers = Multipliers::from_transitions(&sys.transitions(&z))?;
     Ok(Cycle { orbit: sys.unpack(&z), multipliers })
 }
 
