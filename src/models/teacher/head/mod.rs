@@ -2,6 +2,7 @@
 //! variants): online SGD, its order-parameter ODE and the exact channel
 //! reduction of that ODE (`docs/teacher.md`).
 pub mod experiment;
+pub mod oscillation;
 pub mod reduced;
 pub mod simulation;
 pub mod theory;
