@@ -131,8 +131,8 @@ pub fn symmetric_point(cfg: &TeacherConfig, ode: &HeadOde) -> Result<Option<Vec<
 
 /// The leading eigenvalue of the head ODE's Jacobian at `x` among those
 /// that are not zero modes (`|z| > 1e-9 max(1, max |z|)`; the student
-/// rotations give exact zeros), and how many eigenvalues lie within `1e-7`
-/// of it (its numerical multiplicity).
+/// rotations give exact zeros), and how many non-zero eigenvalues lie
+/// within `1e-7` of it (its numerical multiplicity).
 pub fn leading_eigenvalue(ode: &HeadOde, x: &[f64]) -> Result<((f64, f64), usize)> {
     let n = ode.dim();
     let mut j = Mat::<f64>::zeros(n, n);
@@ -140,7 +140,7 @@ pub fn leading_eigenvalue(ode: &HeadOde, x: &[f64]) -> Result<((f64, f64), usize
     let ev = sorted_eigenvalues(&j)?;
     let scale = ev.iter().map(|z| z.norm()).fold(1.0, f64::max);
     let lead = ev.iter().find(|z| z.norm() > 1e-9 * scale).ok_or_else(|| Error::numerical("leading eigenvalue", "every eigenvalue is zero"))?;
-    let mult = ev.iter().filter(|z| (**z - *lead).norm() < 1e-7 * scale).count();
+    let mult = ev.iter().filter(|z| z.norm() > 1e-9 * scale && (**z - *lead).norm() < 1e-7 * scale).count();
     Ok(((lead.re, lead.im), mult))
 }
 
