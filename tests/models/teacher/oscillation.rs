@@ -1,5 +1,5 @@
 //! The oscillation of the symmetric head at weak weight decay
-//! (`docs/teacher.md` section 7, issue 25): the symmetric non-collapsed
+//! (`docs/teacher.md` section 9, issue 25): the symmetric non-collapsed
 //! point loses stability through a real, doubly degenerate eigenvalue (no
 //! Hopf point); at weight decay 0.02 the invariants' swing decays onto a
 //! state drifting along the rotation of the centred class plane (the label
@@ -123,4 +123,41 @@ fn sgd_at_d_250_stays_below_the_ode_cycle() {
     // minimum of the ODE cycle: at this D the finite-D terms the limit
     // drops (the head's own SGD noise, section 6) hold SGD away from it.
     assert!(e.ci95[1] < cyc.min, "SGD {e:?} vs ODE cycle [{}, {}]", cyc.min, cyc.max);
+}
+
+#[test]
+fn motion_classifier_agrees_with_the_swing_measurements() {
+    use repcollapse::models::teacher::head::oscillation::{classify_motion, Motion};
+    // The classifier (study (o)) on the three regimes the tests above
+    // establish from the swing directly: settles at 0.02, cycle at 0.0195,
+    // runaway at 0.018 (label distances beyond 100 by t = 8000).
+    for (lam, want) in [(0.02, Motion::Settles), (0.0195, Motion::Cycle), (0.018, Motion::Runaway)] {
+        let c = cfg(&["head=\"symmetric\"", "label_noise=0.1", &format!("weight_decay={lam}")]);
+        let m = classify_motion(&c, 30000.0).unwrap();
+        assert_eq!(m.motion, want, "{m:?}");
+    }
+}
+
+/// The SGD-vs-ODE table of `docs/teacher.md` section 9 (slow: D = 1000 takes
+/// minutes per seed). Run with
+/// `cargo test --release --test models teacher::oscillation::sgd_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn sgd_table() {
+    for d in [250, 1000] {
+        let c = cfg(&["head=\"symmetric\"", "label_noise=0.1", "weight_decay=0.02", &format!("input_dim={d}"), "t_max=4000", "t_min=1500", "points=500"]);
+        let scorer = TeacherScorer::new(Teacher::new(c.teacher, c.classes), c.label_noise, c.sigma, c.a);
+        let per_seed: Vec<(f64, f64)> = (0..4u64)
+            .into_par_iter()
+            .map(|s| {
+                let run = simulate_head(&c, &scorer, s).unwrap();
+                let w: Vec<usize> = (0..run.times.len()).filter(|&k| run.times[k] >= 2000.0).collect();
+                let n = w.len() as f64;
+                (w.iter().map(|&k| spread(&run.order[k].s, c.dim)).sum::<f64>() / n, w.iter().map(|&k| run.metrics[k].base.min_label_distance).sum::<f64>() / n)
+            })
+            .collect();
+        let e1 = repcollapse::stats::estimate(&per_seed.iter().map(|v| v.0).collect::<Vec<_>>());
+        let e2 = repcollapse::stats::estimate(&per_seed.iter().map(|v| v.1).collect::<Vec<_>>());
+        println!("D = {d}: spread {:.3} [{:.3}, {:.3}], min label distance {:.2} [{:.2}, {:.2}]", e1.mean, e1.ci95[0], e1.ci95[1], e2.mean, e2.ci95[0], e2.ci95[1]);
+    }
 }

@@ -1,5 +1,5 @@
 //! The oscillation of the symmetric head at weak weight decay
-//! (`docs/teacher.md` section 7): where the symmetric non-collapsed point
+//! (`docs/teacher.md` section 9): where the symmetric non-collapsed point
 //! loses stability, and the period and amplitude of the motion that
 //! replaces it, measured the same way on the head ODE and on SGD.
 //!
@@ -182,4 +182,81 @@ pub fn symmetric_onset(cfg: &TeacherConfig, lo: f64, hi: f64, tol: f64) -> Resul
     }
     let (eigenvalue, multiplicity) = at(b)?.expect("stable at b");
     Ok(Onset { weight_decay: 0.5 * (a + b), eigenvalue, multiplicity })
+}
+
+/// What the head ODE does from the config's initial state, judged from the
+/// swing (max - min) of the spread over the middle and the last third of
+/// `[0, t_max]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Motion {
+    /// The swing keeps its size (ratio within `SUSTAINED`) and is at least
+    /// 1% of the spread: the invariants move on a stable cycle.
+    Cycle,
+    /// The swing shrinks and is smaller than the spread's minimum: the
+    /// invariants settle (onto a steady or a drifting state whose invariants
+    /// are constant).
+    Settles,
+    /// The swing shrinks but stays larger than the spread's minimum (large
+    /// excursions that neither repeat nor die out within `t_max`).
+    Irregular,
+    /// The swing grows, the spread exceeds `RUNAWAY` or the integration
+    /// blows up: no bounded attractor is reached.
+    Runaway,
+}
+
+/// Ratio band of the last-third to middle-third swing within which an
+/// oscillation counts as sustained: a damped or growing oscillation changes
+/// its swing by more than 2% over a third of the run at the rates measured
+/// near the cycle's birth (`|rate| >= 1e-5` over `t_max/3 = 10^4`: 10%).
+pub const SUSTAINED: f64 = 0.02;
+/// Spread beyond which the run counts as a runaway (the bounded states of
+/// the study's configurations have spreads below 10).
+pub const RUNAWAY: f64 = 1e3;
+
+/// The classified motion with its period and spread range over the last
+/// third (`None` when the invariants do not oscillate there).
+#[derive(Clone, Debug, Serialize)]
+pub struct MotionReport {
+    pub weight_decay: f64,
+    pub label_noise: f64,
+    pub motion: Motion,
+    /// Swing growth rate `ln(swing_last / swing_middle) / (t_max / 3)`.
+    pub swing_rate: f64,
+    pub spread: Option<Oscillation>,
+    pub separation: Option<Oscillation>,
+}
+
+/// Integrates the head ODE of `cfg` to `t_max` (unit output grid) and
+/// classifies its motion ([`Motion`]).
+pub fn classify_motion(cfg: &TeacherConfig, t_max: f64) -> Result<MotionReport> {
+    let ode = head_ode_from_config(cfg)?;
+    let report = |motion, swing_rate, spread, separation| MotionReport { weight_decay: cfg.weight_decay, label_noise: cfg.label_noise, motion, swing_rate, spread, separation };
+    let (t, xs) = match trajectory(&ode, &ode.initial, t_max, 1.0) {
+        Ok(v) => v,
+        Err(Error::Numerical { .. }) | Err(Error::Divergence { .. }) => return Ok(report(Motion::Runaway, f64::NAN, None, None)),
+        Err(e) => return Err(e),
+    };
+    let inv: Vec<(f64, f64, f64)> = xs.iter().map(|x| invariants(&ode, x)).collect();
+    let sp: Vec<f64> = inv.iter().map(|v| v.0).collect();
+    let se: Vec<f64> = inv.iter().map(|v| v.1).collect();
+    let (m1, m2) = (t_max / 3.0, 2.0 * t_max / 3.0);
+    let cut = t.iter().position(|v| *v > m2).unwrap_or(t.len());
+    let swing = |o: &Option<Oscillation>| o.as_ref().map_or(0.0, |o| o.max - o.min);
+    let middle = oscillation(&t[..cut], &sp[..cut], m1, 0.2);
+    let last = oscillation(&t, &sp, m2, 0.2);
+    let separation = oscillation(&t, &se, m2, 0.2);
+    let rate = (swing(&last) / swing(&middle)).ln() / (m2 - m1);
+    let top = sp[cut.min(sp.len() - 1)..].iter().cloned().fold(0.0, f64::max);
+    let ratio = swing(&last) / swing(&middle);
+    let motion = if !(top < RUNAWAY) || ratio > 1.0 + SUSTAINED {
+        Motion::Runaway
+    } else if ratio >= 1.0 - SUSTAINED && swing(&last) >= 0.01 * top {
+        Motion::Cycle
+    } else if last.as_ref().is_some_and(|o| o.max - o.min > o.min) {
+        Motion::Irregular
+    } else {
+        Motion::Settles
+    };
+    Ok(report(motion, rate, last, separation))
 }

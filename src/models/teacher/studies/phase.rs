@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::config::Kind;
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
+use crate::models::teacher::head::oscillation::{classify_motion, symmetric_onset, Motion, MotionReport};
 use crate::models::teacher::head::simulation::simulate_head;
 use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
@@ -29,6 +30,43 @@ use crate::models::teacher::statistics::Teacher;
 /// `D = 100` (measured), 1-2% of the peak, while below `f_c` the fixed
 /// point keeps `>= 8%` of it on this study's grid.
 const COLLAPSE_FRACTION: f64 = 0.05;
+
+/// Label noises of the symmetric point's instability line `lambda_c(f)`.
+/// Contains every entry of `MOTION_NOISES`.
+const ONSET_NOISES: [f64; 8] = [0.02, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2];
+/// Label noises and weight decays (fractions of `lambda_c(f)`) at which the
+/// head ODE's motion is classified: the stable cycle lives in a band of a
+/// few percent of `lambda_c` below `0.8 lambda_c` (measured at f = 0.05,
+/// 0.1, 0.15), between the settling drift above and the runaway below.
+const MOTION_NOISES: [f64; 3] = [0.05, 0.1, 0.15];
+const MOTION_FRACTIONS: [f64; 8] = [0.74, 0.75, 0.76, 0.77, 0.78, 0.79, 0.8, 0.82];
+/// Integration time of each classification (three thirds of 10^4: the
+/// swing rates near the cycle's birth are ~1e-5 per unit time).
+const MOTION_T_MAX: f64 = 30000.0;
+
+/// The oscillation layers (issue 25): `lambda_c(f)` below which the
+/// symmetric non-collapsed point is unstable, and the head ODE's motion on
+/// a grid below it.
+fn oscillation_layers(base: &toml::Table, name: &str) -> Result<(Vec<(f64, f64)>, Vec<MotionReport>)> {
+    let at = |f: f64, lam: Option<f64>| {
+        let mut sets = vec![format!("label_noise={f}")];
+        sets.extend(lam.map(|l| format!("weight_decay={l}")));
+        TeacherConfig::from_table(base, &sets, name)
+    };
+    let onset: Vec<(f64, f64)> = ONSET_NOISES
+        .par_iter()
+        .map(|&f| Ok((f, symmetric_onset(&at(f, None)?, 0.005, 0.08, 1e-7)?.weight_decay)))
+        .collect::<Result<_>>()?;
+    let cells: Vec<(f64, f64)> = MOTION_NOISES
+        .iter()
+        .flat_map(|&f| {
+            let lc = onset.iter().find(|o| o.0 == f).expect("ONSET_NOISES contains MOTION_NOISES").1;
+            MOTION_FRACTIONS.iter().map(move |&q| (f, q * lc))
+        })
+        .collect();
+    let motion = cells.par_iter().map(|&(f, lam)| classify_motion(&at(f, Some(lam))?, MOTION_T_MAX)).collect::<Result<Vec<_>>>()?;
+    Ok((onset, motion))
+}
 
 /// Final min label distances of `cfg.seeds` SGD runs and whether each collapsed.
 fn sgd_outcomes(cfg: &TeacherConfig) -> Result<Vec<(f64, bool)>> {
@@ -156,6 +194,35 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         }
         dist = dist.markers(&format!("SGD, D = {dd}"), pts, di, [Shape::Circle, Shape::Square, Shape::Triangle][di % 3]);
     }
+    let (onset, motion) = oscillation_layers(&base, &study.name)?;
+    phase = phase.dashed("symmetric point unstable below (real double eigenvalue; head ODE)", onset.clone(), 3);
+    for (kind, label, color, shape) in [
+        (Motion::Cycle, "head ODE: stable cycle of the invariants", 0, Shape::Square),
+        (Motion::Settles, "head ODE: settles (drifting state)", 7, Shape::Circle),
+        (Motion::Irregular, "head ODE: large irregular swing", 3, Shape::Triangle),
+        (Motion::Runaway, "head ODE: runaway or swing still growing", 6, Shape::Cross),
+    ] {
+        let pts: Vec<(f64, f64, f64, f64)> = motion.iter().filter(|m| m.motion == kind).map(|m| (m.label_noise, m.weight_decay, m.weight_decay, m.weight_decay)).collect();
+        if !pts.is_empty() {
+            phase = phase.markers(label, pts, color, shape);
+        }
+    }
+    let mut osc_table = String::from("| f | weight decay | lambda / lambda_c | head ODE motion | swing rate | period | spread range | class separation range |\n|---|---|---|---|---|---|---|---|\n");
+    for m in &motion {
+        let lc = onset.iter().find(|o| o.0 == m.label_noise).map_or(f64::NAN, |o| o.1);
+        let range = |o: &Option<crate::models::teacher::head::oscillation::Oscillation>| o.as_ref().map_or("-".to_string(), |o| format!("[{:.4}, {:.4}]", o.min, o.max));
+        osc_table += &format!(
+            "| {} | {:.5} | {:.2} | {:?} | {:.2e} | {} | {} | {} |\n",
+            m.label_noise,
+            m.weight_decay,
+            m.weight_decay / lc,
+            m.motion,
+            m.swing_rate,
+            m.spread.as_ref().map_or("-".to_string(), |o| format!("{:.1}", o.period)),
+            range(&m.spread),
+            range(&m.separation)
+        );
+    }
     if progress {
         eprintln!("  phase study total: {:.1} s", started.elapsed().as_secs_f64());
     }
@@ -170,7 +237,13 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
          survives weak decay); there the D -> infinity ODE has no non-collapsed fixed point and SGD is held by the \
          finite-D plateau instead. Markers: online SGD, a seed collapses when its final min label distance is \
          below 5% of its peak (the finite-D SGD floor is 1-2% of the peak at D = 100). Right: the fixed point's label distance against SGD ensembles at growing D \
-         (95% CI over seeds).\n\n{ci_table}",
+         (95% CI over seeds).\n\n{ci_table}\n\
+         Oscillation (issue 25, `docs/teacher.md` section 9): below the dashed line lambda_c(f) the symmetric \
+         non-collapsed point of the head ODE is unstable through a real, doubly degenerate eigenvalue (no Hopf \
+         point there). Squares: from the config's initial state the head ODE's invariants (spread, rotation-invariant \
+         class separation) oscillate with a constant swing (stable cycle, t = {MOTION_T_MAX}); circles: the swing \
+         decays onto a state that drifts along the rotation of the centred class plane; triangles: a large swing \
+         (bigger than the spread's minimum) that neither repeats nor dies out; crosses: runaway, or a swing still growing by t_max.\n\n{osc_table}",
         figure_md(&study.name, "teacher_phase", "Model T with head and weight decay: phase diagram and fixed-point label distance")
     );
     Ok(StudyOutput {
@@ -178,6 +251,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         title: study.title.clone(),
         markdown,
         summary: json!({"fold_curve": fold_line, "existence_boundary": existence.iter().map(|e| json!({"f": e.0, "weight_decay": e.1, "ends_by": format!("{:?}", e.2).to_lowercase()})).collect::<Vec<_>>(),
-                        "max_route_deviation": fold_dev, "sgd_verdicts": verdicts, "label_distance_vs_D": ci_json}),
+                        "max_route_deviation": fold_dev, "sgd_verdicts": verdicts, "label_distance_vs_D": ci_json,
+                        "oscillation": {"symmetric_onset": onset, "motion": motion}}),
     })
 }
