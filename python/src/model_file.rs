@@ -1,5 +1,5 @@
 //! `repcollapse.Model`: a symbolic model file (the language of
-//! `repcollapse analyze`) with the four analyses of the CLI's `analyze`
+//! `repcollapse analyze`) with the five analyses of the CLI's `analyze`
 //! verbs. Each method builds the same request as `src/cli/analyze.rs`
 //! (`src/request/`: one place for defaults and validation; checked by the
 //! CLI-parity tests in python/tests), and returns the CLI's JSON as dicts and numpy arrays;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use repcollapse::engine::{integrate_partial, ArclengthParams, VectorField};
-use repcollapse::request::{BoundaryRequest, ContinueRequest, FixedPointsRequest, IntegrateRequest, Syntax};
+use repcollapse::request::{periodic_columns, BoundaryRequest, ContinueRequest, FixedPointsRequest, IntegrateRequest, PeriodicRequest, PeriodicStart, Syntax};
 use repcollapse::symbolic::SymbolicModel;
 use repcollapse::Error;
 use serde_json::json;
@@ -238,5 +238,76 @@ impl Model {
             None,
         )?;
         to_py(py, &value)
+    }
+
+    /// The branch of limit cycles in `param` over [start, stop] (CLI:
+    /// `analyze MODEL periodic`), from the first Hopf point of the
+    /// equilibria on the range (`from_hopf`, the default) or from the cycle
+    /// the trajectory from the initial state settles on at `start`
+    /// (`from_orbit=True`). Returns the CLI's JSON with the cycles also as
+    /// columns: `param`, `period`, `min`/`max` ({name: array}), `stable`,
+    /// `n_unstable`, `multipliers` (complex, one row per cycle, by
+    /// decreasing modulus), `multiplier_moduli`, `trivial_multiplier`;
+    /// the LPC/PD/NS points in `bifurcations`, and `points`, `start`,
+    /// `stop`, `stop_note`, `equilibria`, `config`. Defaults and validation
+    /// are the request layer's (`src/request/periodic.rs`), as for the CLI;
+    /// `max_steps=None` is `max(200, 4 ceil(|stop - start| / ds_max))`.
+    #[pyo3(signature = (param, start, stop, *, from_hopf = None, from_orbit = false, transient = PeriodicRequest::DEFAULT_TRANSIENT, max_period = PeriodicRequest::DEFAULT_MAX_PERIOD, ds = PeriodicRequest::new("", 0.0, 1.0).ds, ds_max = PeriodicRequest::new("", 0.0, 1.0).ds_max, max_steps = None, ntst = PeriodicRequest::new("", 0.0, 1.0).ntst, ncol = PeriodicRequest::new("", 0.0, 1.0).ncol, var = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn periodic_orbits<'py>(
+        &self,
+        py: Python<'py>,
+        param: String,
+        start: f64,
+        stop: f64,
+        from_hopf: Option<bool>,
+        from_orbit: bool,
+        transient: f64,
+        max_period: f64,
+        ds: f64,
+        ds_max: f64,
+        max_steps: Option<usize>,
+        ntst: usize,
+        ncol: usize,
+        var: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // One start: `from_orbit=True` alone, or the Hopf default.
+        let origin = match (from_hopf, from_orbit) {
+            (Some(true), true) => return Err(to_pyerr(Error::invalid("from_orbit", true, "False with from_hopf=True (one start)"))),
+            (Some(false), false) => return Err(to_pyerr(Error::invalid("from_hopf", false, "True unless from_orbit=True (one start)"))),
+            (_, true) => PeriodicStart::Orbit,
+            (_, false) => PeriodicStart::Hopf,
+        };
+        let request =
+            PeriodicRequest { start: origin, transient, max_period, ds, ds_max, max_steps, ntst, ncol, var, ..PeriodicRequest::new(param, start, stop) };
+        let model = self.inner.clone();
+        let value = interruptible(
+            py,
+            move || {
+                let run = request.run(&model, &model.default_params(), Syntax::Python)?;
+                let mut v = run.to_json(&model, &request, Syntax::Python);
+                let columns = periodic_columns(&v, &model.state_names());
+                if let (Some(out), serde_json::Value::Object(cols)) = (v.as_object_mut(), columns) {
+                    out.extend(cols.into_iter().map(|(k, c)| (format!("_column_{k}"), c)));
+                }
+                Ok(v)
+            },
+            None,
+        )?;
+        let out = to_py(py, &value)?.cast_into::<PyDict>()?;
+        // Columns under their own names (to_py made them numpy arrays); the
+        // multipliers as one complex matrix, one row per cycle.
+        for key in ["param", "period", "min", "max", "stable", "n_unstable", "multiplier_moduli", "trivial_multiplier", "multipliers_re", "multipliers_im"] {
+            let col_key = format!("_column_{key}");
+            let c = out.get_item(&col_key)?.expect("every column is set");
+            out.del_item(&col_key)?;
+            out.set_item(key, c)?;
+        }
+        let (re, im) = (out.get_item("multipliers_re")?.expect("set"), out.get_item("multipliers_im")?.expect("set"));
+        out.del_item("multipliers_re")?;
+        out.del_item("multipliers_im")?;
+        let j = pyo3::types::PyComplex::from_doubles(py, 0.0, 1.0);
+        out.set_item("multipliers", re.add(im.mul(j)?)?)?;
+        Ok(out.into_any())
     }
 }

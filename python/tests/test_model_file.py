@@ -173,3 +173,48 @@ def test_request_errors_name_the_field_in_each_syntax(cli, tmp_path):
     study = _study(tmp_path, "bad", 'continue = { param = "h", from = 1, to = 1 }')
     code, _, err = cli("run", study, "--out", tmp_path / "o", "--quiet")
     assert code == 2 and "`continue.to`" in err and "continue.from = 1" in err, err
+
+
+PERIODIC_COLUMNS = ("param", "period", "min", "max", "stable", "n_unstable", "multipliers", "multiplier_moduli", "trivial_multiplier")
+
+
+def test_periodic_orbits_match_cli(cli, tmp_path):
+    js = cli_json(cli, "analyze", MODELS / "brusselator.toml", "periodic", "--param", "b", "--from", "1", "--to", "2.5",
+                  "--json", "--out", tmp_path)
+    py = rc.Model.from_file(MODELS / "brusselator.toml").periodic_orbits("b", 1, 2.5)
+    # Everything the CLI prints, with the same numbers ...
+    assert_same(py, js, skip=PERIODIC_COLUMNS)
+    assert py["start"]["from"] == "hopf" and py["stop"] == "parameter-bound"
+    # ... and the cycles as columns built from the same points.
+    pts = js["points"]
+    assert len(pts) > 3
+    for key in ("param", "period", "stable", "n_unstable", "multiplier_moduli", "trivial_multiplier"):
+        np.testing.assert_array_equal(py[key], np.array([p[key] for p in pts]), err_msg=key)
+    for side in ("min", "max"):
+        for name in ("x", "y"):
+            np.testing.assert_array_equal(py[side][name], np.array([p[side][name] for p in pts]))
+    want = np.array([[complex(re, im) for re, im in p["multipliers"]] for p in pts])
+    assert py["multipliers"].shape == (len(pts), 2)
+    np.testing.assert_array_equal(py["multipliers"], want)
+    # Past the supercritical Hopf point at b = 2 the cycles are stable and grow.
+    assert py["stable"].all()
+    assert np.all(np.diff(py["max"]["x"]) > 0)
+
+
+def test_periodic_orbits_validate_like_the_cli(cli, tmp_path):
+    m = rc.Model.from_file(MODELS / "brusselator.toml")
+    code, msg = cli_error(cli, "analyze", MODELS / "brusselator.toml", "periodic", "--param", "b", "--from", "1", "--to", "2.5",
+                          "--ncol", "9", "--out", tmp_path)
+    assert code == 2
+    with pytest.raises(ValueError) as e:
+        m.periodic_orbits("b", 1, 2.5, ncol=9)
+    # The same message, the field spelled as Python spells it.
+    assert str(e.value) == msg.replace("`--ncol`", "`ncol`")
+    with pytest.raises(ValueError, match="from_orbit"):
+        m.periodic_orbits("b", 1, 2.5, from_hopf=True, from_orbit=True)
+    with pytest.raises(ValueError, match=r"`ds`.*\(0, ds_max = 0.5\]"):
+        m.periodic_orbits("b", 1, 2.5, ds=1.0)
+    # The step bound names the Python keyword that raises it.
+    r = m.periodic_orbits("b", 1, 3, max_steps=3)
+    assert r["stop"] == "max-steps" and len(r["param"]) == 4
+    assert "(max_steps = 3)" in r["stop_note"] and "raise max_steps" in r["stop_note"]

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use crate::engine::{integrate_partial, ArclengthParams, VectorField};
-use crate::request::{state_object, BoundaryRequest, ContinueRequest, FixedPointsRequest, IntegrateRequest, Syntax};
+use crate::request::{state_object, BoundaryRequest, ContinueRequest, FixedPointsRequest, IntegrateRequest, PeriodicRequest, PeriodicStart, Syntax};
 use crate::error::{Error, Result};
 use crate::report::analysis::{save_boundary, save_diagram};
 use crate::report::atomic::{write_atomic, write_json};
@@ -125,20 +125,27 @@ pub enum Verb {
         #[arg(long)]
         from_orbit: bool,
         /// Integration time discarded before cutting a period (`--from-orbit`).
-        #[arg(long, default_value_t = 100.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = PeriodicRequest::DEFAULT_TRANSIENT, allow_negative_numbers = true)]
         transient: f64,
-        #[arg(long, default_value_t = 0.02)]
+        /// Longest time searched for the trajectory's return to its Poincaré section (`--from-orbit`).
+        #[arg(long, default_value_t = PeriodicRequest::DEFAULT_MAX_PERIOD, allow_negative_numbers = true)]
+        max_period: f64,
+        #[arg(long, default_value_t = PeriodicRequest::new("", 0.0, 1.0).ds, allow_negative_numbers = true)]
         ds: f64,
-        #[arg(long, default_value_t = 0.5)]
+        #[arg(long, default_value_t = PeriodicRequest::new("", 0.0, 1.0).ds_max, allow_negative_numbers = true)]
         ds_max: f64,
-        #[arg(long, default_value_t = 200)]
-        max_steps: usize,
+        /// Accepted continuation steps (default: max(200, 4 ceil(|to - from| / ds-max))).
+        #[arg(long)]
+        max_steps: Option<usize>,
         /// Mesh intervals (AUTO's NTST).
-        #[arg(long, default_value_t = 40)]
+        #[arg(long, default_value_t = PeriodicRequest::new("", 0.0, 1.0).ntst)]
         ntst: usize,
         /// Collocation points per interval (AUTO's NCOL), 1..=7.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = PeriodicRequest::new("", 0.0, 1.0).ncol)]
         ncol: usize,
+        /// State variable on the diagram's vertical axis (default: the first).
+        #[arg(long)]
+        var: Option<String>,
     },
 }
 
@@ -268,20 +275,20 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             }
             v
         }
-        Verb::Periodic { param, from, to, from_hopf: _, from_orbit, transient, ds, ds_max, max_steps, ntst, ncol } => {
-            let req = crate::cli::periodic::PeriodicRequest {
-                param: crate::request::param_index(&model, "--param", param)?,
-                from: *from,
-                to: *to,
-                from_orbit: *from_orbit,
+        Verb::Periodic { param, from, to, from_hopf: _, from_orbit, transient, max_period, ds, ds_max, max_steps, ntst, ncol, var } => {
+            let request = PeriodicRequest {
+                start: if *from_orbit { PeriodicStart::Orbit } else { PeriodicStart::Hopf },
+                transient: *transient,
+                max_period: *max_period,
                 ds: *ds,
                 ds_max: *ds_max,
                 max_steps: *max_steps,
                 ntst: *ntst,
                 ncol: *ncol,
-                transient: *transient,
+                var: var.clone(),
+                ..PeriodicRequest::new(param.clone(), *from, *to)
             };
-            crate::cli::periodic::run(&model, &p, &req, &out)?
+            crate::cli::periodic::run(&model, &p, &request, &out, args.json)?
         }
     };
     let mut value = value;

@@ -2,4 +2,5 @@
 pub mod atomic;
 pub mod plot;
 pub mod analysis;
+pub mod periodic;
 pub mod progress;

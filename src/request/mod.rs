@@ -16,12 +16,14 @@ mod boundary;
 mod continuation;
 mod fixed_points;
 mod integrate;
+mod periodic;
 mod syntax;
 
 pub use boundary::{BoundaryRequest, MAX_GRID};
 pub use continuation::ContinueRequest;
 pub use fixed_points::{fixed_points_report_json, FixedPointsRequest};
 pub use integrate::IntegrateRequest;
+pub use periodic::{periodic_columns, PeriodicRequest, PeriodicRun, PeriodicStart, MAX_NCOL};
 pub use syntax::Syntax;
 
 use serde_json::{json, Value};

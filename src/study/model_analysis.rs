@@ -1,6 +1,7 @@
 //! Study kind `model-analysis`: the analysis engine on a symbolic model
-//! file. A bifurcation diagram in one parameter (`continue`) and/or a phase
-//! boundary in two parameters with its brute-force grid check (`boundary`),
+//! file. A bifurcation diagram in one parameter (`continue`), a phase
+//! boundary in two parameters with its brute-force grid check (`boundary`)
+//! and/or a branch of limit cycles (`periodic`), any of them,
 //! written into the study folder with a markdown section listing the
 //! located special points and the grid agreement.
 //!
@@ -11,6 +12,9 @@
 //! continue = { param = "h", from = -1, to = 1 }             # optional `var`
 //! boundary = { param = "h", from = -1, to = 1, param2 = "r", from2 = 0.05, to2 = 2 }
 //!                                         # optional `kind` ("fold" | "hopf"), `grid` (24)
+//! periodic = { param = "b", from = 1, to = 3 }              # optional `start` ("hopf" | "orbit"),
+//!                                         # `var`, `ds`, `ds_max`, `max_steps`, `ntst`, `ncol`,
+//!                                         # `transient`, `max_period` (as `analyze MODEL periodic`)
 //! [params]                                # optional parameter / initial-state overrides
 //! r = 1.0
 //! ```
@@ -20,23 +24,27 @@ use serde_json::{json, Value};
 
 use crate::engine::{BifurcationKind, BoundaryStop, VectorField};
 use crate::error::{suggest, Error, Result};
-use crate::request::{BoundaryRequest, ContinueRequest, Syntax, MAX_GRID};
+use crate::request::{BoundaryRequest, ContinueRequest, PeriodicRequest, PeriodicStart, Syntax, MAX_GRID};
 use crate::report::analysis::{save_boundary, save_diagram};
+use crate::report::atomic::write_json;
+use crate::report::periodic::save_periodic;
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
 use crate::symbolic::SymbolicModel;
 
 pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput> {
-    study.check_keys(&["model", "continue", "boundary"])?;
+    study.check_keys(&["model", "continue", "boundary", "periodic"])?;
     let model = load(study)?;
     let names = model.state_names();
     let p = model.default_params();
     let cont = sub_table(study, "continue", &["param", "from", "to", "var"])?;
     let bound = sub_table(study, "boundary", &["param", "from", "to", "param2", "from2", "to2", "kind", "grid"])?;
-    if cont.is_none() && bound.is_none() {
+    let cycles = sub_table(study, "periodic", PERIODIC_KEYS)?;
+    if cont.is_none() && bound.is_none() && cycles.is_none() {
         return Err(Error::invalid(
             format!("study file {}", study.path.display()),
-            "neither `continue` nor `boundary`",
-            "at least one of `continue = { param, from, to }` and `boundary = { param, from, to, param2, from2, to2 }`",
+            "none of `continue`, `boundary`, `periodic`",
+            "at least one of `continue = { param, from, to }`, `boundary = { param, from, to, param2, from2, to2 }` \
+             and `periodic = { param, from, to }`",
         ));
     }
 
@@ -143,7 +151,101 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             "grid_check": json["grid_check"],
         });
     }
+    if let Some(t) = &cycles {
+        let request = periodic_request(t)?;
+        let syntax = Syntax::Study("periodic");
+        let run = request.run(&model, &p, syntax)?;
+        let v = request.var_index(&model, syntax)?;
+        let param = &request.param;
+        save_periodic(dir, &run, &names, v, &format!("{}: equilibria and cycles against {param}", model.name()))?;
+        let json = run.to_json(&model, &request, syntax);
+        write_json(&dir.join("periodic.json"), &json)?;
+        md += &periodic_md(&json, param, &names[v]);
+        md += &figure_md(
+            &study.name,
+            "periodic",
+            &format!(
+                "Equilibria and limit cycles of `{}` against `{param}`: cycles drawn as the minimum and maximum of `{}` over the orbit; \
+                 stable solid, unstable dashed; fold of cycles (triangle), period doubling (cross), Neimark-Sacker (circle).",
+                model.name(),
+                names[v]
+            ),
+        );
+        md += "\n";
+        summary["periodic"] = json!({
+            "config": json["config"],
+            "start": json["start"],
+            "points": json["points"].as_array().map_or(0, Vec::len),
+            "stop": json["stop"],
+            "stop_note": json["stop_note"],
+            "bifurcations": json["bifurcations"].as_array().map(|b| b.iter().map(|x| json!({"kind": x["kind"], "param": x["param"], "period": x["period"]})).collect::<Vec<_>>()),
+        });
+    }
     Ok(StudyOutput { name: study.name.clone(), title: study.title.clone(), markdown: md, summary })
+}
+
+/// The keys of a study's `periodic` table (the fields of [`PeriodicRequest`]).
+const PERIODIC_KEYS: &[&str] = &["param", "from", "to", "start", "var", "ds", "ds_max", "max_steps", "ntst", "ncol", "transient", "max_period"];
+
+/// The `periodic = { ... }` table as a request; absent keys keep the
+/// request's defaults.
+fn periodic_request(t: &toml::Table) -> Result<PeriodicRequest> {
+    let mut r = PeriodicRequest::new(string(t, "periodic", "param")?, real(t, "periodic", "from")?, real(t, "periodic", "to")?);
+    if let Some(v) = t.get("start") {
+        r.start = v.as_str().and_then(PeriodicStart::named).ok_or_else(|| Error::invalid("periodic.start", v, "\"hopf\" | \"orbit\""))?;
+    }
+    if let Some(v) = t.get("var") {
+        r.var = Some(v.as_str().ok_or_else(|| Error::invalid("periodic.var", v, "a state variable name"))?.to_string());
+    }
+    let count = |key: &str| -> Result<Option<usize>> {
+        t.get(key)
+            .map(|v| v.as_integer().and_then(|i| usize::try_from(i).ok()).ok_or_else(|| Error::invalid(format!("periodic.{key}"), v, "a non-negative integer")))
+            .transpose()
+    };
+    r.max_steps = count("max_steps")?.or(r.max_steps);
+    r.ntst = count("ntst")?.unwrap_or(r.ntst);
+    r.ncol = count("ncol")?.unwrap_or(r.ncol);
+    for (key, slot) in [("ds", &mut r.ds), ("ds_max", &mut r.ds_max), ("transient", &mut r.transient), ("max_period", &mut r.max_period)] {
+        if t.contains_key(key) {
+            *slot = real(t, "periodic", key)?;
+        }
+    }
+    Ok(r)
+}
+
+/// Markdown: where the branch starts and ends, and its special points.
+fn periodic_md(v: &Value, param: &str, var: &str) -> String {
+    let pts = v["points"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let start = &v["start"];
+    let mut md = match start["from"].as_str() {
+        Some("hopf") => format!(
+            "**Limit cycles** in `{param}`, born at the Hopf point `{param}` = {:.10} (frequency {:.6}, {}):",
+            start["param"].as_f64().unwrap_or(f64::NAN),
+            start["frequency"].as_f64().unwrap_or(f64::NAN),
+            start["criticality"].as_str().unwrap_or("criticality unknown")
+        ),
+        _ => format!("**Limit cycles** in `{param}`, from the orbit at `{param}` = {}:", start["param"]),
+    };
+    md += &format!(" {} cycles; the branch ends: {}.\n\n", pts.len(), v["stop_note"].as_str().unwrap_or("?"));
+    md += &format!("| | `{param}` | period | min `{var}` | max `{var}` | stable |\n|---|---|---|---|---|---|\n");
+    let row = |label: &str, p: &Value| {
+        format!(
+            "| {label} | {:.6} | {:.6} | {:.6} | {:.6} | {} |\n",
+            p["param"].as_f64().unwrap_or(f64::NAN),
+            p["period"].as_f64().unwrap_or(f64::NAN),
+            p["min"][var].as_f64().unwrap_or(f64::NAN),
+            p["max"][var].as_f64().unwrap_or(f64::NAN),
+            p["stable"]
+        )
+    };
+    if let (Some(first), Some(last)) = (pts.first(), pts.last()) {
+        md += &row("first cycle", first);
+        for b in v["bifurcations"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            md += &row(&b["kind"].as_str().unwrap_or("?").to_uppercase(), b);
+        }
+        md += &row("last cycle", last);
+    }
+    md + "\n"
 }
 
 /// The model file with the `[params]` overrides applied.
