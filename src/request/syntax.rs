@@ -5,7 +5,7 @@ use crate::error::Error;
 /// a user sets, by their request names.
 const REQUEST_FIELDS: &[&str] = &[
     "search_box", "param", "param2", "from", "to", "from2", "to2", "ds", "ds_min", "ds_max", "max_steps", "var", "kind", "grid", "method",
-    "newton_tol", "newton_max_iter", "ntst", "ncol", "transient", "max_period", "start",
+    "newton_tol", "newton_max_iter", "ntst", "ncol", "transient", "max_period",
 ];
 
 /// The syntax a request came from; errors name fields as the user wrote them.
