@@ -2,10 +2,12 @@
 """Work-precision diagrams of the stiff problems: repcollapse (`auto`,
 `radau5`, `dop853`, through `cargo bench --bench work_precision`) against
 CVODE (SUNDIALS BDF with the dense direct solver and the analytic Jacobian,
-benches/peers/cvode_peer.c), both timed in-process, in one run on one
-machine. Not run in CI.
+benches/peers/cvode_peer.c) and diffsol (its BDF, ESDIRK34 and TR-BDF2 with
+nalgebra's dense LU and the same analytic Jacobian, `cargo bench --bench
+diffsol_peer`), all timed in-process, in one run on one machine. Not run in
+CI.
 
-    benches/peers/work_precision.sh        (builds both sides, then runs this)
+    benches/peers/work_precision.sh        (builds all sides, then runs this)
     python3 benches/peers/work_precision.py --check CVODE_BINARY
 
 `--check` (run by scripts/test through benches/peers/check_cvode.sh) only
@@ -34,9 +36,9 @@ in favour of the faster side.
 
 Writes docs/figures/work-precision-<problem>.svg (error against time,
 log-log, one line per method), target/peers/work_precision.json (every
-row), and prints the ratio table (markdown): the fastest repcollapse method
-that reaches at least CVODE's accuracy, against CVODE, at rtol 1e-4, 1e-6,
-1e-8, both read off the work-precision curves at CVODE's achieved error.
+row), and prints the ratio table (markdown, `table` below): at rtol 1e-4,
+1e-6, 1e-8, each peer's run against the fastest repcollapse method read off
+its work-precision curve at the peer's achieved error.
 """
 import json
 import math
@@ -98,7 +100,14 @@ STYLE = {
     "radau5": ("repcollapse radau5", "C1", "s"),
     "dop853": ("repcollapse dop853", "C2", "^"),
     "cvode_bdf": ("CVODE BDF (SUNDIALS)", "C3", "D"),
+    "diffsol_bdf": ("diffsol BDF", "C4", "v"),
+    "diffsol_esdirk34": ("diffsol ESDIRK34", "C5", "<"),
+    "diffsol_tr_bdf2": ("diffsol TR-BDF2", "C6", ">"),
 }
+OURS = ("auto", "radau5", "dop853")
+# The peers of the ratio table: each peer's fastest method that reproduces
+# the reference at the rtol of the row.
+PEERS = {"CVODE": ("cvode_bdf",), "diffsol": ("diffsol_bdf", "diffsol_esdirk34", "diffsol_tr_bdf2")}
 
 
 def end_error(end, ref, floor):
@@ -122,7 +131,7 @@ def loglog_interp(x, xs, ys):
     for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
         if x0 <= x <= x1:
             if x1 == x0:
-                return min(y0, y1)
+                return min(y0, y1), ""
             w = (math.log(x) - math.log(x0)) / (math.log(x1) - math.log(x0))
             return math.exp(math.log(y0) + w * (math.log(y1) - math.log(y0))), ""
     return None
@@ -148,7 +157,7 @@ def check(cvode):
 def main():
     if sys.argv[1] == "--check":
         return check(sys.argv[2])
-    bench, cvode = sys.argv[1], sys.argv[2]
+    bench, cvode, diffsol = sys.argv[1], sys.argv[2], sys.argv[3]
     max_repeats = 50
     results = {}
     for name, pb in PROBLEMS.items():
@@ -158,6 +167,7 @@ def main():
                         + [repr(r) for r in RTOLS])
         for rtol in RTOLS:
             rows += run_rows([cvode, name, repr(rtol), repr(rtol * pb["floor"]), str(max_repeats)])
+        rows += run_rows([diffsol, name, repr(pb["floor"]), str(max_repeats), "30"] + [repr(r) for r in RTOLS])
         for r in rows:
             if "end" in r:
                 r["err"] = end_error(r["end"], pb["reference"], pb["floor"])
@@ -216,37 +226,39 @@ def plot(name, pb, rows):
 
 
 def table(results, meta):
+    """For each problem and rtol of TABLE_RTOLS and each peer: the peer's
+    fastest method that reproduces the reference at that rtol (or, when none
+    does, its most accurate run, flagged), its error and CPU time; the
+    fastest of repcollapse's curves read at that achieved error; and the
+    ratio repcollapse / peer (< 1: repcollapse is faster at equal error)."""
     lines = [
         f"machine: {meta['machine']} ({meta['cores']} cores), load {' '.join(meta['load'])}, commit {meta['commit']}",
         "",
-        "| problem | rtol | CVODE error | CVODE CPU s | best repcollapse (method, error, s) | time at CVODE's error | ratio |",
+        "| problem | rtol | peer (method) | peer error | peer CPU s | repcollapse at that error (method: CPU s) | ratio |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, res in results.items():
         rows = res["rows"]
-        ours = {m: [r for r in rows if r["method"] == m and r.get("reproduces")] for m in ("auto", "radau5", "dop853")}
+        ours = {m: [r for r in rows if r["method"] == m and r.get("reproduces")] for m in OURS}
         for rtol in TABLE_RTOLS:
-            cv = [r for r in rows if r["method"] == "cvode_bdf" and r["rtol"] == rtol and "err" in r]
-            if not cv:
-                lines.append(f"| {name} | {rtol:.0e} | CVODE fails | | | | |")
-                continue
-            cv = cv[0]
-            # A CVODE run outside CHECK_FACTOR * rtol still has a place on its
-            # work-precision curve: compared at the error it reached, flagged.
-            miss = "" if cv["reproduces"] else f" (> {CHECK_FACTOR:g} rtol)"
-            # Same rtol: the fastest of our methods that reproduces.
-            same = [r for m in ours.values() for r in m if r["rtol"] == rtol]
-            best = min(same, key=lambda r: r["cpu_seconds"]) if same else None
-            # Same achieved error: each of our curves read at CVODE's error.
-            at_err = [(m, loglog_interp(cv["err"], [r["err"] for r in rs], [r["cpu_seconds"] for r in rs]))
-                      for m, rs in ours.items()]
-            at_err = [(m, t[0], t[1]) for m, t in at_err if t is not None]
-            best_err = min(at_err, key=lambda x: x[1]) if at_err else None
-            b = f"{best['method']}, {best['err']:.1e}, {best['cpu_seconds']:.2e}" if best else "none"
-            e = f"{best_err[0]}: {best_err[2]}{best_err[1]:.2e}" if best_err else "off our curve"
-            ratio = f"{best_err[2]}{best_err[1] / cv['cpu_seconds']:.2f}" if best_err else (
-                f"{best['cpu_seconds'] / cv['cpu_seconds']:.2f} (same rtol)" if best else "")
-            lines.append(f"| {name} | {rtol:.0e} | {cv['err']:.1e}{miss} | {cv['cpu_seconds']:.2e} | {b} | {e} | {ratio} |")
+            for peer, methods in PEERS.items():
+                runs = [r for r in rows if r["method"] in methods and r["rtol"] == rtol and "err" in r]
+                if not runs:
+                    lines.append(f"| {name} | {rtol:.0e} | {peer}: fails | | | | |")
+                    continue
+                good = [r for r in runs if r["reproduces"]]
+                # A run outside CHECK_FACTOR * rtol still has a place on its
+                # work-precision curve: compared at the error it reached, flagged.
+                pr = min(good, key=lambda r: r["cpu_seconds"]) if good else min(runs, key=lambda r: r["err"])
+                miss = "" if pr["reproduces"] else f" (> {CHECK_FACTOR:g} rtol)"
+                at_err = [(m, loglog_interp(pr["err"], [r["err"] for r in rs], [r["cpu_seconds"] for r in rs]))
+                          for m, rs in ours.items()]
+                at_err = [(m, t[0], t[1]) for m, t in at_err if t is not None]
+                best = min(at_err, key=lambda x: x[1]) if at_err else None
+                e = f"{best[0]}: {best[2]}{best[1]:.2e}" if best else "off our curve"
+                ratio = f"{best[2]}{best[1] / pr['cpu_seconds']:.2f}" if best else ""
+                lines.append(f"| {name} | {rtol:.0e} | {peer} ({pr['method']}) | {pr['err']:.1e}{miss} | "
+                             f"{pr['cpu_seconds']:.2e} | {e} | {ratio} |")
     return "\n".join(lines)
 
 

@@ -11,6 +11,11 @@ mod bogdanov_takens;
 mod published_models;
 mod bad_input_and_budgets;
 mod dop853_peer;
+mod diffsol_peer;
+#[path = "../../benches/peers/stiff_problems.rs"]
+mod stiff_problems;
+#[path = "../../benches/peers/diffsol_solve.rs"]
+mod diffsol_solve;
 mod hopf_criticality;
 mod periodic_orbits;
 mod auto_demo_ab;

@@ -1,0 +1,125 @@
+//! The stiff problems of the work-precision diagrams written out in Rust,
+//! term for term as in the model files (examples/models/<name>.toml) and as
+//! in benches/peers/cvode_peer.c, with their exact Jacobians: the right-hand
+//! sides the Rust peers (diffsol, benches/diffsol_peer.rs) are given, so
+//! that every peer solves the same equations with the same Jacobian.
+//! tests/engine/diffsol_peer.rs checks both against the model files'
+//! symbolic right-hand side and Jacobian.
+
+/// One problem: dimension, end time, initial state, f(y) and the dense
+/// Jacobian df/dy (row-major, n x n) at y.
+#[allow(dead_code)] // `model_file` is read by tests/engine/diffsol_peer.rs only
+pub struct StiffProblem {
+    pub name: &'static str,
+    pub model_file: &'static str,
+    pub n: usize,
+    pub t_end: f64,
+    pub y0: &'static [f64],
+    pub rhs: fn(&[f64], &mut [f64]),
+    pub jacobian: fn(&[f64], &mut [f64]),
+}
+
+/// Robertson: y1' = -k1 y1 + k3 y2 y3, y2' = k1 y1 - k3 y2 y3 - k2 y2^2,
+/// y3' = k2 y2^2, (k1, k2, k3) = (0.04, 3e7, 1e4).
+fn rob_f(y: &[f64], f: &mut [f64]) {
+    let (k1, k2, k3) = (0.04, 3.0e7, 1.0e4);
+    f[0] = -k1 * y[0] + k3 * y[1] * y[2];
+    f[1] = k1 * y[0] - k3 * y[1] * y[2] - k2 * y[1] * y[1];
+    f[2] = k2 * y[1] * y[1];
+}
+fn rob_j(y: &[f64], j: &mut [f64]) {
+    let (k1, k2, k3) = (0.04, 3.0e7, 1.0e4);
+    j.copy_from_slice(&[
+        -k1, k3 * y[2], k3 * y[1],
+        k1, -k3 * y[2] - 2.0 * k2 * y[1], -k3 * y[1],
+        0.0, 2.0 * k2 * y[1], 0.0,
+    ]);
+}
+
+/// Van der Pol, Hairer's scaled form: y1' = y2, y2' = ((1 - y1^2) y2 - y1)/eps, eps = 1e-6.
+fn vdp_f(y: &[f64], f: &mut [f64]) {
+    let eps = 1.0e-6;
+    f[0] = y[1];
+    f[1] = ((1.0 - y[0] * y[0]) * y[1] - y[0]) / eps;
+}
+fn vdp_j(y: &[f64], j: &mut [f64]) {
+    let eps = 1.0e-6;
+    j.copy_from_slice(&[0.0, 1.0, (-2.0 * y[0] * y[1] - 1.0) / eps, (1.0 - y[0] * y[0]) / eps]);
+}
+
+/// HIRES (Hairer & Wanner II, Sect. IV.10), eight linear reactions and one bilinear.
+fn hires_f(y: &[f64], f: &mut [f64]) {
+    f[0] = -1.71 * y[0] + 0.43 * y[1] + 8.32 * y[2] + 0.0007;
+    f[1] = 1.71 * y[0] - 8.75 * y[1];
+    f[2] = -10.03 * y[2] + 0.43 * y[3] + 0.035 * y[4];
+    f[3] = 8.32 * y[1] + 1.71 * y[2] - 1.12 * y[3];
+    f[4] = -1.745 * y[4] + 0.43 * y[5] + 0.43 * y[6];
+    f[5] = -280.0 * y[5] * y[7] + 0.69 * y[3] + 1.71 * y[4] - 0.43 * y[5] + 0.69 * y[6];
+    f[6] = 280.0 * y[5] * y[7] - 1.81 * y[6];
+    f[7] = -280.0 * y[5] * y[7] + 1.81 * y[6];
+}
+fn hires_j(y: &[f64], j: &mut [f64]) {
+    j.fill(0.0);
+    let mut set = |r: usize, c: usize, v: f64| j[8 * r + c] = v;
+    set(0, 0, -1.71);
+    set(0, 1, 0.43);
+    set(0, 2, 8.32);
+    set(1, 0, 1.71);
+    set(1, 1, -8.75);
+    set(2, 2, -10.03);
+    set(2, 3, 0.43);
+    set(2, 4, 0.035);
+    set(3, 1, 8.32);
+    set(3, 2, 1.71);
+    set(3, 3, -1.12);
+    set(4, 4, -1.745);
+    set(4, 5, 0.43);
+    set(4, 6, 0.43);
+    set(5, 3, 0.69);
+    set(5, 4, 1.71);
+    set(5, 5, -280.0 * y[7] - 0.43);
+    set(5, 6, 0.69);
+    set(5, 7, -280.0 * y[5]);
+    set(6, 5, 280.0 * y[7]);
+    set(6, 6, -1.81);
+    set(6, 7, 280.0 * y[5]);
+    set(7, 5, -280.0 * y[7]);
+    set(7, 6, 1.81);
+    set(7, 7, -280.0 * y[5]);
+}
+
+/// Oregonator (Field & Noyes; Hairer & Wanner II, Sect. IV.1):
+/// y1' = s (y2 + y1 (1 - q y1 - y2)), y2' = (y3 - (1 + y1) y2)/s, y3' = w (y1 - y3).
+fn orego_f(y: &[f64], f: &mut [f64]) {
+    let (s, w, q) = (77.27, 0.161, 8.375e-6);
+    f[0] = s * (y[1] + y[0] * (1.0 - q * y[0] - y[1]));
+    f[1] = (y[2] - (1.0 + y[0]) * y[1]) / s;
+    f[2] = w * (y[0] - y[2]);
+}
+fn orego_j(y: &[f64], j: &mut [f64]) {
+    let (s, w, q) = (77.27, 0.161, 8.375e-6);
+    j.copy_from_slice(&[
+        s * (1.0 - 2.0 * q * y[0] - y[1]), s * (1.0 - y[0]), 0.0,
+        -y[1] / s, -(1.0 + y[0]) / s, 1.0 / s,
+        w, 0.0, -w,
+    ]);
+}
+
+pub const PROBLEMS: [StiffProblem; 4] = [
+    StiffProblem { name: "robertson", model_file: "robertson.toml", n: 3, t_end: 4.0e10, y0: &[1.0, 0.0, 0.0], rhs: rob_f, jacobian: rob_j },
+    StiffProblem { name: "van-der-pol-scaled", model_file: "van-der-pol-scaled.toml", n: 2, t_end: 2.0, y0: &[2.0, 0.0], rhs: vdp_f, jacobian: vdp_j },
+    StiffProblem {
+        name: "hires",
+        model_file: "hires.toml",
+        n: 8,
+        t_end: 321.8122,
+        y0: &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057],
+        rhs: hires_f,
+        jacobian: hires_j,
+    },
+    StiffProblem { name: "oregonator", model_file: "oregonator.toml", n: 3, t_end: 360.0, y0: &[1.0, 2.0, 3.0], rhs: orego_f, jacobian: orego_j },
+];
+
+pub fn problem(name: &str) -> Option<&'static StiffProblem> {
+    PROBLEMS.iter().find(|p| p.name == name)
+}
