@@ -110,9 +110,21 @@ pub fn gd_step(a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, scratch:
     }
     let cx = dt * r.eta_x;
     let y = &e.y;
+    // The chunk pass compiled for the common dimensions (loops of constant
+    // length unroll and the target stays in registers), and once for any d:
+    // the same operations in the same order, so the step is bit-identical.
+    let chunk: fn(&LabelWeights, usize, &mut [f64], &[f64], usize, f64, &mut [f64], &mut [f64]) = match d {
+        2 => gd_chunk::<2>,
+        4 => gd_chunk::<4>,
+        8 => gd_chunk::<8>,
+        16 => gd_chunk::<16>,
+        32 => gd_chunk::<32>,
+        64 => gd_chunk::<64>,
+        _ => gd_chunk::<0>,
+    };
     let work = |(ci, (xs, buf)): (usize, (&mut [f64], &mut [f64]))| {
         let (pull, target) = buf.split_at_mut(k * d);
-        gd_chunk(a, ci * GD_CHUNK, xs, y, d, cx, pull, target);
+        chunk(a, ci * GD_CHUNK, xs, y, d, cx, pull, target);
     };
     if chunks > 1 {
         use rayon::prelude::*;
@@ -142,11 +154,17 @@ pub fn gd_step(a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, scratch:
 /// Coordinates run in the inner loops (contiguous, so they vectorise); the
 /// target `sum_c A_ic y_cj` adds the same terms in the same order as a
 /// per-coordinate sum over the row, so it is bit-identical to it.
+/// `D` is the dimension when it is one of the compiled ones, 0 for any.
 #[allow(clippy::too_many_arguments)]
-#[inline]
-fn gd_chunk(a: &LabelWeights, first: usize, xs: &mut [f64], y: &[f64], d: usize, cx: f64, pull: &mut [f64], target: &mut [f64]) {
+#[inline(always)]
+fn gd_chunk<const D: usize>(a: &LabelWeights, first: usize, xs: &mut [f64], y: &[f64], d: usize, cx: f64, pull: &mut [f64], target: &mut [f64]) {
+    debug_assert!(D == 0 || D == d);
+    let d = if D == 0 { d } else { D };
     pull.fill(0.0);
+    let mut local = [0.0f64; 64];
+    let target = if D == 0 { &mut target[..d] } else { &mut local[..d] };
     for (off, xi) in xs.chunks_exact_mut(d).enumerate() {
+        let xi = &mut xi[..d];
         let (cols, vals) = a.row_slices(first + off);
         target.fill(0.0);
         for (&c, &w) in cols.iter().zip(vals) {
