@@ -7,6 +7,8 @@
 //! default except the minimum step: diffsol's default floor of 1e-13
 //! (absolute) stops its BDF at t = 3e-14 on the scaled Van der Pol problem,
 //! so it is set to 0, CVODE's default `hmin`. Shared by benches/diffsol_peer.rs and tests/engine/diffsol_peer.rs.
+// Included by a bench and by a test crate, each of which uses a part.
+#![allow(dead_code)]
 use std::time::Instant;
 
 use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector};
@@ -39,7 +41,6 @@ impl DiffsolMethod {
 }
 
 /// The end state and diffsol's counters of one solve.
-#[allow(dead_code)] // the counters are printed by benches/diffsol_peer.rs only
 pub struct DiffsolOutcome {
     pub end: Vec<f64>,
     pub steps: usize,

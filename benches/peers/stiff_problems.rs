@@ -5,10 +5,11 @@
 //! that every peer solves the same equations with the same Jacobian.
 //! tests/engine/diffsol_peer.rs checks both against the model files'
 //! symbolic right-hand side and Jacobian.
+// Included by a bench and by a test crate, each of which uses a part.
+#![allow(dead_code)]
 
 /// One problem: dimension, end time, initial state, f(y) and the dense
 /// Jacobian df/dy (row-major, n x n) at y.
-#[allow(dead_code)] // `model_file` is read by tests/engine/diffsol_peer.rs only
 pub struct StiffProblem {
     pub name: &'static str,
     pub model_file: &'static str,
