@@ -124,6 +124,50 @@ impl PartialEnsemble {
     }
 }
 
+impl PartialEnsemble {
+    /// Adds [`PartialEnsemble::json_fields`] to a result object when the
+    /// ensemble is partial; a complete ensemble's JSON is left as it was.
+    pub fn mark(partial: Option<&PartialEnsemble>, json: &mut serde_json::Value) {
+        if let (Some(p), Some(obj)) = (partial, json.as_object_mut()) {
+            obj.extend(p.json_fields());
+        }
+    }
+
+    /// The text summary's line for a result marked partial by
+    /// [`PartialEnsemble::mark`]; `None` for a complete ensemble.
+    pub fn text_line_of(json: &serde_json::Value) -> Option<String> {
+        (json["partial"] == true).then(|| {
+            format!(
+                "  PARTIAL: {} of {} seeds finished before the wall-time budget ran out; the numbers above are over those seeds",
+                json["seeds_completed"], json["seeds_requested"]
+            )
+        })
+    }
+}
+
+/// Runs seeds `first .. first + count` of an ensemble in parallel (rayon),
+/// results in seed order, `one(seed)` per seed. With `keep_finished`
+/// (`simulate`), a budget stop keeps the seeds that finished
+/// ([`keep_finished_seeds`]); without it (the studies, which need every
+/// seed) the first error fails the ensemble and stops the other seeds early.
+pub fn run_seeds<T: Send>(count: u64, first: u64, keep_finished: bool, one: impl Fn(u64) -> Result<T> + Sync + Send) -> Result<(Vec<T>, Option<PartialEnsemble>)> {
+    use rayon::prelude::*;
+    if keep_finished {
+        // A seed that starts after the budget ran out fails at once, before
+        // its set-up (data, theory), which may be long and polls no clock.
+        let all: Vec<Result<T>> = (0..count)
+            .into_par_iter()
+            .map(|s| {
+                check_deadline("the ensemble", || format!("seed {} before it started", first + s))?;
+                one(first + s)
+            })
+            .collect();
+        keep_finished_seeds(all, first)
+    } else {
+        Ok(((0..count).into_par_iter().map(|s| one(first + s)).collect::<Result<Vec<T>>>()?, None))
+    }
+}
+
 /// Per-seed results of an ensemble (in seed order, seed numbers from
 /// `first_seed`) reduced to the seeds that finished. With no error it is
 /// every seed and no [`PartialEnsemble`], so a run that the budget did not

@@ -270,3 +270,49 @@ fn a_budget_stop_of_simulate_keeps_the_seeds_that_finished() {
     assert_eq!(one["fitted_slow_rate_per_seed"][0], v["fitted_slow_rate_per_seed"][0]);
     assert!(one.get("partial").is_none(), "a run the budget did not stop is not marked");
 }
+
+#[test]
+fn a_budget_stop_keeps_finished_seeds_in_every_model() {
+    // As for Model E above: 2000 short seeds, far more than fit in 2 s; the
+    // budget stops the run part-way, the finished seeds are kept and marked.
+    // (model, --set values, the per-seed array whose length is the seed count)
+    let cases: [(&str, &[&str], Option<&str>); 5] = [
+        ("head", &["seeds=2000", "t_max=50"], Some("head_spectrum_per_seed")),
+        ("teacher-student", &["seeds=2000", "t_max=2"], None),
+        ("teacher-student", &["seeds=2000", "t_max=2", "head=\"symmetric\""], None),
+        ("teacher-student", &["seeds=2000", "t_max=2", "samples=50"], Some("fitted_rate_exact")),
+        ("real-data", &["seeds=2000", "t_max=20"], Some("fitted_slow_rate_per_seed")),
+    ];
+    let dir = tempdir();
+    for (i, (model, sets, per_seed)) in cases.iter().enumerate() {
+        let path = dir.join(format!("partial-{i}.json"));
+        let mut args = vec!["simulate", model, "--max-seconds", "2", "--out", path.to_str().unwrap()];
+        for s in *sets {
+            args.extend(["--set", s]);
+        }
+        let t0 = Instant::now();
+        let (code, out, err) = run(&args, Duration::from_secs(60));
+        let took = t0.elapsed();
+        assert_eq!(code, 1, "{model} {sets:?}: {err}");
+        assert!(err.contains(&format!("wall-time budget exhausted in simulate {model}")) && err.contains("of 2000 seeds finished"), "{model} {sets:?}: {err}");
+        assert!(out.contains("PARTIAL:") && out.contains("of 2000 seeds finished"), "{model} {sets:?}: the text summary says so: {out}");
+        assert!(took < Duration::from_secs(20), "{model} {sets:?}: the seeds not started stop at once, not after their set-up ({took:?})");
+        let v = json_file(&path);
+        assert_eq!(v["partial"], true, "{model} {sets:?}");
+        assert_eq!(v["seeds_requested"], 2000);
+        let k = v["seeds_completed"].as_u64().unwrap();
+        assert!(k >= 1 && k < 2000, "{model} {sets:?}: {k} seeds completed");
+        assert_eq!(v["seeds_kept"].as_array().unwrap().len() as u64, k);
+        if let Some(key) = per_seed {
+            assert_eq!(v[*key].as_array().unwrap().len() as u64, k, "{model} {sets:?}: {key}");
+        }
+        assert!(v["partial_reason"].as_str().unwrap().contains("--max-seconds 2"), "{}", v["partial_reason"]);
+        if v.get("theory_comparison").is_some() {
+            assert_eq!(v["theory_comparison"]["available"], true, "{model} {sets:?}: a seed the budget stopped is dropped, not a failed comparison");
+        }
+    }
+    // A run the budget did not stop is not marked.
+    let (code, out, err) = run(&["simulate", "head", "--set", "seeds=2", "--set", "t_max=20", "--json"], Duration::from_secs(60));
+    assert_eq!(code, 0, "{err}");
+    assert!(serde_json::from_str::<Value>(&out).unwrap().get("partial").is_none());
+}

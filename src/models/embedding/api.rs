@@ -53,8 +53,6 @@ pub fn simulate(overrides: &Overrides, opts: &RunOptions) -> Result<ModelOutput>
         format!("  collapsed               = {}", exp.collapsed()),
     ]);
     lines.extend(crate::model_api::comparison_line(exp.comparison_unavailable.as_deref()));
-    if let Some(p) = &exp.partial {
-        lines.push(format!("  PARTIAL: {} of {} seeds finished before the wall-time budget ran out; the numbers above are over those seeds", p.seeds_kept.len(), p.seeds_requested));
-    }
+    lines.extend(crate::limits::PartialEnsemble::text_line_of(&v));
     Ok(ModelOutput { json: v, text: lines.join("\n") })
 }

@@ -2,7 +2,6 @@
 //! class-level theory started from its own initial state, plus slow-rate fits.
 //! Shared by `repcollapse simulate embedding` and the studies.
 use indicatif::ProgressStyle;
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -82,20 +81,14 @@ impl EmbeddingExperiment {
         let bar = crate::report::progress::bar(cfg.seeds as u64, progress);
         bar.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} seeds ({eta})").expect("valid template"));
         bar.set_message("Model E ensemble");
-        let first = cfg.design.seed;
-        let one = |s: u64| {
-            let r = run_seed(cfg, &a, &sys, &spectrum, first + s, keep_simulation);
+        let one = |seed: u64| {
+            let r = run_seed(cfg, &a, &sys, &spectrum, seed, keep_simulation);
             bar.inc(1);
             r
         };
         // `simulate` keeps the seeds that finished when the budget stops the
         // others; the studies need every seed and fail as before.
-        let (mut seeds, partial) = if keep_simulation {
-            let all: Vec<Result<SeedResult>> = (0..cfg.seeds as u64).into_par_iter().map(one).collect();
-            crate::limits::keep_finished_seeds(all, first)?
-        } else {
-            ((0..cfg.seeds as u64).into_par_iter().map(one).collect::<Result<Vec<SeedResult>>>()?, None)
-        };
+        let (mut seeds, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.design.seed, keep_simulation, one)?;
         bar.finish_and_clear();
         // One failed seed drops the comparison for all, so that ensemble
         // statistics never mix seeds with and without theory.
@@ -190,9 +183,7 @@ impl EmbeddingExperiment {
             "mode": if self.cfg.batch.is_some() { "sgd" } else { "full-batch" },
             "separation_trajectory": trajectory,
         });
-        if let (Some(p), Some(obj)) = (&self.partial, v.as_object_mut()) {
-            obj.extend(p.json_fields());
-        }
+        crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
         v
     }
 }

@@ -34,9 +34,9 @@ pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> 
 /// A GD or SGD ensemble of the chosen variant against the reduced theory.
 pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
     let cfg = HeadConfig::from_overrides(overrides)?;
-    let exp = HeadExperiment::run(&cfg)?;
+    let exp = HeadExperiment::run_keeping_finished_seeds(&cfg)?;
     let v = exp.summary_json();
-    let text = [
+    let mut lines = vec![
         format!("Model H ensemble ({}): {} seeds, {}", cfg.variant.name(), cfg.base.seeds, v["mode"].as_str().unwrap_or("")),
         format!("  frustration index phi      = {:.6}", exp.theory.operator.frustration_index),
         format!("  head spectrum (measured)   = {}", v["head_spectrum"]),
@@ -44,7 +44,7 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
         format!("  final separation/spread    = {}", v["final_separation_to_spread"]),
         format!("  final accuracy             = {}", v["final_accuracy"]),
         format!("  collapsed                  = {} (fraction of seeds {})", v["collapsed"], v["collapsed_fraction"]),
-    ]
-    .join("\n");
-    Ok(ModelOutput { json: v, text })
+    ];
+    lines.extend(crate::limits::PartialEnsemble::text_line_of(&v));
+    Ok(ModelOutput { json: v, text: lines.join("\n") })
 }

@@ -1,7 +1,6 @@
 //! One Model H experiment: an ensemble of microscopic runs (parallel seeds)
 //! with the reduced theory's predictions. Shared by `repcollapse simulate
 //! head` and the head studies.
-use rayon::prelude::*;
 use serde_json::json;
 
 use crate::error::Result;
@@ -17,16 +16,29 @@ pub struct HeadExperiment {
     pub cfg: HeadConfig,
     pub theory: HeadTheory,
     pub runs: Vec<HeadRun>,
+    /// Set when the wall-time budget stopped some seeds of a `simulate` run
+    /// ([`HeadExperiment::run_keeping_finished_seeds`]): `runs` holds only
+    /// those that finished.
+    pub partial: Option<crate::limits::PartialEnsemble>,
 }
 
 impl HeadExperiment {
     /// Runs `cfg.base.seeds` seeds in parallel; results ordered by seed.
     pub fn run(cfg: &HeadConfig) -> Result<Self> {
+        Self::run_with(cfg, false)
+    }
+
+    /// As [`HeadExperiment::run`], but a budget stop keeps the seeds that
+    /// finished and marks the ensemble partial (`simulate`).
+    pub fn run_keeping_finished_seeds(cfg: &HeadConfig) -> Result<Self> {
+        Self::run_with(cfg, true)
+    }
+
+    fn run_with(cfg: &HeadConfig, keep_finished: bool) -> Result<Self> {
         let a = cfg.base.label_weights()?;
         let theory = HeadTheory::new(cfg)?;
-        let first = cfg.base.design.seed;
-        let runs: Result<Vec<HeadRun>> = (0..cfg.base.seeds as u64).into_par_iter().map(|s| simulate(cfg, &a, first + s)).collect();
-        Ok(HeadExperiment { cfg: cfg.clone(), theory, runs: runs? })
+        let (runs, partial) = crate::limits::run_seeds(cfg.base.seeds as u64, cfg.base.design.seed, keep_finished, |seed| simulate(cfg, &a, seed))?;
+        Ok(HeadExperiment { cfg: cfg.clone(), theory, runs, partial })
     }
 
     /// Output times (shared by all seeds).
@@ -81,7 +93,7 @@ impl HeadExperiment {
     pub fn summary_json(&self) -> serde_json::Value {
         let (spec, im) = self.final_head_spectrum();
         let collapsed = self.collapsed_fraction();
-        json!({
+        let mut v = json!({
             "model": "head",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
@@ -104,6 +116,8 @@ impl HeadExperiment {
             "theory_collapses": self.theory.head_spectrum.is_empty(),
             "critical_frustration": self.theory.fold.as_ref().map(|f| f.critical_frustration),
             "fold_note": self.theory.fold_note,
-        })
+        });
+        crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
+        v
     }
 }

@@ -2,7 +2,6 @@
 //! in parallel, with the exact linear theory run from every seed's own
 //! initial state and slow rates fitted to the simulated and the theoretical
 //! label separation over the same window.
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -42,6 +41,10 @@ pub struct Experiment {
     pub cfg: RealConfig,
     pub times: Vec<f64>,
     pub seeds: Vec<SeedResult>,
+    /// Set when the wall-time budget stopped some seeds of a `simulate` run
+    /// ([`Experiment::run_keeping_finished_seeds`]): `seeds` holds only
+    /// those that finished.
+    pub partial: Option<crate::limits::PartialEnsemble>,
     /// `phi` of Model E's operator for `A = T` rows (the noise's frustration).
     pub noise_phi: f64,
     /// Hat-matrix summary of the clean labels: natural frustration.
@@ -65,18 +68,25 @@ impl Experiment {
         Self::run_prepared(cfg, &prep)
     }
 
+    /// As [`Experiment::run`], but a budget stop keeps the seeds that
+    /// finished and marks the ensemble partial (`simulate`).
+    pub fn run_keeping_finished_seeds(cfg: &RealConfig) -> Result<Self> {
+        Self::run_with(cfg, &Prepared::new(cfg)?, true)
+    }
+
     /// Runs on already prepared data (studies share one split across sweeps).
     pub fn run_prepared(cfg: &RealConfig, prep: &Prepared) -> Result<Self> {
+        Self::run_with(cfg, prep, false)
+    }
+
+    fn run_with(cfg: &RealConfig, prep: &Prepared, keep_finished: bool) -> Result<Self> {
         let times: Vec<f64> = cfg.time_grid();
         let fit_window = [0.5 * cfg.t_max, cfg.t_max];
         // Earliest end of the fast phase: one label time 1/eta_y (the
         // separation reference is the accuracy peak after it).
         let fast_end = (1.0 / cfg.eta_y).min(0.25 * cfg.t_max);
         let theory_applies = LinearTheory::applies(cfg).is_ok();
-        let seeds: Result<Vec<SeedResult>> = (0..cfg.seeds as u64)
-            .into_par_iter()
-            .map(|s| {
-                let seed = cfg.seed + s;
+        let (seeds, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_finished, |seed| {
                 if theory_applies && cfg.batch.is_none() {
                     // Check the step before spending time on the run.
                     let labels = super::simulation::Labels::draw(cfg, prep, seed)?;
@@ -87,8 +97,7 @@ impl Experiment {
                 }
                 let run = train(cfg, prep, seed, &times)?;
                 seed_result(cfg, prep, run, &times, fit_window, fast_end, theory_applies)
-            })
-            .collect();
+            })?;
         let truth = &prep.split.train.labels;
         Ok(Experiment {
             cfg: cfg.clone(),
@@ -102,7 +111,8 @@ impl Experiment {
             informative_features: prep.split.informative_features,
             source: prep.split.train.source.clone(),
             times,
-            seeds: seeds?,
+            seeds,
+            partial,
             fit_window,
             fast_end,
         })
@@ -140,7 +150,7 @@ impl Experiment {
 
     pub fn summary_json(&self) -> serde_json::Value {
         let last = self.times.len() - 1;
-        json!({
+        let mut v = json!({
             "model": "real-data",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
@@ -174,7 +184,9 @@ impl Experiment {
                 "theory_train_accuracy": self.theory_at(k, |r| r.train_accuracy),
                 "test_accuracy": self.at(k, |r| r.test_accuracy),
                 "separation_to_spread": self.at(k, |r| r.separation_to_spread)})).collect::<Vec<_>>(),
-        })
+        });
+        crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
+        v
     }
 }
 

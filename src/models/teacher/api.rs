@@ -66,7 +66,7 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
     let v = if cfg.head != HeadKind::None && cfg.samples.is_none() {
         head_summary(&cfg)?
     } else if cfg.samples.is_some() {
-        FiniteExperiment::run(&cfg, true)?.summary_json()
+        FiniteExperiment::run_keeping_finished_seeds(&cfg)?.summary_json()
     } else {
         TeacherExperiment::run_keeping_simulation(&cfg)?.summary_json()?
     };
@@ -77,6 +77,7 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
         }
     }
     lines.extend(crate::model_api::comparison_line(v["theory_comparison"]["reason"].as_str()));
+    lines.extend(crate::limits::PartialEnsemble::text_line_of(&v));
     Ok(ModelOutput { json: v, text: lines.join("\n") })
 }
 
@@ -105,7 +106,7 @@ fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
                 "accuracy_ode": ode(k, |m| m.base.accuracy)})
         })
         .collect();
-    Ok(serde_json::json!({
+    let mut v = serde_json::json!({
         "model": "teacher-student with head",
         "crate_version": env!("CARGO_PKG_VERSION"),
         "config": cfg.to_json(),
@@ -118,5 +119,7 @@ fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
         "collapsed_fraction": e.collapsed_fraction(),
         "collapsed_definition": "per seed: final min label distance below 1% of its peak over the run (stats::collapsed_by_peak); collapsed = more than half of the seeds",
         "trajectory": traj,
-    }))
+    });
+    crate::limits::PartialEnsemble::mark(e.partial.as_ref(), &mut v);
+    Ok(v)
 }

@@ -1,7 +1,6 @@
 //! Model T with a finite training set: exact gradient flow (spectral) against
 //! full-batch gradient descent of the microscopic encoder, with collapse
 //! measures and the hat-matrix frustration operator.
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -30,6 +29,10 @@ pub struct FiniteExperiment {
     pub cfg: TeacherConfig,
     pub seeds: Vec<FiniteSeed>,
     pub times: Vec<f64>,
+    /// Set when the wall-time budget stopped some seeds of a `simulate` run
+    /// ([`FiniteExperiment::run_keeping_finished_seeds`]): `seeds` holds
+    /// only those that finished.
+    pub partial: Option<crate::limits::PartialEnsemble>,
 }
 
 /// Exact-flow metrics of `student` on `data` at `times`.
@@ -93,6 +96,16 @@ impl FiniteExperiment {
     /// Runs `cfg.seeds` training sets (seed `cfg.seed + s`); `with_gd` adds
     /// the microscopic gradient descent.
     pub fn run(cfg: &TeacherConfig, with_gd: bool) -> Result<Self> {
+        Self::run_with(cfg, with_gd, false)
+    }
+
+    /// As [`FiniteExperiment::run`] with gradient descent, but a budget stop
+    /// keeps the seeds that finished and marks the ensemble partial (`simulate`).
+    pub fn run_keeping_finished_seeds(cfg: &TeacherConfig) -> Result<Self> {
+        Self::run_with(cfg, true, true)
+    }
+
+    fn run_with(cfg: &TeacherConfig, with_gd: bool, keep_finished: bool) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
             return Err(Error::invalid("head", cfg.head.name(), "none (finite training sets are implemented without a head)"));
         }
@@ -105,10 +118,7 @@ impl FiniteExperiment {
         )?;
         // Output times snapped to whole GD steps, so both routes share them.
         let times: Vec<f64> = cfg.time_grid().iter().map(|t| (t / cfg.dt).round() * cfg.dt).collect();
-        let seeds: Result<Vec<FiniteSeed>> = (0..cfg.seeds as u64)
-            .into_par_iter()
-            .map(|s| {
-                let seed = cfg.seed + s;
+        let (seeds, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_finished, |seed| {
                 let data = TrainingSet::draw(cfg, n, seed);
                 let student = Student::initial(cfg, seed);
                 let flow = FiniteFlow::new(&data, cfg.eta_x, cfg.eta_y)?;
@@ -118,9 +128,8 @@ impl FiniteExperiment {
                 let sep: Vec<f64> = exact.iter().map(|m| m.min_label_distance).collect();
                 let fitted_rate = fit_decay_rate(&times, &sep, 0.5 * cfg.t_max, cfg.t_max);
                 Ok(FiniteSeed { seed, exact, gd, spectrum, fitted_rate })
-            })
-            .collect();
-        Ok(FiniteExperiment { cfg: cfg.clone(), seeds: seeds?, times })
+            })?;
+        Ok(FiniteExperiment { cfg: cfg.clone(), seeds, times, partial })
     }
 
     /// Ensemble estimate of an exact-flow metric at index `k`.
@@ -163,7 +172,7 @@ impl FiniteExperiment {
     pub fn summary_json(&self) -> serde_json::Value {
         let last = self.times.len() - 1;
         let n = self.cfg.samples.unwrap_or(0);
-        json!({
+        let mut v = json!({
             "model": "teacher-student (finite training set)",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
@@ -182,6 +191,8 @@ impl FiniteExperiment {
                 "min_label_distance": self.metric_at(k, |m| m.min_label_distance),
                 "separation_to_spread": self.metric_at(k, |m| m.separation_to_spread),
                 "accuracy": self.metric_at(k, |m| m.accuracy)})).collect::<Vec<_>>(),
-        })
+        });
+        crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
+        v
     }
 }

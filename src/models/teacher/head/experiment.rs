@@ -1,8 +1,6 @@
 //! Model T with a projection head: online SGD ensembles with the head ODE
 //! ([`order_params`](super::reduced::order_params)) started from each run's
 //! initial state (the ODE's own report is in [`super::theory`]).
-use rayon::prelude::*;
-
 use crate::error::Result;
 use crate::models::teacher::config::TeacherConfig;
 use crate::models::teacher::head::reduced::order_params::HeadOde;
@@ -24,6 +22,10 @@ pub struct HeadExperiment {
     /// [`HeadExperiment::run_keeping_simulation`] (`theory` is then empty;
     /// the SGD runs are complete).
     pub comparison_unavailable: Option<String>,
+    /// Set when the wall-time budget stopped some seeds of a `simulate` run
+    /// ([`HeadExperiment::run_keeping_simulation`]): `runs` holds only
+    /// those that finished.
+    pub partial: Option<crate::limits::PartialEnsemble>,
 }
 
 impl HeadExperiment {
@@ -33,7 +35,8 @@ impl HeadExperiment {
     }
 
     /// As [`HeadExperiment::run`], but a failed head ODE (of any seed) keeps
-    /// the SGD runs and drops the comparison, with the reason (`simulate`).
+    /// the SGD runs and drops the comparison, with the reason (`simulate`);
+    /// a budget stop keeps the seeds that finished and marks them partial.
     pub fn run_keeping_simulation(cfg: &TeacherConfig) -> Result<Self> {
         Self::run_with(cfg, true)
     }
@@ -41,20 +44,18 @@ impl HeadExperiment {
     fn run_with(cfg: &TeacherConfig, keep_simulation: bool) -> Result<Self> {
         let scorer = TeacherScorer::new(Teacher::new(cfg.teacher, cfg.classes), cfg.label_noise, cfg.sigma, cfg.a);
         type Seed = (HeadRun, std::result::Result<(Vec<TeacherMetrics>, Vec<f64>), String>);
-        let out: Result<Vec<Seed>> = (0..cfg.seeds as u64)
-            .into_par_iter()
-            .map(|s| {
-                let run = simulate_head(cfg, &scorer, cfg.seed + s)?;
+        let (out, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_simulation, |seed| -> Result<Seed> {
+                let run = simulate_head(cfg, &scorer, seed)?;
                 let ode = HeadOde::new(cfg, &run.order[0], &run.heads[0])
                     .and_then(|ode| ode_metrics(&ode, &scorer, cfg, &run.times).map(|(th, x_end)| (th, ode.unpack(&x_end).1)));
                 match ode {
                     Ok(v) => Ok((run, Ok(v))),
-                    Err(e) if keep_simulation => Ok((run, Err(format!("the head ODE of seed {} failed: {e}", cfg.seed + s)))),
+                    // A budget stop is not a failed ODE: the seed did not
+                    // finish (and is dropped from a partial ensemble).
+                    Err(e) if keep_simulation && !matches!(e, crate::error::Error::Budget { .. }) => Ok((run, Err(format!("the head ODE of seed {seed} failed: {e}")))),
                     Err(e) => Err(e),
                 }
-            })
-            .collect();
-        let out = out?;
+            })?;
         // One failed seed drops the comparison for all seeds, so that the
         // ensemble statistics never mix seeds with and without theory.
         let comparison_unavailable = out.iter().find_map(|(_, r)| r.as_ref().err().cloned());
@@ -70,7 +71,7 @@ impl HeadExperiment {
                 theory.push(t.map(|(th, _)| th).unwrap_or_default());
             }
         }
-        Ok(HeadExperiment { cfg: cfg.clone(), runs, theory, final_head_ode, comparison_unavailable })
+        Ok(HeadExperiment { cfg: cfg.clone(), runs, theory, final_head_ode, comparison_unavailable, partial })
     }
     /// Fraction of seeds whose SGD separation collapsed by `t_max`
     /// ([`collapsed_by_peak`](crate::stats::collapsed_by_peak)).

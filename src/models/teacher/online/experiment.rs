@@ -1,7 +1,6 @@
 //! One Model T experiment: an ensemble of online-SGD runs, each paired with
 //! the order-parameter ODE started from its own measured initial order
 //! parameters. Shared by `repcollapse simulate teacher-student` and the studies.
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -47,6 +46,10 @@ pub struct TeacherExperiment {
     /// failed in [`TeacherExperiment::run_keeping_simulation`] (the seeds'
     /// `theory` curves are then empty; the SGD results are complete).
     pub comparison_unavailable: Option<String>,
+    /// Set when the wall-time budget stopped some seeds of a `simulate` run
+    /// ([`TeacherExperiment::run_keeping_simulation`]): `seeds` holds only
+    /// those that finished.
+    pub partial: Option<crate::limits::PartialEnsemble>,
 }
 
 impl TeacherExperiment {
@@ -59,7 +62,8 @@ impl TeacherExperiment {
     /// As [`TeacherExperiment::run`], but a failed companion ODE (of any
     /// seed) does not discard the SGD results: the comparison is dropped
     /// for every seed and [`TeacherExperiment::comparison_unavailable`]
-    /// says why (`simulate`).
+    /// says why (`simulate`); a budget stop keeps the seeds that finished
+    /// and marks the ensemble partial.
     pub fn run_keeping_simulation(cfg: &TeacherConfig) -> Result<Self> {
         Self::run_with(cfg, true)
     }
@@ -71,10 +75,8 @@ impl TeacherExperiment {
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);
         let fit_window = [t_from, cfg.t_max];
-        let seeds: Result<Vec<(TeacherSeed, Option<String>)>> = (0..cfg.seeds as u64)
-            .into_par_iter()
-            .map(|s| {
-                let run = simulate_online(cfg, &theory.scorer, cfg.seed + s)?;
+        let (seeds, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_simulation, |seed| {
+                let run = simulate_online(cfg, &theory.scorer, seed)?;
                 let sep: Vec<f64> = run.metrics.iter().map(|m| m.base.min_label_distance).collect();
                 let fitted_rate = fit_decay_rate(&run.times, &sep, fit_window[0], fit_window[1]);
                 let ode = TeacherTheory::new(cfg, theory.ode.pack(&run.order[0])).and_then(|th| Ok((th.trajectory(&run.times)?, th)));
@@ -84,15 +86,16 @@ impl TeacherExperiment {
                         let max_deviation = run.order.iter().zip(&states).map(|(a, b)| order_distance(a, b)).fold(0.0, f64::max);
                         Ok((TeacherSeed { run, theory: metrics, theory_states: states, max_deviation, fitted_rate }, None))
                     }
-                    Err(e) if keep_simulation => {
-                        let why = format!("the order-parameter ODE of seed {} failed: {e}", cfg.seed + s);
+                    // A budget stop is not a failed ODE: the seed did not
+                    // finish (and is dropped from a partial ensemble).
+                    Err(e) if keep_simulation && !matches!(e, crate::error::Error::Budget { .. }) => {
+                        let why = format!("the order-parameter ODE of seed {seed} failed: {e}");
                         Ok((TeacherSeed { run, theory: vec![], theory_states: vec![], max_deviation: f64::NAN, fitted_rate }, Some(why)))
                     }
                     Err(e) => Err(e),
                 }
-            })
-            .collect();
-        let (mut seeds, failures): (Vec<TeacherSeed>, Vec<Option<String>>) = seeds?.into_iter().unzip();
+            })?;
+        let (mut seeds, failures): (Vec<TeacherSeed>, Vec<Option<String>>) = seeds.into_iter().unzip();
         // One failed seed drops the comparison for all, so that ensemble
         // statistics never mix seeds with and without theory.
         let comparison_unavailable = failures.into_iter().flatten().next();
@@ -103,7 +106,7 @@ impl TeacherExperiment {
                 s.max_deviation = f64::NAN;
             }
         }
-        Ok(TeacherExperiment { cfg: cfg.clone(), theory, seeds, fit_window, comparison_unavailable })
+        Ok(TeacherExperiment { cfg: cfg.clone(), theory, seeds, fit_window, comparison_unavailable, partial })
     }
 
     pub fn times(&self) -> Vec<f64> {
@@ -174,7 +177,7 @@ impl TeacherExperiment {
             })
             .collect();
         let final_op: Vec<&OrderParams> = self.seeds.iter().map(|s| s.run.order.last().expect("non-empty")).collect();
-        Ok(json!({
+        let mut v = json!({
             "model": "teacher-student",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
@@ -196,6 +199,8 @@ impl TeacherExperiment {
             "theory_collapses": self.theory.slow_rate() > 1e-12,
             "final_order_parameters_seed0": final_op.first(),
             "trajectory": traj,
-        }))
+        });
+        crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
+        Ok(v)
     }
 }
