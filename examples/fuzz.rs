@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example fuzz -- [--target model|cli|study|all] [--seconds S] [--count N]
-//!     [--seed S] [--analyze-every K] [--case-timeout SECS] [--save DIR] [--subprocess]
+//!     [--seed S] [--analyze-every K] [--case-timeout SECS] [--save DIR] [--subprocess] [--no-budget]
 //! ```
 //!
 //! Inputs come from a seeded generator (ChaCha8), so a run is reproducible
@@ -23,6 +23,11 @@
 //! (`--max-seconds` for subprocesses, `limits::set_max_seconds` restarted
 //! per in-process case), so a case that is still running at the timeout
 //! ignored its budget: that is a hang and fails the run.
+//!
+//! `--no-budget` tests what users run: no case gets a wall-time budget (no
+//! `--max-seconds`, no `limits::set_max_seconds`), so only the engines' own
+//! default bounds stop runaway work; `--case-timeout` is then the outer
+//! process timeout, and a case still running at it is a hang.
 //!
 //! Expected outcomes: a model file is either rejected (`Err`) or loads and
 //! evaluates without panicking; an analysis exits 0, 1 or 2; a CLI set
@@ -52,10 +57,11 @@ struct Args {
     case_timeout: f64,
     save: PathBuf,
     subprocess: bool,
+    no_budget: bool,
 }
 
 fn parse_args() -> Args {
-    let mut a = Args { target: "all".into(), seconds: 60.0, count: u64::MAX, seed: 0, analyze_every: 50, case_timeout: 30.0, save: PathBuf::from("tests/regressions/found"), subprocess: false };
+    let mut a = Args { target: "all".into(), seconds: 60.0, count: u64::MAX, seed: 0, analyze_every: 50, case_timeout: 30.0, save: PathBuf::from("tests/regressions/found"), subprocess: false, no_budget: false };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < v.len() {
@@ -70,6 +76,11 @@ fn parse_args() -> Args {
             "--save" => a.save = PathBuf::from(val()),
             "--subprocess" => {
                 a.subprocess = true;
+                i += 1;
+                continue;
+            }
+            "--no-budget" => {
+                a.no_budget = true;
                 i += 1;
                 continue;
             }
@@ -310,9 +321,12 @@ fn save_case(ctx: &Ctx, what: &str, kind: &str, args: &[String], file: Option<&s
     let path = ctx.args.save.join(format!("{what}-{kind}-{n}.toml"));
     let mut t = toml::Table::new();
     t.insert("description".into(), format!("fuzz (target {kind}, seed {}): {what}: {detail}", ctx.args.seed).into());
-    // Replayed under the same wall-time budget the case ran with.
-    let budget = ["--max-seconds".to_string(), case_budget(ctx).to_string()];
-    t.insert("args".into(), toml::Value::Array(args.iter().chain(&budget).map(|a| toml::Value::String(a.clone())).collect()));
+    // Replayed under the same wall-time budget the case ran with (none with
+    // --no-budget: then the outer timeout is the replay's too).
+    t.insert("args".into(), toml::Value::Array(args.iter().cloned().chain(budget_args(ctx.args.case_timeout, ctx.args.no_budget)).map(toml::Value::String).collect()));
+    if ctx.args.no_budget {
+        t.insert("timeout".into(), ctx.args.case_timeout.into());
+    }
     if let Some(f) = file {
         t.insert("file".into(), f.into());
     }
@@ -344,7 +358,9 @@ fn save(ctx: &Ctx, what: &str, kind: &str, body: &str, detail: &str) {
 /// Runs `f` in-process; a panic is a failure.
 fn guarded<T>(ctx: &Ctx, kind: &str, body: &str, f: impl FnOnce() -> T) -> Option<T> {
     *ctx.current.lock().unwrap_or_else(|p| p.into_inner()) = (kind.to_string(), body.to_string());
-    repcollapse::limits::set_max_seconds(case_budget(ctx));
+    if !ctx.args.no_budget {
+        repcollapse::limits::set_max_seconds(case_budget(ctx));
+    }
     ctx.started_case.store(now_ms(), Ordering::SeqCst);
     let r = catch_unwind(AssertUnwindSafe(f));
     ctx.started_case.store(0, Ordering::SeqCst);
@@ -363,13 +379,23 @@ fn case_budget(ctx: &Ctx) -> f64 {
     ctx.args.case_timeout / 3.0
 }
 
+/// The budget flag a case runs (and is replayed) with: `--max-seconds` a
+/// third of the hang timeout, or nothing with `--no-budget`.
+fn budget_args(case_timeout: f64, no_budget: bool) -> Vec<String> {
+    if no_budget {
+        Vec::new()
+    } else {
+        vec!["--max-seconds".to_string(), (case_timeout / 3.0).to_string()]
+    }
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(1).max(1)
 }
 
 /// Runs the release binary with a timeout: `Ok(code)` or `Err(reason)`.
 fn subprocess(ctx: &Ctx, args: &[String]) -> Result<i32, String> {
-    let mut child = Command::new(&ctx.bin).args(args).arg("--max-seconds").arg(case_budget(ctx).to_string()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("spawn: {e}"))?;
+    let mut child = Command::new(&ctx.bin).args(args).args(budget_args(ctx.args.case_timeout, ctx.args.no_budget)).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("spawn: {e}"))?;
     let start = Instant::now();
     loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
@@ -517,7 +543,7 @@ fn main() {
     std::panic::set_hook(Box::new(|info| eprintln!("panic: {info}")));
     // Watchdog: an in-process case past the timeout is a hang.
     {
-        let (current, started, timeout, save_dir) = (ctx.current.clone(), ctx.started_case.clone(), ctx.args.case_timeout, ctx.args.save.clone());
+        let (current, started, timeout, save_dir, no_budget) = (ctx.current.clone(), ctx.started_case.clone(), ctx.args.case_timeout, ctx.args.save.clone(), ctx.args.no_budget);
         std::thread::spawn(move || loop {
             std::thread::sleep(Duration::from_millis(200));
             let s = started.load(Ordering::SeqCst);
@@ -528,8 +554,7 @@ fn main() {
                 let (args, file) = replay_args(&kind, &body);
                 let mut t = toml::Table::new();
                 t.insert("description".into(), format!("fuzz: hang ({kind}) in-process past {timeout} s").into());
-                let budget = ["--max-seconds".to_string(), (timeout / 3.0).to_string()];
-                t.insert("args".into(), toml::Value::Array(args.into_iter().chain(budget).map(toml::Value::String).collect()));
+                t.insert("args".into(), toml::Value::Array(args.into_iter().chain(budget_args(timeout, no_budget)).map(toml::Value::String).collect()));
                 if let Some(f) = file {
                     t.insert("file".into(), f.into());
                 }
@@ -570,8 +595,9 @@ fn main() {
             }
         }
         println!(
-            "fuzz target={target} seed={} cases={} ok={} rejected={} analyzed={} failures={} seconds={:.1}",
+            "fuzz target={target} seed={} budget={} cases={} ok={} rejected={} analyzed={} failures={} seconds={:.1}",
             ctx.args.seed,
+            if ctx.args.no_budget { "none".to_string() } else { format!("{}s", case_budget(&ctx)) },
             c.cases,
             c.ok,
             c.rejected,
