@@ -97,7 +97,9 @@ impl BoundaryReport {
     /// JSON `{"curves": [BoundaryCurve::to_json], "grid_check": {"cells",
     /// "transition_cells", "transition_cells_on_curve", "explained",
     /// "curve_samples", "curve_samples_on_transition", "confirmed",
-    /// "agreement", "curve_samples_unresolved" (only if > 0)}}`.
+    /// "agreement", "curve_samples_unresolved" (only if > 0)}}`; without
+    /// `--grid-check`, `"grid_check": null` and a `"grid_check_note"` saying
+    /// so (no null goes unexplained).
     pub fn to_json(&self, state_names: &[String], param: &str, param2: &str) -> Value {
         let curves: Vec<Value> = self.curves.iter().map(|c| c.to_json(state_names, param, param2)).collect();
         let grid_check = if self.grid_checked {
@@ -121,7 +123,11 @@ impl BoundaryReport {
         } else {
             Value::Null
         };
-        json!({ "curves": curves, "grid_check": grid_check })
+        let mut v = json!({ "curves": curves, "grid_check": grid_check });
+        if !self.grid_checked {
+            v["grid_check_note"] = json!("not run: pass --grid-check to compare the traced curves with a grid scan of the parameter plane");
+        }
+        v
     }
 
     /// The codimension-two points of all curves as one CSV table:

@@ -150,6 +150,9 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
             }).collect::<Vec<_>>(),
             "grid_check": json["grid_check"],
         });
+        if let Some(note) = json.get("grid_check_note") {
+            summary["grid_check_note"] = note.clone();
+        }
     }
     if let Some(t) = &cycles {
         let request = periodic_request(t)?;

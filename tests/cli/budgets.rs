@@ -189,26 +189,6 @@ fn budget_options_are_validated() {
     }
 }
 
-/// Every `null` in a result must be explained: a sibling `<key>_note` /
-/// `*_note` / `reason` field, or (for theory fields of `simulate`) an
-/// unavailable `theory_comparison` with its reason. Returns the paths of
-/// unexplained nulls.
-fn unexplained_nulls(v: &Value, path: &str, comparison_off: bool, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            let explained = m.keys().any(|k| k.ends_with("_note") || k == "reason");
-            for (k, x) in m {
-                if x.is_null() && !explained && !comparison_off {
-                    out.push(format!("{path}.{k}"));
-                }
-                unexplained_nulls(x, &format!("{path}.{k}"), comparison_off, out);
-            }
-        }
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| unexplained_nulls(x, &format!("{path}[{i}]"), comparison_off, out)),
-        _ => {}
-    }
-}
-
 #[test]
 fn results_have_no_unexplained_nulls() {
     // Small configurations of every model, plus the ones that used to give
@@ -229,8 +209,7 @@ fn results_have_no_unexplained_nulls() {
         assert_eq!(code, 0, "{args:?}: {err}");
         let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         let off = v["theory_comparison"]["available"] == false;
-        let mut found = Vec::new();
-        unexplained_nulls(&v, "", off, &mut found);
+        let found = support::nulls::unexplained_nulls(&v, off);
         bad.extend(found.into_iter().map(|p| format!("{} {}: {p}", args[0], args[1])));
     }
     assert!(bad.is_empty(), "unexplained nulls:\n{}", bad.join("\n"));

@@ -12,4 +12,5 @@ mod budgets;
 mod requests;
 mod robustness;
 mod periodic;
+mod nulls;
 mod large_models;

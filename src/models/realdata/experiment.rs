@@ -185,6 +185,20 @@ impl Experiment {
                 "test_accuracy": self.at(k, |r| r.test_accuracy),
                 "separation_to_spread": self.at(k, |r| r.separation_to_spread)})).collect::<Vec<_>>(),
         });
+        // Without the exact linear flow the theory fields are null; say why
+        // next to each of them.
+        if self.seeds.iter().all(|s| s.theory.is_none()) {
+            let why = match LinearTheory::applies(&self.cfg) {
+                Err(e) => format!("null: no exact linear-flow theory for this configuration ({e})"),
+                Ok(()) => "null: no exact linear-flow theory for this run".to_string(),
+            };
+            v["theory_note"] = json!(why);
+            if let Some(points) = v["trajectory"].as_array_mut() {
+                for p in points {
+                    p["theory_note"] = json!("null theory values: see the summary's theory_note");
+                }
+            }
+        }
         crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
         v
     }

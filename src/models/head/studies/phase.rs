@@ -284,10 +284,27 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
                     basin.iter().min_by(|a, b| (a.1 - lam).abs().total_cmp(&(b.1 - lam).abs())).map_or(f64::NAN, |b| b.1)
                 );
                 slowing += &format!("{}/{ratio}/lambda {lam}: latest collapse above f_c at t = {worst_tc:.1}; unsettled survivors: {unsettled}. ", v.name());
-                summary.push(json!({"variant": v.name(), "rate_ratio": ratio, "weight_decay": lam, "critical_frustration": fc,
+                let outcomes_json: Vec<serde_json::Value> = outcomes
+                    .iter()
+                    .map(|(f, o)| {
+                        let mut p = json!({"f": f, "survived": o.iter().map(|x| x.0).collect::<Vec<_>>(), "collapse_time": o.iter().map(|x| x.1).collect::<Vec<_>>()});
+                        if o.iter().any(|x| x.1.is_none()) {
+                            p["collapse_time_note"] = json!("null for a seed that did not collapse by t_max (see survived)");
+                        }
+                        p
+                    })
+                    .collect();
+                let mut point = json!({"variant": v.name(), "rate_ratio": ratio, "weight_decay": lam, "critical_frustration": fc,
                     "largest_f_surviving": largest_survive, "smallest_f_all_collapsed": smallest_all_collapsed,
                     "latest_collapse_time_above_fc": worst_tc, "unsettled_survivors": unsettled,
-                    "outcomes": outcomes.iter().map(|(f, o)| json!({"f": f, "survived": o.iter().map(|x| x.0).collect::<Vec<_>>(), "collapse_time": o.iter().map(|x| x.1).collect::<Vec<_>>()})).collect::<Vec<_>>()}));
+                    "outcomes": outcomes_json});
+                if largest_survive.is_none() {
+                    point["largest_f_surviving_note"] = json!("null: at no f of the sweep did any seed survive");
+                }
+                if smallest_all_collapsed.is_none() {
+                    point["smallest_f_all_collapsed_note"] = json!("null: at no f of the sweep above the largest surviving f did every seed collapse");
+                }
+                summary.push(point);
             }
             panel = panel
                 .markers("simulation: all seeds keep separation", all, 2, Shape::Circle)

@@ -102,11 +102,33 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
             acc_th
         );
         rows.push(vec![ci as f64, cfg.label_noise, cfg.sigma, slow, fr.map_or(f64::NAN, |r| r.mean), exp.separation_ratio(), s2s_sim.mean, s2s_th]);
-        results.push(json!({"case": name, "config": cfg.to_json(), "ode_slow_rate": slow, "rates": exp.theory.rates,
-            "fitted_slow_rate": fr, "fitted_slow_rate_ode": exp.fitted_rate_theory(), "fixed_point": fp,
+        // The attractor's metrics have no time, and separation/spread is not
+        // a number where the spread is 0: explain those nulls (and the ODE's
+        // final separation/spread) next to them.
+        let mut fp_json = json!(fp);
+        if let Some(m) = fp_json.get_mut("metrics").and_then(|m| m.as_object_mut()) {
+            if m.get("t").is_some_and(|t| t.is_null()) {
+                m.insert("t_note".into(), json!("null: a fixed point has no time"));
+            }
+            if m.get("separation_to_spread").is_some_and(|x| x.is_null()) {
+                m.insert("separation_to_spread_note".into(), json!("null: the within-class spread is 0 at the fixed point, so separation/spread is not a number"));
+            }
+        }
+        let mut case = json!({"case": name, "config": cfg.to_json(), "ode_slow_rate": slow, "rates": exp.theory.rates,
+            "fitted_slow_rate": fr, "fitted_slow_rate_ode": exp.fitted_rate_theory(), "fixed_point": fp_json,
             "final_separation_ratio": exp.separation_ratio(), "final_separation_to_spread": s2s_sim,
             "final_separation_to_spread_ode": s2s_th, "final_accuracy": acc_sim, "final_accuracy_ode": acc_th,
-            "max_deviation_from_ode": exp.deviation()}));
+            "max_deviation_from_ode": exp.deviation()});
+        if !s2s_th.is_finite() {
+            case["final_separation_to_spread_ode_note"] = json!("null: the ODE's within-class spread at t_max is 0, so separation/spread is not a number");
+        }
+        if exp.fitted_rate_theory().is_none() {
+            case["fitted_slow_rate_ode_note"] = json!("null: no decay could be fitted to the ODE's separation over the fit window");
+        }
+        if fr.is_none() {
+            case["fitted_slow_rate_note"] = json!("null: no decay could be fitted to the simulated separation over the fit window");
+        }
+        results.push(case);
     }
     Figure::new(vec![sep, ratio, acc]).save(dir, "teacher_collapse")?;
     // Slow rate against label noise: closed form (2 x 2 block) and fits.
