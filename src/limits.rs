@@ -12,12 +12,16 @@
 //!   the simulations poll [`check_deadline`]; a run that exhausts it says
 //!   where and keeps what it found (`"stopped": "budget"`).
 //!
+//! - cancellation: [`cancel`] (the Python bindings, on Ctrl-C) makes every
+//!   running engine loop and simulation stop at its next check, as if the
+//!   budget were spent; [`clear_cancel`] ends it.
+//!
 //! - determinism: [`deterministic_linear_algebra`] makes faer's kernels
 //!   sequential, so results do not depend on the number of rayon threads.
 //!
 //! This module names no model; each model's config estimates its own bytes
 //! and calls [`check_memory`].
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -35,6 +39,35 @@ static BUDGET_START_NS: AtomicU64 = AtomicU64::new(0);
 
 fn since_epoch_ns() -> u64 {
     EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
+
+/// Set by [`cancel`]: every budget check reports the budget spent.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Asks all running work to stop at its next budget check (the engines'
+/// step loops, the simulations' [`poll_deadline`], seeds not yet started).
+/// Process-wide: the Python bindings call it on Ctrl-C and wait for their
+/// worker to return, then call [`clear_cancel`].
+pub fn cancel() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+/// Ends a [`cancel`]: later work runs normally.
+pub fn clear_cancel() {
+    CANCELLED.store(false, Ordering::SeqCst);
+}
+
+/// Whether [`cancel`] is in force.
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::Relaxed)
+}
+
+/// The check of an engine loop that started at `started` with its own
+/// budget `max_seconds` (infinite: none): true once that budget is spent,
+/// or at once when the work was [`cancel`]led. Reads the clock only for a
+/// finite budget.
+pub fn out_of_time(started: Instant, max_seconds: f64) -> bool {
+    cancelled() || max_seconds.is_finite() && started.elapsed().as_secs_f64() > max_seconds
 }
 
 /// Sets the memory limit in bytes (`--max-memory`).
@@ -73,6 +106,9 @@ pub fn set_max_seconds(seconds: f64) {
 /// next check; `f64::INFINITY` when no budget was set. This is the value
 /// every engine call receives as its own `max_seconds`.
 pub fn remaining_seconds() -> f64 {
+    if cancelled() {
+        return 1e-9;
+    }
     let budget = max_seconds();
     if !budget.is_finite() {
         return f64::INFINITY;
@@ -92,7 +128,7 @@ pub fn budget_exhausted() -> bool {
 /// spent. Poll it every few thousand steps: it reads the clock.
 pub fn check_deadline(place: &str, at: impl FnOnce() -> String) -> Result<()> {
     if budget_exhausted() {
-        return Err(Error::Budget { what: place.to_string(), detail: format!("{} (--max-seconds {} exhausted)", at(), max_seconds()) });
+        return Err(Error::Budget { what: place.to_string(), detail: format!("{} ({})", at(), why_stopped()) });
     }
     Ok(())
 }
@@ -285,16 +321,26 @@ pub fn max_ode_steps() -> u32 {
     }
 }
 
+/// Why a budget check stopped the work: `--max-seconds S exhausted`, or
+/// `cancelled` after [`cancel`].
+fn why_stopped() -> String {
+    if cancelled() {
+        "cancelled".to_string()
+    } else {
+        format!("--max-seconds {} exhausted", max_seconds())
+    }
+}
+
 /// Polls the wall-time budget inside a simulation loop: every 1024 steps
 /// (`done` is the step counter) it reads the clock, and once the budget is
 /// spent it fails with where the run stopped (`place()`, step, time).
 /// `place` is only called on failure, so the loop allocates nothing.
 #[inline]
 pub fn poll_deadline(done: u64, step_time: f64, place: impl FnOnce() -> String) -> Result<()> {
-    if done % 1024 != 0 || max_seconds().is_infinite() || !budget_exhausted() {
+    if done % 1024 != 0 || !budget_exhausted() {
         return Ok(());
     }
-    Err(Error::Budget { what: place(), detail: format!("step {done} (t = {:.6e}; --max-seconds {} exhausted)", done as f64 * step_time, max_seconds()) })
+    Err(Error::Budget { what: place(), detail: format!("step {done} (t = {:.6e}; {})", done as f64 * step_time, why_stopped()) })
 }
 
 /// Parses `--max-sim-steps`: a number `>= 1` (`1e9` allowed).

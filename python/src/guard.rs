@@ -17,6 +17,12 @@ use crate::progress::Bars;
 /// 50 ms keeps Ctrl-C responsive at a negligible cost (one syscall per wake).
 const POLL: Duration = Duration::from_millis(50);
 
+/// How long an interrupted call waits for its worker to stop after
+/// [`repcollapse::limits::cancel`]. The engine loops and simulations check
+/// the flag every few milliseconds; the wait only runs out on work with no
+/// check (a single huge factorisation), which then ends in the background.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
 /// Maps a library error to the exception a Python caller expects: bad input
 /// (the CLI's exit status 2: a parameter out of range, an unknown key, an
 /// unreadable or malformed file) is a `ValueError`, everything else (a
@@ -55,10 +61,13 @@ pub fn quick<T: Send>(py: Python<'_>, f: impl FnOnce() -> repcollapse::Result<T>
 /// Runs a long computation on a worker thread, without the GIL. The calling
 /// thread wakes every [`POLL`] to run Python's signal handlers and, if
 /// `progress` is a callable, to pass it the position of the library's
-/// progress bar (`progress(position, length, message)`). On Ctrl-C the call
-/// returns `KeyboardInterrupt` at once; the library has no cancellation
-/// points, so the abandoned worker finishes in the background and its
-/// result is dropped.
+/// progress bar (`progress(position, length, message)`). On Ctrl-C the
+/// library's work is cancelled ([`repcollapse::limits::cancel`]: every
+/// engine step loop, simulation and ensemble stops at its next check), the
+/// call waits (without the GIL) for the worker to return, so its threads are
+/// free again, and raises `KeyboardInterrupt`; the worker's result is
+/// dropped. The cancellation is process-wide: a call running at the same
+/// time on another Python thread stops too.
 pub fn interruptible<T: Send + 'static>(
     py: Python<'_>,
     f: impl FnOnce() -> repcollapse::Result<T> + Send + 'static,
@@ -93,7 +102,12 @@ pub fn interruptible<T: Send + 'static>(
                 };
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                py.check_signals()?;
+                if let Err(interrupt) = py.check_signals() {
+                    repcollapse::limits::cancel();
+                    let _ = py.detach(|| rx.lock().expect("only this thread locks it").recv_timeout(STOP_WAIT));
+                    repcollapse::limits::clear_cancel();
+                    return Err(interrupt);
+                }
                 report(py)?;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {

@@ -71,3 +71,77 @@ def test_text_progress_without_tqdm(monkeypatch, capsys):
         _native._test_sleep(0.3, 3, progress=d.callback)
     assert "3/3" in capsys.readouterr().err
     assert Display(False).callback is None
+
+
+def _busy_threads():
+    """Threads of this process that are running (state R) and are not the
+    calling thread: the library's worker and rayon threads at work."""
+    import os
+
+    me = threading.get_native_id()
+    busy = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if int(tid) != me and state == "R":
+            busy.append(tid)
+    return busy
+
+
+def _cpu_seconds():
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def _interrupt_and_measure(call, after=1.0):
+    """Runs `call` and sends Ctrl-C (KeyboardInterrupt) after `after`
+    seconds: returns the seconds from the signal to the exception, and the
+    CPU seconds the process used in the 0.5 s after it returned."""
+    sent = []
+
+    def fire():
+        sent.append(time.monotonic())
+        _thread.interrupt_main()
+
+    timer = threading.Timer(after, fire)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        call()
+    latency = time.monotonic() - sent[0]
+    timer.join()
+    cpu0 = _cpu_seconds()
+    time.sleep(0.5)
+    return latency, _cpu_seconds() - cpu0
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
+def test_ctrl_c_stops_a_long_simulation_and_frees_its_threads():
+    # Thousands of seeds of Model E: minutes of work on every core.
+    latency, cpu_after = _interrupt_and_measure(lambda: rc.simulate("embedding", seeds=4000, t_max=400, progress=False))
+    print(f"simulation: KeyboardInterrupt {latency:.3f} s after Ctrl-C; {cpu_after:.3f} CPU s in the next 0.5 s")
+    assert latency < 1.0, f"the call returned {latency:.2f} s after Ctrl-C"
+    # The Rust work stopped: no thread computes on (a busy worker or rayon
+    # thread would use ~0.5 CPU s each in the 0.5 s measured).
+    assert cpu_after < 0.2, f"{cpu_after:.2f} CPU s used after the interrupt: the work goes on"
+    assert not _busy_threads()
+    # The library works normally afterwards (the cancellation was lifted).
+    assert rc.simulate("embedding", seeds=1, t_max=20, progress=False)["model"] == "embedding"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
+def test_ctrl_c_stops_a_long_continuation_and_frees_its_threads():
+    import pathlib
+
+    m = rc.Model.from_file(pathlib.Path(__file__).resolve().parents[2] / "examples" / "models" / "brusselator.toml")
+    # Tiny fixed steps: millions of continuation steps, far more than 1 s.
+    latency, cpu_after = _interrupt_and_measure(lambda: m.continue_("b", 1, 3, ds=1e-7, ds_max=1e-7, max_steps=10_000_000))
+    print(f"continuation: KeyboardInterrupt {latency:.3f} s after Ctrl-C; {cpu_after:.3f} CPU s in the next 0.5 s")
+    assert latency < 1.0, f"the call returned {latency:.2f} s after Ctrl-C"
+    assert cpu_after < 0.2, f"{cpu_after:.2f} CPU s used after the interrupt: the work goes on"
+    assert not _busy_threads()
+    assert len(m.continue_("b", 1, 3)["branches"]) >= 1

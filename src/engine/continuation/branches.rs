@@ -319,7 +319,7 @@ impl Tracer<'_> {
 
         let started = self.started;
         for _ in 0..cp.arclength.max_steps {
-            if cp.max_seconds.is_finite() && started.elapsed().as_secs_f64() > cp.max_seconds {
+            if crate::limits::out_of_time(started, cp.max_seconds) {
                 stop = StopReason::Budget;
                 break;
             }

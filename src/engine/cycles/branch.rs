@@ -514,7 +514,7 @@ fn run(mut tr: Tracer<'_>, mut z: Vec<f64>, mut t: Vec<f64>, field: &dyn VectorF
     let mut stop = StopReason::MaxSteps;
     let mut since_adapt = 0;
     'steps: for _ in 0..cp.arclength.max_steps {
-        if cp.max_seconds.is_finite() && started.elapsed().as_secs_f64() > cp.max_seconds {
+        if crate::limits::out_of_time(started, cp.max_seconds) {
             stop = StopReason::Budget;
             break;
         }

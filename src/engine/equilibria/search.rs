@@ -176,7 +176,7 @@ impl ResidualNormSq<'_> {
     fn charge(&self) -> std::result::Result<(), argmin::core::Error> {
         let n = self.evals.get() + 1;
         self.evals.set(n);
-        if n > MAX_EVALS || self.deadline.is_some_and(|d| std::time::Instant::now() > d) {
+        if n > MAX_EVALS || crate::limits::cancelled() || self.deadline.is_some_and(|d| std::time::Instant::now() > d) {
             return Err(argmin::core::Error::msg("evaluation or time budget of the minimisation exhausted"));
         }
         Ok(())
@@ -633,7 +633,7 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
         let found: Vec<[Option<(Vec<f64>, f64)>; 2]> = batch
             .par_iter()
             .map(|x0| {
-                if opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds {
+                if crate::limits::out_of_time(started, opts.max_seconds) {
                     not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     return [None, None];
                 }
@@ -668,7 +668,7 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
         // Without a regular root there is nothing to deflate: the sweep would
         // only repeat the ordinary search from the first start.
         if found_roots.deflated.is_empty()
-            || opts.max_seconds.is_finite() && started.elapsed().as_secs_f64() > opts.max_seconds
+            || crate::limits::out_of_time(started, opts.max_seconds)
         {
             break;
         }

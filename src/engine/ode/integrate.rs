@@ -395,21 +395,19 @@ pub fn integrate_partial(
                 opts,
             ));
         }
-        if attempts % 16 == 0 && opts.max_seconds.is_finite() {
-            let secs = started.elapsed().as_secs_f64();
-            if secs > opts.max_seconds {
-                break Some(IntegrationStop { wall_time: true, ..stop_budget(
-                    t,
-                    // Name the budget the user gave: the global `--max-seconds`
-                    // (this call only received what was left of it), else this
-                    // call's own `max_seconds`.
-                    match crate::limits::max_seconds() {
-                        g if g.is_finite() => format!("wall-time budget (--max-seconds {g}) exhausted at t = {t:.6e} after {attempts} steps"),
-                        _ => format!("wall-time budget of {} s exhausted at t = {t:.6e} after {attempts} steps", opts.max_seconds),
-                    },
-                    opts,
-                ) });
-            }
+        if attempts % 16 == 0 && crate::limits::out_of_time(started, opts.max_seconds) {
+            break Some(IntegrationStop { wall_time: true, ..stop_budget(
+                t,
+                // Name the budget the user gave: the global `--max-seconds`
+                // (this call only received what was left of it), else this
+                // call's own `max_seconds`.
+                match crate::limits::max_seconds() {
+                    _ if crate::limits::cancelled() => format!("cancelled at t = {t:.6e} after {attempts} steps"),
+                    g if g.is_finite() => format!("wall-time budget (--max-seconds {g}) exhausted at t = {t:.6e} after {attempts} steps"),
+                    _ => format!("wall-time budget of {} s exhausted at t = {t:.6e} after {attempts} steps", opts.max_seconds),
+                },
+                opts,
+            ) });
         }
         let h = active.stepper().h();
         if !(0.1 * h.abs() > f64::EPSILON * t.abs()) || !h.is_finite() {
