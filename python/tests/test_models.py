@@ -141,3 +141,19 @@ def test_models_and_docstrings():
         for p in m["params"]:
             assert f"`{p['name']}`" in m["schema_markdown"]
     assert "model-analysis" in rc.study_kinds()
+
+
+@pytest.mark.parametrize("model", sorted(CASES))
+def test_every_model_reports_progress(model):
+    # One bar step per finished seed, for every model (issue 24), plus the
+    # finite-data and head variants of Model T.
+    cases = [dict(CASES[model])]
+    if model == "teacher-student":
+        cases += [dict(CASES[model], samples=40), dict(CASES[model], head="symmetric")]
+    for params in cases:
+        seen = []
+        rc.simulate(model, progress=lambda pos, n, msg: seen.append((pos, n, msg)), **params)
+        seeds = params["seeds"]
+        assert seen, f"{model} {params}: no progress reported"
+        assert seen[-1][:2] == (seeds, seeds), f"{model} {params}: {seen}"
+        assert "ensemble" in seen[-1][2]

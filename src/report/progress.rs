@@ -35,6 +35,25 @@ pub fn bar(len: u64, enabled: bool) -> ProgressBar {
     }
 }
 
+/// The bar of an ensemble of `seeds` seeds, one step per finished seed,
+/// labelled `name` (`Model E ensemble`): what `simulate` of every model shows.
+pub fn seeds_bar(seeds: u64, enabled: bool, name: &str) -> ProgressBar {
+    let b = bar(seeds, enabled);
+    b.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} seeds ({eta})").expect("valid template"));
+    b.set_message(name.to_string());
+    b
+}
+
+/// Advances a bar by one when dropped: one finished seed, on every path out
+/// of the seed's closure (the `?` returns included).
+pub struct BarStep<'a>(pub &'a ProgressBar);
+
+impl Drop for BarStep<'_> {
+    fn drop(&mut self) {
+        self.0.inc(1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;

@@ -1,7 +1,6 @@
 //! One Model E experiment: an ensemble of simulations, each paired with the
 //! class-level theory started from its own initial state, plus slow-rate fits.
 //! Shared by `repcollapse simulate embedding` and the studies.
-use indicatif::ProgressStyle;
 use serde::Serialize;
 use serde_json::json;
 
@@ -78,9 +77,7 @@ impl EmbeddingExperiment {
         let operator = FrustrationOperator::new(&a)?;
         let sys = ClassLevelSystem::new(&a, cfg.eta_x, cfg.eta_y, cfg.dim)?;
         let spectrum = sys.spectrum()?;
-        let bar = crate::report::progress::bar(cfg.seeds as u64, progress);
-        bar.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} seeds ({eta})").expect("valid template"));
-        bar.set_message("Model E ensemble");
+        let bar = crate::report::progress::seeds_bar(cfg.seeds as u64, progress, "Model E ensemble");
         let one = |seed: u64| {
             let r = run_seed(cfg, &a, &sys, &spectrum, seed, keep_simulation);
             bar.inc(1);

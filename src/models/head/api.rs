@@ -32,9 +32,9 @@ pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> 
 }
 
 /// A GD or SGD ensemble of the chosen variant against the reduced theory.
-pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
+pub fn simulate(overrides: &Overrides, opts: &RunOptions) -> Result<ModelOutput> {
     let cfg = HeadConfig::from_overrides(overrides)?;
-    let exp = HeadExperiment::run_keeping_finished_seeds(&cfg)?;
+    let exp = HeadExperiment::run_keeping_finished_seeds(&cfg, opts.progress)?;
     let v = exp.summary_json();
     let mut lines = vec![
         format!("Model H ensemble ({}): {} seeds, {}", cfg.variant.name(), cfg.base.seeds, v["mode"].as_str().unwrap_or("")),

@@ -25,19 +25,26 @@ pub struct HeadExperiment {
 impl HeadExperiment {
     /// Runs `cfg.base.seeds` seeds in parallel; results ordered by seed.
     pub fn run(cfg: &HeadConfig) -> Result<Self> {
-        Self::run_with(cfg, false)
+        Self::run_with(cfg, false, false)
     }
 
     /// As [`HeadExperiment::run`], but a budget stop keeps the seeds that
-    /// finished and marks the ensemble partial (`simulate`).
-    pub fn run_keeping_finished_seeds(cfg: &HeadConfig) -> Result<Self> {
-        Self::run_with(cfg, true)
+    /// finished and marks the ensemble partial (`simulate`); `progress`
+    /// shows a bar of finished seeds.
+    pub fn run_keeping_finished_seeds(cfg: &HeadConfig, progress: bool) -> Result<Self> {
+        Self::run_with(cfg, true, progress)
     }
 
-    fn run_with(cfg: &HeadConfig, keep_finished: bool) -> Result<Self> {
+    fn run_with(cfg: &HeadConfig, keep_finished: bool, progress: bool) -> Result<Self> {
         let a = cfg.base.label_weights()?;
         let theory = HeadTheory::new(cfg)?;
-        let (runs, partial) = crate::limits::run_seeds(cfg.base.seeds as u64, cfg.base.design.seed, keep_finished, |seed| simulate(cfg, &a, seed))?;
+        let bar = crate::report::progress::seeds_bar(cfg.base.seeds as u64, progress, "Model H ensemble");
+        let (runs, partial) = crate::limits::run_seeds(cfg.base.seeds as u64, cfg.base.design.seed, keep_finished, |seed| {
+            let r = simulate(cfg, &a, seed);
+            bar.inc(1);
+            r
+        })?;
+        bar.finish_and_clear();
         Ok(HeadExperiment { cfg: cfg.clone(), theory, runs, partial })
     }
 

@@ -67,9 +67,9 @@ pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> 
 }
 
 /// Trained ensemble (rates fitted to the simulated and exact trajectories).
-pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
+pub fn simulate(overrides: &Overrides, opts: &RunOptions) -> Result<ModelOutput> {
     let cfg = RealConfig::from_overrides(overrides)?;
-    let v = Experiment::run_keeping_finished_seeds(&cfg)?.summary_json();
+    let v = Experiment::run_keeping_finished_seeds(&cfg, opts.progress)?.summary_json();
     let mut lines = vec![format!("Real-data ensemble: {} seeds, {} encoder, variant {}", cfg.seeds, cfg.encoder.name(), cfg.variant.name())];
     for key in ["noise_phi", "induced_frustration", "theory_slow_rate", "theory_fitted_slow_rate", "fitted_slow_rate", "final_separation_ratio", "collapsed", "final_train_accuracy", "final_test_accuracy"] {
         lines.push(format!("  {key:24} = {}", v[key]));

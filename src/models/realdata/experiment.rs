@@ -70,23 +70,26 @@ impl Experiment {
 
     /// As [`Experiment::run`], but a budget stop keeps the seeds that
     /// finished and marks the ensemble partial (`simulate`).
-    pub fn run_keeping_finished_seeds(cfg: &RealConfig) -> Result<Self> {
-        Self::run_with(cfg, &Prepared::new(cfg)?, true)
+    /// `progress` shows a bar of finished seeds.
+    pub fn run_keeping_finished_seeds(cfg: &RealConfig, progress: bool) -> Result<Self> {
+        Self::run_with(cfg, &Prepared::new(cfg)?, true, progress)
     }
 
     /// Runs on already prepared data (studies share one split across sweeps).
     pub fn run_prepared(cfg: &RealConfig, prep: &Prepared) -> Result<Self> {
-        Self::run_with(cfg, prep, false)
+        Self::run_with(cfg, prep, false, false)
     }
 
-    fn run_with(cfg: &RealConfig, prep: &Prepared, keep_finished: bool) -> Result<Self> {
+    fn run_with(cfg: &RealConfig, prep: &Prepared, keep_finished: bool, progress: bool) -> Result<Self> {
         let times: Vec<f64> = cfg.time_grid();
         let fit_window = [0.5 * cfg.t_max, cfg.t_max];
         // Earliest end of the fast phase: one label time 1/eta_y (the
         // separation reference is the accuracy peak after it).
         let fast_end = (1.0 / cfg.eta_y).min(0.25 * cfg.t_max);
         let theory_applies = LinearTheory::applies(cfg).is_ok();
+        let bar = crate::report::progress::seeds_bar(cfg.seeds as u64, progress, "real-data ensemble");
         let (seeds, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_finished, |seed| {
+                let _step = crate::report::progress::BarStep(&bar);
                 if theory_applies && cfg.batch.is_none() {
                     // Check the step before spending time on the run.
                     let labels = super::simulation::Labels::draw(cfg, prep, seed)?;
@@ -98,6 +101,7 @@ impl Experiment {
                 let run = train(cfg, prep, seed, &times)?;
                 seed_result(cfg, prep, run, &times, fit_window, fast_end, theory_applies)
             })?;
+        bar.finish_and_clear();
         let truth = &prep.split.train.labels;
         Ok(Experiment {
             cfg: cfg.clone(),

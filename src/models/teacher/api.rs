@@ -61,14 +61,14 @@ pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> 
 }
 
 /// Ensemble of online SGD (or finite-data gradient descent) against the ODE.
-pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
+pub fn simulate(overrides: &Overrides, opts: &RunOptions) -> Result<ModelOutput> {
     let cfg = TeacherConfig::from_overrides(overrides)?;
     let v = if cfg.head != HeadKind::None && cfg.samples.is_none() {
-        head_summary(&cfg)?
+        head_summary(&cfg, opts.progress)?
     } else if cfg.samples.is_some() {
-        FiniteExperiment::run_keeping_finished_seeds(&cfg)?.summary_json()
+        FiniteExperiment::run_keeping_finished_seeds(&cfg, opts.progress)?.summary_json()
     } else {
-        TeacherExperiment::run_keeping_simulation(&cfg)?.summary_json()?
+        TeacherExperiment::run_keeping_simulation(&cfg, opts.progress)?.summary_json()?
     };
     let mut lines = vec![format!("Model T ensemble: {} seeds, D = {}", cfg.seeds, cfg.input_dim)];
     for key in ["theory_slow_rate", "fitted_slow_rate", "max_deviation_from_ode", "final_accuracy", "final_separation_to_spread", "final_separation_ratio", "collapsed", "collapsed_fraction"] {
@@ -82,8 +82,8 @@ pub fn simulate(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput
 }
 
 /// Summary of a head ensemble: final measures (SGD and head ODE) and head spectra.
-fn head_summary(cfg: &TeacherConfig) -> Result<serde_json::Value> {
-    let e = HeadExperiment::run_keeping_simulation(cfg)?;
+fn head_summary(cfg: &TeacherConfig, progress: bool) -> Result<serde_json::Value> {
+    let e = HeadExperiment::run_keeping_simulation(cfg, progress)?;
     let times = e.runs[0].times.clone();
     let last = times.len() - 1;
     let ok = e.comparison_unavailable.is_none();

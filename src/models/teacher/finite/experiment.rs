@@ -96,16 +96,17 @@ impl FiniteExperiment {
     /// Runs `cfg.seeds` training sets (seed `cfg.seed + s`); `with_gd` adds
     /// the microscopic gradient descent.
     pub fn run(cfg: &TeacherConfig, with_gd: bool) -> Result<Self> {
-        Self::run_with(cfg, with_gd, false)
+        Self::run_with(cfg, with_gd, false, false)
     }
 
     /// As [`FiniteExperiment::run`] with gradient descent, but a budget stop
     /// keeps the seeds that finished and marks the ensemble partial (`simulate`).
-    pub fn run_keeping_finished_seeds(cfg: &TeacherConfig) -> Result<Self> {
-        Self::run_with(cfg, true, true)
+    /// `progress` shows a bar of finished seeds.
+    pub fn run_keeping_finished_seeds(cfg: &TeacherConfig, progress: bool) -> Result<Self> {
+        Self::run_with(cfg, true, true, progress)
     }
 
-    fn run_with(cfg: &TeacherConfig, with_gd: bool, keep_finished: bool) -> Result<Self> {
+    fn run_with(cfg: &TeacherConfig, with_gd: bool, keep_finished: bool, progress: bool) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
             return Err(Error::invalid("head", cfg.head.name(), "none (finite training sets are implemented without a head)"));
         }
@@ -118,7 +119,9 @@ impl FiniteExperiment {
         )?;
         // Output times snapped to whole GD steps, so both routes share them.
         let times: Vec<f64> = cfg.time_grid().iter().map(|t| (t / cfg.dt).round() * cfg.dt).collect();
+        let bar = crate::report::progress::seeds_bar(cfg.seeds as u64, progress, "Model T ensemble (finite data)");
         let (seeds, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_finished, |seed| {
+                let _step = crate::report::progress::BarStep(&bar);
                 let data = TrainingSet::draw(cfg, n, seed);
                 let student = Student::initial(cfg, seed);
                 let flow = FiniteFlow::new(&data, cfg.eta_x, cfg.eta_y)?;
@@ -129,6 +132,7 @@ impl FiniteExperiment {
                 let fitted_rate = fit_decay_rate(&times, &sep, 0.5 * cfg.t_max, cfg.t_max);
                 Ok(FiniteSeed { seed, exact, gd, spectrum, fitted_rate })
             })?;
+        bar.finish_and_clear();
         Ok(FiniteExperiment { cfg: cfg.clone(), seeds, times, partial })
     }
 

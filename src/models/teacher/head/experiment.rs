@@ -31,20 +31,23 @@ pub struct HeadExperiment {
 impl HeadExperiment {
     /// SGD ensemble and head ODE per seed; a failed ODE is an error.
     pub fn run(cfg: &TeacherConfig) -> Result<Self> {
-        Self::run_with(cfg, false)
+        Self::run_with(cfg, false, false)
     }
 
     /// As [`HeadExperiment::run`], but a failed head ODE (of any seed) keeps
     /// the SGD runs and drops the comparison, with the reason (`simulate`);
     /// a budget stop keeps the seeds that finished and marks them partial.
-    pub fn run_keeping_simulation(cfg: &TeacherConfig) -> Result<Self> {
-        Self::run_with(cfg, true)
+    /// `progress` shows a bar of finished seeds.
+    pub fn run_keeping_simulation(cfg: &TeacherConfig, progress: bool) -> Result<Self> {
+        Self::run_with(cfg, true, progress)
     }
 
-    fn run_with(cfg: &TeacherConfig, keep_simulation: bool) -> Result<Self> {
+    fn run_with(cfg: &TeacherConfig, keep_simulation: bool, progress: bool) -> Result<Self> {
         let scorer = TeacherScorer::new(Teacher::new(cfg.teacher, cfg.classes), cfg.label_noise, cfg.sigma, cfg.a);
         type Seed = (HeadRun, std::result::Result<(Vec<TeacherMetrics>, Vec<f64>), String>);
+        let bar = crate::report::progress::seeds_bar(cfg.seeds as u64, progress, "Model T ensemble (head)");
         let (out, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_simulation, |seed| -> Result<Seed> {
+                let _step = crate::report::progress::BarStep(&bar);
                 let run = simulate_head(cfg, &scorer, seed)?;
                 let ode = HeadOde::new(cfg, &run.order[0], &run.heads[0])
                     .and_then(|ode| ode_metrics(&ode, &scorer, cfg, &run.times).map(|(th, x_end)| (th, ode.unpack(&x_end).1)));
@@ -56,6 +59,7 @@ impl HeadExperiment {
                     Err(e) => Err(e),
                 }
             })?;
+        bar.finish_and_clear();
         // One failed seed drops the comparison for all seeds, so that the
         // ensemble statistics never mix seeds with and without theory.
         let comparison_unavailable = out.iter().find_map(|(_, r)| r.as_ref().err().cloned());

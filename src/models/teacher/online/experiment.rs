@@ -56,7 +56,7 @@ impl TeacherExperiment {
     /// Runs `cfg.seeds` seeds in parallel; deterministic per seed. A failed
     /// companion ODE is an error (the studies need the comparison).
     pub fn run(cfg: &TeacherConfig) -> Result<Self> {
-        Self::run_with(cfg, false)
+        Self::run_with(cfg, false, false)
     }
 
     /// As [`TeacherExperiment::run`], but a failed companion ODE (of any
@@ -64,18 +64,21 @@ impl TeacherExperiment {
     /// for every seed and [`TeacherExperiment::comparison_unavailable`]
     /// says why (`simulate`); a budget stop keeps the seeds that finished
     /// and marks the ensemble partial.
-    pub fn run_keeping_simulation(cfg: &TeacherConfig) -> Result<Self> {
-        Self::run_with(cfg, true)
+    /// `progress` shows a bar of finished seeds.
+    pub fn run_keeping_simulation(cfg: &TeacherConfig, progress: bool) -> Result<Self> {
+        Self::run_with(cfg, true, progress)
     }
 
-    fn run_with(cfg: &TeacherConfig, keep_simulation: bool) -> Result<Self> {
+    fn run_with(cfg: &TeacherConfig, keep_simulation: bool, progress: bool) -> Result<Self> {
         if cfg.head != crate::models::teacher::config::HeadKind::None {
             return Err(crate::error::Error::invalid("head", cfg.head.name(), "none here; head variants run through models::teacher::head::experiment"));
         }
         let theory = TeacherTheory::from_config(cfg)?;
         let t_from = (FAST_EFOLDS / theory.fast_rate()).min(0.5 * cfg.t_max);
         let fit_window = [t_from, cfg.t_max];
+        let bar = crate::report::progress::seeds_bar(cfg.seeds as u64, progress, "Model T ensemble");
         let (seeds, partial) = crate::limits::run_seeds(cfg.seeds as u64, cfg.seed, keep_simulation, |seed| {
+                let _step = crate::report::progress::BarStep(&bar);
                 let run = simulate_online(cfg, &theory.scorer, seed)?;
                 let sep: Vec<f64> = run.metrics.iter().map(|m| m.base.min_label_distance).collect();
                 let fitted_rate = fit_decay_rate(&run.times, &sep, fit_window[0], fit_window[1]);
@@ -95,6 +98,7 @@ impl TeacherExperiment {
                     Err(e) => Err(e),
                 }
             })?;
+        bar.finish_and_clear();
         let (mut seeds, failures): (Vec<TeacherSeed>, Vec<Option<String>>) = seeds.into_iter().unzip();
         // One failed seed drops the comparison for all, so that ensemble
         // statistics never mix seeds with and without theory.
