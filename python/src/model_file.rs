@@ -118,7 +118,7 @@ impl Model {
     /// `{"model", "t", "states": {name: array}, "state_matrix": array (len(t), dim), "options", "stats"}`.
     /// A run that stops early raises `RuntimeError` with the CLI's reason and advice.
     /// Defaults are the request layer's (`src/request/integrate.rs`), as for the CLI.
-    #[pyo3(signature = (t_max = IntegrateRequest::default().t_max, *, rtol = IntegrateRequest::default().rtol, atol = IntegrateRequest::default().atol, points = IntegrateRequest::default().points, log_from = None, method = "auto", max_steps = IntegrateRequest::default().max_steps))]
+    #[pyo3(signature = (t_max = IntegrateRequest::default().t_max, *, rtol = IntegrateRequest::default().rtol, atol = IntegrateRequest::default().atol, points = IntegrateRequest::default().points, log_from = None, method = "auto", max_steps = None))]
     #[allow(clippy::too_many_arguments)]
     fn integrate<'py>(
         &self,
@@ -129,11 +129,11 @@ impl Model {
         points: usize,
         log_from: Option<f64>,
         method: &str,
-        max_steps: u32,
+        max_steps: Option<u32>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let method = IntegrateRequest::method_named(method)
             .ok_or_else(|| to_pyerr(Error::invalid("method", method, "one of dop853 | dopri5 | radau5 | auto")))?;
-        let opts = IntegrateRequest { t_max, rtol, atol, points, log_from, method, max_steps }.options();
+        let opts = IntegrateRequest { t_max, rtol, atol, points, log_from, method, max_steps }.options(self.inner.tape_sizes().0);
         let model = self.inner.clone();
         let opts2 = opts.clone();
         let traj = interruptible(

@@ -50,9 +50,10 @@ pub enum Verb {
         /// `auto` (default): DOP853, switching to Radau IIA when the problem is stiff.
         #[arg(long, value_enum, default_value = "auto")]
         method: MethodArg,
-        /// Budget of attempted steps.
-        #[arg(long, default_value_t = IntegrateRequest::default().max_steps)]
-        max_steps: u32,
+        /// Budget of attempted steps (default: 5e8 / (13 x the operations of
+        /// the model's right-hand side), between 1e4 and 1e7).
+        #[arg(long)]
+        max_steps: Option<u32>,
     },
     /// All fixed points with eigenvalues, stability and zero modes.
     FixedPoints {
@@ -212,7 +213,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 method: IntegrateRequest::method_named(method.name()).expect("every CLI method has a name"),
                 max_steps: *max_steps,
             };
-            let opts = request.options();
+            let opts = request.options(model.tape_sizes().0);
             // A run that stops early (budget or failure) still writes what it
             // computed, with the reason, and then exits non-zero.
             let run = integrate_partial(&model, &model.initial_state(), &p, &opts)?;
