@@ -164,8 +164,8 @@ impl Model {
     /// stability, zero modes and observables (CLI: `analyze MODEL fixed-points`).
     /// `search_box` is the half-width of the random-start box (default
     /// 2 max(1, |initial state|, |parameters|, min(1/|parameters|, 1e4))).
-    #[pyo3(signature = (*, starts = FixedPointsRequest::default().starts, seed = FixedPointsRequest::default().seed, search_box = None))]
-    fn fixed_points<'py>(&self, py: Python<'py>, starts: usize, seed: u64, search_box: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (*, starts = None, seed = FixedPointsRequest::default().seed, search_box = None))]
+    fn fixed_points<'py>(&self, py: Python<'py>, starts: Option<usize>, seed: u64, search_box: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let model = self.inner.clone();
         let request = FixedPointsRequest { starts, seed, search_box };
         let value = interruptible(py, move || request.run(&model, &model.default_params()).map_err(|e| Syntax::Python.rename(e)), None)?;

@@ -57,8 +57,10 @@ pub enum Verb {
     },
     /// All fixed points with eigenvalues, stability and zero modes.
     FixedPoints {
-        #[arg(long, default_value_t = FixedPointsRequest::default().starts)]
-        starts: usize,
+        /// Random starts (default 32, cut to 8000 / n on a large sparse
+        /// system; a number given here is run as asked).
+        #[arg(long)]
+        starts: Option<usize>,
         #[arg(long, default_value_t = FixedPointsRequest::default().seed)]
         seed: u64,
         /// Half-width of the search box for every state variable (default:

@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 /// A fixed-point search; defaults are the CLI's and Python's.
 #[derive(Clone, Debug)]
 pub struct FixedPointsRequest {
-    /// Random starts besides the initial state and the origin.
-    pub starts: usize,
+    /// Random starts besides the initial state and the origin (`None`: 32,
+    /// cut to `8000 / n` on a large sparse system; a number given is run).
+    pub starts: Option<usize>,
     /// Seed of the random starts.
     pub seed: u64,
     /// Half-width `H` of the start box `|x_i| <= H` (`None`: the
@@ -18,7 +19,7 @@ pub struct FixedPointsRequest {
 
 impl Default for FixedPointsRequest {
     fn default() -> Self {
-        FixedPointsRequest { starts: 32, seed: 0, search_box: None }
+        FixedPointsRequest { starts: None, seed: 0, search_box: None }
     }
 }
 
@@ -53,7 +54,13 @@ impl FixedPointsRequest {
     pub fn run(&self, model: &dyn VectorField, p: &[f64]) -> Result<Value> {
         let half = self.half_width(model, p)?;
         let bounds = vec![(-half, half); model.dim()];
-        let search = find_fixed_points_report(model, p, &FixedPointOptions { starts: self.starts, seed: self.seed, bounds, ..Default::default() })?;
+        let search = find_fixed_points_report(model, p, &FixedPointOptions {
+                starts: self.starts.unwrap_or(FixedPointOptions::default().starts),
+                starts_explicit: self.starts.is_some(),
+                seed: self.seed,
+                bounds,
+                ..Default::default()
+            })?;
         Ok(fixed_points_report_json(model, &search))
     }
 }

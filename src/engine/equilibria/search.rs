@@ -69,6 +69,10 @@ pub struct FixedPointOptions {
     /// when it runs out are skipped; the points found so far are kept and
     /// the search reports `stopped = "budget"`.
     pub max_seconds: f64,
+    /// `true`: the caller asked for `starts` by name (`--starts N`), so the
+    /// large-system cut of the default ([`LARGE_START_BUDGET`]) does not
+    /// apply, even when N equals the default.
+    pub starts_explicit: bool,
 }
 
 impl Default for FixedPointOptions {
@@ -81,6 +85,7 @@ impl Default for FixedPointOptions {
             dedup_tol: 1e-6,
             // What is left of the process-wide `--max-seconds` (infinite if unset).
             max_seconds: crate::limits::remaining_seconds(),
+            starts_explicit: false,
         }
     }
 }
@@ -169,7 +174,8 @@ const MAX_EVALS: u64 = 5_000;
 /// [`SPARSE_MIN_DIM`](crate::engine::linalg::sparse_jacobian::SPARSE_MIN_DIM)
 /// states the default number of random starts is cut to
 /// `LARGE_START_BUDGET / n` (at least 2); the result says so
-/// (`FixedPointSearch::starts_note`), and any other requested number is run.
+/// (`FixedPointSearch::starts_note`); a number the caller gave by name
+/// (`FixedPointOptions::starts_explicit`) is run as asked.
 const LARGE_START_BUDGET: usize = 8_000;
 
 impl ResidualNormSq<'_> {
@@ -580,8 +586,8 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
     let stab = StabilityOptions::default();
     let started = std::time::Instant::now();
 
-    // Only the default number of starts is cut: an explicit other number is honoured.
-    let default_starts = opts.starts == FixedPointOptions::default().starts;
+    // Only the default number of starts is cut: a number given by name is honoured.
+    let default_starts = !opts.starts_explicit && opts.starts == FixedPointOptions::default().starts;
     let n_random = if default_starts && sparse_pattern(field).is_some() {
         opts.starts.min((LARGE_START_BUDGET / n.max(1)).max(2))
     } else {
@@ -590,8 +596,8 @@ pub fn find_fixed_points_report(field: &dyn VectorField, p: &[f64], opts: &Fixed
     let starts_note = (n_random < opts.starts).then(|| {
         format!(
             "large sparse system (n = {n}): {n_random} of the {} random starts were run (the default bound of the \
-             search is {LARGE_START_BUDGET} / n starts); pass `--starts N` (N other than {}) to run N starts",
-            opts.starts, opts.starts
+             search is {LARGE_START_BUDGET} / n starts); pass `--starts N` to run N starts",
+            opts.starts
         )
     });
     let mut starts: Vec<Vec<f64>> = Vec::with_capacity(n_random + 2);

@@ -58,16 +58,24 @@ impl Experiment {
     fn series(&self, f: impl Fn(&Record) -> Option<f64> + Copy) -> serde_json::Value {
         let es: Vec<Estimate> = (0..=self.epochs()).map(|e| self.at(e, f)).collect();
         let clean = |e: &Estimate, v: f64| if e.n > 0 && v.is_finite() { json!(v) } else { serde_json::Value::Null };
-        json!({"mean": es.iter().map(|e| clean(e, e.mean)).collect::<Vec<_>>(),
+        let mut v = json!({"mean": es.iter().map(|e| clean(e, e.mean)).collect::<Vec<_>>(),
                "lo": es.iter().map(|e| clean(e, e.ci95[0])).collect::<Vec<_>>(),
-               "hi": es.iter().map(|e| clean(e, e.ci95[1])).collect::<Vec<_>>()})
+               "hi": es.iter().map(|e| clean(e, e.ci95[1])).collect::<Vec<_>>()});
+        // Every null says why (the project's rule, tests/support/nulls.rs).
+        if es.iter().any(|e| e.n == 0 || !e.mean.is_finite() || !e.ci95[0].is_finite() || !e.ci95[1].is_finite()) {
+            v["null_note"] = json!(
+                "null where no seed has a finite value: the loss before the first epoch (it is the mean over an \
+                 epoch's steps), the predictor diagnostics of a variant without a linear predictor"
+            );
+        }
+        v
     }
 
     pub fn summary_json(&self) -> serde_json::Value {
         let sd = (self.cfg.dim as f64).sqrt();
         let last = self.epochs();
         let pred = |f: fn(&super::simulation::PredictorDiagnostics) -> f64| move |r: &Record| r.predictor.as_ref().map(f);
-        json!({
+        let mut out = json!({
             "model": "ssl",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
@@ -95,10 +103,24 @@ impl Experiment {
                 "offdiag_fraction": self.series(pred(|p| p.offdiag_fraction)),
                 "directpred_residual": self.series(pred(|p| p.directpred_residual)),
             },
-            "final_predictor": self.runs.iter().map(|r| json!({"seed": r.seed, "diagnostics": r.records[last].predictor})).collect::<Vec<_>>(),
-        })
+            "final_predictor": self.runs.iter().map(|r| {
+                let mut v = json!({"seed": r.seed, "diagnostics": r.records[last].predictor});
+                if r.records[last].predictor.is_none() {
+                    v["diagnostics_note"] = json!(NO_LINEAR_PREDICTOR);
+                }
+                v
+            }).collect::<Vec<_>>(),
+        });
+        if out["final_alignment"].is_null() {
+            out["predictor_note"] = json!(NO_LINEAR_PREDICTOR);
+        }
+        out
     }
 }
+
+/// Why the DirectPred diagnostics are null: they are defined for a linear
+/// `d x d` predictor only.
+const NO_LINEAR_PREDICTOR: &str = "this variant has no linear predictor (none, or an MLP): the DirectPred alignment, residual and off-diagonal fraction are not defined";
 
 /// An estimate as JSON, `null` when no seed has the quantity (no linear predictor).
 fn present(e: Estimate) -> serde_json::Value {

@@ -84,8 +84,16 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
                 surviving.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>().join(" "),
                 b.map(|(m, lo, hi)| format!("{m:.3} [{lo}, {hi}]")).unwrap_or("not bracketed".into())
             );
-            res.push(json!({"weight_decay": lam, "rule": label, "momentum": beta, "f_c_theory": fc, "frustrated": fs, "surviving_fraction": surviving,
-                "simulated_boundary": b.map(|(m, lo, hi)| json!({"mid": m, "bracket": [lo, hi]}))}));
+            let mut point = json!({"weight_decay": lam, "rule": label, "momentum": beta, "f_c_theory": fc, "frustrated": fs, "surviving_fraction": surviving,
+                "simulated_boundary": b.map(|(m, lo, hi)| json!({"mid": m, "bracket": [lo, hi]}))});
+            // Every null says why (the project's rule, tests/support/nulls.rs).
+            if beta.is_none() {
+                point["momentum_note"] = json!("AdamW has no heavy-ball momentum (its beta1/beta2 are in the config)");
+            }
+            if b.is_none() {
+                point["simulated_boundary_note"] = json!("not bracketed: the surviving fraction does not cross 1/2 on the f grid");
+            }
+            res.push(point);
         }
         left = left.markers(&format!("heavy ball, weight decay {lam} (bracket)"), hb, li, Shape::Circle).markers(&format!("AdamW, weight decay {lam} (empirical)"), aw, li, Shape::Square);
         if li == 0 {
