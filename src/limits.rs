@@ -62,6 +62,18 @@ pub fn cancelled() -> bool {
     CANCELLED.load(Ordering::Relaxed)
 }
 
+/// `Err(Budget)` once [`cancel`] is in force. A caller about to turn a large
+/// result into JSON checks it first: after Ctrl-C the result is dropped, and
+/// building it (seconds for a branch of 1e5 points) would only delay the
+/// return of the worker that the Python call waits for.
+pub fn stop_if_cancelled(what: &str) -> crate::error::Result<()> {
+    if cancelled() {
+        Err(crate::error::Error::Budget { what: what.into(), detail: "cancelled (Ctrl-C)".into() })
+    } else {
+        Ok(())
+    }
+}
+
 /// The check of an engine loop that started at `started` with its own
 /// budget `max_seconds` (infinite: none): true once that budget is spent,
 /// or at once when the work was [`cancel`]led. Reads the clock only for a

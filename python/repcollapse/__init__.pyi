@@ -17,7 +17,7 @@ def to_frame(result: Any, key: Optional[str] = None) -> Any: ...
 def run_study(path: Union[str, os.PathLike[str]], out: Union[str, os.PathLike[str]] = "out", *, progress: Progress = True) -> Any: ...
 
 @overload
-def theory(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12) -> dict[str, Any]:
+def theory(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
     """Reduced theory of Model E: free sample and label embeddings.
 
     | key | valid range | default | meaning |
@@ -42,10 +42,15 @@ def theory(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload
-def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
+def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
     """Reduced theory of Model H: shared projection head with stop-gradient variants.
 
     | key | valid range | default | meaning |
@@ -70,6 +75,11 @@ def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
@@ -144,10 +154,51 @@ def theory(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
     """
 
+@overload
+def theory(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> dict[str, Any]:
+    """Reduced theory of Self-supervised learner (SimSiam, BYOL and their ablations) on augmented images (bundled UCI digits or a CSV).
+
+    | key | valid range | default | meaning |
+    |---|---|---|---|
+    | `data_file` | text | `""` | CSV (plain or gzip) of images, one per row, pixels then label (the real-data loader); empty = the bundled 8x8 digits |
+    | `label_column` | text | `"last"` | label column: last | first | 0-based index | header name (labels are used only to score the representation) |
+    | `image_width` | integer in [0, 100000] | `0` | image width in pixels (must divide the number of pixels D); 0 = sqrt(D), D a perfect square |
+    | `test_fraction` | real number in (0, 1) | `0.3` | held-out fraction (kNN and linear-probe accuracy are measured on it) |
+    | `train_samples` | integer >= 0 | `0` | training images used (first of the permuted training split); 0 = all |
+    | `split_seed` | integer >= 0 | `0` | seed of the fixed train/held-out permutation |
+    | `shift` | integer in [0, 100000] | `1` | random translation by up to `shift` pixels in x and y, zero fill; below the image width and height |
+    | `noise_std` | real number in [0, inf) | `0.1` | std of the Gaussian pixel noise (pixels scaled to [0, 1]) |
+    | `mask_size` | integer in [0, 100000] | `3` | cutout square side in pixels (0 = off); at most the image width and height |
+    | `mask_prob` | real number in [0, 1] | `0.5` | probability that a view gets a cutout |
+    | `contrast` | real number in [0, 1) | `0.3` | contrast scaling: pixels times a factor uniform in [1 - contrast, 1 + contrast] |
+    | `encoder` | one of linear | mlp | `"mlp"` | encoder of the real-data model: linear x = W xi/sqrt(D) or MLP x = W2 relu(W1 xi/sqrt(D))/sqrt(m) |
+    | `width` | integer in [1, 1000000] | `64` | MLP encoder hidden width m |
+    | `dim` | integer in [1, 100000] | `16` | representation dimension d (encoder, projector and predictor output) |
+    | `init_scale` | real number in (0, inf) | `1.0` | std of the encoder's last-layer weights |
+    | `projector` | one of linear | none | `"linear"` | projector z = P x (P d x d, entries N(0, 1/d) at start) or none (z = x) |
+    | `predictor` | one of linear | mlp | `"linear"` | predictor p = W_p z (d x d) or p = W_b relu(W_a z) (one hidden layer) |
+    | `pred_dim` | integer in [0, 100000] | `0` | predictor input/output dimension; 0 = dim (any other value must equal dim) |
+    | `pred_hidden` | integer in [1, 1000000] | `64` | hidden width of the MLP predictor |
+    | `pred_init` | real number in [0, inf) | `1.0` | std of the predictor entries in units of 1/sqrt(fan-in) |
+    | `loss` | one of cosine | squared | `"cosine"` | negative cosine similarity (SimSiam, BYOL) or Model H's squared distance |p - t|^2/2, symmetrised over the views |
+    | `variant` | one of no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol | `"simsiam"` | no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol |
+    | `tau` | real number in [0, 1] | `0.99` | BYOL target EMA rate: theta' <- tau theta' + (1 - tau) theta after every step |
+    | `lr` | real number in (0, 1e100] | `0.05` | SGD learning rate |
+    | `momentum` | real number in [0, 1) | `0.9` | SGD momentum mu (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
+    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter |
+    | `epochs` | integer in [1, 1000000] | `30` | training epochs (indicators are measured after every epoch) |
+    | `batch` | integer >= 1 | `128` | images per SGD step (two views each); at most the training set |
+    | `seed` | integer >= 0 | `0` | first seed (initialisation, augmentations, batch order) |
+    | `seeds` | integer in [1, 100000] | `5` | ensemble size (seeds run in parallel) |
+    | `knn_k` | integer in [1, 1000] | `5` | neighbours of the kNN accuracy (cosine similarity) |
+    | `dump` | text | `""` | path: write the first seed's initial weights, augmented batches and loss trajectory for `dump_steps` steps as JSON (replayed by benches/peers/ssl_torch.py) |
+    | `dump_steps` | integer in [1, 100000] | `20` | steps recorded in the dump |
+    """
+
 def theory(model: str, **params: Any) -> dict[str, Any]: ...
 
 @overload
-def simulate(model: Literal['embedding'], *, progress: Progress = True, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12) -> dict[str, Any]:
+def simulate(model: Literal['embedding'], *, progress: Progress = True, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
     """Simulation ensemble of Model E: free sample and label embeddings.
 
     | key | valid range | default | meaning |
@@ -172,10 +223,15 @@ def simulate(model: Literal['embedding'], *, progress: Progress = True, classes:
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload
-def simulate(model: Literal['head'], *, progress: Progress = True, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
+def simulate(model: Literal['head'], *, progress: Progress = True, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
     """Simulation ensemble of Model H: shared projection head with stop-gradient variants.
 
     | key | valid range | default | meaning |
@@ -200,6 +256,11 @@ def simulate(model: Literal['head'], *, progress: Progress = True, classes: int 
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
@@ -274,10 +335,51 @@ def simulate(model: Literal['real-data'], *, progress: Progress = True, data_fil
     | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
     """
 
+@overload
+def simulate(model: Literal['ssl'], *, progress: Progress = True, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> dict[str, Any]:
+    """Simulation ensemble of Self-supervised learner (SimSiam, BYOL and their ablations) on augmented images (bundled UCI digits or a CSV).
+
+    | key | valid range | default | meaning |
+    |---|---|---|---|
+    | `data_file` | text | `""` | CSV (plain or gzip) of images, one per row, pixels then label (the real-data loader); empty = the bundled 8x8 digits |
+    | `label_column` | text | `"last"` | label column: last | first | 0-based index | header name (labels are used only to score the representation) |
+    | `image_width` | integer in [0, 100000] | `0` | image width in pixels (must divide the number of pixels D); 0 = sqrt(D), D a perfect square |
+    | `test_fraction` | real number in (0, 1) | `0.3` | held-out fraction (kNN and linear-probe accuracy are measured on it) |
+    | `train_samples` | integer >= 0 | `0` | training images used (first of the permuted training split); 0 = all |
+    | `split_seed` | integer >= 0 | `0` | seed of the fixed train/held-out permutation |
+    | `shift` | integer in [0, 100000] | `1` | random translation by up to `shift` pixels in x and y, zero fill; below the image width and height |
+    | `noise_std` | real number in [0, inf) | `0.1` | std of the Gaussian pixel noise (pixels scaled to [0, 1]) |
+    | `mask_size` | integer in [0, 100000] | `3` | cutout square side in pixels (0 = off); at most the image width and height |
+    | `mask_prob` | real number in [0, 1] | `0.5` | probability that a view gets a cutout |
+    | `contrast` | real number in [0, 1) | `0.3` | contrast scaling: pixels times a factor uniform in [1 - contrast, 1 + contrast] |
+    | `encoder` | one of linear | mlp | `"mlp"` | encoder of the real-data model: linear x = W xi/sqrt(D) or MLP x = W2 relu(W1 xi/sqrt(D))/sqrt(m) |
+    | `width` | integer in [1, 1000000] | `64` | MLP encoder hidden width m |
+    | `dim` | integer in [1, 100000] | `16` | representation dimension d (encoder, projector and predictor output) |
+    | `init_scale` | real number in (0, inf) | `1.0` | std of the encoder's last-layer weights |
+    | `projector` | one of linear | none | `"linear"` | projector z = P x (P d x d, entries N(0, 1/d) at start) or none (z = x) |
+    | `predictor` | one of linear | mlp | `"linear"` | predictor p = W_p z (d x d) or p = W_b relu(W_a z) (one hidden layer) |
+    | `pred_dim` | integer in [0, 100000] | `0` | predictor input/output dimension; 0 = dim (any other value must equal dim) |
+    | `pred_hidden` | integer in [1, 1000000] | `64` | hidden width of the MLP predictor |
+    | `pred_init` | real number in [0, inf) | `1.0` | std of the predictor entries in units of 1/sqrt(fan-in) |
+    | `loss` | one of cosine | squared | `"cosine"` | negative cosine similarity (SimSiam, BYOL) or Model H's squared distance |p - t|^2/2, symmetrised over the views |
+    | `variant` | one of no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol | `"simsiam"` | no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol |
+    | `tau` | real number in [0, 1] | `0.99` | BYOL target EMA rate: theta' <- tau theta' + (1 - tau) theta after every step |
+    | `lr` | real number in (0, 1e100] | `0.05` | SGD learning rate |
+    | `momentum` | real number in [0, 1) | `0.9` | SGD momentum mu (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
+    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter |
+    | `epochs` | integer in [1, 1000000] | `30` | training epochs (indicators are measured after every epoch) |
+    | `batch` | integer >= 1 | `128` | images per SGD step (two views each); at most the training set |
+    | `seed` | integer >= 0 | `0` | first seed (initialisation, augmentations, batch order) |
+    | `seeds` | integer in [1, 100000] | `5` | ensemble size (seeds run in parallel) |
+    | `knn_k` | integer in [1, 1000] | `5` | neighbours of the kNN accuracy (cosine similarity) |
+    | `dump` | text | `""` | path: write the first seed's initial weights, augmented batches and loss trajectory for `dump_steps` steps as JSON (replayed by benches/peers/ssl_torch.py) |
+    | `dump_steps` | integer in [1, 100000] | `20` | steps recorded in the dump |
+    """
+
 def simulate(model: str, **params: Any) -> dict[str, Any]: ...
 
 @overload
-def export(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12) -> str:
+def export(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> str:
     """Reduced ODE as model-file text of Model E: free sample and label embeddings.
 
     | key | valid range | default | meaning |
@@ -302,10 +404,15 @@ def export(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload
-def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> str:
+def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> str:
     """Reduced ODE as model-file text of Model H: shared projection head with stop-gradient variants.
 
     | key | valid range | default | meaning |
@@ -330,6 +437,11 @@ def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `noise` | real number in [0, inf) | `0.0` | temperature T of additive Langevin noise on the sample embeddings (0 = none) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-12` | absolute tolerance of the ODE solver |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
@@ -402,6 +514,47 @@ def export(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     | `points` | integer in [2, 100000] | `40` | number of log-spaced output times |
     | `dt` | real number in (0, inf) | `0.05` | gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder |
     | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
+    """
+
+@overload
+def export(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> str:
+    """Reduced ODE as model-file text of Self-supervised learner (SimSiam, BYOL and their ablations) on augmented images (bundled UCI digits or a CSV).
+
+    | key | valid range | default | meaning |
+    |---|---|---|---|
+    | `data_file` | text | `""` | CSV (plain or gzip) of images, one per row, pixels then label (the real-data loader); empty = the bundled 8x8 digits |
+    | `label_column` | text | `"last"` | label column: last | first | 0-based index | header name (labels are used only to score the representation) |
+    | `image_width` | integer in [0, 100000] | `0` | image width in pixels (must divide the number of pixels D); 0 = sqrt(D), D a perfect square |
+    | `test_fraction` | real number in (0, 1) | `0.3` | held-out fraction (kNN and linear-probe accuracy are measured on it) |
+    | `train_samples` | integer >= 0 | `0` | training images used (first of the permuted training split); 0 = all |
+    | `split_seed` | integer >= 0 | `0` | seed of the fixed train/held-out permutation |
+    | `shift` | integer in [0, 100000] | `1` | random translation by up to `shift` pixels in x and y, zero fill; below the image width and height |
+    | `noise_std` | real number in [0, inf) | `0.1` | std of the Gaussian pixel noise (pixels scaled to [0, 1]) |
+    | `mask_size` | integer in [0, 100000] | `3` | cutout square side in pixels (0 = off); at most the image width and height |
+    | `mask_prob` | real number in [0, 1] | `0.5` | probability that a view gets a cutout |
+    | `contrast` | real number in [0, 1) | `0.3` | contrast scaling: pixels times a factor uniform in [1 - contrast, 1 + contrast] |
+    | `encoder` | one of linear | mlp | `"mlp"` | encoder of the real-data model: linear x = W xi/sqrt(D) or MLP x = W2 relu(W1 xi/sqrt(D))/sqrt(m) |
+    | `width` | integer in [1, 1000000] | `64` | MLP encoder hidden width m |
+    | `dim` | integer in [1, 100000] | `16` | representation dimension d (encoder, projector and predictor output) |
+    | `init_scale` | real number in (0, inf) | `1.0` | std of the encoder's last-layer weights |
+    | `projector` | one of linear | none | `"linear"` | projector z = P x (P d x d, entries N(0, 1/d) at start) or none (z = x) |
+    | `predictor` | one of linear | mlp | `"linear"` | predictor p = W_p z (d x d) or p = W_b relu(W_a z) (one hidden layer) |
+    | `pred_dim` | integer in [0, 100000] | `0` | predictor input/output dimension; 0 = dim (any other value must equal dim) |
+    | `pred_hidden` | integer in [1, 1000000] | `64` | hidden width of the MLP predictor |
+    | `pred_init` | real number in [0, inf) | `1.0` | std of the predictor entries in units of 1/sqrt(fan-in) |
+    | `loss` | one of cosine | squared | `"cosine"` | negative cosine similarity (SimSiam, BYOL) or Model H's squared distance |p - t|^2/2, symmetrised over the views |
+    | `variant` | one of no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol | `"simsiam"` | no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol |
+    | `tau` | real number in [0, 1] | `0.99` | BYOL target EMA rate: theta' <- tau theta' + (1 - tau) theta after every step |
+    | `lr` | real number in (0, 1e100] | `0.05` | SGD learning rate |
+    | `momentum` | real number in [0, 1) | `0.9` | SGD momentum mu (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
+    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter |
+    | `epochs` | integer in [1, 1000000] | `30` | training epochs (indicators are measured after every epoch) |
+    | `batch` | integer >= 1 | `128` | images per SGD step (two views each); at most the training set |
+    | `seed` | integer >= 0 | `0` | first seed (initialisation, augmentations, batch order) |
+    | `seeds` | integer in [1, 100000] | `5` | ensemble size (seeds run in parallel) |
+    | `knn_k` | integer in [1, 1000] | `5` | neighbours of the kNN accuracy (cosine similarity) |
+    | `dump` | text | `""` | path: write the first seed's initial weights, augmented batches and loss trajectory for `dump_steps` steps as JSON (replayed by benches/peers/ssl_torch.py) |
+    | `dump_steps` | integer in [1, 100000] | `20` | steps recorded in the dump |
     """
 
 def export(model: str, **params: Any) -> str: ...

@@ -31,6 +31,10 @@ fn _test_sleep(py: Python<'_>, seconds: f64, steps: u64, progress: Option<Bound<
         move || {
             let bar = repcollapse::report::progress::bar(steps, true);
             for _ in 0..steps {
+                // Polls the cancellation like every library loop, so Ctrl-C ends it.
+                if repcollapse::limits::cancelled() {
+                    break;
+                }
                 std::thread::sleep(step);
                 bar.inc(1);
             }

@@ -192,6 +192,7 @@ impl Model {
             py,
             move || {
                 let result = request.run(&model, &model.default_params(), Syntax::Python)?;
+                repcollapse::limits::stop_if_cancelled("continuation")?;
                 let mut v = result.to_json(&model.state_names(), &request.param);
                 v["model"] = json!(model.name());
                 Ok(v)
@@ -231,6 +232,7 @@ impl Model {
             py,
             move || {
                 let report = request.run(&model, &model.default_params(), Syntax::Python)?;
+                repcollapse::limits::stop_if_cancelled("boundary")?;
                 let mut v = report.to_json(&model.state_names(), &request.param, &request.param2);
                 v["model"] = json!(model.name());
                 Ok(v)
@@ -285,6 +287,7 @@ impl Model {
             py,
             move || {
                 let run = request.run(&model, &model.default_params(), Syntax::Python)?;
+                repcollapse::limits::stop_if_cancelled("periodic orbits")?;
                 let mut v = run.to_json(&model, &request, Syntax::Python);
                 let columns = periodic_columns(&v, &model.state_names());
                 if let (Some(out), serde_json::Value::Object(cols)) = (v.as_object_mut(), columns) {

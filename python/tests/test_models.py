@@ -135,7 +135,7 @@ continue = {{ param = "h", from = -1.0, to = 1.0 }}
 
 def test_models_and_docstrings():
     names = [m["name"] for m in rc.models()]
-    assert names == ["embedding", "head", "teacher-student", "real-data"]
+    assert names == ["embedding", "head", "teacher-student", "real-data", "ssl"]
     for m in rc.models():
         assert m["schema_markdown"] in rc.theory.__doc__
         for p in m["params"]:

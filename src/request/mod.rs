@@ -41,6 +41,16 @@ pub fn param_index(model: &dyn VectorField, field: &str, name: &str) -> Result<u
     })
 }
 
+/// Index of the state variable `var` on a diagram's vertical axis (`None`:
+/// the first), or an error naming the field as `syntax` spells it.
+pub(crate) fn var_index(var: Option<&str>, model: &dyn VectorField, syntax: Syntax) -> Result<usize> {
+    let names = model.state_names();
+    match var {
+        None => Ok(0),
+        Some(v) => names.iter().position(|n| n == v).ok_or_else(|| Error::invalid(syntax.field("var"), v, format!("one of {}", names.join(", ")))),
+    }
+}
+
 /// Continuation and boundary tracing start from the model's parameters with
 /// the continued ones moved inside their ranges: `p_k <- clamp(p_k, a, b)`
 /// (a default value outside `[a, b]` moves to the nearer end).

@@ -174,11 +174,7 @@ impl PeriodicRequest {
 
     /// Index of the state variable on the diagram's vertical axis.
     pub fn var_index(&self, model: &dyn VectorField, syntax: Syntax) -> Result<usize> {
-        let names = model.state_names();
-        match &self.var {
-            None => Ok(0),
-            Some(v) => names.iter().position(|n| n == v).ok_or_else(|| Error::invalid(syntax.field("var"), v, format!("one of {}", names.join(", ")))),
-        }
+        super::var_index(self.var.as_deref(), model, syntax)
     }
 
     /// Validates the request and computes the branch from the parameters `p`

@@ -44,25 +44,12 @@ fn model(text: &str) -> SymbolicModel {
     SymbolicModel::from_toml_str(text, "test").unwrap()
 }
 
-const BAUTIN: &str = r#"
-name = "bautin"
-[parameters]
-p1 = 0.0
-p2 = 0.5
-[state]
-x = 0.0
-y = 0.0
-[equations]
-x = "x*(p1 + p2*(x^2 + y^2) - (x^2 + y^2)^2) - y"
-y = "y*(p1 + p2*(x^2 + y^2) - (x^2 + y^2)^2) + x"
-"#;
-
 #[test]
 fn bautin_normal_form_l1_is_twice_p2() {
     // In z = (x + i y)/sqrt(2)-coordinates scaled so that x = 2 Re(z q) with
     // q = (1, -i)/sqrt(2), |x|^2 = 2|z|^2 and the cubic term p2 x |x|^2 is
     // z' = ... + 2 p2 z|z|^2: c1 = 2 p2, omega = 1, so l1 = Re(c1)/omega = 2 p2.
-    let m = model(BAUTIN);
+    let m = crate::normal_forms::bautin(0.5);
     assert!(m.exact_higher_derivatives());
     for p2 in [-1.3, -0.2, 0.05, 0.7, 2.0] {
         let p = [0.0, p2];
@@ -223,7 +210,7 @@ x4 = "x3 + (mu - 0.5)*x4 - x4*(x3^2 + x4^2)"
 fn bautin_point_on_the_hopf_curve() {
     use repcollapse::engine::{continue_boundary, BoundaryParams, Codim2Kind};
     use repcollapse::engine::{continue_equilibria, BifurcationKind, ContinuationParams};
-    let m = model(BAUTIN);
+    let m = crate::normal_forms::bautin(0.5);
     let p = [-0.5, -1.0];
     let r = continue_equilibria(&m, &[0.0, 0.0], &p, &ContinuationParams::new(0, -0.5, 0.5)).unwrap();
     let h = r.bifurcations.iter().find(|b| b.kind == BifurcationKind::Hopf).unwrap();

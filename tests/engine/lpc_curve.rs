@@ -5,20 +5,6 @@ use repcollapse::engine::{
     continue_boundary, continue_cycles_from_hopf, continue_equilibria, continue_lpc_from_bautin, BifurcationKind, BoundaryParams, Codim2Kind,
     ContinuationParams, CycleBifurcationKind, CycleContinuationParams, LpcCurveParams, StopReason,
 };
-use repcollapse::symbolic::SymbolicModel;
-
-const BAUTIN: &str = r#"
-name = "bautin"
-[parameters]
-p1 = 0.0
-p2 = 1.0
-[state]
-x = 0.0
-y = 0.0
-[equations]
-x = "x*(p1 + p2*(x^2 + y^2) - (x^2 + y^2)^2) - y"
-y = "y*(p1 + p2*(x^2 + y^2) - (x^2 + y^2)^2) + x"
-"#;
 
 /// The Bautin normal form's cycles are circles of radius^2 r with
 /// p1 + p2 r - r^2 = 0 and period 2 pi; they fold where dp1/dr = 0, i.e. on
@@ -27,7 +13,7 @@ y = "y*(p1 + p2*(x^2 + y^2) - (x^2 + y^2)^2) + x"
 /// Bautin point found on the Hopf curve and traced over p2 in [0.02, 1.5].
 #[test]
 fn bautin_normal_form_lpc_curve_from_the_bautin_point() {
-    let m = SymbolicModel::from_toml_str(BAUTIN, "test").unwrap();
+    let m = crate::normal_forms::bautin(1.0);
     let p = [-0.5, -1.0];
     let r = continue_equilibria(&m, &[0.0, 0.0], &p, &ContinuationParams::new(0, -0.5, 0.5)).unwrap();
     let h = r.bifurcations.iter().find(|b| b.kind == BifurcationKind::Hopf).unwrap();

@@ -16,6 +16,7 @@ mod diffsol_peer;
 mod stiff_problems;
 #[path = "../../benches/peers/diffsol_solve.rs"]
 mod diffsol_solve;
+mod normal_forms;
 mod hopf_criticality;
 mod periodic_orbits;
 mod auto_demo_ab;

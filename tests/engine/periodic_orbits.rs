@@ -7,22 +7,6 @@ use repcollapse::engine::{
 };
 use repcollapse::symbolic::SymbolicModel;
 
-const BAUTIN: &str = r#"
-name = "bautin"
-[parameters]
-p1 = 0.0
-p2 = 1.0
-[state]
-x = 0.0
-y = 0.0
-[equations]
-x = "x*(p1 + p2*(x^2 + y^2) - (x^2 + y^2)^2) - y"
-y = "y*(p1 + p2*(x^2 + y^2) - (x^2 + y^2)^2) + x"
-"#;
-
-fn model(text: &str) -> SymbolicModel {
-    SymbolicModel::from_toml_str(text, "test").unwrap()
-}
 
 /// Bautin normal form with p2 = 1 continued from its (subcritical, l1 = 2 p2)
 /// Hopf point at p1 = 0: cycles are circles of radius^2 r with
@@ -31,7 +15,7 @@ fn model(text: &str) -> SymbolicModel {
 /// p1 = -p2^2/4, r = p2/2, where the small unstable cycles meet the large stable ones.
 #[test]
 fn bautin_normal_form_cycles_period_radius_multipliers_and_fold() {
-    let m = model(BAUTIN);
+    let m = crate::normal_forms::bautin(1.0);
     let p2 = 1.0;
     let mut cp = CycleContinuationParams::new(0, -1.0, 0.5);
     cp.ds = 0.05;
