@@ -229,6 +229,16 @@ fn cli_set(rng: &mut ChaCha8Rng, schema: &[repcollapse::config::ParamSpec]) -> V
                 repcollapse::config::Kind::Text => "\"/nonexistent/file.csv\"".into(),
             }
         };
+        // A text key is a path (a data file to read, a dump to write): a
+        // relative one would make the case write into the working tree (the
+        // checkout, in CI), so any value becomes an absolute path in the
+        // temporary folder, or one that does not exist.
+        let v = match spec.kind {
+            repcollapse::config::Kind::Text if !v.starts_with("\"/") => {
+                format!("\"{}\"", std::env::temp_dir().join("repcollapse-fuzz-text").display())
+            }
+            _ => v,
+        };
         // Cap the expensive keys: the campaign looks for panics, not for long runs.
         let v = match (spec.name, v.parse::<f64>()) {
             ("t_max", Ok(x)) if x > 50.0 => "50".into(),
