@@ -50,8 +50,8 @@ pub enum Verb {
         /// `auto` (default): DOP853, switching to Radau IIA when the problem is stiff.
         #[arg(long, value_enum, default_value = "auto")]
         method: MethodArg,
-        /// Budget of attempted steps (default: 5e8 / (13 x the operations of
-        /// the model's right-hand side), between 1e4 and 1e7).
+        /// Budget of attempted steps (default: 2e8 / (13 x the operations of
+        /// the model's right-hand side), between 2e4 and 1e7).
         #[arg(long)]
         max_steps: Option<u32>,
     },

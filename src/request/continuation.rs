@@ -1,9 +1,9 @@
 //! `continue`: pseudo-arclength continuation of every branch of equilibria
 //! in one parameter.
 use crate::engine::{full_diagram, ArclengthParams, ContinuationParams, ContinuationResult, VectorField};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-use super::{finite, param_index, start_inside, Syntax};
+use super::{check_arclength_request, start_inside, Syntax};
 
 /// A continuation request: parameter `param` over `[from, to]` (either
 /// order), with the arclength step `ds` in `(0, ds_max]` and at most
@@ -38,28 +38,10 @@ impl ContinueRequest {
     /// The smallest step `ds_min` is the engine's default or `ds`,
     /// whichever is smaller, so that a small `ds` is honoured.
     pub fn params(&self, model: &dyn VectorField, syntax: Syntax) -> Result<ContinuationParams> {
-        let name = |f: &str| syntax.field(f);
-        let k = param_index(model, &name("param"), &self.param)?;
-        // Degenerate options are rejected by their field name (NaN would
-        // otherwise vanish in min/max and give an empty diagram).
-        let (from, to) = (finite(&name("from"), self.from)?, finite(&name("to"), self.to)?);
-        if from == to {
-            return Err(Error::invalid(name("to"), to, format!("a value different from {} = {from}", name("from"))));
-        }
-        if !(self.ds_max > 0.0 && self.ds_max.is_finite()) {
-            return Err(Error::invalid(name("ds_max"), self.ds_max, "(0, inf)"));
-        }
-        if !(self.ds > 0.0 && self.ds <= self.ds_max) {
-            return Err(Error::invalid(name("ds"), self.ds, format!("(0, {} = {}]", name("ds_max"), self.ds_max)));
-        }
-        if self.max_steps == 0 {
-            return Err(Error::invalid(name("max_steps"), self.max_steps, ">= 1"));
-        }
+        let (k, from, to) =
+            check_arclength_request(model, syntax, &self.param, (self.from, self.to), (self.ds, self.ds_max), Some(self.max_steps))?;
         let mut cp = ContinuationParams::new(k, from.min(to), from.max(to));
-        cp.arclength.ds = self.ds;
-        cp.arclength.ds_max = self.ds_max;
-        cp.arclength.ds_min = cp.arclength.ds_min.min(self.ds);
-        cp.arclength.max_steps = self.max_steps;
+        cp.arclength.take_steps(self.ds, self.ds_max, self.max_steps);
         cp.validate(model.param_names().len()).map_err(|e| syntax.rename(e))?;
         Ok(cp)
     }

@@ -22,19 +22,21 @@ pub struct IntegrateRequest {
 }
 
 /// Work of one default integration, in right-hand-side tape operations:
-/// about 1-10 s of evaluation on one core (1-20 ns an operation), so that
-/// `analyze integrate` with no budget flag ends in seconds on any model.
-pub const DEFAULT_INTEGRATION_WORK: f64 = 5e8;
+/// about 0.2-4 s of evaluation on one core (1-20 ns an operation), so that
+/// `analyze integrate` with no budget flag ends in seconds on any model,
+/// also on a loaded machine (the no-budget fuzz campaign runs each case
+/// under a 30 s timeout beside other jobs).
+pub const DEFAULT_INTEGRATION_WORK: f64 = 2e8;
 
 /// The default step budget, scaled by the cost of the model:
-/// `max_steps = clamp(W / (13 ops), 1e4, 1e7)` with `W` =
+/// `max_steps = clamp(W / (13 ops), 2e4, 1e7)` with `W` =
 /// [`DEFAULT_INTEGRATION_WORK`] and `ops` the length of the right-hand
 /// side's tape (13: DOP853's 12 stages plus the error estimate, the most
-/// evaluations per attempted step). Lorenz (about 15 operations) gets 2.6e6
+/// evaluations per attempted step). Lorenz (about 15 operations) gets 1e6
 /// steps; a 100-deep `tan(tan(...))` (fuzz hang, `tests/regressions/`)
-/// 3.5e5 steps, about 7 s, where the old fixed 1e7 ran for minutes.
+/// 1.5e5 steps, about 3 s, where the old fixed 1e7 ran for minutes.
 pub fn default_max_steps(rhs_ops: usize) -> u32 {
-    (DEFAULT_INTEGRATION_WORK / (13.0 * rhs_ops.max(1) as f64)).clamp(1e4, 1e7) as u32
+    (DEFAULT_INTEGRATION_WORK / (13.0 * rhs_ops.max(1) as f64)).clamp(2e4, 1e7) as u32
 }
 
 impl Default for IntegrateRequest {

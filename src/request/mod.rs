@@ -51,6 +51,39 @@ pub(crate) fn var_index(var: Option<&str>, model: &dyn VectorField, syntax: Synt
     }
 }
 
+/// The checks shared by the one-parameter verbs (`continue`, `periodic`):
+/// the parameter's index, a finite range with `from != to`,
+/// `ds_max` in `(0, inf)`, `ds` in `(0, ds_max]` and `max_steps >= 1`,
+/// each error naming the field as `syntax` spells it. Returns the index
+/// and the range.
+pub(crate) fn check_arclength_request(
+    model: &dyn VectorField,
+    syntax: Syntax,
+    param: &str,
+    (from, to): (f64, f64),
+    (ds, ds_max): (f64, f64),
+    max_steps: Option<usize>,
+) -> Result<(usize, f64, f64)> {
+    let name = |f: &str| syntax.field(f);
+    let k = param_index(model, &name("param"), param)?;
+    // Degenerate options are rejected by their field name (NaN would
+    // otherwise vanish in min/max and give an empty diagram).
+    let (from, to) = (finite(&name("from"), from)?, finite(&name("to"), to)?);
+    if from == to {
+        return Err(Error::invalid(name("to"), to, format!("a value different from {} = {from}", name("from"))));
+    }
+    if !(ds_max > 0.0 && ds_max.is_finite()) {
+        return Err(Error::invalid(name("ds_max"), ds_max, "(0, inf)"));
+    }
+    if !(ds > 0.0 && ds <= ds_max) {
+        return Err(Error::invalid(name("ds"), ds, format!("(0, {} = {ds_max}]", name("ds_max"))));
+    }
+    if max_steps == Some(0) {
+        return Err(Error::invalid(name("max_steps"), 0, ">= 1"));
+    }
+    Ok((k, from, to))
+}
+
 /// Continuation and boundary tracing start from the model's parameters with
 /// the continued ones moved inside their ranges: `p_k <- clamp(p_k, a, b)`
 /// (a default value outside `[a, b]` moves to the nearer end).

@@ -24,7 +24,7 @@ use crate::engine::{
 };
 use crate::error::{Error, Result};
 
-use super::{finite, param_index, Syntax};
+use super::{check_arclength_request, Syntax};
 
 /// Where the branch of cycles starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,8 +106,8 @@ impl PeriodicRequest {
             start: PeriodicStart::Hopf,
             transient: Self::DEFAULT_TRANSIENT,
             max_period: Self::DEFAULT_MAX_PERIOD,
-            ds: c.ds,
-            ds_max: c.ds_max,
+            ds: c.arclength.ds,
+            ds_max: c.arclength.ds_max,
             max_steps: None,
             ntst: o.ntst,
             ncol: o.ncol,
@@ -130,20 +130,7 @@ impl PeriodicRequest {
     /// The engine's settings, every field checked and named in `syntax`.
     pub fn params(&self, model: &dyn VectorField, syntax: Syntax) -> Result<CycleContinuationParams> {
         let name = |f: &str| syntax.field(f);
-        let k = param_index(model, &name("param"), &self.param)?;
-        let (from, to) = (finite(&name("from"), self.from)?, finite(&name("to"), self.to)?);
-        if from == to {
-            return Err(Error::invalid(name("to"), to, format!("a value different from {} = {from}", name("from"))));
-        }
-        if !(self.ds_max > 0.0 && self.ds_max.is_finite()) {
-            return Err(Error::invalid(name("ds_max"), self.ds_max, "(0, inf)"));
-        }
-        if !(self.ds > 0.0 && self.ds <= self.ds_max) {
-            return Err(Error::invalid(name("ds"), self.ds, format!("(0, {} = {}]", name("ds_max"), self.ds_max)));
-        }
-        if self.max_steps == Some(0) {
-            return Err(Error::invalid(name("max_steps"), 0, ">= 1"));
-        }
+        let (k, from, to) = check_arclength_request(model, syntax, &self.param, (self.from, self.to), (self.ds, self.ds_max), self.max_steps)?;
         if self.ntst < 2 {
             return Err(Error::invalid(name("ntst"), self.ntst, ">= 2"));
         }
@@ -161,10 +148,7 @@ impl PeriodicRequest {
         let bytes = 16.0 * self.ntst as f64 * ((self.ncol as f64 + 1.0) * n).powi(2);
         crate::limits::check_memory(&name("ntst"), self.ntst, bytes, "16 ntst ((ncol + 1) n)^2 bytes for the collocation Jacobian and its LU")?;
         let mut cp = CycleContinuationParams::new(k, from.min(to), from.max(to));
-        cp.ds = self.ds;
-        cp.ds_max = self.ds_max;
-        cp.ds_min = cp.ds_min.min(self.ds);
-        cp.max_steps = self.max_steps();
+        cp.arclength.take_steps(self.ds, self.ds_max, self.max_steps());
         cp.orbit.ntst = self.ntst;
         cp.orbit.ncol = self.ncol;
         cp.direction = if to > from { 1.0 } else { -1.0 };
@@ -232,7 +216,7 @@ impl PeriodicRequest {
                 (branch, start, Ok(diagram))
             }
         };
-        Ok(PeriodicRun { branch, start, equilibria: diagram, max_steps: cp.max_steps, target: if self.to > self.from { cp.p_max } else { cp.p_min } })
+        Ok(PeriodicRun { branch, start, equilibria: diagram, max_steps: cp.arclength.max_steps, target: if self.to > self.from { cp.p_max } else { cp.p_min } })
     }
 
     /// The request as given, with the resolved step bound: the `config` of the result.

@@ -46,8 +46,8 @@ fn auto_ab_demo_hopf_point_and_periodic_branch() {
 
     let mut cp = CycleContinuationParams::new(0, 0.1, 0.14);
     cp.orbit.ntst = 50;
-    cp.max_steps = 400;
-    cp.ds_max = 0.5;
+    cp.arclength.max_steps = 400;
+    cp.arclength.ds_max = 0.5;
     let br = continue_cycles_from_hopf(&m, &h.state, &[h.param, 14.0, 2.0], h.frequency.unwrap(), &cp).unwrap();
     let opts = OrbitOptions { ntst: 50, ncol: 4, adapt: 2, ..OrbitOptions::default() };
     for (d, max1, max2, period) in [(0.1198815, 0.9919113, 7.020342, 2.721044), (0.1153033, 0.9995775, 9.957649, 6.147449), (0.1056503, 0.9991660, 9.366075, 13.99772)] {

@@ -18,8 +18,8 @@ fn bautin_normal_form_cycles_period_radius_multipliers_and_fold() {
     let m = crate::normal_forms::bautin(1.0);
     let p2 = 1.0;
     let mut cp = CycleContinuationParams::new(0, -1.0, 0.5);
-    cp.ds = 0.05;
-    cp.ds_max = 0.1;
+    cp.arclength.ds = 0.05;
+    cp.arclength.ds_max = 0.1;
     cp.orbit.ntst = 20;
     let br = continue_cycles_from_hopf(&m, &[0.0, 0.0], &[0.0, p2], 1.0, &cp).unwrap();
     assert!((br.hopf_l1.unwrap() - 2.0 * p2).abs() < 1e-12);

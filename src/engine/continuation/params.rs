@@ -82,6 +82,17 @@ impl Default for ArclengthParams {
     }
 }
 
+impl ArclengthParams {
+    /// A request's step settings: `ds`, `ds_max` and `max_steps` as given,
+    /// and `ds_min = min(ds_min, ds)` so that a small `ds` is honoured.
+    pub fn take_steps(&mut self, ds: f64, ds_max: f64, max_steps: usize) {
+        self.ds = ds;
+        self.ds_max = ds_max;
+        self.ds_min = self.ds_min.min(ds);
+        self.max_steps = max_steps;
+    }
+}
+
 /// Settings of one-parameter continuation (one struct, as in
 /// BifurcationKit's `ContinuationPar`).
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -93,22 +93,6 @@ pub struct CycleContinuationParams {
     pub orbit: OrbitOptions,
 }
 
-/// `cp.ds`, `cp.arclength.ds_max`, ... as before the step settings moved into
-/// [`CycleContinuationParams::arclength`]: kept so existing callers that
-/// set them directly still compile (new code names `cp.arclength`).
-impl std::ops::Deref for CycleContinuationParams {
-    type Target = ArclengthParams;
-    fn deref(&self) -> &ArclengthParams {
-        &self.arclength
-    }
-}
-
-impl std::ops::DerefMut for CycleContinuationParams {
-    fn deref_mut(&mut self) -> &mut ArclengthParams {
-        &mut self.arclength
-    }
-}
-
 impl CycleContinuationParams {
     /// Parameter `param` on `[p_min, p_max]`, everything else at its default.
     pub fn new(param: usize, p_min: f64, p_max: f64) -> Self {
