@@ -24,3 +24,4 @@ mod period_doubling;
 mod lpc_curve;
 mod grid_check_bazykin;
 mod floquet_periodic_qr;
+mod auto_demo_lor;
