@@ -132,13 +132,15 @@ fn auto_lor_demo_period_doubling_cascade() {
             assert!((ours_mean - integral).abs() <= 1e-5, "INTEGRAL U(1) at PD 3: ours {ours_mean}, AUTO {integral}");
         }
         // AUTO's MAX U(i) is the largest value at its NTST * NCOL + 1 mesh
-        // nodes (81 to 241 of them), ours the maximum of the collocation
+        // nodes (81 on the one-loop orbit, 241 on the four-loop orbit of PD 3,
+        // i.e. about 60 per loop), ours the maximum of the collocation
         // polynomial sampled 32 times per interval: a node sample lies below
-        // the peak, by up to 8e-4 relative here (x at PD 1, NTST = 20: ours
-        // 36.5350, AUTO 36.5050). So AUTO's value must lie below ours, by at
-        // most 1e-3 relative.
+        // the peak, by up to 1.5e-3 relative here (x at PD 3: ours 35.9210,
+        // AUTO 35.8658; at PD 1 8e-4: ours 36.5350, AUTO 36.5050). So AUTO's
+        // value must lie below ours (to half its last unit), by at most
+        // 2e-3 relative.
         for i in 0..3 {
-            assert!(max[i] <= ours_max[i] + 0.5e-5 * max[i] && max[i] >= ours_max[i] * (1.0 - 1e-3), "MAX U({}) at PD {}: ours {}, AUTO {}", i + 1, k + 1, ours_max[i], max[i]);
+            assert!(max[i] <= ours_max[i] + 0.5e-5 * max[i] && max[i] >= ours_max[i] * (1.0 - 2e-3), "MAX U({}) at PD {}: ours {}, AUTO {}", i + 1, k + 1, ours_max[i], max[i]);
         }
     }
 }
