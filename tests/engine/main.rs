@@ -25,3 +25,4 @@ mod lpc_curve;
 mod grid_check_bazykin;
 mod floquet_periodic_qr;
 mod auto_demo_lor;
+mod auto_demo_pp2;
