@@ -26,3 +26,4 @@ mod grid_check_bazykin;
 mod floquet_periodic_qr;
 mod auto_demo_lor;
 mod auto_demo_pp2;
+mod morris_lecar_cycles;

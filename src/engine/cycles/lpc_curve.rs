@@ -438,7 +438,7 @@ pub fn continue_lpc_from_bautin(field: &dyn VectorField, hopf: &BoundaryCurve, b
     let fold = branch
         .bifurcations
         .iter()
-        .find(|b| b.kind == CycleBifurcationKind::Lpc)
-        .ok_or_else(|| Error::numerical("LPC curve from Bautin", format!("no fold on the branch of cycles from the Hopf point at ({}, {})", start.p1, start.p2)))?;
+        .find(|b| b.kind == CycleBifurcationKind::Lpc && b.located)
+        .ok_or_else(|| Error::numerical("LPC curve from Bautin", format!("no located fold on the branch of cycles from the Hopf point at ({}, {})", start.p1, start.p2)))?;
     continue_lpc_curve(field, &fold.point.orbit, lp)
 }
