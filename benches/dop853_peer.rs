@@ -22,6 +22,10 @@ use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method, VectorField
 use repcollapse::symbolic::SymbolicModel;
 use serde_json::json;
 
+#[path = "peers/arenstorf.rs"]
+mod arenstorf;
+use arenstorf::{ARENSTORF, ARENSTORF_PERIOD};
+
 struct Peer<'a> {
     field: &'a dyn VectorField,
     p: Vec<f64>,
@@ -32,22 +36,6 @@ impl<const N: usize> System<f64, SVector<f64, N>> for Peer<'_> {
         self.field.rhs(y.as_slice(), &self.p, dy.as_mut_slice());
     }
 }
-
-const ARENSTORF: &str = r#"
-name = "arenstorf"
-[parameters]
-mu = 0.012277471
-[state]
-x = 0.994
-y = 0.0
-u = 0.0
-v = -2.00158510637908252240537862224
-[equations]
-x = "u"
-y = "v"
-u = "x + 2*v - (1 - mu)*(x + mu)/((x + mu)^2 + y^2)^1.5 - mu*(x - 1 + mu)/((x - 1 + mu)^2 + y^2)^1.5"
-v = "y - 2*u - (1 - mu)*y/((x + mu)^2 + y^2)^1.5 - mu*y/((x - 1 + mu)^2 + y^2)^1.5"
-"#;
 
 fn timed<T>(mut f: impl FnMut() -> T) -> (f64, T) {
     let mut secs = Vec::new();
@@ -101,5 +89,5 @@ fn main() {
     let lorenz = SymbolicModel::from_path(format!("{}/examples/models/lorenz.toml", env!("CARGO_MANIFEST_DIR"))).expect("lorenz.toml");
     let arenstorf = SymbolicModel::from_toml_str(ARENSTORF, "arenstorf.toml").expect("arenstorf");
     compare::<3>("lorenz, t = 20", &lorenz, 20.0);
-    compare::<4>("arenstorf, one period", &arenstorf, 17.0652165601579625588917206249);
+    compare::<4>("arenstorf, one period", &arenstorf, ARENSTORF_PERIOD);
 }

@@ -4,8 +4,9 @@
 //! on the reference within what those tolerances promise.
 //!
 //! - Arenstorf's restricted three-body orbit (Hairer, Norsett & Wanner,
-//!   Solving ODEs I, Sect. II.0, eq. (0.1)): periodic, so the state after one
-//!   period T is the initial state, a reference known to all digits.
+//!   Solving ODEs I, Sect. II.0, eq. (0.1); defined once in
+//!   benches/peers/arenstorf.rs): periodic, so the state after one period T
+//!   is the initial state, a reference known to all digits.
 //! - Lorenz (examples/models/lorenz.toml) to t = 20: chaotic (largest
 //!   Lyapunov exponent ~0.91), so the two solvers are compared with each
 //!   other and with the project's own tighter solve, the spread allowed by
@@ -14,6 +15,8 @@ use ode_solvers::dop853::Dop853;
 use ode_solvers::{DVector, System};
 use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method, VectorField};
 use repcollapse::symbolic::SymbolicModel;
+
+use crate::arenstorf::{ARENSTORF, ARENSTORF_PERIOD};
 
 /// ode_solvers' view of any of the project's vector fields.
 struct Peer<'a> {
@@ -69,25 +72,6 @@ fn theirs(field: &dyn VectorField, x0: &[f64], t_end: f64, tol: f64) -> Vec<f64>
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
-
-const ARENSTORF: &str = r#"
-name = "arenstorf"
-[parameters]
-mu = 0.012277471
-[state]
-x = 0.994
-y = 0.0
-u = 0.0
-v = -2.00158510637908252240537862224
-[equations]
-x = "u"
-y = "v"
-u = "x + 2*v - (1 - mu)*(x + mu)/((x + mu)^2 + y^2)^1.5 - mu*(x - 1 + mu)/((x - 1 + mu)^2 + y^2)^1.5"
-v = "y - 2*u - (1 - mu)*y/((x + mu)^2 + y^2)^1.5 - mu*y/((x - 1 + mu)^2 + y^2)^1.5"
-"#;
-
-/// The period of the orbit (Hairer, Norsett & Wanner, Solving ODEs I, (0.2)).
-const ARENSTORF_PERIOD: f64 = 17.0652165601579625588917206249;
 
 #[test]
 fn dop853_and_ode_solvers_return_to_the_start_of_the_arenstorf_orbit() {

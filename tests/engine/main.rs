@@ -11,6 +11,8 @@ mod bogdanov_takens;
 mod published_models;
 mod bad_input_and_budgets;
 mod dop853_peer;
+#[path = "../../benches/peers/arenstorf.rs"]
+mod arenstorf;
 mod diffsol_peer;
 #[path = "../../benches/peers/stiff_problems.rs"]
 mod stiff_problems;
