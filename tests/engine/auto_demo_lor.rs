@@ -65,6 +65,7 @@ fn mean(o: &PeriodicOrbit, i: usize) -> f64 {
 fn only_pd(br: &CycleBranch) -> &CycleBifurcation {
     let pds: Vec<_> = br.bifurcations.iter().filter(|b| b.kind == CycleBifurcationKind::Pd).collect();
     assert_eq!(pds.len(), 1, "PD points {:?}", pds.iter().map(|b| b.point.param).collect::<Vec<_>>());
+    assert!(pds[0].located, "PD at r = {} not located: {:?}", pds[0].point.param, pds[0].note);
     pds[0]
 }
 

@@ -78,6 +78,7 @@ fn multipliers_by_integration(orbit: &PeriodicOrbit) -> Vec<faer::c64> {
 fn first_pd(br: &CycleBranch) -> &repcollapse::engine::CycleBifurcation {
     let pds: Vec<_> = br.bifurcations.iter().filter(|b| b.kind == CycleBifurcationKind::Pd).collect();
     assert_eq!(pds.len(), 1, "PD points {:?}", br.bifurcations.iter().map(|b| (b.kind, b.point.param)).collect::<Vec<_>>());
+    assert!(pds[0].located, "PD at c = {} not located: {:?}", pds[0].point.param, pds[0].note);
     pds[0]
 }
 
