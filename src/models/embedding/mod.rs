@@ -5,7 +5,8 @@ pub mod api;
 pub mod config;
 pub mod experiment;
 pub mod export;
-pub mod optimizer;
+/// The optimisers live in `models::common` (shared with Models T, the real-data and SSL learners); re-exported under their first path.
+pub use crate::models::common::optimizer;
 pub mod reduced;
 pub mod simulation;
 pub mod studies;

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::config::{Kind, Overrides, ParamSpec, Params};
 use crate::error::{num, Error, Result};
+use crate::models::common::optimizer::{self, Optimizer};
 use crate::models::embedding::config::log_grid;
 
 /// The two teacher kinds of `docs/teacher.md` section 1.
@@ -89,6 +90,11 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE_RATE, default: "0.0", doc: "weight decay lambda on encoder, labels and head, scaled by each rate (head variants only)" },
     ParamSpec { name: "rtol", kind: Kind::POSITIVE, default: "1e-9", doc: "relative tolerance of the ODE solver" },
     ParamSpec { name: "atol", kind: Kind::POSITIVE, default: "1e-18", doc: "absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse)" },
+    optimizer::KEYS[0],
+    optimizer::KEYS[1],
+    optimizer::KEYS[2],
+    optimizer::KEYS[3],
+    optimizer::KEYS[4],
 ];
 
 /// A validated Model T configuration.
@@ -121,6 +127,9 @@ pub struct TeacherConfig {
     pub weight_decay: f64,
     pub rtol: f64,
     pub atol: f64,
+    /// Update rule of online SGD (`docs/optimisers.md` section 8; online, no head).
+    #[serde(skip)]
+    pub optimizer: Optimizer,
     #[serde(skip)]
     pub params: Params,
 }
@@ -154,6 +163,7 @@ impl TeacherConfig {
             weight_decay: p.real("weight_decay"),
             rtol: p.real("rtol"),
             atol: p.real("atol"),
+            optimizer: Optimizer::from_params(&p)?,
             params: p,
         };
         let k = cfg.classes;
@@ -169,6 +179,20 @@ impl TeacherConfig {
         if cfg.weight_decay > 0.0 && cfg.head == HeadKind::None {
             return Err(Error::invalid("weight_decay", cfg.weight_decay, "0 without a head (weight decay is implemented for head = symmetric | asymmetric)"));
         }
+        if !cfg.optimizer.is_plain_gd() && (cfg.head != HeadKind::None || cfg.samples.is_some()) {
+            return Err(Error::invalid(
+                "optimizer",
+                format!("\"{}\"", cfg.params.text("optimizer")),
+                "\"gd\" with a head or a finite training set (the optimisers run in online SGD without a head)",
+            ));
+        }
+        if let Some(beta) = cfg.momentum_beta() {
+            // Online SGD with momentum is SGD at rate eta/(1-beta) (docs/optimisers.md
+            // section 8), stable for eta_x/(1-beta) < 2.
+            if cfg.eta_x >= 2.0 * (1.0 - beta) {
+                return Err(Error::invalid("eta_x", cfg.eta_x, format!("(0, 2 (1 - momentum) = {}) (online SGD with momentum is stable for eta_x/(1-beta) < 2)", num(2.0 * (1.0 - beta)))));
+            }
+        }
         if cfg.t_min >= cfg.t_max {
             return Err(Error::invalid("t_min", cfg.t_min, format!("(0, t_max = {})", num(cfg.t_max))));
         }
@@ -183,7 +207,8 @@ impl TeacherConfig {
     /// `D` = input_dim, `d` = dim, `K` = classes, `c = min(seeds, threads)`
     /// seeds in flight and `S = 2dK + d(d+1)/2` ODE states:
     /// online, `c (24 d D + 8 D) + 32 S^2` (encoder, its update, a sample;
-    /// dense ODE Jacobians); finite data with `N` samples additionally
+    /// dense ODE Jacobians), plus `8 b c d D` for an optimiser's `b` buffers
+    /// over `W` (momentum and Nesterov 2, Adam 3); finite data with `N` samples additionally
     /// `c (8 N D + 16 N d)` (the inputs and embeddings). The finite-data
     /// theory's dense flow operator is estimated by
     /// [`flow_memory_estimate`](Self::flow_memory_estimate).
@@ -191,7 +216,12 @@ impl TeacherConfig {
         let (dd, d, k) = (self.input_dim as f64, self.dim as f64, self.classes as f64);
         let c = self.seeds.min(rayon::current_num_threads()).max(1) as f64;
         let states = 2.0 * d * k + d * (d + 1.0) / 2.0;
-        let online = c * (24.0 * d * dd + 8.0 * dd) + 32.0 * states * states;
+        let buffers = match self.optimizer {
+            Optimizer::Gd => 0.0,
+            Optimizer::Momentum { .. } | Optimizer::Nesterov { .. } => 2.0,
+            Optimizer::Adam { .. } => 3.0,
+        };
+        let online = c * ((24.0 + 8.0 * buffers) * d * dd + 8.0 * dd) + 32.0 * states * states;
         match self.samples {
             None => (online, "input_dim", self.input_dim),
             Some(n) => {
@@ -247,13 +277,33 @@ impl TeacherConfig {
         log_grid(self.t_min, self.t_max, self.points)
     }
 
-    /// The ODE parameter vector `[eta_x, eta_y, f, sigma, a]`.
+    /// The ODE parameter vector `[eta_x, eta_y, f, sigma, a]`. Under heavy-ball
+    /// momentum or Nesterov the rates are the online limit's effective rates
+    /// `eta/(1-beta)` (`docs/optimisers.md` section 8: in the `D -> infinity`
+    /// limit at fixed `beta` both rules are online SGD at these rates, drift
+    /// and noise).
     pub fn ode_params(&self) -> Vec<f64> {
-        vec![self.eta_x, self.eta_y, self.label_noise, self.sigma, self.a]
+        let scale = self.momentum_beta().map_or(1.0, |b| 1.0 / (1.0 - b));
+        vec![scale * self.eta_x, scale * self.eta_y, self.label_noise, self.sigma, self.a]
     }
 
-    /// The parameter set as JSON, recorded in every result file.
+    /// `beta` of heavy-ball momentum or Nesterov, `None` for GD and Adam.
+    pub fn momentum_beta(&self) -> Option<f64> {
+        match self.optimizer {
+            Optimizer::Momentum { beta } | Optimizer::Nesterov { beta } => Some(beta),
+            Optimizer::Gd | Optimizer::Adam { .. } => None,
+        }
+    }
+
+    /// Whether the order parameters have a closed reduced theory under the
+    /// configured rule (every rule but Adam, `docs/optimisers.md` section 5).
+    pub fn has_closure(&self) -> bool {
+        !matches!(self.optimizer, Optimizer::Adam { .. })
+    }
+
+    /// The parameter set as JSON, recorded in every result file (the
+    /// optimiser keys only when one differs from its default).
     pub fn to_json(&self) -> serde_json::Value {
-        self.params.to_json()
+        optimizer::strip_default_keys(self.params.to_json(), &self.params)
     }
 }

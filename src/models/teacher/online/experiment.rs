@@ -82,6 +82,10 @@ impl TeacherExperiment {
                 let run = simulate_online(cfg, &theory.scorer, seed)?;
                 let sep: Vec<f64> = run.metrics.iter().map(|m| m.base.min_label_distance).collect();
                 let fitted_rate = fit_decay_rate(&run.times, &sep, fit_window[0], fit_window[1]);
+                if !cfg.has_closure() {
+                    let why = format!("optimizer = \"{}\": Adam's coordinate-wise normalisation does not close on the order parameters (docs/optimisers.md section 5); simulation only (empirical)", cfg.params.text("optimizer"));
+                    return Ok((TeacherSeed { run, theory: vec![], theory_states: vec![], max_deviation: f64::NAN, fitted_rate }, Some(why)));
+                }
                 let ode = TeacherTheory::new(cfg, theory.ode.pack(&run.order[0])).and_then(|th| Ok((th.trajectory(&run.times)?, th)));
                 match ode {
                     Ok((states, th)) => {
@@ -185,7 +189,7 @@ impl TeacherExperiment {
             "model": "teacher-student",
             "crate_version": env!("CARGO_PKG_VERSION"),
             "config": self.cfg.to_json(),
-            "theory_slow_rate": self.theory.slow_rate(),
+            "theory_slow_rate": if self.cfg.has_closure() { json!(self.theory.slow_rate()) } else { serde_json::Value::Null },
             "rates": self.theory.rates,
             "fitted_slow_rate": self.fitted_rate(),
             "fitted_slow_rate_ode": if ok { json!(self.fitted_rate_theory()) } else { serde_json::Value::Null },
@@ -204,6 +208,9 @@ impl TeacherExperiment {
             "final_order_parameters_seed0": final_op.first(),
             "trajectory": traj,
         });
+        if !self.cfg.has_closure() {
+            v["theory_slow_rate_note"] = json!("no closed theory under Adam (docs/optimisers.md section 5): the fitted rate is empirical");
+        }
         crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
         Ok(v)
     }

@@ -56,6 +56,14 @@
 //! above (same ziggurat tables and per-draw algorithm as `StandardNormal`,
 //! about 3x faster per normal, and the same bits on every SIMD level).
 //!
+//! Optimisers (`optimizer` key, `docs/optimisers.md` sections 1 and 8):
+//! heavy ball, Nesterov and Adam wrap the two-pass step
+//! ([`Student::sgd_step`]) through [`OptimizerState`] over the flat vector
+//! `(W, Y)`, with learning rates `eta_x/sqrt(D)` for `W` and `eta_y K/D` for
+//! `Y` (the per-step factors of the SGD rule above, so Adam's gradients are
+//! `e xi^T` and `1{l=c}(y_c - x)`). Plain SGD keeps the fused step below,
+//! bit for bit.
+//!
 //! The step is fused: the rank-1 update of step `t` is applied in the same
 //! pass over `W` that computes `x = W xi / sqrt(D)` of step `t + 1`
 //! ([`Student::deferred_step`]), so `W` (d x D) is read and written once per
@@ -67,6 +75,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::models::common::optimizer::OptimizerState;
 use crate::models::embedding::simulation::step_grid;
 use crate::models::teacher::config::{TeacherConfig, TeacherKind};
 use crate::models::teacher::metrics::{TeacherMetrics, TeacherScorer};
@@ -278,6 +287,24 @@ impl Student {
         ws.has_pending = false;
     }
 
+    /// One step of a wrapped optimiser on the sample in `ws.xi` with label
+    /// `l`: `opt` remembers `(W, Y)` (Nesterov: moves them to the look-ahead
+    /// point), the SGD step of the module doc runs there, and `opt` turns its
+    /// displacement `-lr g` into the rule's (`docs/optimisers.md` section 1;
+    /// `lr = eta_x/sqrt(D)` for `W`, `eta_y K/D` for `Y`). `opt` covers
+    /// `d D + K d` parameters, `W` first. Complete on return, allocation-free.
+    #[inline]
+    pub fn optimizer_step(&mut self, l: usize, eta_x: f64, eta_y: f64, opt: &mut OptimizerState, ws: &mut StepWorkspace) {
+        let nw = self.w.len();
+        let (lr_w, lr_y) = (eta_x / (self.input_dim as f64).sqrt(), eta_y * self.classes as f64 / self.input_dim as f64);
+        opt.next_step();
+        opt.begin(0, &mut self.w);
+        opt.begin(nw, &mut self.y);
+        self.sgd_step(l, eta_x, eta_y, ws);
+        opt.finish(0, &mut self.w, lr_w, 0.0);
+        opt.finish(nw, &mut self.y, lr_y, 0.0);
+    }
+
     /// Order parameters `R = W B^T / D`, `Y` and `Sigma = Q - R R^T`,
     /// computed directly as `W P_perp W^T / D` from the weights orthogonal
     /// to the teacher (columns `K..D`), so a small spread is exact.
@@ -360,12 +387,18 @@ pub fn simulate_online(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -
     crate::limits::check_sim_steps("input_dim", cfg.input_dim, cfg.t_max, step_time)?;
     let grid = step_grid(&cfg.time_grid(), step_time);
     let mut run = TeacherRun { seed, times: Vec::new(), order: Vec::new(), metrics: Vec::new(), empirical_accuracy: Vec::new() };
+    let plain = cfg.optimizer.is_plain_gd();
+    let mut opt = OptimizerState::new(cfg.optimizer, student.w.len() + student.y.len());
     let mut done = 0u64;
     for &target in &grid {
         while done < target {
             crate::limits::poll_deadline(done, step_time, || format!("teacher-student online SGD (seed {seed})"))?;
             let (_, l) = stream.sample(&mut rng, &mut ws.xi);
-            student.deferred_step(l, cfg.eta_x, cfg.eta_y, &mut ws);
+            if plain {
+                student.deferred_step(l, cfg.eta_x, cfg.eta_y, &mut ws);
+            } else {
+                student.optimizer_step(l, cfg.eta_x, cfg.eta_y, &mut opt, &mut ws);
+            }
             done += 1;
         }
         student.flush(&mut ws);
@@ -374,7 +407,7 @@ pub fn simulate_online(cfg: &TeacherConfig, scorer: &TeacherScorer, seed: u64) -
             return Err(Error::Divergence {
                 what: "teacher-student online SGD".into(),
                 detail: format!("parameters reached {size:.3e} (initially {scale0:.3e}) at t = {}", done as f64 * step_time),
-                advice: "lower eta_x (SGD needs eta_x < 2), eta_y or the input scale (a, sigma)".into(),
+                advice: "lower eta_x (SGD needs eta_x < 2, with momentum eta_x/(1-beta) < 2), eta_y or the input scale (a, sigma)".into(),
             });
         }
         let t = done as f64 * step_time;

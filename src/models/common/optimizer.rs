@@ -1,6 +1,7 @@
 //! Optimisers on top of a model's gradient-descent step (`docs/optimisers.md`):
 //! heavy-ball momentum, Nesterov and Adam (with bias correction and AdamW's
-//! decoupled weight decay), shared by Models E and H.
+//! decoupled weight decay), shared by Models E, H and T, the real-data and
+//! the SSL learners.
 //!
 //! Every model already has a step that moves each parameter group by
 //! `-lr g` (`lr = dt eta` of the group, `g` its gradient at the point the step
@@ -29,7 +30,7 @@ use serde::Serialize;
 use crate::config::{Kind, ParamSpec, Params};
 use crate::error::{Error, Result};
 
-/// The optimiser keys, appended to Model E's schema (and so to Model H's).
+/// The optimiser keys, appended to each model's schema.
 pub const KEYS: [ParamSpec; 5] = [
     ParamSpec { name: "optimizer", kind: Kind::Choice(&Optimizer::NAMES), default: "\"gd\"", doc: "update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay)" },
     ParamSpec { name: "momentum", kind: UNIT_INTERVAL, default: "0.0", doc: "momentum beta of `momentum` and `nesterov`" },
