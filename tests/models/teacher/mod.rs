@@ -3,6 +3,7 @@ mod finite;
 mod fused_step;
 mod head;
 mod head_long;
+mod optimizers;
 mod oscillation;
 mod prevention;
 mod simulation;
