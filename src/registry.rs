@@ -83,6 +83,7 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind::split("teacher-finite-data", teacher::studies::finite_map::run, teacher::studies::finite_map::SWEEP),
     StudyKind::whole("teacher-head", teacher::studies::head::run),
     StudyKind::whole("teacher-phase", teacher::studies::phase::run),
+    StudyKind::whole("optim-teacher", teacher::studies::optim::run),
     StudyKind::whole("realdata-figure", realdata::studies::figure::run),
     StudyKind::whole("realdata-slow-rate", realdata::studies::slow_rate::run),
     StudyKind::whole("realdata-head", realdata::studies::head::run),

@@ -87,7 +87,7 @@ def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     """
 
 @overload
-def theory(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'argmax'] = 'mixture', classes: int = 3, dim: int = 3, input_dim: int = 400, a: float = 1.5, sigma: float = 0.0, label_noise: float = 0.1, eta_x: float = 0.5, eta_y: float = 0.5, init_r: float = 0.3, init_y: float = 0.5, init_w: float = 0.5, init_seed: int = 12345, seed: int = 0, seeds: int = 8, t_max: float = 40.0, t_min: float = 0.05, points: int = 40, samples: int = 0, dt: float = 0.02, head: Literal['none', 'symmetric', 'asymmetric'] = 'none', eta_w: float = 0.5, weight_decay: float = 0.0, rtol: float = 1e-09, atol: float = 1e-18) -> dict[str, Any]:
+def theory(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'argmax'] = 'mixture', classes: int = 3, dim: int = 3, input_dim: int = 400, a: float = 1.5, sigma: float = 0.0, label_noise: float = 0.1, eta_x: float = 0.5, eta_y: float = 0.5, init_r: float = 0.3, init_y: float = 0.5, init_w: float = 0.5, init_seed: int = 12345, seed: int = 0, seeds: int = 8, t_max: float = 40.0, t_min: float = 0.05, points: int = 40, samples: int = 0, dt: float = 0.02, head: Literal['none', 'symmetric', 'asymmetric'] = 'none', eta_w: float = 0.5, weight_decay: float = 0.0, rtol: float = 1e-09, atol: float = 1e-18, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
     """Reduced theory of Model T: linear teacher-student (online SGD, order-parameter ODE).
 
     | key | valid range | default | meaning |
@@ -117,6 +117,11 @@ def theory(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload
@@ -268,7 +273,7 @@ def simulate(model: Literal['head'], *, progress: Progress = True, classes: int 
     """
 
 @overload
-def simulate(model: Literal['teacher-student'], *, progress: Progress = True, teacher: Literal['mixture', 'argmax'] = 'mixture', classes: int = 3, dim: int = 3, input_dim: int = 400, a: float = 1.5, sigma: float = 0.0, label_noise: float = 0.1, eta_x: float = 0.5, eta_y: float = 0.5, init_r: float = 0.3, init_y: float = 0.5, init_w: float = 0.5, init_seed: int = 12345, seed: int = 0, seeds: int = 8, t_max: float = 40.0, t_min: float = 0.05, points: int = 40, samples: int = 0, dt: float = 0.02, head: Literal['none', 'symmetric', 'asymmetric'] = 'none', eta_w: float = 0.5, weight_decay: float = 0.0, rtol: float = 1e-09, atol: float = 1e-18) -> dict[str, Any]:
+def simulate(model: Literal['teacher-student'], *, progress: Progress = True, teacher: Literal['mixture', 'argmax'] = 'mixture', classes: int = 3, dim: int = 3, input_dim: int = 400, a: float = 1.5, sigma: float = 0.0, label_noise: float = 0.1, eta_x: float = 0.5, eta_y: float = 0.5, init_r: float = 0.3, init_y: float = 0.5, init_w: float = 0.5, init_seed: int = 12345, seed: int = 0, seeds: int = 8, t_max: float = 40.0, t_min: float = 0.05, points: int = 40, samples: int = 0, dt: float = 0.02, head: Literal['none', 'symmetric', 'asymmetric'] = 'none', eta_w: float = 0.5, weight_decay: float = 0.0, rtol: float = 1e-09, atol: float = 1e-18, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
     """Simulation ensemble of Model T: linear teacher-student (online SGD, order-parameter ODE).
 
     | key | valid range | default | meaning |
@@ -298,6 +303,11 @@ def simulate(model: Literal['teacher-student'], *, progress: Progress = True, te
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload
@@ -449,7 +459,7 @@ def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     """
 
 @overload
-def export(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'argmax'] = 'mixture', classes: int = 3, dim: int = 3, input_dim: int = 400, a: float = 1.5, sigma: float = 0.0, label_noise: float = 0.1, eta_x: float = 0.5, eta_y: float = 0.5, init_r: float = 0.3, init_y: float = 0.5, init_w: float = 0.5, init_seed: int = 12345, seed: int = 0, seeds: int = 8, t_max: float = 40.0, t_min: float = 0.05, points: int = 40, samples: int = 0, dt: float = 0.02, head: Literal['none', 'symmetric', 'asymmetric'] = 'none', eta_w: float = 0.5, weight_decay: float = 0.0, rtol: float = 1e-09, atol: float = 1e-18) -> str:
+def export(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'argmax'] = 'mixture', classes: int = 3, dim: int = 3, input_dim: int = 400, a: float = 1.5, sigma: float = 0.0, label_noise: float = 0.1, eta_x: float = 0.5, eta_y: float = 0.5, init_r: float = 0.3, init_y: float = 0.5, init_w: float = 0.5, init_seed: int = 12345, seed: int = 0, seeds: int = 8, t_max: float = 40.0, t_min: float = 0.05, points: int = 40, samples: int = 0, dt: float = 0.02, head: Literal['none', 'symmetric', 'asymmetric'] = 'none', eta_w: float = 0.5, weight_decay: float = 0.0, rtol: float = 1e-09, atol: float = 1e-18, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> str:
     """Reduced ODE as model-file text of Model T: linear teacher-student (online SGD, order-parameter ODE).
 
     | key | valid range | default | meaning |
@@ -479,6 +489,11 @@ def export(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on encoder, labels and head, scaled by each rate (head variants only) |
     | `rtol` | real number in (0, inf) | `1e-9` | relative tolerance of the ODE solver |
     | `atol` | real number in (0, inf) | `1e-18` | absolute tolerance of the ODE solver (tiny: the spread Sigma decays to ~1e-12 during a collapse) |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload

@@ -4,4 +4,5 @@ pub mod convergence;
 pub mod finite_map;
 pub mod head;
 pub mod head_long;
+pub mod optim;
 pub mod phase;
