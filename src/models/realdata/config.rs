@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::encoder::EncoderKind;
 use super::noise::NoiseKind;
 use crate::config::{Kind, Overrides, ParamSpec, Params};
+use crate::models::common::optimizer::{self, Optimizer};
 use crate::error::{Error, Result};
 use crate::models::embedding::config::log_grid;
 use crate::models::head::config::Variant;
@@ -50,6 +51,11 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "points", kind: Kind::Int { min: 2, max: 100_000 }, default: "40", doc: "number of log-spaced output times" },
     ParamSpec { name: "dt", kind: Kind::POSITIVE, default: "0.05", doc: "gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder" },
     ParamSpec { name: "batch", kind: Kind::Int { min: 0, max: i64::MAX }, default: "0", doc: "SGD minibatch in samples; 0 = full batch" },
+    optimizer::KEYS[0],
+    optimizer::KEYS[1],
+    optimizer::KEYS[2],
+    optimizer::KEYS[3],
+    optimizer::KEYS[4],
 ];
 
 /// A validated configuration.
@@ -81,6 +87,8 @@ pub struct RealConfig {
     pub dt: f64,
     /// Samples per SGD step; `None` is full-batch gradient descent.
     pub batch: Option<usize>,
+    /// Update rule around the gradient step (`docs/optimisers.md` section 1).
+    pub optimizer: Optimizer,
     pub params: Params,
 }
 
@@ -147,6 +155,7 @@ impl RealConfig {
             points: p.usize("points"),
             dt: p.real("dt"),
             batch,
+            optimizer: Optimizer::from_params(&p)?,
             params: p,
         };
         if cfg.t_min >= cfg.t_max {
@@ -163,9 +172,10 @@ impl RealConfig {
         log_grid(self.t_min, self.t_max, self.points)
     }
 
-    /// The parameter set as JSON, recorded in every result file.
+    /// The parameter set as JSON, recorded in every result file (the
+    /// optimiser keys only when one differs from its default).
     pub fn to_json(&self) -> serde_json::Value {
-        self.params.to_json()
+        optimizer::strip_default_keys(self.params.to_json(), &self.params)
     }
 
     /// A copy with `key = value` overridden (schema-checked), for sweeps.

@@ -74,6 +74,9 @@ impl LinearTheory {
         if cfg.weight_decay != 0.0 {
             return Err(Error::invalid("weight_decay", cfg.weight_decay, "0 (the finite-data flow has no weight decay)"));
         }
+        if !cfg.optimizer.is_plain_gd() {
+            return Err(Error::invalid("optimizer", format!("\"{}\"", cfg.params.text("optimizer")), "gd (the finite-data flow is for plain gradient descent; other rules are simulation only, empirical)"));
+        }
         if cfg.labels != LabelMode::Sampled {
             return Err(Error::invalid("labels", "\"soft\"", "sampled (the finite-data flow is written for one-hot labels)"));
         }

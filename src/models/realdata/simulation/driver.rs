@@ -10,6 +10,8 @@ use super::kernels::{gd_step, sgd_step};
 use super::prepare::{Labels, Prepared};
 use super::state::{Rates, State, Workspace};
 use crate::error::{Error, Result};
+use crate::models::common::optimizer::OptimizerState;
+use faer::Mat;
 
 /// One trained seed: records on the output grid and the final state.
 #[derive(Clone, Debug)]
@@ -32,6 +34,12 @@ pub fn train(cfg: &RealConfig, prep: &Prepared, seed: u64, times: &[f64]) -> Res
     let mut ws = Workspace::new(&st, n, prep.classes(), batch);
     let mut ev = Evaluator::new(&st, prep);
     let rates = Rates::from_config(cfg);
+    // Optimisers wrap the step (docs/optimisers.md section 1); AdamW's decay
+    // is decoupled, so the model's own step then runs without it.
+    let plain = cfg.optimizer.is_plain_gd();
+    let step_rates = if cfg.optimizer.decoupled_decay() { Rates { weight_decay: 0.0, ..rates } } else { rates };
+    let trains_head = cfg.variant.trains_head();
+    let mut opt = OptimizerState::new(cfg.optimizer, parameter_count(&mut st, trains_head));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(4);
     // Progress in sample visits: one epoch = N visits = time dt.
@@ -47,9 +55,15 @@ pub fn train(cfg: &RealConfig, prep: &Prepared, seed: u64, times: &[f64]) -> Res
         while visits < target {
             crate::limits::poll_deadline(steps, cfg.dt / steps_per_epoch, || format!("real-data training (seed {seed})"))?;
             steps += 1;
+            if !plain {
+                opt.next_step();
+                visit_parameters(&mut st, trains_head, |_, off, theta| opt.begin(off, theta));
+            }
+            let frac;
             if cfg.batch.is_none() {
-                gd_step(&mut st, prep, &labels, rates, cfg.dt, &mut ws);
+                gd_step(&mut st, prep, &labels, step_rates, cfg.dt, &mut ws);
                 visits += n as u64;
+                frac = 1.0;
             } else {
                 if cursor >= n {
                     ws.order.shuffle(&mut rng);
@@ -57,10 +71,17 @@ pub fn train(cfg: &RealConfig, prep: &Prepared, seed: u64, times: &[f64]) -> Res
                 }
                 let end = (cursor + batch).min(n);
                 let order = std::mem::take(&mut ws.order);
-                sgd_step(&mut st, prep, &labels, rates, cfg.dt, &order[cursor..end], &mut ws);
+                sgd_step(&mut st, prep, &labels, step_rates, cfg.dt, &order[cursor..end], &mut ws);
                 ws.order = order;
                 visits += (end - cursor) as u64;
+                frac = (end - cursor) as f64 / n as f64;
                 cursor = end;
+            }
+            if !plain {
+                // Per group: lr = dt eta, AdamW's decay a fraction `frac` of an epoch's.
+                let lrs = [cfg.dt * rates.eta_x, cfg.dt * rates.eta_y, cfg.dt * rates.eta_w];
+                let decay = if cfg.optimizer.decoupled_decay() { frac * rates.weight_decay } else { 0.0 };
+                visit_parameters(&mut st, trains_head, |group, off, theta| opt.finish(off, theta, lrs[group], decay));
             }
         }
         let now = visits as f64 * cfg.dt / n as f64;
@@ -74,4 +95,32 @@ pub fn train(cfg: &RealConfig, prep: &Prepared, seed: u64, times: &[f64]) -> Res
         records.push(ev.measure(now, &st, prep, &labels));
     }
     Ok(Run { seed, records, initial, last: st, labels })
+}
+
+/// Calls `f(group, offset, column)` for every column of the trained
+/// parameters, laid out flat in this order: encoder `w1`, `w2` (group 0),
+/// labels `Y` (group 1), head `W` (group 2, only when the variant trains it).
+/// Column by column because a faer matrix may pad its columns.
+fn visit_parameters(st: &mut State, trains_head: bool, mut f: impl FnMut(usize, usize, &mut [f64])) {
+    let mut offset = 0;
+    let mut cols = |group: usize, m: &mut Mat<f64>, f: &mut dyn FnMut(usize, usize, &mut [f64])| {
+        for j in 0..m.ncols() {
+            let col = m.col_as_slice_mut(j);
+            f(group, offset, col);
+            offset += col.len();
+        }
+    };
+    cols(0, &mut st.encoder.w1, &mut f);
+    cols(0, &mut st.encoder.w2, &mut f);
+    cols(1, &mut st.y, &mut f);
+    if trains_head {
+        cols(2, &mut st.w, &mut f);
+    }
+}
+
+/// Number of parameters [`visit_parameters`] visits.
+fn parameter_count(st: &mut State, trains_head: bool) -> usize {
+    let mut n = 0;
+    visit_parameters(st, trains_head, |_, _, c| n += c.len());
+    n
 }
