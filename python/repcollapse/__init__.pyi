@@ -125,7 +125,7 @@ def theory(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     """
 
 @overload
-def theory(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0) -> dict[str, Any]:
+def theory(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
     """Reduced theory of Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise.
 
     | key | valid range | default | meaning |
@@ -157,6 +157,11 @@ def theory(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     | `points` | integer in [2, 100000] | `40` | number of log-spaced output times |
     | `dt` | real number in (0, inf) | `0.05` | gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder |
     | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload
@@ -311,7 +316,7 @@ def simulate(model: Literal['teacher-student'], *, progress: Progress = True, te
     """
 
 @overload
-def simulate(model: Literal['real-data'], *, progress: Progress = True, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0) -> dict[str, Any]:
+def simulate(model: Literal['real-data'], *, progress: Progress = True, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
     """Simulation ensemble of Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise.
 
     | key | valid range | default | meaning |
@@ -343,6 +348,11 @@ def simulate(model: Literal['real-data'], *, progress: Progress = True, data_fil
     | `points` | integer in [2, 100000] | `40` | number of log-spaced output times |
     | `dt` | real number in (0, inf) | `0.05` | gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder |
     | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload
@@ -497,7 +507,7 @@ def export(model: Literal['teacher-student'], *, teacher: Literal['mixture', 'ar
     """
 
 @overload
-def export(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0) -> str:
+def export(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, inputs: Literal['standardised', 'whitened'] = 'standardised', encoder: Literal['linear', 'mlp'] = 'linear', width: int = 256, dim: int = 10, noise_kind: Literal['symmetric', 'pair-flip', 'file'] = 'symmetric', noise_rate: float = 0.0, noise_file: Union[str, os.PathLike[str]] = '', labels: Literal['sampled', 'soft'] = 'sampled', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'none', eta_x: float = 0.1, eta_y: float = 1.0, eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 6, t_max: float = 60.0, t_min: float = 0.1, points: int = 40, dt: float = 0.05, batch: int = 0, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> str:
     """Reduced ODE as model-file text of Encoders (linear, MLP) trained on real labelled data (bundled UCI digits or a CSV) with label noise.
 
     | key | valid range | default | meaning |
@@ -529,6 +539,11 @@ def export(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     | `points` | integer in [2, 100000] | `40` | number of log-spaced output times |
     | `dt` | real number in (0, inf) | `0.05` | gradient-descent step (time per epoch); checked against 2 / largest rate for the linear encoder |
     | `batch` | integer >= 0 | `0` | SGD minibatch in samples; 0 = full batch |
+    | `optimizer` | one of gd | momentum | nesterov | adam | `"gd"` | update rule: gd | momentum (heavy ball) | nesterov | adam (AdamW: decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.0` | momentum beta of `momentum` and `nesterov` |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
     """
 
 @overload

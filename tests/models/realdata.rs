@@ -187,3 +187,49 @@ fn cli_theory_simulate_export() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("bad.csv") && e.contains("line 2, column 2") && e.contains("oops"), "{e}");
 }
+
+/// Optimisers in the real-data learner (`docs/optimisers.md` section 1):
+/// the keys are recorded only when set, the theory is refused (labelled
+/// empirical), `beta = 0` is gradient descent, runs are bit-identical for 1
+/// and 2 threads, and heavy ball speeds the full-batch linear collapse by
+/// about the exact map's factor `rate(beta)/rate(0)` (section 2), while
+/// AdamW (weight decay decoupled) also runs with a head (empirical).
+#[test]
+fn optimizers_wrap_the_step() {
+    let plain = cfg(&[]);
+    assert!(plain.to_json().get("optimizer").is_none());
+    let e = RealConfig::from_sets(&["momentum=0.5".into()]).unwrap_err().to_string();
+    assert!(e.contains("`momentum`") && e.contains("does not use"), "{e}");
+    let base = ["train_samples=300", "t_max=60", "seeds=4", "noise_rate=0.3"];
+    let with = |extra: &[&str]| {
+        let mut s = base.to_vec();
+        s.extend_from_slice(extra);
+        cfg(&s)
+    };
+    let gd = Experiment::run(&with(&[])).unwrap();
+    let zero = Experiment::run(&with(&["optimizer=nesterov"])).unwrap();
+    assert!(zero.seeds.iter().all(|s| s.theory.is_none()), "the exact flow is for plain GD only");
+    for (a, b) in gd.seeds.iter().zip(&zero.seeds) {
+        for (ra, rb) in a.records.iter().zip(&b.records) {
+            assert!((ra.min_label_distance - rb.min_label_distance).abs() < 1e-11 * ra.min_label_distance.abs().max(1.0), "beta = 0 differs from GD");
+        }
+    }
+    let hb = with(&["optimizer=momentum", "momentum=0.5"]);
+    assert_eq!(hb.to_json()["momentum"], 0.5);
+    let bits = |c: &RealConfig, threads: usize| {
+        let e = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Experiment::run(c).unwrap());
+        e.seeds.iter().flat_map(|s| s.records.iter().map(|r| r.min_label_distance.to_bits()).collect::<Vec<_>>()).collect::<Vec<u64>>()
+    };
+    assert_eq!(bits(&hb, 1), bits(&hb, 2));
+    let m = Experiment::run(&hb).unwrap();
+    let ratio = m.fitted_rate().mean / gd.fitted_rate().mean;
+    // The fitted GD rate l of the slow band: heavy ball's exact map gives
+    // rate(0.5)/rate(0) = (l/(1-beta) + dt l^2 C)/(l + dt l^2/2) ~ 2 to 2.2 for dt l < 0.1.
+    assert!(ratio > 1.8 && ratio < 2.4, "heavy ball 0.5 / GD = {ratio} ({:?} vs {:?})", m.fitted_rate(), gd.fitted_rate());
+    eprintln!("real-data: GD {:?}, heavy ball 0.5 {:?}, ratio {ratio:.3}", gd.fitted_rate(), m.fitted_rate());
+    for extra in [vec!["optimizer=adam", "beta2=0.99"], vec!["optimizer=adam", "beta2=0.99", "variant=symmetric", "weight_decay=0.01", "batch=64"]] {
+        let a = Experiment::run(&with(&extra)).unwrap();
+        assert!(a.seeds.iter().all(|s| s.theory.is_none() && s.records.iter().all(|r| r.min_label_distance.is_finite())));
+        eprintln!("real-data {extra:?} (empirical): fitted rate {:?}, separation ratio {:?}", a.fitted_rate(), a.separation_ratio());
+    }
+}
