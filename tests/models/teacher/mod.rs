@@ -7,4 +7,5 @@ mod optimizers;
 mod oscillation;
 mod prevention;
 mod simulation;
+mod symmetry_reduction;
 mod theory;

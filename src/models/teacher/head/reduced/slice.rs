@@ -1,5 +1,5 @@
 //! The symmetric head ODE with its continuous symmetry divided out
-//! (`docs/teacher.md` section 9.4): a moving-frame (slice) reduction that
+//! (`docs/teacher.md` section 9.1): a moving-frame (slice) reduction that
 //! turns the drifting states of the full ODE (relative equilibria and
 //! relative periodic orbits) into ordinary equilibria and cycles, so the
 //! engine's collocation, Floquet and Hopf machinery applies.
@@ -424,7 +424,7 @@ pub fn reduced_model_text(cfg: &TeacherConfig, start: Option<&[f64]>) -> Result<
 /// The equilibrium of the reduced field reached from its initial state at
 /// parameters `p` (a relative equilibrium, i.e. a drifting state, of the full
 /// head ODE): integration to `t = 30000` (the slowest decay near the Hopf
-/// point of section 9.4 has an e-folding time below 10^4), then Newton.
+/// point of section 9.1 has an e-folding time below 10^4), then Newton.
 /// Error where the end of the integration is not within Newton's reach.
 pub fn relative_equilibrium(field: &dyn crate::engine::VectorField, p: &[f64]) -> Result<Vec<f64>> {
     use crate::engine::{integrate, newton_polish, Grid, IntegrateOptions, Method, NewtonOptions};
