@@ -8,6 +8,7 @@ use crate::config::{Kind, Overrides, ParamSpec, Params};
 use crate::error::{num, Error, Result};
 use crate::models::common::frustration::{Design, LabelWeights, Pairing};
 use crate::models::embedding::optimizer::{self, Optimizer};
+use crate::models::embedding::sphere::{self, Loss};
 
 /// Every key a Model E config accepts, with its range and default.
 pub const SCHEMA: &[ParamSpec] = &[
@@ -36,6 +37,7 @@ pub const SCHEMA: &[ParamSpec] = &[
     optimizer::KEYS[2],
     optimizer::KEYS[3],
     optimizer::KEYS[4],
+    sphere::KEY,
 ];
 
 /// A validated Model E configuration.
@@ -61,6 +63,9 @@ pub struct EmbeddingConfig {
     pub atol: f64,
     /// The update rule (`docs/optimisers.md`); plain GD by default.
     pub optimizer: Optimizer,
+    /// Squared loss on free embeddings, or the cosine loss on the unit
+    /// sphere (`docs/embedding.md` section 8).
+    pub loss: Loss,
     /// The raw parameter set, recorded in result files.
     #[serde(skip)]
     pub params: Params,
@@ -95,6 +100,7 @@ impl EmbeddingConfig {
             rtol: p.real("rtol"),
             atol: p.real("atol"),
             optimizer: Optimizer::from_params(&p)?,
+            loss: Loss::parse(p.text("loss"))?,
             params: p,
         };
         if cfg.t_min >= cfg.t_max {
@@ -102,6 +108,9 @@ impl EmbeddingConfig {
         }
         if cfg.dt > cfg.t_max {
             return Err(Error::invalid("dt", cfg.dt, format!("(0, t_max = {}]", num(cfg.t_max))));
+        }
+        if cfg.loss == Loss::Cosine {
+            cfg.check_sphere()?;
         }
         cfg.check_memory()?;
         Ok(cfg)
@@ -118,6 +127,22 @@ impl EmbeddingConfig {
         let k = self.design.classes as f64;
         let c = self.seeds.min(rayon::current_num_threads()).max(1) as f64;
         n * (96.0 + 32.0 * self.dim as f64 * c) + 216.0 * k * k
+    }
+
+    /// The cosine loss is implemented for full-batch gradient descent only
+    /// (`docs/embedding.md` section 8): a key it would ignore is refused.
+    fn check_sphere(&self) -> Result<()> {
+        let why = "its default: loss = \"cosine\" runs full-batch gradient descent on the sphere";
+        if let Some(b) = self.batch {
+            return Err(Error::invalid("batch", b, format!("0 ({why})")));
+        }
+        if self.noise != 0.0 {
+            return Err(Error::invalid("noise", self.noise, format!("0 ({why})")));
+        }
+        if !self.optimizer.is_plain_gd() {
+            return Err(Error::invalid("optimizer", format!("\"{}\"", self.params.text("optimizer")), format!("\"gd\" ({why})")));
+        }
+        Ok(())
     }
 
     fn check_memory(&self) -> Result<()> {
@@ -176,7 +201,7 @@ impl EmbeddingConfig {
     /// The optimiser keys are left out while they are all at their
     /// defaults (plain GD), so that such files are unchanged.
     pub fn to_json(&self) -> serde_json::Value {
-        optimizer::strip_default_keys(self.params.to_json(), &self.params)
+        sphere::strip_default_key(optimizer::strip_default_keys(self.params.to_json(), &self.params))
     }
 }
 

@@ -9,5 +9,6 @@ pub mod export;
 pub use crate::models::common::optimizer;
 pub mod reduced;
 pub mod simulation;
+pub mod sphere;
 pub mod studies;
 pub mod theory;

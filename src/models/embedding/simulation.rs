@@ -30,6 +30,7 @@ use serde::Serialize;
 use crate::error::{num, Error, Result};
 use crate::models::embedding::config::EmbeddingConfig;
 use crate::models::embedding::optimizer::OptimizerState;
+use crate::models::embedding::sphere::{self, Loss};
 use crate::models::common::frustration::LabelWeights;
 use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
 use crate::random::BlockNormalRng;
@@ -226,7 +227,12 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
     if cfg.dt >= max_stable_dt {
         return Err(unstable(cfg.dt, max_stable_dt, "before the first step"));
     }
-    let start = Embeddings::random(a, cfg.dim, cfg.init_scale, seed);
+    let cosine = cfg.loss == Loss::Cosine;
+    let mut start = Embeddings::random(a, cfg.dim, cfg.init_scale, seed);
+    if cosine {
+        sphere::normalize_rows(&mut start.x, cfg.dim);
+        sphere::normalize_rows(&mut start.y, cfg.dim);
+    }
     let mut e = start.clone();
     let r = Rates { eta_x: cfg.eta_x, eta_y: cfg.eta_y, per_class: a.per_class() };
     let pairs = a.pairs();
@@ -259,7 +265,10 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
                 opt.begin(0, &mut e.x);
                 opt.begin(nx, &mut e.y);
             }
-            if cfg.batch.is_none() {
+            if cosine {
+                let d = e.dim;
+                sphere::gd_step(a, &mut e.x, &mut e.y, d, cfg.dt * r.eta_x, cfg.dt * r.eta_y / r.per_class, &mut ws.gd_scratch);
+            } else if cfg.batch.is_none() {
                 gd_step(a, &mut e, r, cfg.dt, &mut ws.gd_scratch);
             } else {
                 if cursor + batch > pairs {
@@ -341,4 +350,35 @@ pub fn step_grid(times: &[f64], step_time: f64) -> Vec<u64> {
     let mut s: Vec<u64> = times.iter().map(|t| (t / step_time).round() as u64).collect();
     s.dedup();
     s
+}
+
+/// Mean inter-label cosine ([`sphere::mean_label_cosine`]) of one seed's
+/// full-batch run under `cfg` (either loss) at each time of `times`
+/// (sorted, snapped to whole steps): the label-geometry measure of the
+/// sphere study, which [`simulate`]'s metrics do not record.
+pub fn label_cosine_trajectory(cfg: &EmbeddingConfig, a: &LabelWeights, seed: u64, times: &[f64]) -> Vec<f64> {
+    let d = cfg.dim;
+    let mut e = Embeddings::random(a, d, cfg.init_scale, seed);
+    let cosine = cfg.loss == Loss::Cosine;
+    if cosine {
+        sphere::normalize_rows(&mut e.x, d);
+        sphere::normalize_rows(&mut e.y, d);
+    }
+    let r = Rates { eta_x: cfg.eta_x, eta_y: cfg.eta_y, per_class: a.per_class() };
+    let mut scratch = Vec::new();
+    let mut done = 0u64;
+    step_grid(times, cfg.dt)
+        .into_iter()
+        .map(|target| {
+            while done < target {
+                if cosine {
+                    sphere::gd_step(a, &mut e.x, &mut e.y, d, cfg.dt * r.eta_x, cfg.dt * r.eta_y / r.per_class, &mut scratch);
+                } else {
+                    gd_step(a, &mut e, r, cfg.dt, &mut scratch);
+                }
+                done += 1;
+            }
+            sphere::mean_label_cosine(&e.y, a.classes(), d)
+        })
+        .collect()
 }

@@ -1,4 +1,5 @@
 //! Model E: simulation and reduced theory.
 mod optimizers;
 mod simulation;
+mod sphere;
 mod theory;

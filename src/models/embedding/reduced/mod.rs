@@ -5,4 +5,5 @@ pub mod class_level;
 pub mod momentum;
 pub mod sign_flow;
 pub mod simplex;
+pub mod sphere;
 pub mod trajectory;
