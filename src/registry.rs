@@ -77,6 +77,7 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind::split("head-phase", head::studies::phase::run, head::studies::phase::SWEEP),
     StudyKind::whole("head-meanfield", head::studies::meanfield::run),
     StudyKind::whole("optim-head", head::studies::optim::run),
+    StudyKind::whole("sphere", head::studies::sphere::run),
     StudyKind::whole("model-analysis", crate::study::model_analysis::run),
     StudyKind::split("teacher-convergence", teacher::studies::convergence::run, teacher::studies::convergence::SWEEP),
     StudyKind::whole("teacher-collapse", teacher::studies::collapse::run),

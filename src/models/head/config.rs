@@ -120,9 +120,19 @@ impl HeadConfig {
         let bytes = base.memory_estimate() + c * 8.0 * (3.0 * n * d + 4.0 * d * d);
         let formula = format!("Model E's estimate + seeds in flight x 8 (3 N dim + 4 dim^2) bytes with N = {n}, dim = {}", base.dim);
         crate::limits::check_memory("dim", base.dim, bytes, &formula)?;
+        let variant = Variant::parse(p.text("variant"))?;
+        if base.loss == crate::models::embedding::sphere::Loss::Cosine {
+            // docs/head.md, "Normalised embeddings and the cosine loss".
+            if variant == Variant::Head {
+                return Err(Error::invalid("variant", "\"head\"", "symmetric | asymmetric | none | sg-only with loss = \"cosine\" (the full-gradient variant is not implemented on the sphere)"));
+            }
+            if p.real("weight_decay") != 0.0 {
+                return Err(Error::invalid("weight_decay", p.real("weight_decay"), "0 with loss = \"cosine\" (the cosine is scale-free in W and x, y are unit vectors)"));
+            }
+        }
         Ok(HeadConfig {
             base,
-            variant: Variant::parse(p.text("variant"))?,
+            variant,
             eta_w: p.real("eta_w"),
             weight_decay: p.real("weight_decay"),
             head_init_noise: p.real("head_init_noise"),
@@ -151,7 +161,7 @@ impl HeadConfig {
     /// The optimiser keys are left out while they are all at their
     /// defaults (plain GD), so that such files are unchanged.
     pub fn to_json(&self) -> serde_json::Value {
-        crate::models::embedding::optimizer::strip_default_keys(self.params.to_json(), &self.params)
+        crate::models::embedding::sphere::strip_default_key(crate::models::embedding::optimizer::strip_default_keys(self.params.to_json(), &self.params))
     }
 }
 

@@ -124,6 +124,12 @@ impl HeadExperiment {
             "critical_frustration": self.theory.fold.as_ref().map(|f| f.critical_frustration),
             "fold_note": self.theory.fold_note,
         });
+        if self.cfg.base.loss == crate::models::embedding::sphere::Loss::Cosine {
+            v["loss_note"] = json!(
+                "loss = cosine: the theory_* fields and critical_frustration are the squared loss's reduced theory; the sphere's own \
+                 reduction (head/reduced/sphere.rs) and its fixed points are in docs/head.md, \"Normalised embeddings and the cosine loss\""
+            );
+        }
         crate::limits::PartialEnsemble::mark(self.partial.as_ref(), &mut v);
         v
     }

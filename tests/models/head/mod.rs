@@ -4,4 +4,5 @@ mod class_level_jacobian;
 mod meanfield;
 mod optimizers;
 mod simulation;
+mod sphere;
 mod theory;

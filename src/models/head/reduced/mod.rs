@@ -2,3 +2,4 @@
 //! (`docs/head.md`, "Reduced theory": the exact class-level ODE and the simplex reduction).
 pub mod class_level;
 pub mod simplex;
+pub mod sphere;

@@ -12,6 +12,7 @@ use crate::models::head::config::HeadConfig;
 
 use super::kernels::{gd_step, sgd_step};
 use super::metrics::{measure_head, HeadMetrics};
+use super::sphere::{normalize_start, sphere_step, SphereWorkspace};
 use super::state::{HeadRates, HeadState, HeadWorkspace};
 
 /// One simulated run.
@@ -77,6 +78,10 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
     let mut opt = OptimizerState::new(b.optimizer, nx + ny + st.w.len());
     let (r_step, decay) = if b.optimizer.decoupled_decay() { (HeadRates { weight_decay: 0.0, ..r }, r.weight_decay * batch as f64 / pairs as f64) } else { (r, 0.0) };
     let trains = cfg.variant.trains_head();
+    // The cosine loss on the sphere (full-batch gd only, checked by the config).
+    let cosine = b.loss == crate::models::embedding::sphere::Loss::Cosine;
+    let mut sws = cosine.then(|| SphereWorkspace::new(a, d));
+    let sphere_rates = (b.dt * r.eta_x, b.dt * r.eta_y / a.per_class(), b.dt * r.eta_w / a.samples() as f64);
     for &target in &steps {
         while done < target {
             crate::limits::poll_deadline(done, step_time, || format!("Model H simulation (seed {seed})"))?;
@@ -88,7 +93,10 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
                     opt.begin(nx + ny, &mut st.w);
                 }
             }
-            if b.batch.is_none() {
+            if let Some(sws) = sws.as_mut() {
+                let (cx, cy, cw) = sphere_rates;
+                sphere_step(a, &mut st, cfg.variant == crate::models::head::config::Variant::Symmetric, trains, cx, cy, cw, sws);
+            } else if b.batch.is_none() {
                 gd_step(a, &mut st, r_step, b.dt, &mut ws);
             } else {
                 if cursor + batch > pairs {
@@ -124,6 +132,9 @@ pub fn simulate_from(cfg: &HeadConfig, a: &LabelWeights, start: HeadState, seed:
 
 /// Simulates one seed from its random start on the config's time grid.
 pub fn simulate(cfg: &HeadConfig, a: &LabelWeights, seed: u64) -> Result<HeadRun> {
-    let start = HeadState::random(a, cfg.base.dim, cfg.base.init_scale, cfg.head_init_noise, seed);
+    let mut start = HeadState::random(a, cfg.base.dim, cfg.base.init_scale, cfg.head_init_noise, seed);
+    if cfg.base.loss == crate::models::embedding::sphere::Loss::Cosine {
+        normalize_start(&mut start);
+    }
     simulate_from(cfg, a, start, seed, &cfg.base.time_grid())
 }

@@ -29,10 +29,12 @@ mod driver;
 mod kernels;
 mod metrics;
 mod spectrum;
+mod sphere;
 mod state;
 
 pub use driver::{simulate, simulate_from, HeadRun};
 pub use kernels::{gd_step, sgd_step};
 pub use metrics::{measure_head, HeadMetrics};
 pub use spectrum::{head_label_spectrum, label_subspace, label_subspace_invariance, square};
+pub use sphere::{normalize_start, sphere_step, SphereWorkspace};
 pub use state::{HeadRates, HeadState, HeadWorkspace};

@@ -4,3 +4,4 @@ pub mod meanfield;
 pub mod optim;
 pub mod phase;
 pub mod spectrum;
+pub mod sphere;
