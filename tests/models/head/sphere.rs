@@ -90,7 +90,7 @@ fn lift(a: &LabelWeights, z: &[f64], d: usize) -> HeadState {
 }
 
 fn reduced_at(sys: &HeadSphereSimplex, z0: &[f64], t: f64) -> Vec<f64> {
-    let opts = IntegrateOptions { method: Method::Dop853, rtol: 1e-11, atol: 1e-13, t_max: t, grid: Grid::Times(vec![0.0, t]), ..Default::default() };
+    let opts = IntegrateOptions { method: Method::Auto, rtol: 1e-11, atol: 1e-13, t_max: t, grid: Grid::Times(vec![0.0, t]), ..Default::default() };
     integrate(sys, z0, &sys.default_params(), &opts).unwrap().states.last().unwrap().clone()
 }
 
