@@ -17,7 +17,7 @@ def to_frame(result: Any, key: Optional[str] = None) -> Any: ...
 def run_study(path: Union[str, os.PathLike[str]], out: Union[str, os.PathLike[str]] = "out", *, progress: Progress = True) -> Any: ...
 
 @overload
-def theory(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
+def theory(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, loss: Literal['squared', 'cosine'] = 'squared') -> dict[str, Any]:
     """Reduced theory of Model E: free sample and label embeddings.
 
     | key | valid range | default | meaning |
@@ -47,10 +47,11 @@ def theory(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60
     | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
     | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
     | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `loss` | one of squared | cosine | `"squared"` | squared (free embeddings) | cosine (x and y on the unit sphere, loss 1 - cos; full-batch gd only) |
     """
 
 @overload
-def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
+def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, loss: Literal['squared', 'cosine'] = 'squared', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
     """Reduced theory of Model H: shared projection head with stop-gradient variants.
 
     | key | valid range | default | meaning |
@@ -80,6 +81,7 @@ def theory(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
     | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
     | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `loss` | one of squared | cosine | `"squared"` | squared (free embeddings) | cosine (x and y on the unit sphere, loss 1 - cos; full-batch gd only) |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
@@ -208,7 +210,7 @@ def theory(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '
 def theory(model: str, **params: Any) -> dict[str, Any]: ...
 
 @overload
-def simulate(model: Literal['embedding'], *, progress: Progress = True, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> dict[str, Any]:
+def simulate(model: Literal['embedding'], *, progress: Progress = True, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, loss: Literal['squared', 'cosine'] = 'squared') -> dict[str, Any]:
     """Simulation ensemble of Model E: free sample and label embeddings.
 
     | key | valid range | default | meaning |
@@ -238,10 +240,11 @@ def simulate(model: Literal['embedding'], *, progress: Progress = True, classes:
     | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
     | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
     | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `loss` | one of squared | cosine | `"squared"` | squared (free embeddings) | cosine (x and y on the unit sphere, loss 1 - cos; full-batch gd only) |
     """
 
 @overload
-def simulate(model: Literal['head'], *, progress: Progress = True, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
+def simulate(model: Literal['head'], *, progress: Progress = True, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, loss: Literal['squared', 'cosine'] = 'squared', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> dict[str, Any]:
     """Simulation ensemble of Model H: shared projection head with stop-gradient variants.
 
     | key | valid range | default | meaning |
@@ -271,6 +274,7 @@ def simulate(model: Literal['head'], *, progress: Progress = True, classes: int 
     | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
     | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
     | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `loss` | one of squared | cosine | `"squared"` | squared (free embeddings) | cosine (x and y on the unit sphere, loss 1 - cos; full-batch gd only) |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |
@@ -399,7 +403,7 @@ def simulate(model: Literal['ssl'], *, progress: Progress = True, data_file: Uni
 def simulate(model: str, **params: Any) -> dict[str, Any]: ...
 
 @overload
-def export(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08) -> str:
+def export(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60, dim: int = 8, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 200.0, t_min: float = 0.01, points: int = 60, dt: float = 0.05, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, loss: Literal['squared', 'cosine'] = 'squared') -> str:
     """Reduced ODE as model-file text of Model E: free sample and label embeddings.
 
     | key | valid range | default | meaning |
@@ -429,10 +433,11 @@ def export(model: Literal['embedding'], *, classes: int = 4, per_class: int = 60
     | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
     | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
     | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `loss` | one of squared | cosine | `"squared"` | squared (free embeddings) | cosine (x and y on the unit sphere, loss 1 - cos; full-batch gd only) |
     """
 
 @overload
-def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> str:
+def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim: int = 6, frustrated: float = 0.1, rho: float = 0.5, pairing: Literal['balanced', 'uniform', 'ring'] = 'balanced', a_file: Union[str, os.PathLike[str]] = '', eta_x: float = 1.0, eta_y: float = 1.0, init_scale: float = 1.0, seed: int = 0, seeds: int = 8, t_max: float = 100.0, t_min: float = 0.01, points: int = 60, dt: float = 0.02, batch: int = 0, noise: float = 0.0, rtol: float = 1e-09, atol: float = 1e-12, optimizer: Literal['gd', 'momentum', 'nesterov', 'adam'] = 'gd', momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, loss: Literal['squared', 'cosine'] = 'squared', variant: Literal['none', 'head', 'sg-only', 'symmetric', 'asymmetric'] = 'symmetric', eta_w: float = 1.0, weight_decay: float = 0.0, head_init_noise: float = 0.0) -> str:
     """Reduced ODE as model-file text of Model H: shared projection head with stop-gradient variants.
 
     | key | valid range | default | meaning |
@@ -462,6 +467,7 @@ def export(model: Literal['head'], *, classes: int = 4, per_class: int = 30, dim
     | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
     | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
     | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `loss` | one of squared | cosine | `"squared"` | squared (free embeddings) | cosine (x and y on the unit sphere, loss 1 - cos; full-batch gd only) |
     | `variant` | one of none | head | sg-only | symmetric | asymmetric | `"symmetric"` | training variant (docs/head.md) |
     | `eta_w` | real number in (0, 1e100] | `1.0` | head rate |
     | `weight_decay` | real number in [0, 1e100] | `0.0` | weight decay lambda on x, y and W (each scaled by its own rate) |

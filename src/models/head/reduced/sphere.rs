@@ -15,7 +15,7 @@
 //! product `a . b = a_1 b_1 + a_2 b_2 - kappa (a_1 b_2 + a_2 b_1) + a_3 b_3`;
 //! `W` scales the triple by `(w_e, w_e, w_u)`. With
 //! `g(v; t) = (t - (zhat . t) zhat)/|z|`, `z = W v` (the microscopic step's
-//! pull, `head/simulation/sphere.rs`) and `P_v w = w - (v . w) v`:
+//! pull, `src/models/head/simulation/sphere.rs`) and `P_v w = w - (v . w) v`:
 //!
 //! ```text
 //!   dx/dt   = eta_x P_x W g(x; ybar)                  ybar = (s, 0, h) consistent, ((1-rho) s, rho s, h) frustrated
