@@ -12,7 +12,16 @@ use crate::model_api::{ModelOutput, RunOptions};
 pub fn theory(overrides: &Overrides, _opts: &RunOptions) -> Result<ModelOutput> {
     let cfg = EmbeddingConfig::from_overrides(overrides)?;
     let th = EmbeddingTheory::new(&cfg)?;
-    let v = th.to_json(&cfg)?;
+    let mut v = th.to_json(&cfg)?;
+    if cfg.loss == crate::models::embedding::sphere::Loss::Cosine {
+        // docs/embedding.md section 8: at the collapsed point the sphere is flat to first order, so the
+        // slow rate is the same; the non-collapsed centred simplex exists only on the sphere (a saddle).
+        v["loss_note"] = serde_json::json!(
+            "loss = cosine: these are the squared loss's class-level results; on the sphere the collapsed state has the same \
+             slow rate (the flow linearised at the pole is this L), and the centred regular simplex is an extra fixed point, \
+             a saddle (docs/embedding.md section 8)"
+        );
+    }
     let mut lines = vec![
         "Model E theory".to_string(),
         format!("  frustration index phi = {:.6}", th.operator.frustration_index),
