@@ -1,5 +1,6 @@
 //! Model T: online and finite-data teacher-student, the head variants and prevention.
 mod finite;
+mod finite_d;
 mod fused_step;
 mod head;
 mod head_long;

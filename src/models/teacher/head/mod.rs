@@ -2,6 +2,7 @@
 //! variants): online SGD, its order-parameter ODE and the exact channel
 //! reduction of that ODE (`docs/teacher.md`).
 pub mod experiment;
+pub mod finite_d;
 pub mod oscillation;
 pub mod reduced;
 pub mod simulation;
