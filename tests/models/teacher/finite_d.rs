@@ -26,7 +26,7 @@ fn tolerance(input_dim: usize) -> f64 {
 }
 
 /// Bound on the relative offset of the predicted rms label distance: SGD lies
-/// 2.3-2.7% below the prediction at D = 250-1000 without a trend in D
+/// 2.3-2.7% below the prediction at D = 250-2000 without a trend in D
 /// (`docs/teacher.md` section 6b: an `O(eps)` discrepancy of the closure, not
 /// a finite-D one), so this bound does not shrink.
 const RMS_OFFSET_BOUND: f64 = 0.04;
