@@ -1,5 +1,5 @@
 //! The finite-D plateau of the un-regularised symmetric head
-//! (`docs/teacher.md` section 10): the fast-head (LMS) closure against a
+//! (`docs/teacher.md` section 6b): the fast-head (LMS) closure against a
 //! direct simulation of the head recursion, and its predicted plateau against
 //! online SGD with a tolerance that shrinks like `D^-1/2`.
 use rand::{Rng, SeedableRng};
