@@ -37,6 +37,11 @@ pub enum Error {
     #[error("wall-time budget exhausted in {what}: stopped at {detail}; raise --max-seconds or make the run shorter")]
     Budget { what: String, detail: String },
 
+    /// A run refused before it started because its predicted cost is above
+    /// a default work bound; says the estimate and the option that runs it.
+    #[error("{what}: not started: {detail}")]
+    WorkBound { what: String, detail: String },
+
     /// A malformed model file (symbolic engine), already formatted with
     /// line/column and suggestions.
     #[error("{0}")]

@@ -70,31 +70,22 @@ pub enum Verb {
     },
     /// Pseudo-arclength continuation of equilibria in one parameter.
     Continue {
-        #[arg(long)]
-        param: String,
-        #[arg(long, allow_negative_numbers = true)]
-        from: f64,
-        #[arg(long, allow_negative_numbers = true)]
-        to: f64,
+        #[command(flatten)]
+        range: ParamRange,
         #[arg(long, default_value_t = ArclengthParams::default().ds)]
         ds: f64,
         #[arg(long, default_value_t = ArclengthParams::default().ds_max)]
         ds_max: f64,
         #[arg(long, default_value_t = ArclengthParams::default().max_steps)]
         max_steps: usize,
-        /// State variable on the diagram's vertical axis (default: the first).
-        #[arg(long)]
-        var: Option<String>,
+        #[command(flatten)]
+        axis: DiagramAxis,
     },
     /// Two-parameter continuation of a fold or Hopf point (a phase boundary),
     /// checked against a brute-force grid of equilibrium classifications.
     Boundary {
-        #[arg(long)]
-        param: String,
-        #[arg(long, allow_negative_numbers = true)]
-        from: f64,
-        #[arg(long, allow_negative_numbers = true)]
-        to: f64,
+        #[command(flatten)]
+        range: ParamRange,
         #[arg(long)]
         param2: String,
         #[arg(long, allow_negative_numbers = true)]
@@ -111,16 +102,15 @@ pub enum Verb {
         /// Grid cells per parameter for `--grid-check`.
         #[arg(long, default_value_t = BoundaryRequest::DEFAULT_GRID)]
         grid: usize,
+        /// Accepted steps of each traced curve per direction.
+        #[arg(long, default_value_t = ArclengthParams::default().max_steps)]
+        max_steps: usize,
     },
     /// Branch of limit cycles (orthogonal collocation) in one parameter, with
     /// period, min/max, Floquet multipliers, and LPC/PD/NS points.
     Periodic {
-        #[arg(long)]
-        param: String,
-        #[arg(long, allow_negative_numbers = true)]
-        from: f64,
-        #[arg(long, allow_negative_numbers = true)]
-        to: f64,
+        #[command(flatten)]
+        range: ParamRange,
         /// Start at the first Hopf point of the equilibria on [from, to] (the default).
         #[arg(long, conflicts_with = "from_orbit")]
         from_hopf: bool,
@@ -146,10 +136,30 @@ pub enum Verb {
         /// Collocation points per interval (AUTO's NCOL), 1..=7.
         #[arg(long, default_value_t = PeriodicRequest::new("", 0.0, 1.0).ncol)]
         ncol: usize,
-        /// State variable on the diagram's vertical axis (default: the first).
-        #[arg(long)]
-        var: Option<String>,
+        #[command(flatten)]
+        axis: DiagramAxis,
     },
+}
+
+/// The continued parameter and its range, shared by `continue`,
+/// `boundary` (its first parameter) and `periodic`.
+#[derive(Args, Debug)]
+pub struct ParamRange {
+    #[arg(long)]
+    pub param: String,
+    #[arg(long, allow_negative_numbers = true)]
+    pub from: f64,
+    #[arg(long, allow_negative_numbers = true)]
+    pub to: f64,
+}
+
+/// The state variable on a bifurcation diagram's vertical axis, shared by
+/// `continue` and `periodic`.
+#[derive(Args, Debug)]
+pub struct DiagramAxis {
+    /// State variable on the diagram's vertical axis (default: the first).
+    #[arg(long)]
+    pub var: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
@@ -249,21 +259,25 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             let request = FixedPointsRequest { starts: *starts, seed: *seed, search_box: *search_box };
             request.run(&model, &p).map_err(|e| Syntax::Cli.rename(e))?
         }
-        Verb::Continue { param, from, to, ds, ds_max, max_steps, var } => {
-            let request = ContinueRequest { param: param.clone(), from: *from, to: *to, ds: *ds, ds_max: *ds_max, max_steps: *max_steps, var: var.clone() };
+        Verb::Continue { range: ParamRange { param, from, to }, ds, ds_max, max_steps, axis } => {
+            let request = ContinueRequest { param: param.clone(), from: *from, to: *to, ds: *ds, ds_max: *ds_max, max_steps: *max_steps, var: axis.var.clone() };
             let result = request.run(&model, &p, Syntax::Cli)?;
             let names = model.state_names();
             let v_index = request.var_index(&model, Syntax::Cli)?;
             let title = format!("{}: equilibria", model.name());
             let mut v = save_diagram(&out, &result, &names, param, v_index, &title)?;
             v["model"] = json!(model.name());
+            if let Some(cost) = request.cost(&model) {
+                v["cost_estimate"] = json!(cost);
+            }
             v
         }
-        Verb::Boundary { param, from, to, param2, from2, to2, kind, grid_check, grid } => {
+        Verb::Boundary { range: ParamRange { param, from, to }, param2, from2, to2, kind, grid_check, grid, max_steps } => {
             let request = BoundaryRequest {
                 kind: kind.map(|k| BoundaryRequest::kind_named(k.name()).expect("every CLI kind has a name")),
                 grid_check: *grid_check,
                 grid: *grid,
+                max_steps: *max_steps,
                 ..BoundaryRequest::new(param.clone(), *from, *to, param2.clone(), *from2, *to2)
             };
             let report = request.run(&model, &p, Syntax::Cli)?;
@@ -278,7 +292,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             }
             v
         }
-        Verb::Periodic { param, from, to, from_hopf: _, from_orbit, transient, max_period, ds, ds_max, max_steps, ntst, ncol, var } => {
+        Verb::Periodic { range: ParamRange { param, from, to }, from_hopf: _, from_orbit, transient, max_period, ds, ds_max, max_steps, ntst, ncol, axis } => {
             let request = PeriodicRequest {
                 start: if *from_orbit { PeriodicStart::Orbit } else { PeriodicStart::Hopf },
                 transient: *transient,
@@ -288,7 +302,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 max_steps: *max_steps,
                 ntst: *ntst,
                 ncol: *ncol,
-                var: var.clone(),
+                var: axis.var.clone(),
                 ..PeriodicRequest::new(param.clone(), *from, *to)
             };
             crate::cli::periodic::run(&model, &p, &request, &out, args.json)?
@@ -305,6 +319,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             crate::limits::max_seconds(),
             verb_name(&args.verb)
         );
+    }
+    for note in step_bound_notes(&mut value, &args.verb) {
+        eprintln!("warning: {note}");
     }
     write_json(&out.join(format!("{}.json", verb_name(&args.verb))), &value)?;
     if args.json {
@@ -325,6 +342,52 @@ fn hit_budget(v: &Value) -> bool {
         Value::Array(a) => a.iter().any(hit_budget),
         _ => false,
     }
+}
+
+/// The default step bound of `continue` (per branch) and `boundary` (per
+/// curve and direction): a branch or curve that ended on it gets a
+/// `stop_note` that names the bound, what was traced, and the option that
+/// raises it; the notes are returned for stderr. (`periodic` and
+/// `integrate` say the same in their own results.)
+fn step_bound_notes(value: &mut Value, verb: &Verb) -> Vec<String> {
+    let mut notes = Vec::new();
+    match verb {
+        Verb::Continue { range, max_steps, .. } => {
+            let Some(branches) = value.get_mut("branches").and_then(Value::as_array_mut) else { return notes };
+            for (i, b) in branches.iter_mut().enumerate() {
+                if b["stop"] != "max-steps" {
+                    continue;
+                }
+                let points = b["points"].as_array().map_or(0, Vec::len);
+                let last = b["points"].as_array().and_then(|p| p.last()).map(|p| p["param"].clone()).unwrap_or(Value::Null);
+                let note = format!(
+                    "continue: branch {i} stopped at the step bound (--max-steps {max_steps}) after {points} points, at {} = {last},                      before the end of the range [{}, {}]; raise --max-steps to go on",
+                    range.param, range.from, range.to
+                );
+                b["stop_note"] = json!(note);
+                notes.push(note);
+            }
+        }
+        Verb::Boundary { max_steps, .. } => {
+            let Some(curves) = value.get_mut("curves").and_then(Value::as_array_mut) else { return notes };
+            for (i, c) in curves.iter_mut().enumerate() {
+                for dir in ["forward", "backward"] {
+                    if c[format!("stop_{dir}")] != "max-steps" {
+                        continue;
+                    }
+                    let points = c["points"].as_array().map_or(0, Vec::len);
+                    let note = format!(
+                        "boundary: curve {i} ({}) stopped {dir} at the step bound (--max-steps {max_steps} per direction) with {points}                          points traced in all; raise --max-steps to go on",
+                        c["kind"].as_str().unwrap_or("?")
+                    );
+                    c[format!("stop_note_{dir}")] = json!(note);
+                    notes.push(note);
+                }
+            }
+        }
+        _ => {}
+    }
+    notes
 }
 
 fn verb_name(v: &Verb) -> &'static str {

@@ -47,7 +47,7 @@ pub use vector_field::{Invariant, InvariantKind, VectorField};
 
 pub use linalg::lu::{ComplexLu, DenseLu, RealLu};
 pub use linalg::signed_log::SignedLog;
-pub use linalg::sparse_lu::SparseLu;
+pub use linalg::sparse_lu::{predict_fill, LuFill, SparseLu};
 pub use linalg::spectrum::{jacobian_eigenvalues, jacobian_matrix, sorted_eigenvalues};
 
 pub use ode::explicit_rk::{ExplicitStepper, Pair};

@@ -28,6 +28,9 @@ pub struct BoundaryRequest {
     pub grid_check: bool,
     /// Cells per parameter of the check, in `[2, MAX_GRID]`.
     pub grid: usize,
+    /// Accepted steps of each curve per direction (default 2000, the
+    /// engine's [`ArclengthParams`](crate::engine::ArclengthParams)).
+    pub max_steps: usize,
 }
 
 impl BoundaryRequest {
@@ -37,7 +40,7 @@ impl BoundaryRequest {
     /// The box `[from, to] x [from2, to2]`, no grid check (24 cells per
     /// parameter when it is asked for), the first fold or Hopf point.
     pub fn new(param: impl Into<String>, from: f64, to: f64, param2: impl Into<String>, from2: f64, to2: f64) -> Self {
-        BoundaryRequest { param: param.into(), from, to, param2: param2.into(), from2, to2, kind: None, grid_check: false, grid: Self::DEFAULT_GRID }
+        BoundaryRequest { param: param.into(), from, to, param2: param2.into(), from2, to2, kind: None, grid_check: false, grid: Self::DEFAULT_GRID, max_steps: crate::engine::ArclengthParams::default().max_steps }
     }
 
     /// A special-point kind by its name (`fold`, `hopf`).
@@ -62,7 +65,12 @@ impl BoundaryRequest {
         }
         let (from, to) = (finite(&name("from"), self.from)?, finite(&name("to"), self.to)?);
         let (from2, to2) = (finite(&name("from2"), self.from2)?, finite(&name("to2"), self.to2)?);
-        Ok(BoundaryParams { p1_min: from.min(to), p1_max: from.max(to), ..BoundaryParams::new(k1, k2, from2.min(to2), from2.max(to2)) })
+        if self.max_steps == 0 {
+            return Err(Error::invalid(name("max_steps"), 0, ">= 1"));
+        }
+        let mut bp = BoundaryParams { p1_min: from.min(to), p1_max: from.max(to), ..BoundaryParams::new(k1, k2, from2.min(to2), from2.max(to2)) };
+        bp.arclength.max_steps = self.max_steps;
+        Ok(bp)
     }
 
     /// Validates the request and traces the boundary from the parameters

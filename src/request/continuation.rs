@@ -3,7 +3,7 @@
 use crate::engine::{full_diagram, ArclengthParams, ContinuationParams, ContinuationResult, VectorField};
 use crate::error::Result;
 
-use super::{check_arclength_request, start_inside, Syntax};
+use super::{check_arclength_request, start_inside, CostEstimate, Syntax};
 
 /// A continuation request: parameter `param` over `[from, to]` (either
 /// order), with the arclength step `ds` in `(0, ds_max]` and at most
@@ -46,6 +46,12 @@ impl ContinueRequest {
         Ok(cp)
     }
 
+    /// The predicted cost of the continuation on a large model (`None`
+    /// below 200 states), see [`CostEstimate`].
+    pub fn cost(&self, model: &dyn VectorField) -> Option<CostEstimate> {
+        CostEstimate::continuation(model, self.max_steps, ArclengthParams::default().newton_max_iter)
+    }
+
     /// Index of the state variable on the diagram's vertical axis.
     pub fn var_index(&self, model: &dyn VectorField, syntax: Syntax) -> Result<usize> {
         super::var_index(self.var.as_deref(), model, syntax)
@@ -57,6 +63,7 @@ impl ContinueRequest {
     pub fn run(&self, model: &dyn VectorField, p: &[f64], syntax: Syntax) -> Result<ContinuationResult> {
         let cp = self.params(model, syntax)?;
         self.var_index(model, syntax)?;
+        super::announce_cost(self.cost(model).as_ref())?;
         full_diagram(model, &start_inside(p, cp.param, cp.p_min, cp.p_max), &cp)
     }
 }

@@ -4,6 +4,8 @@ use serde_json::{json, Value};
 use crate::engine::{default_box, find_fixed_points_report, fixed_points_json, FixedPointOptions, FixedPointSearch, VectorField};
 use crate::error::{Error, Result};
 
+use super::CostEstimate;
+
 /// A fixed-point search; defaults are the CLI's and Python's.
 #[derive(Clone, Debug)]
 pub struct FixedPointsRequest {
@@ -53,6 +55,8 @@ impl FixedPointsRequest {
     /// (points, skipped starts with reasons, budget stop).
     pub fn run(&self, model: &dyn VectorField, p: &[f64]) -> Result<Value> {
         let half = self.half_width(model, p)?;
+        let cost = self.cost(model);
+        super::announce_cost(cost.as_ref())?;
         let bounds = vec![(-half, half); model.dim()];
         let search = find_fixed_points_report(model, p, &FixedPointOptions {
                 starts: self.starts.unwrap_or(FixedPointOptions::default().starts),
@@ -61,7 +65,17 @@ impl FixedPointsRequest {
                 bounds,
                 ..Default::default()
             })?;
-        Ok(fixed_points_report_json(model, &search))
+        let mut v = fixed_points_report_json(model, &search);
+        if let Some(cost) = cost {
+            v["cost_estimate"] = json!(cost);
+        }
+        Ok(v)
+    }
+
+    /// The predicted cost of the search on a large model (`None` below
+    /// 200 states), see [`CostEstimate`].
+    pub fn cost(&self, model: &dyn VectorField) -> Option<CostEstimate> {
+        CostEstimate::fixed_points(model, self.starts)
     }
 }
 

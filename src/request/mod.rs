@@ -14,6 +14,7 @@
 //! Imports run one way: front ends -> `request` -> `engine`.
 mod boundary;
 mod continuation;
+mod cost;
 mod fixed_points;
 mod integrate;
 mod periodic;
@@ -21,6 +22,7 @@ mod syntax;
 
 pub use boundary::{BoundaryRequest, MAX_GRID};
 pub use continuation::ContinueRequest;
+pub use cost::{CostEstimate, DEFAULT_WORK_SECONDS};
 pub use fixed_points::{fixed_points_report_json, FixedPointsRequest};
 pub use integrate::IntegrateRequest;
 pub use periodic::{periodic_columns, PeriodicRequest, PeriodicRun, PeriodicStart, MAX_NCOL};
@@ -100,6 +102,18 @@ pub(crate) fn finite(field: &str, v: f64) -> Result<f64> {
     } else {
         Err(Error::invalid(field, v, "a finite number"))
     }
+}
+
+/// Tells the user up front what a large run will cost (stderr, when the
+/// predicted floor is above a few seconds), then applies the default work
+/// bound ([`CostEstimate::check_bound`]) against the process-wide budget.
+pub(crate) fn announce_cost(estimate: Option<&CostEstimate>) -> Result<()> {
+    let Some(e) = estimate else { return Ok(()) };
+    e.check_bound(crate::limits::max_seconds())?;
+    if e.worth_reporting() {
+        eprintln!("note: cost estimate: {}", e.text);
+    }
+    Ok(())
 }
 
 /// `{name: value}` for a state vector, in the model's order.

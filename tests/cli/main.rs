@@ -14,3 +14,4 @@ mod robustness;
 mod periodic;
 mod nulls;
 mod large_models;
+mod bounds;

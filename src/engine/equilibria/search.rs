@@ -176,7 +176,7 @@ const MAX_EVALS: u64 = 5_000;
 /// `LARGE_START_BUDGET / n` (at least 2); the result says so
 /// (`FixedPointSearch::starts_note`); a number the caller gave by name
 /// (`FixedPointOptions::starts_explicit`) is run as asked.
-const LARGE_START_BUDGET: usize = 8_000;
+pub const LARGE_START_BUDGET: usize = 8_000;
 
 impl ResidualNormSq<'_> {
     fn charge(&self) -> std::result::Result<(), argmin::core::Error> {

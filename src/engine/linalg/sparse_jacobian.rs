@@ -47,7 +47,9 @@ impl SparseJacobian {
         let n = field.dim();
         let mut with_diagonal = pattern.clone();
         with_diagonal.extend((0..n).map(|i| (i, i)));
-        let lu = SparseLu::new(n, &with_diagonal);
+        // Newton never asks for det J: let faer pick the supernodal LU when the
+        // pattern fills in (see `sparse_lu`).
+        let lu = SparseLu::without_determinant(n, &with_diagonal);
         let slots = pattern.iter().map(|&(i, j)| lu.slot(i, j).expect("pattern entry in its own LU")).collect();
         Some(SparseJacobian { entries: vec![0.0; pattern.len()], pattern, slots, lu })
     }
