@@ -361,7 +361,8 @@ fn step_bound_notes(value: &mut Value, verb: &Verb) -> Vec<String> {
                 let points = b["points"].as_array().map_or(0, Vec::len);
                 let last = b["points"].as_array().and_then(|p| p.last()).map(|p| p["param"].clone()).unwrap_or(Value::Null);
                 let note = format!(
-                    "continue: branch {i} stopped at the step bound (--max-steps {max_steps}) after {points} points, at {} = {last},                      before the end of the range [{}, {}]; raise --max-steps to go on",
+                    "continue: branch {i} stopped at the step bound (--max-steps {max_steps}) after {points} points, at {} = {last}, \
+                     before the end of the range [{}, {}]; raise --max-steps to go on",
                     range.param, range.from, range.to
                 );
                 b["stop_note"] = json!(note);
@@ -377,7 +378,8 @@ fn step_bound_notes(value: &mut Value, verb: &Verb) -> Vec<String> {
                     }
                     let points = c["points"].as_array().map_or(0, Vec::len);
                     let note = format!(
-                        "boundary: curve {i} ({}) stopped {dir} at the step bound (--max-steps {max_steps} per direction) with {points}                          points traced in all; raise --max-steps to go on",
+                        "boundary: curve {i} ({}) stopped {dir} at the step bound (--max-steps {max_steps} per direction) with {points} \
+                         points traced in all; raise --max-steps to go on",
                         c["kind"].as_str().unwrap_or("?")
                     );
                     c[format!("stop_note_{dir}")] = json!(note);

@@ -77,6 +77,10 @@ impl BoundaryRequest {
     /// `p`, with both continued parameters moved inside their ranges.
     pub fn run(&self, model: &dyn VectorField, p: &[f64], syntax: Syntax) -> Result<BoundaryReport> {
         let bp = self.params(model, syntax)?;
+        // The start is found on the diagram of equilibria in `param`: its
+        // cost is the floor of the whole run (the curves add to it).
+        let a = crate::engine::ArclengthParams::default();
+        super::announce_cost(super::CostEstimate::continuation("boundary", model, a.max_steps, a.newton_max_iter).as_ref())?;
         let p_run = start_inside(&start_inside(p, bp.param, bp.p1_min, bp.p1_max), bp.param2, bp.p2_min, bp.p2_max);
         boundary_analysis(model, &p_run, &bp, self.kind, if self.grid_check { self.grid } else { 0 })
     }

@@ -49,7 +49,7 @@ impl ContinueRequest {
     /// The predicted cost of the continuation on a large model (`None`
     /// below 200 states), see [`CostEstimate`].
     pub fn cost(&self, model: &dyn VectorField) -> Option<CostEstimate> {
-        CostEstimate::continuation(model, self.max_steps, ArclengthParams::default().newton_max_iter)
+        CostEstimate::continuation("continue", model, self.max_steps, ArclengthParams::default().newton_max_iter)
     }
 
     /// Index of the state variable on the diagram's vertical axis.

@@ -71,7 +71,7 @@ pub const DEFAULT_WORK_SECONDS: f64 = 60.0;
 /// What a fixed-point search or a continuation will cost, predicted.
 #[derive(Clone, Debug, Serialize)]
 pub struct CostEstimate {
-    /// The verb (`fixed-points`, `continue`).
+    /// The verb (`fixed-points`, `continue`, `boundary`, `periodic`).
     pub verb: &'static str,
     /// State dimension.
     pub n: usize,
@@ -165,8 +165,10 @@ impl CostEstimate {
     }
 
     /// The continuation of every branch of `field` (`full_diagram`) with at
-    /// most `max_steps` steps per branch. `None` below [`SPARSE_MIN_DIM`] states.
-    pub fn continuation(field: &dyn VectorField, max_steps: usize, newton_max_iter: usize) -> Option<CostEstimate> {
+    /// most `max_steps` steps per branch, the work of `continue` and the
+    /// floor of `boundary` and `periodic` (`verb`), which start from that
+    /// diagram. `None` below [`SPARSE_MIN_DIM`] states.
+    pub fn continuation(verb: &'static str, field: &dyn VectorField, max_steps: usize, newton_max_iter: usize) -> Option<CostEstimate> {
         let n = field.dim();
         if n < SPARSE_MIN_DIM {
             return None;
@@ -190,7 +192,7 @@ impl CostEstimate {
         let seconds_floor = starts as f64 * secs + floor as f64 * step_secs;
         let seconds_ceiling = starts as f64 * NEWTON_MAX_ITER as f64 * secs + ceiling as f64 * step_secs;
         let text = format!(
-            "continue on {n} states: two fixed-point searches ({starts} starts, ~{} a Newton step, {lu} LU), then per branch \
+            "{verb} on {n} states: the diagram of equilibria, two fixed-point searches ({starts} starts, ~{} a Newton step, {lu} LU), then per branch \
              at least {steps_floor} steps (at most {max_steps}) of at least 2 factorisations of the bordered Jacobian \
              (~{} each; {} non-zeros, predicted fill {:.0}x)",
             seconds_text(secs),
@@ -198,7 +200,7 @@ impl CostEstimate {
             fill.nnz,
             fill.fill as f64 / fill.nnz.max(1) as f64,
         );
-        Some(Self::assemble("continue", n, fill, lu, secs, Some(step_secs), (floor, ceiling), (seconds_floor, seconds_ceiling), text))
+        Some(Self::assemble(verb, n, fill, lu, secs, Some(step_secs), (floor, ceiling), (seconds_floor, seconds_ceiling), text))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -165,6 +165,10 @@ impl PeriodicRequest {
     /// (the continued one set to `from`), with the equilibria on the range.
     pub fn run(&self, model: &dyn VectorField, p: &[f64], syntax: Syntax) -> Result<PeriodicRun> {
         let cp = self.params(model, syntax)?;
+        // Both starts compute the diagram of equilibria on the range first:
+        // its cost is the floor of the run (the cycles add to it).
+        let a = crate::engine::ArclengthParams::default();
+        super::announce_cost(super::CostEstimate::continuation("periodic", model, a.max_steps, a.newton_max_iter).as_ref())?;
         let mut params = p.to_vec();
         params[cp.param] = self.from;
         let diagram = full_diagram(model, &params, &ContinuationParams::new(cp.param, cp.p_min, cp.p_max));

@@ -26,7 +26,7 @@ fn integrate_step_bound_names_the_bound_the_times_reached_and_the_option() {
     assert!(stderr.contains("output times up to t ="), "what was reached: {stderr}");
     assert!(stderr.contains("raise the budget (max_steps"), "the option: {stderr}");
     // What was reached is on disk, with the reason.
-    let v = json_file(&out.join("trajectory.json"));
+    let v = json_file(&out.join("integrate.json"));
     assert_eq!(v["stopped"], "budget");
     assert!(v["t"].as_array().unwrap().len() > 1);
 }
@@ -132,4 +132,32 @@ fn fixed_points_work_bound_refuses_up_front_with_the_estimate_and_the_options() 
     let note = v["starts_note"].as_str().unwrap();
     assert!(note.contains("8 of the 32 random starts") && note.contains("--starts N"), "{note}");
     assert_eq!(v["cost_estimate"]["factorisations_floor"], 10, "8 random starts, the initial state and the origin");
+}
+
+#[test]
+fn continue_work_bound_refuses_a_fill_heavy_model_up_front_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("random.toml");
+    std::fs::write(&file, random_sparse(3000)).unwrap();
+    let out = dir.path().join("o");
+    let (code, stdout, stderr) = run_limited(
+        &["analyze", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "continue", "--param", "a", "--from", "0", "--to", "1"],
+        &[],
+        None,
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    for part in ["continue: not started", "default work bound of 60 s", "nothing was computed", "continue on 3000 states", "bordered Jacobian", "--max-seconds S"]
+    {
+        assert!(stderr.contains(part), "`{part}` in: {stderr}");
+    }
+    // boundary starts from the same diagram and says the same (periodic
+    // does too, but at this size its collocation memory bound refuses it first).
+    for verb in [vec!["boundary", "--param", "a", "--from", "0", "--to", "1", "--param2", "D", "--from2", "0.5", "--to2", "1.5"]] {
+        let mut args = vec!["analyze", file.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        args.extend(&verb);
+        let (code, _, stderr) = run_limited(&args, &[], None, Duration::from_secs(60));
+        assert_eq!(code, Some(1), "{verb:?}: {stderr}");
+        assert!(stderr.contains(&format!("{}: not started", verb[0])) && stderr.contains("--max-seconds S"), "{stderr}");
+    }
 }
