@@ -90,6 +90,7 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind::whole("realdata-head", realdata::studies::head::run),
     StudyKind::whole("ssl-ablation", ssl::studies::ablation::run),
     StudyKind::whole("ssl-predictor", ssl::studies::predictor::run),
+    StudyKind::split("ssl-collapse-map", ssl::studies::collapse_map::run, ssl::studies::collapse_map::SWEEP),
 ];
 
 /// Every built-in model, in help-text order.

@@ -11,3 +11,4 @@ mod realdata;
 mod normal_block;
 mod steps_allocate_nothing;
 mod ssl;
+mod ssl_map;

@@ -12,6 +12,7 @@ pub mod api;
 pub mod augment;
 pub mod config;
 pub mod experiment;
+pub mod frustration;
 pub mod export;
 pub mod simulation;
 pub mod studies;
