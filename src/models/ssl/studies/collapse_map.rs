@@ -61,7 +61,7 @@ fn lists(study: &StudyFile) -> Result<Lists> {
         return Err(Error::invalid("strength", format!("\"{key}\""), STRENGTH_KEYS.join(" | ")));
     }
     let (s_default, w_default): (&[f64], &[f64]) =
-        if full { (&[0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0], &[0.0005, 0.05, 0.1, 0.15, 0.2, 0.25]) } else { (&[0.0, 0.5, 1.0, 2.0], &[0.05, 0.1, 0.2]) };
+        if full { (&[0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0], &[0.0005, 0.05, 0.1, 0.15, 0.2, 0.25]) } else { (&[0.0, 0.25, 0.5, 1.0], &[0.05, 0.1, 0.2]) };
     let strengths = sorted(study.reals_in("strengths", s_default, Kind::NON_NEGATIVE)?);
     let frustration_strengths = sorted(study.reals_in("frustration_strengths", &strengths, Kind::NON_NEGATIVE)?);
     Ok(Lists {
@@ -186,7 +186,7 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
     let mut measured_line = Vec::new();
     let mut points = Vec::new();
     let mut table = format!(
-        "| weight decay | phi_c (Model H) | predicted collapse at {k} | measured (mean) | measured, upper 95% limit below {COLLAPSED_STD} | measured, lower limit below | cells (std x sqrt(d), 95% CI) |\n|---|---|---|---|---|---|---|\n",
+        "| weight decay | phi_c (Model H) | predicted boundary ({k}) | measured boundary: seed mean | interval: lower / upper 95% limit below {COLLAPSED_STD} | cells: {k}: std x sqrt(d) (95% CI) |\n|---|---|---|---|---|---|\n",
         k = l.key
     );
     let (mut agree, mut compared) = (0usize, 0usize);
@@ -222,11 +222,11 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
                 "phi_aug": phi_at(*s), "predicted_collapse": predicted_collapse}));
         }
         table += &format!(
-            "| {lam} | {phi_c:.4} | {} | {} | {} | {} | {} |\n",
+            "| {lam} | {phi_c:.4} | {} | {} | [{}, {}] | {} |\n",
             show(predicted, s_max),
             show(mean_b, s_max),
-            show(hi_b, s_max),
             show(lo_b, s_max),
+            show(hi_b, s_max),
             cell_text.join("; ")
         );
         let mut b = json!({"weight_decay": lam, "critical_phi": phi_c, "predicted_strength": predicted, "measured_strength": mean_b,
