@@ -186,26 +186,27 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
     let mut measured_line = Vec::new();
     let mut points = Vec::new();
     let mut table = format!(
-        "| weight decay | phi_c (Model H) | predicted boundary ({k}) | measured boundary: seed mean | interval: lower / upper 95% limit below {COLLAPSED_STD} | cells: {k}: std x sqrt(d) (95% CI) |\n|---|---|---|---|---|---|\n",
+        "| weight decay | phi_c (Model H) | predicted boundary ({k}) | measured boundary: seed mean | interval: lower / upper 95% limit below {COLLAPSED_STD} | cells: {k}: std x sqrt(d) (95% CI) (seeds below {COLLAPSED_STD}) |\n|---|---|---|---|---|---|\n",
         k = l.key
     );
     let (mut agree, mut compared) = (0usize, 0usize);
     for &lam in &l.weight_decays {
         let phi_c = critical_phi(variant, lam);
         let predicted = crossing(&curve, phi_c);
-        let mut ests: Vec<(f64, Estimate, Estimate)> = Vec::new();
+        // Per strength: the seed estimates and the seeds below the threshold.
+        let mut ests: Vec<(f64, Estimate, Estimate, usize)> = Vec::new();
         for &s in &l.strengths {
             let (c, r) = take()?;
             let t: Trained = sweep::result(c, r)?;
-            ests.push((s, estimate(&t.scaled_std), estimate(&t.effective_rank)));
+            ests.push((s, estimate(&t.scaled_std), estimate(&t.effective_rank), t.scaled_std.iter().filter(|v| **v < COLLAPSED_STD).count()));
         }
-        let at = |f: fn(&Estimate) -> f64| measured_crossing(&ests.iter().map(|(s, e, _)| (*s, f(e))).collect::<Vec<_>>());
+        let at = |f: fn(&Estimate) -> f64| measured_crossing(&ests.iter().map(|(s, e, _, _)| (*s, f(e))).collect::<Vec<_>>());
         let (mean_b, hi_b, lo_b) = (at(|e| e.mean), at(|e| e.ci95[1]), at(|e| e.ci95[0]));
         if let Some(b) = mean_b {
             measured_line.push((b, lam));
         }
         let mut cell_text = Vec::new();
-        for (s, e, r) in &ests {
+        for (s, e, r, low) in &ests {
             let is_collapsed = e.mean < COLLAPSED_STD;
             let predicted_collapse = phi_at(*s) >= phi_c;
             compared += 1;
@@ -216,9 +217,9 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
                 m if m < 2.0 * COLLAPSED_STD => weak.push(pt),
                 _ => healthy.push(pt),
             }
-            cell_text.push(format!("{s}: {:.3} [{:.3}, {:.3}]", e.mean, e.ci95[0], e.ci95[1]));
-            rows.push(vec![lam, *s, e.mean, e.ci95[0], e.ci95[1], r.mean, f64::from(u8::from(is_collapsed)), phi_at(*s), phi_c, f64::from(u8::from(predicted_collapse))]);
-            points.push(json!({"weight_decay": lam, "strength": s, "scaled_std": e, "effective_rank": r, "collapsed": is_collapsed,
+            cell_text.push(format!("{s}: {:.3} [{:.3}, {:.3}] ({low}/{})", e.mean, e.ci95[0], e.ci95[1], e.n));
+            rows.push(vec![lam, *s, e.mean, e.ci95[0], e.ci95[1], r.mean, f64::from(u8::from(is_collapsed)), *low as f64 / e.n as f64, phi_at(*s), phi_c, f64::from(u8::from(predicted_collapse))]);
+            points.push(json!({"weight_decay": lam, "strength": s, "scaled_std": e, "effective_rank": r, "collapsed": is_collapsed, "seeds_below_threshold": low,
                 "phi_aug": phi_at(*s), "predicted_collapse": predicted_collapse}));
         }
         table += &format!(
@@ -259,7 +260,7 @@ fn assemble(study: &StudyFile, cells: &[Cell], results: &[serde_json::Value], di
     Figure::new(vec![map, op]).save(dir, "ssl_collapse_map")?;
     write_csv(
         &dir.join("ssl_collapse_map.csv"),
-        &["weight_decay", "strength", "std_mean", "std_lo", "std_hi", "erank_mean", "collapsed", "phi_aug", "phi_c", "predicted_collapse"],
+        &["weight_decay", "strength", "std_mean", "std_lo", "std_hi", "erank_mean", "collapsed", "seeds_below_threshold_fraction", "phi_aug", "phi_c", "predicted_collapse"],
         &rows,
     )?;
     let frustration_rows: Vec<Vec<f64>> = l.frustration_strengths.iter().zip(&operators).map(|(s, o)| vec![*s, o.phi, o.wrong_neighbour]).collect();
