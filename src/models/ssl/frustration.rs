@@ -192,9 +192,9 @@ mod tests {
     #[test]
     fn critical_phi_does_not_depend_on_the_design() {
         // The K = 2, rho = 1/2 design used for the prediction against a
-        // K = 4, rho = 0.3 design, both through critical_frustration.
+        // K = 4, rho = 1/2 design (phi <= 2/3 at f = 1), both through critical_frustration.
         for (v, lam) in [(Variant::Symmetric, 0.1), (Variant::Symmetric, 0.2), (Variant::Asymmetric, 0.05)] {
-            let other = critical_frustration(v, &[0.0, 0.3, 4.0, 1.0, 1.0, 1.0, lam]).unwrap().unwrap().critical_phi;
+            let other = critical_frustration(v, &[0.0, 0.5, 4.0, 1.0, 1.0, 1.0, lam]).unwrap().unwrap().critical_phi;
             assert!((critical_phi(v, lam) - other).abs() < 1e-8, "{v:?} lambda {lam}: {} vs {other}", critical_phi(v, lam));
         }
         assert_eq!(critical_phi(Variant::Symmetric, 0.3), 0.0, "no branch at lambda > 1/4");
