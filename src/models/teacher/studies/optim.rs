@@ -84,12 +84,18 @@ pub fn run(study: &StudyFile, dir: &Path, _progress: bool) -> Result<StudyOutput
     let unit = Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: true };
     let full = study.bool("full", false)?;
     let mut base = study.params();
+    // Every key is read (and range-checked) whether or not `full` selects it,
+    // so a bad paper-size value is an error at default size too.
+    let full_input_dim = study.real_in("full_input_dim", 800.0, Kind::POSITIVE)? as i64;
+    let full_seeds = study.real_in("full_seeds", 8.0, Kind::POSITIVE)? as i64;
+    let full_betas = study.reals_in("full_betas", &[0.0, 0.25, 0.5, 0.65, 0.75, 0.8, 0.85], unit)?;
+    let default_betas = study.reals_in("betas", &[0.0, 0.5, 0.75], unit)?;
     let (betas, rules): (Vec<f64>, Vec<&'static str>) = if full {
-        base.insert("input_dim".into(), toml::Value::Integer(study.real_in("full_input_dim", 800.0, Kind::POSITIVE)? as i64));
-        base.insert("seeds".into(), toml::Value::Integer(study.real_in("full_seeds", 8.0, Kind::POSITIVE)? as i64));
-        (study.reals_in("full_betas", &[0.0, 0.25, 0.5, 0.65, 0.75, 0.8, 0.85], unit)?, vec!["momentum", "nesterov"])
+        base.insert("input_dim".into(), toml::Value::Integer(full_input_dim));
+        base.insert("seeds".into(), toml::Value::Integer(full_seeds));
+        (full_betas, vec!["momentum", "nesterov"])
     } else {
-        (study.reals_in("betas", &[0.0, 0.5, 0.75], unit)?, vec!["momentum"])
+        (default_betas, vec!["momentum"])
     };
     let adam_b1 = study.reals_in("adam_beta1", &[0.5, 0.9], unit)?;
     let probe = TeacherConfig::from_table(&base, &[], &study.name)?;
