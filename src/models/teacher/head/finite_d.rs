@@ -388,11 +388,7 @@ impl VectorField for FastHeadField {
         2 * self.dim * self.classes + self.dim * (self.dim + 1) / 2
     }
     fn state_names(&self) -> Vec<String> {
-        let (d, k) = (self.dim, self.classes);
-        let mut v: Vec<String> = (0..d).flat_map(|i| (0..k).map(move |c| format!("R_{i}_{c}"))).collect();
-        v.extend((0..k).flat_map(|c| (0..d).map(move |i| format!("y_{c}_{i}"))));
-        v.extend((0..d).flat_map(|i| (i..d).map(move |j| format!("Sigma_{i}_{j}"))));
-        v
+        crate::models::teacher::online::reduced::state_names(self.dim, self.classes)
     }
     fn param_names(&self) -> Vec<String> {
         FAST_HEAD_PARAM_NAMES.iter().map(|s| s.to_string()).collect()

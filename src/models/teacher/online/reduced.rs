@@ -262,6 +262,16 @@ pub fn row_rates(t: &Teacher, p: &[f64]) -> RowRates {
     }
 }
 
+/// Names of the order parameters in state order: `R_i_c` (d x K teacher
+/// overlaps, row-major), `y_c_i` (K label embeddings), `Sigma_i_j` (the
+/// upper triangle of the noise covariance), `2dK + d(d+1)/2` in all.
+pub fn state_names(d: usize, k: usize) -> Vec<String> {
+    let mut v: Vec<String> = (0..d).flat_map(|i| (0..k).map(move |c| format!("R_{i}_{c}"))).collect();
+    v.extend((0..k).flat_map(|c| (0..d).map(move |i| format!("y_{c}_{i}"))));
+    v.extend((0..d).flat_map(|i| (i..d).map(move |j| format!("Sigma_{i}_{j}"))));
+    v
+}
+
 impl VectorField for TeacherOde {
     fn name(&self) -> &str {
         "teacher-student"
@@ -270,11 +280,7 @@ impl VectorField for TeacherOde {
         2 * self.dim * self.classes + self.dim * (self.dim + 1) / 2
     }
     fn state_names(&self) -> Vec<String> {
-        let (d, k) = (self.dim, self.classes);
-        let mut v: Vec<String> = (0..d).flat_map(|i| (0..k).map(move |c| format!("R_{i}_{c}"))).collect();
-        v.extend((0..k).flat_map(|c| (0..d).map(move |i| format!("y_{c}_{i}"))));
-        v.extend((0..d).flat_map(|i| (i..d).map(move |j| format!("Sigma_{i}_{j}"))));
-        v
+        state_names(self.dim, self.classes)
     }
     fn param_names(&self) -> Vec<String> {
         PARAM_NAMES.iter().map(|s| s.to_string()).collect()

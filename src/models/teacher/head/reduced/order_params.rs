@@ -281,9 +281,8 @@ impl VectorField for HeadOde {
     }
     fn state_names(&self) -> Vec<String> {
         let (d, k) = (self.dim, self.classes);
-        let mut v: Vec<String> = (0..d).flat_map(|i| (0..k).map(move |c| format!("R_{i}_{c}"))).collect();
-        v.extend((0..k).flat_map(|c| (0..d).map(move |i| format!("y_{c}_{i}"))));
-        v.extend((0..d).flat_map(|i| (i..d).map(move |j| format!("Sigma_{i}_{j}"))));
+        // The head-free order parameters, then the head `Wh_i_j` (row-major).
+        let mut v = crate::models::teacher::online::reduced::state_names(d, k);
         v.extend((0..d).flat_map(|i| (0..d).map(move |j| format!("Wh_{i}_{j}"))));
         v
     }
