@@ -35,6 +35,7 @@
 //!   test_models   (vector_field only)
 //! ```
 pub mod analysis;
+pub mod central_differences;
 pub mod continuation;
 pub mod cycles;
 pub mod equilibria;
@@ -44,6 +45,7 @@ pub mod test_models;
 pub mod vector_field;
 
 pub use vector_field::{Invariant, InvariantKind, VectorField};
+pub use central_differences::{central_jacobian, central_param_derivative};
 
 pub use linalg::lu::{ComplexLu, DenseLu, RealLu};
 pub use linalg::signed_log::SignedLog;

@@ -27,7 +27,7 @@
 //! conserved centre. The label cosine is `(h^2 - kappa s^2)/(h^2 + s^2)`.
 use faer::MatMut;
 
-use crate::engine::{Invariant, VectorField};
+use crate::engine::{central_jacobian, central_param_derivative, Invariant, VectorField};
 
 /// State order of [`SphereSimplex`].
 pub const STATE: [&str; 7] = ["s_u", "h_u", "p", "q", "h_v", "s", "h"];
@@ -126,17 +126,9 @@ impl VectorField for SphereSimplex {
         central_jacobian(self, z, p, jac);
     }
 
+    /// Central differences in the parameter (`central_param_derivative`).
     fn param_derivative(&self, z: &[f64], p: &[f64], idx: usize, out: &mut [f64]) {
-        let h = 1e-6 * p[idx].abs().max(1.0);
-        let (mut lo, mut hi) = (p.to_vec(), p.to_vec());
-        lo[idx] -= h;
-        hi[idx] += h;
-        let mut a = vec![0.0; 7];
-        self.rhs(z, &hi, out);
-        self.rhs(z, &lo, &mut a);
-        for (o, v) in out.iter_mut().zip(&a) {
-            *o = (*o - v) / (2.0 * h);
-        }
+        central_param_derivative(self, z, p, idx, out);
     }
 
     fn observable_names(&self) -> Vec<String> {
@@ -149,26 +141,5 @@ impl VectorField for SphereSimplex {
 
     fn invariants(&self, _z: &[f64], _p: &[f64]) -> Vec<Invariant> {
         Vec::new()
-    }
-}
-
-/// Central-difference Jacobian of any field's `rhs` (step `1e-6` per unit
-/// of each coordinate's size), shared by the sphere reductions of Models E
-/// and H, whose right-hand sides are low-degree rational functions.
-pub fn central_jacobian(field: &dyn VectorField, z: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
-    let n = z.len();
-    let (mut zp, mut zm) = (z.to_vec(), z.to_vec());
-    let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
-    for j in 0..n {
-        let h = 1e-6 * z[j].abs().max(1.0);
-        zp[j] = z[j] + h;
-        zm[j] = z[j] - h;
-        field.rhs(&zp, p, &mut fp);
-        field.rhs(&zm, p, &mut fm);
-        for i in 0..n {
-            jac[(i, j)] = (fp[i] - fm[i]) / (2.0 * h);
-        }
-        zp[j] = z[j];
-        zm[j] = z[j];
     }
 }

@@ -36,8 +36,7 @@
 //! that the norm directions are attracting rather than neutral.
 use faer::MatMut;
 
-use crate::engine::{Invariant, VectorField};
-use crate::models::embedding::reduced::sphere::central_jacobian;
+use crate::engine::{central_jacobian, central_param_derivative, Invariant, VectorField};
 use crate::models::head::config::Variant;
 
 /// State order of [`HeadSphereSimplex`].
@@ -169,17 +168,9 @@ impl VectorField for HeadSphereSimplex {
         central_jacobian(self, z, p, jac);
     }
 
+    /// Central differences in the parameter (`central_param_derivative`).
     fn param_derivative(&self, z: &[f64], p: &[f64], idx: usize, out: &mut [f64]) {
-        let h = 1e-6 * p[idx].abs().max(1.0);
-        let (mut lo, mut hi) = (p.to_vec(), p.to_vec());
-        lo[idx] -= h;
-        hi[idx] += h;
-        let mut a = vec![0.0; 9];
-        self.rhs(z, &hi, out);
-        self.rhs(z, &lo, &mut a);
-        for (o, v) in out.iter_mut().zip(&a) {
-            *o = (*o - v) / (2.0 * h);
-        }
+        central_param_derivative(self, z, p, idx, out);
     }
 
     fn observable_names(&self) -> Vec<String> {
