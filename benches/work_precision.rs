@@ -5,7 +5,15 @@
 //!
 //! ```text
 //! cargo bench --bench work_precision -- MODEL.toml T_END ATOL_OVER_RTOL MAX_REPEATS BUDGET_S RTOL...
+//! cargo bench --bench work_precision -- export-teacher-head OUT.toml KEY=VALUE...
 //! ```
+//!
+//! The second form writes the Model T head ODE of the diagrams as a model
+//! file: the symmetric-head ODE (`d = K = 3`) with its symmetry divided out
+//! (`reduced_model_text`, `docs/teacher.md` section 9.1, 29 states), for the
+//! teacher-student config given by the `--set`-style pairs. It is the one
+//! model-file text of a head ODE the crate writes; every peer then solves
+//! that file.
 //!
 //! For each method and each RTOL (with ATOL = RTOL * ATOL_OVER_RTOL) it runs
 //! one untimed solve, whose end state is printed for the driver to check
@@ -20,6 +28,8 @@
 use std::time::Instant;
 
 use repcollapse::engine::{integrate, Grid, IntegrateOptions, Method, Trajectory, VectorField};
+use repcollapse::models::teacher::config::TeacherConfig;
+use repcollapse::models::teacher::head::reduced::slice::reduced_model_text;
 use repcollapse::symbolic::SymbolicModel;
 use serde_json::json;
 
@@ -30,6 +40,18 @@ use cpu_time::process_cpu_seconds;
 fn main() {
     // `cargo bench` appends `--bench`; ignore flags.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    if args.first().map(String::as_str) == Some("export-teacher-head") && args.len() >= 2 {
+        let cfg = TeacherConfig::from_sets(&args[2..]).expect("teacher-student config");
+        let header = format!(
+            "# The Model T head ODE of the work-precision diagrams (docs/work-precision.md), written by\n\
+             # cargo bench --bench work_precision -- export-teacher-head {} {}\n",
+            args[1],
+            args[2..].iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ")
+        );
+        let text = reduced_model_text(&cfg, None).expect("head ODE model file");
+        std::fs::write(&args[1], header + &text).expect("writes the model file");
+        return;
+    }
     if args.len() < 6 {
         eprintln!("usage: work_precision MODEL.toml T_END ATOL_OVER_RTOL MAX_REPEATS BUDGET_S RTOL...");
         std::process::exit(2);

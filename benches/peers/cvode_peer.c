@@ -1,17 +1,25 @@
-/* CVODE (SUNDIALS) on the stiff problems of the work-precision diagrams,
- * timed in-process so that only the solver is compared with repcollapse.
+/* CVODE (SUNDIALS) on the problems of the work-precision diagrams, timed
+ * in-process so that only the solver is compared with repcollapse.
  *
- *   cvode_peer PROBLEM RTOL ATOL MAX_REPEATS
+ *   cvode_peer PROBLEM RTOL ATOL MAX_REPEATS [bdf|adams]
  *
- * PROBLEM is one of robertson, van-der-pol-scaled, hires, oregonator. The
+ * PROBLEM is one of robertson, van-der-pol-scaled, hires, oregonator, lorenz,
+ * or a problem generated from a model file (benches/peers/model_to_c.py,
+ * compiled in by build_cvode.sh: the Model T head ODE, teacher-head). The
  * right-hand sides and Jacobians below are the model files'
  * (examples/models/<PROBLEM>.toml) written out in C, term for term; the
- * Jacobians are the exact derivatives of those expressions.
+ * Jacobians are the exact derivatives of those expressions. A generated
+ * problem has the right-hand side only, and CVODE forms its Jacobian by
+ * its own difference quotients (CVODE's default when no Jacobian is set).
  *
- * Method: variable-order BDF (CV_BDF, orders 1-5), Newton iteration with the
- * dense direct linear solver (SUNDenseMatrix + SUNLinSol_Dense) and the
- * analytic Jacobian, scalar tolerances; every other setting is CVODE's
- * default except mxstep (raised so the long Robertson run is not cut off).
+ * Method `bdf` (default): variable-order BDF (CV_BDF, orders 1-5), Newton
+ * iteration with the dense direct linear solver (SUNDenseMatrix +
+ * SUNLinSol_Dense) and the analytic Jacobian. Method `adams` (for the
+ * non-stiff problems): variable-order Adams-Moulton (CV_ADAMS, orders 1-12)
+ * with fixed-point (functional) iteration, no Jacobian, CVODE's recommended
+ * set-up for non-stiff problems. Scalar tolerances; every other setting is
+ * CVODE's default except mxstep (raised so the long Robertson run is not
+ * cut off).
  * Only the end point is requested (CV_NORMAL to t_end, with CVodeSetStopTime
  * so the solver does not step past it and interpolate back).
  *
@@ -38,6 +46,7 @@
 #include <sundials/sundials_version.h>
 #include <sunlinsol/sunlinsol_dense.h>
 #include <sunmatrix/sunmatrix_dense.h>
+#include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
 #include <time.h>
 
 #if SUNDIALS_VERSION_MAJOR >= 7
@@ -141,25 +150,62 @@ static int orego_j(real t, N_Vector yv, N_Vector fy, SUNMatrix J, void *ud, N_Ve
   return 0;
 }
 
+/* ---- Lorenz (examples/models/lorenz.toml; beta is the file's double 8/3) ---- */
+static int lorenz_f(real t, N_Vector yv, N_Vector fv, void *ud) {
+  (void)t; (void)ud;
+  const real *y = N_VGetArrayPointer(yv);
+  real *f = N_VGetArrayPointer(fv);
+  const real sigma = 10.0, rho = 28.0, beta = 2.6666666666666665;
+  f[0] = sigma * (y[1] - y[0]);
+  f[1] = y[0] * (rho - y[2]) - y[1];
+  f[2] = y[0] * y[1] - beta * y[2];
+  return 0;
+}
+static int lorenz_j(real t, N_Vector yv, N_Vector fy, SUNMatrix J, void *ud, N_Vector t1, N_Vector t2, N_Vector t3) {
+  (void)t; (void)fy; (void)ud; (void)t1; (void)t2; (void)t3;
+  const real *y = N_VGetArrayPointer(yv);
+  const real sigma = 10.0, rho = 28.0, beta = 2.6666666666666665;
+  IJ(J, 0, 0) = -sigma; IJ(J, 0, 1) = sigma; IJ(J, 0, 2) = 0.0;
+  IJ(J, 1, 0) = rho - y[2]; IJ(J, 1, 1) = -1.0; IJ(J, 1, 2) = -y[0];
+  IJ(J, 2, 0) = y[1]; IJ(J, 2, 1) = y[0]; IJ(J, 2, 2) = -beta;
+  return 0;
+}
+
 typedef struct {
   const char *name;
   int n;
   real t_end;
-  real y0[8];
+  const real *y0;
   CVRhsFn f;
-  CVLsJacFn jac;
+  CVLsJacFn jac; /* NULL: CVODE's difference-quotient Jacobian */
 } Problem;
 
+static const real ROB_Y0[] = {1.0, 0.0, 0.0}, VDP_Y0[] = {2.0, 0.0}, HIRES_Y0[] = {1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057},
+                  OREGO_Y0[] = {1.0, 2.0, 3.0}, LORENZ_Y0[] = {1.0, 1.0, 1.0};
+
+/* Problems generated from model files (model_to_c.py): each defines
+ * RC_GENERATED_PROBLEM as one Problem initialiser. */
+#ifdef RC_GENERATED
+#include RC_GENERATED
+#endif
+
 static const Problem PROBLEMS[] = {
-    {"robertson", 3, 4.0e10, {1.0, 0.0, 0.0}, rob_f, rob_j},
-    {"van-der-pol-scaled", 2, 2.0, {2.0, 0.0}, vdp_f, vdp_j},
-    {"hires", 8, 321.8122, {1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057}, hires_f, hires_j},
-    {"oregonator", 3, 360.0, {1.0, 2.0, 3.0}, orego_f, orego_j},
+    {"robertson", 3, 4.0e10, ROB_Y0, rob_f, rob_j},
+    {"van-der-pol-scaled", 2, 2.0, VDP_Y0, vdp_f, vdp_j},
+    {"hires", 8, 321.8122, HIRES_Y0, hires_f, hires_j},
+    {"oregonator", 3, 360.0, OREGO_Y0, orego_f, orego_j},
+    /* End time 10: see docs/work-precision.md, "Lorenz". */
+    {"lorenz", 3, 10.0, LORENZ_Y0, lorenz_f, lorenz_j},
+#ifdef RC_GENERATED_PROBLEM
+    RC_GENERATED_PROBLEM,
+#endif
 };
+
+#define MAX_N 64
 
 typedef struct {
   int ok, flag;
-  real end[8];
+  real end[MAX_N];
   long steps, rhs, jacs, lu, nl_fails, err_fails;
 } Outcome;
 
@@ -175,24 +221,30 @@ typedef struct {
   } while (0)
 
 /* One complete solve: set up, integrate to t_end, read the statistics, free. */
-static Outcome solve(const Problem *pb, real rtol, real atol, SUNContext ctx) {
+static Outcome solve(const Problem *pb, int adams, real rtol, real atol, SUNContext ctx) {
   Outcome out;
   memset(&out, 0, sizeof out);
   out.ok = 1;
   void *mem = NULL;
   SUNMatrix A = NULL;
   SUNLinearSolver LS = NULL;
+  SUNNonlinearSolver NLS = NULL;
   N_Vector y = N_VNew_Serial(pb->n, ctx);
   real *yd = N_VGetArrayPointer(y);
   for (int i = 0; i < pb->n; i++) yd[i] = pb->y0[i];
-  mem = CVodeCreate(CV_BDF, ctx);
+  mem = CVodeCreate(adams ? CV_ADAMS : CV_BDF, ctx);
   if (!mem) { out.ok = 0; goto done; }
   CHECK(CVodeInit(mem, pb->f, 0.0, y));
   CHECK(CVodeSStolerances(mem, rtol, atol));
-  A = SUNDenseMatrix(pb->n, pb->n, ctx);
-  LS = SUNLinSol_Dense(y, A, ctx);
-  CHECK(CVodeSetLinearSolver(mem, LS, A));
-  CHECK(CVodeSetJacFn(mem, pb->jac));
+  if (adams) {
+    NLS = SUNNonlinSol_FixedPoint(y, 0, ctx);
+    CHECK(CVodeSetNonlinearSolver(mem, NLS));
+  } else {
+    A = SUNDenseMatrix(pb->n, pb->n, ctx);
+    LS = SUNLinSol_Dense(y, A, ctx);
+    CHECK(CVodeSetLinearSolver(mem, LS, A));
+    if (pb->jac) CHECK(CVodeSetJacFn(mem, pb->jac));
+  }
   CHECK(CVodeSetMaxNumSteps(mem, 10000000));
   CHECK(CVodeSetStopTime(mem, pb->t_end));
   real t = 0.0;
@@ -200,14 +252,17 @@ static Outcome solve(const Problem *pb, real rtol, real atol, SUNContext ctx) {
   for (int i = 0; i < pb->n; i++) out.end[i] = yd[i];
   CHECK(CVodeGetNumSteps(mem, &out.steps));
   CHECK(CVodeGetNumRhsEvals(mem, &out.rhs));
-  CHECK(CVodeGetNumJacEvals(mem, &out.jacs));
-  CHECK(CVodeGetNumLinSolvSetups(mem, &out.lu));
+  if (!adams) {
+    CHECK(CVodeGetNumJacEvals(mem, &out.jacs));
+    CHECK(CVodeGetNumLinSolvSetups(mem, &out.lu));
+  }
   CHECK(CVodeGetNumNonlinSolvConvFails(mem, &out.nl_fails));
   CHECK(CVodeGetNumErrTestFails(mem, &out.err_fails));
 done:
   if (mem) CVodeFree(&mem);
   if (LS) SUNLinSolFree(LS);
   if (A) SUNMatDestroy(A);
+  if (NLS) SUNNonlinSolFree(NLS);
   N_VDestroy(y);
   return out;
 }
@@ -224,8 +279,13 @@ static double now_s(clockid_t clock) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: cvode_peer PROBLEM RTOL ATOL MAX_REPEATS\n");
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: cvode_peer PROBLEM RTOL ATOL MAX_REPEATS [bdf|adams]\n");
+    return 2;
+  }
+  int adams = argc == 6 && strcmp(argv[5], "adams") == 0;
+  if (argc == 6 && !adams && strcmp(argv[5], "bdf") != 0) {
+    fprintf(stderr, "cvode_peer: unknown method %s\n", argv[5]);
     return 2;
   }
   const Problem *pb = NULL;
@@ -235,14 +295,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cvode_peer: unknown problem %s\n", argv[1]);
     return 2;
   }
+  if (pb->n > MAX_N) {
+    fprintf(stderr, "cvode_peer: %d states, at most %d\n", pb->n, MAX_N);
+    return 2;
+  }
   real rtol = strtod(argv[2], NULL), atol = strtod(argv[3], NULL);
   int max_repeats = atoi(argv[4]);
   if (max_repeats < 3) max_repeats = 3;
   SUNContext ctx;
   if (SUNContext_Create(RC_COMM_NULL, &ctx) != 0) return 1;
 
-  Outcome first = solve(pb, rtol, atol, ctx); /* untimed: the checked answer */
-  printf("{\"problem\": \"%s\", \"method\": \"cvode_bdf\", \"rtol\": %.3e, \"atol\": %.3e", pb->name, rtol, atol);
+  Outcome first = solve(pb, adams, rtol, atol, ctx); /* untimed: the checked answer */
+  printf("{\"problem\": \"%s\", \"method\": \"%s\", \"rtol\": %.3e, \"atol\": %.3e", pb->name, adams ? "cvode_adams" : "cvode_bdf", rtol, atol);
   if (!first.ok) {
     printf(", \"error\": \"CVODE failed with flag %d (%s)\"}\n", first.flag, CVodeGetReturnFlagName(first.flag));
     SUNContext_Free(&ctx);
@@ -254,7 +318,7 @@ int main(int argc, char **argv) {
   double total = 0.0;
   for (int r = 0; r < max_repeats && (r < 3 || total < 0.5); r++) {
     double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), t0 = now_s(CLOCK_MONOTONIC);
-    Outcome o = solve(pb, rtol, atol, ctx);
+    Outcome o = solve(pb, adams, rtol, atol, ctx);
     secs[r] = now_s(CLOCK_MONOTONIC) - t0;
     cpu[r] = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     total += secs[r];

@@ -6,7 +6,9 @@
 //! rather than interpolating back, and every other setting diffsol's
 //! default except the minimum step: diffsol's default floor of 1e-13
 //! (absolute) stops its BDF at t = 3e-14 on the scaled Van der Pol problem,
-//! so it is set to 0, CVODE's default `hmin`. Shared by benches/diffsol_peer.rs and tests/engine/diffsol_peer.rs.
+//! so it is set to 0, CVODE's default `hmin`. `solve_fn` takes any
+//! right-hand side (the Model T head ODE's comes from its model file).
+//! Shared by benches/diffsol_peer.rs and tests/engine/diffsol_peer.rs.
 // Included by a bench and by a test crate, each of which uses a part.
 #![allow(dead_code)]
 use std::time::Instant;
@@ -18,25 +20,32 @@ use crate::stiff_problems::StiffProblem;
 type M = NalgebraMat<f64>;
 type LS = NalgebraLU<f64>;
 
-/// diffsol's stiff methods: variable-order BDF (orders 1-5, an NDF-type
-/// scheme after MATLAB's ode15s), and the SDIRK family with the
-/// ESDIRK3(4) tableau (Kennedy & Carpenter) and TR-BDF2.
+/// diffsol's methods: variable-order BDF (orders 1-5, an NDF-type scheme
+/// after MATLAB's ode15s), the SDIRK family with the ESDIRK3(4) tableau
+/// (Kennedy & Carpenter) and TR-BDF2, and for the non-stiff problems its
+/// explicit Tsitouras 5(4) pair.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DiffsolMethod {
     Bdf,
     Esdirk34,
     TrBdf2,
+    Tsit45,
 }
 
 impl DiffsolMethod {
-    pub const ALL: [DiffsolMethod; 3] = [DiffsolMethod::Bdf, DiffsolMethod::Esdirk34, DiffsolMethod::TrBdf2];
+    pub const ALL: [DiffsolMethod; 4] = [DiffsolMethod::Bdf, DiffsolMethod::Esdirk34, DiffsolMethod::TrBdf2, DiffsolMethod::Tsit45];
 
     pub fn name(self) -> &'static str {
         match self {
             DiffsolMethod::Bdf => "diffsol_bdf",
             DiffsolMethod::Esdirk34 => "diffsol_esdirk34",
             DiffsolMethod::TrBdf2 => "diffsol_tr_bdf2",
+            DiffsolMethod::Tsit45 => "diffsol_tsit45",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<DiffsolMethod> {
+        DiffsolMethod::ALL.into_iter().find(|m| m.name() == name || m.name().strip_prefix("diffsol_") == Some(name))
     }
 }
 
@@ -52,23 +61,45 @@ pub struct DiffsolOutcome {
 /// Solves `pb` from t = 0 to its end time. Stops with an error past
 /// `budget_seconds` of wall time (checked between steps).
 pub fn solve(pb: &StiffProblem, method: DiffsolMethod, rtol: f64, atol: f64, budget_seconds: f64) -> Result<DiffsolOutcome, String> {
-    let n = pb.n;
-    let (rhs, jacobian, y0) = (pb.rhs, pb.jacobian, pb.y0);
+    solve_fn(pb.n, pb.t_end, pb.y0, &pb.rhs, &pb.jacobian, method, rtol, atol, budget_seconds)
+}
+
+/// Solves y' = rhs(y), y(0) = y0 from t = 0 to `t_end`, with the dense
+/// Jacobian `jacobian(y)` (row-major n x n). diffsol takes the Jacobian as
+/// its action J(y) v and assembles the dense matrix from n products at the
+/// same y; the last Jacobian is kept with its y, so one assembly costs one
+/// Jacobian evaluation, as it does for CVODE and repcollapse.
+#[allow(clippy::too_many_arguments)]
+pub fn solve_fn(
+    n: usize,
+    t_end: f64,
+    y0: &[f64],
+    rhs: &dyn Fn(&[f64], &mut [f64]),
+    jacobian: &dyn Fn(&[f64], &mut [f64]),
+    method: DiffsolMethod,
+    rtol: f64,
+    atol: f64,
+    budget_seconds: f64,
+) -> Result<DiffsolOutcome, String> {
+    let cache = std::cell::RefCell::new((vec![f64::NAN; n], vec![0.0f64; n * n]));
     let mut problem = OdeBuilder::<M>::new()
         .rtol(rtol)
         .atol(vec![atol; n])
         .rhs_implicit(
-            move |x: &[f64], _p: &[f64], _t: f64, y: &mut [f64]| rhs(x, y),
-            move |x: &[f64], _p: &[f64], _t: f64, v: &[f64], y: &mut [f64]| {
-                // J(x) v from the analytic Jacobian, row by row.
-                let mut j = [0.0f64; 64];
-                jacobian(x, &mut j[..n * n]);
+            |x: &[f64], _p: &[f64], _t: f64, y: &mut [f64]| rhs(x, y),
+            |x: &[f64], _p: &[f64], _t: f64, v: &[f64], y: &mut [f64]| {
+                let mut c = cache.borrow_mut();
+                let (cx, j) = &mut *c;
+                if cx.as_slice() != x {
+                    jacobian(x, j);
+                    cx.copy_from_slice(x);
+                }
                 for (r, yr) in y.iter_mut().enumerate() {
                     *yr = (0..n).map(|c| j[n * r + c] * v[c]).sum();
                 }
             },
         )
-        .init(move |_p: &[f64], _t: f64, y: &mut [f64]| y.copy_from_slice(y0), n)
+        .init(|_p: &[f64], _t: f64, y: &mut [f64]| y.copy_from_slice(y0), n)
         .build()
         .map_err(|e| e.to_string())?;
     problem.ode_options.min_timestep = 0.0;
@@ -76,7 +107,7 @@ pub fn solve(pb: &StiffProblem, method: DiffsolMethod, rtol: f64, atol: f64, bud
     macro_rules! run {
         ($solver:expr) => {{
             let mut s = $solver.map_err(|e| e.to_string())?;
-            s.set_stop_time(pb.t_end).map_err(|e| e.to_string())?;
+            s.set_stop_time(t_end).map_err(|e| e.to_string())?;
             loop {
                 match s.step().map_err(|e| e.to_string())? {
                     OdeSolverStopReason::TstopReached => break,
@@ -100,5 +131,6 @@ pub fn solve(pb: &StiffProblem, method: DiffsolMethod, rtol: f64, atol: f64, bud
         DiffsolMethod::Bdf => run!(problem.bdf::<LS>()),
         DiffsolMethod::Esdirk34 => run!(problem.esdirk34::<LS>()),
         DiffsolMethod::TrBdf2 => run!(problem.tr_bdf2::<LS>()),
+        DiffsolMethod::Tsit45 => run!(problem.tsit45()),
     })
 }

@@ -1,6 +1,8 @@
-//! The stiff problems of the work-precision diagrams written out in Rust,
-//! term for term as in the model files (examples/models/<name>.toml) and as
-//! in benches/peers/cvode_peer.c, with their exact Jacobians: the right-hand
+//! The problems of the work-precision diagrams with a hand-written right-hand
+//! side (the four stiff ones and the non-stiff Lorenz; the Model T head ODE
+//! is too long to write out and every peer reads its model file), term for
+//! term as in the model files (examples/models/<name>.toml) and as in
+//! benches/peers/cvode_peer.c, with their exact Jacobians: the right-hand
 //! sides the Rust peers (diffsol, benches/diffsol_peer.rs) are given, so
 //! that every peer solves the same equations with the same Jacobian.
 //! tests/engine/diffsol_peer.rs checks both against the model files'
@@ -9,7 +11,12 @@
 #![allow(dead_code)]
 
 /// One problem: dimension, end time, initial state, f(y) and the dense
-/// Jacobian df/dy (row-major, n x n) at y.
+/// Jacobian df/dy (row-major, n x n) at y; and the error norm of the
+/// diagrams (benches/peers/work_precision.py): the floor `floor` of the
+/// relative error (atol = floor * rtol) and the factor `check_factor` by
+/// which a run's end-point error may exceed rtol and still reproduce the
+/// reference (100 for the stiff problems; e^(0.906 t_end) for Lorenz, its
+/// error growth at the largest Lyapunov exponent).
 pub struct StiffProblem {
     pub name: &'static str,
     pub model_file: &'static str,
@@ -18,6 +25,8 @@ pub struct StiffProblem {
     pub y0: &'static [f64],
     pub rhs: fn(&[f64], &mut [f64]),
     pub jacobian: fn(&[f64], &mut [f64]),
+    pub floor: f64,
+    pub check_factor: f64,
 }
 
 /// Robertson: y1' = -k1 y1 + k3 y2 y3, y2' = k1 y1 - k3 y2 y3 - k2 y2^2,
@@ -106,9 +115,50 @@ fn orego_j(y: &[f64], j: &mut [f64]) {
     ]);
 }
 
-pub const PROBLEMS: [StiffProblem; 4] = [
-    StiffProblem { name: "robertson", model_file: "robertson.toml", n: 3, t_end: 4.0e10, y0: &[1.0, 0.0, 0.0], rhs: rob_f, jacobian: rob_j },
-    StiffProblem { name: "van-der-pol-scaled", model_file: "van-der-pol-scaled.toml", n: 2, t_end: 2.0, y0: &[2.0, 0.0], rhs: vdp_f, jacobian: vdp_j },
+/// Lorenz (examples/models/lorenz.toml): x' = sigma (y - x),
+/// y' = x (rho - z) - y, z' = x y - beta z, (sigma, rho, beta) = (10, 28, 8/3
+/// rounded to a double, as in the file).
+fn lorenz_f(y: &[f64], f: &mut [f64]) {
+    let (sigma, rho, beta) = (10.0, 28.0, 2.6666666666666665);
+    f[0] = sigma * (y[1] - y[0]);
+    f[1] = y[0] * (rho - y[2]) - y[1];
+    f[2] = y[0] * y[1] - beta * y[2];
+}
+fn lorenz_j(y: &[f64], j: &mut [f64]) {
+    let (sigma, rho, beta) = (10.0, 28.0, 2.6666666666666665);
+    j.copy_from_slice(&[-sigma, sigma, 0.0, rho - y[2], -1.0, -y[0], y[1], y[0], -beta]);
+}
+
+/// End time of Lorenz in the diagrams: 10 (docs/work-precision.md,
+/// "Lorenz"): errors grow like e^(0.906 t), ~8.6e3 at t = 10, so a run at
+/// rtol 1e-3 is still within ~0.1 of the reference while one at 1e-10 is
+/// well above the double-precision floor; at t = 20 (growth 7e7) runs at
+/// rtol 1e-4 land anywhere on the attractor.
+pub const LORENZ_T_END: f64 = 10.0;
+
+pub const PROBLEMS: [StiffProblem; 5] = [
+    StiffProblem {
+        name: "robertson",
+        model_file: "robertson.toml",
+        n: 3,
+        t_end: 4.0e10,
+        y0: &[1.0, 0.0, 0.0],
+        rhs: rob_f,
+        jacobian: rob_j,
+        floor: 1e-10,
+        check_factor: 100.0,
+    },
+    StiffProblem {
+        name: "van-der-pol-scaled",
+        model_file: "van-der-pol-scaled.toml",
+        n: 2,
+        t_end: 2.0,
+        y0: &[2.0, 0.0],
+        rhs: vdp_f,
+        jacobian: vdp_j,
+        floor: 1e-6,
+        check_factor: 100.0,
+    },
     StiffProblem {
         name: "hires",
         model_file: "hires.toml",
@@ -117,8 +167,32 @@ pub const PROBLEMS: [StiffProblem; 4] = [
         y0: &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057],
         rhs: hires_f,
         jacobian: hires_j,
+        floor: 1e-6,
+        check_factor: 100.0,
     },
-    StiffProblem { name: "oregonator", model_file: "oregonator.toml", n: 3, t_end: 360.0, y0: &[1.0, 2.0, 3.0], rhs: orego_f, jacobian: orego_j },
+    StiffProblem {
+        name: "oregonator",
+        model_file: "oregonator.toml",
+        n: 3,
+        t_end: 360.0,
+        y0: &[1.0, 2.0, 3.0],
+        rhs: orego_f,
+        jacobian: orego_j,
+        floor: 1e-6,
+        check_factor: 100.0,
+    },
+    StiffProblem {
+        name: "lorenz",
+        model_file: "lorenz.toml",
+        n: 3,
+        t_end: LORENZ_T_END,
+        y0: &[1.0, 1.0, 1.0],
+        rhs: lorenz_f,
+        jacobian: lorenz_j,
+        floor: 1.0,
+        // e^(0.906 * 10), the error growth at the largest Lyapunov exponent.
+        check_factor: 8.6e3,
+    },
 ];
 
 pub fn problem(name: &str) -> Option<&'static StiffProblem> {

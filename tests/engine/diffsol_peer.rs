@@ -5,8 +5,9 @@
 //!   (benches/peers/stiff_problems.rs) are the model files' (their symbolic
 //!   F and exact dF/dx), at the initial state and at a perturbed one;
 //! - diffsol's BDF at rtol 1e-7 lands on the end state of the project's
-//!   Radau IIA solved to rtol 1e-11, within 100 rtol in the norm the
-//!   diagrams use (relative, floored at the problem's atol scale), as
+//!   Radau IIA solved to rtol 1e-11, within 100 rtol (Lorenz: its error
+//!   growth e^(0.906 t) rtol) in the norm the diagrams use (relative,
+//!   floored at the problem's atol scale), as
 //!   benches/peers/work_precision.py requires of a peer run to count; so
 //!   does its ESDIRK34 (same set-up, other method) on Robertson, Van der Pol
 //!   and HIRES. On the Oregonator ESDIRK34 misses by 204 rtol at 1e-7 and
@@ -21,15 +22,6 @@ use crate::stiff_problems::{StiffProblem, PROBLEMS};
 
 fn model(pb: &StiffProblem) -> SymbolicModel {
     SymbolicModel::from_path(format!("{}/examples/models/{}", env!("CARGO_MANIFEST_DIR"), pb.model_file)).unwrap()
-}
-
-/// The floor s of the diagrams' error norm (atol = s * rtol).
-fn floor(pb: &StiffProblem) -> f64 {
-    if pb.name == "robertson" {
-        1e-10
-    } else {
-        1e-6
-    }
 }
 
 #[test]
@@ -64,7 +56,7 @@ fn hand_written_problems_are_the_model_files() {
 fn diffsol_reproduces_radau_on_every_stiff_problem() {
     for pb in &PROBLEMS {
         let m = model(pb);
-        let s = floor(pb);
+        let s = pb.floor;
         let opts = IntegrateOptions {
             method: Method::Radau5,
             rtol: 1e-11,
@@ -84,7 +76,8 @@ fn diffsol_reproduces_radau_on_every_stiff_problem() {
             let out = solve(pb, method, rtol, rtol * s, 60.0).unwrap_or_else(|e| panic!("{} {method:?}: {e}", pb.name));
             let e = err(&out.end);
             eprintln!("{} {method:?} rtol {rtol:e}: error {e:.2e} in {} steps", pb.name, out.steps);
-            assert!(e <= 100.0 * rtol, "{} {method:?}: error {e:.2e} > 100 rtol; end {:?} vs {reference:?}", pb.name, out.end);
+            let allowed = pb.check_factor * rtol;
+            assert!(e <= allowed, "{} {method:?}: error {e:.2e} > {allowed:.1e}; end {:?} vs {reference:?}", pb.name, out.end);
         }
     }
 }
