@@ -136,6 +136,12 @@ fn lorenz_j(y: &[f64], j: &mut [f64]) {
 /// rtol 1e-4 land anywhere on the attractor.
 pub const LORENZ_T_END: f64 = 10.0;
 
+/// Lorenz at t = 10 from the file's initial state (1, 1, 1): a Taylor-series
+/// integration in mpmath at 50 and 60 digits (benches/peers/lorenz_reference.py;
+/// the two agree to 1e-48), rounded to doubles. The same values are in
+/// benches/peers/work_precision.py.
+pub const LORENZ_REFERENCE: [f64; 3] = [-4.90268754113464813, -3.7438729218029188727, 24.690858102790562894];
+
 pub const PROBLEMS: [StiffProblem; 5] = [
     StiffProblem {
         name: "robertson",

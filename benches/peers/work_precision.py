@@ -129,6 +129,12 @@ PROBLEMS = {
         "file": "benches/peers/teacher-head.toml",
         "t_end": 2000.0,
         "floor": 1e-6,
+        # Not 100: the orbit turns about three times round the stable cycle
+        # (period ~650), whose phase error only accumulates. Two independent
+        # BDF codes (CVODE, diffsol) land at 150-900 rtol at every rtol from
+        # 1e-5 to 1e-10 (so both solve this file; a wrong set-up is O(1) off),
+        # while radau5 stays within a few rtol.
+        "check_factor": 1e3,
         # radau5 at rtol 1e-14 (atol 1e-20); radau5 at 1e-13 agrees to 1.2e-11
         # and CVODE's BDF at rtol 1e-14 to 6.4e-11 in the norm below.
         "reference": [5.744384088871454, 4.453345270010046, 4.54902501391263, 1.2812285361671991, 2.445829228615692,

@@ -81,3 +81,56 @@ fn diffsol_reproduces_radau_on_every_stiff_problem() {
         }
     }
 }
+
+/// The Model T head ODE of the diagrams (benches/peers/teacher-head.toml,
+/// written by `cargo bench --bench work_precision -- export-teacher-head`):
+/// the committed file is the crate's current export (same initial state,
+/// same right-hand side at random states), and diffsol's BDF, given the
+/// file's right-hand side and symbolic Jacobian as in
+/// benches/diffsol_peer.rs, lands on the project's Radau IIA at rtol 1e-11
+/// within 1e3 rtol at rtol 1e-7: the check factor of this problem in
+/// benches/peers/work_precision.py (t = 2000 is about three turns of a
+/// stable cycle whose phase error accumulates; diffsol's and CVODE's BDF
+/// land at 150-900 rtol, measured 235 rtol here).
+#[test]
+fn teacher_head_file_is_the_export_and_diffsol_reproduces_it() {
+    use faer::MatMut;
+    use rand::{Rng, SeedableRng};
+    use repcollapse::models::teacher::config::TeacherConfig;
+    use repcollapse::models::teacher::head::reduced::slice::reduced_model_text;
+
+    let file = SymbolicModel::from_path(format!("{}/benches/peers/teacher-head.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let sets = ["head=\"symmetric\"", "label_noise=0.1", "weight_decay=0.0196"].map(String::from);
+    let export = SymbolicModel::from_toml_str(&reduced_model_text(&TeacherConfig::from_sets(&sets).unwrap(), None).unwrap(), "export").unwrap();
+    let (n, p) = (file.dim(), file.default_params());
+    assert_eq!(file.initial_state(), export.initial_state());
+    assert_eq!(p, export.default_params());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..5 {
+        let x: Vec<f64> = file.initial_state().iter().map(|v| v + rng.random_range(-0.1..0.1)).collect();
+        let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+        file.rhs(&x, &p, &mut a);
+        export.rhs(&x, &p, &mut b);
+        assert_eq!(a, b, "the committed file is the current export at {x:?}");
+    }
+
+    let (t_end, s) = (2000.0, 1e-6);
+    let opts = IntegrateOptions {
+        method: Method::Radau5,
+        rtol: 1e-11,
+        atol: 1e-11 * s,
+        t_max: t_end,
+        grid: Grid::Times(vec![t_end]),
+        max_steps: 10_000_000,
+        max_seconds: f64::INFINITY,
+    };
+    let x0 = file.initial_state();
+    let reference = integrate(&file, &x0, &p, &opts).unwrap().last().unwrap().to_vec();
+    let rhs = |x: &[f64], out: &mut [f64]| file.rhs(x, &p, out);
+    let jac = |x: &[f64], j: &mut [f64]| file.jacobian(x, &p, MatMut::from_row_major_slice_mut(j, n, n));
+    let rtol = 1e-7;
+    let out = crate::diffsol_solve::solve_fn(n, t_end, &x0, &rhs, &jac, DiffsolMethod::Bdf, rtol, rtol * s, 60.0).unwrap();
+    let e = out.end.iter().zip(&reference).map(|(y, r)| (y - r).abs() / (r.abs() + s)).fold(0.0, f64::max);
+    eprintln!("teacher-head diffsol BDF rtol {rtol:e}: error {e:.2e} in {} steps", out.steps);
+    assert!(e <= 1e3 * rtol, "error {e:.2e} > 1e3 rtol");
+}
