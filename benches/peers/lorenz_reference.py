@@ -18,7 +18,7 @@ reference is that of the file the solvers are given. Two integrations with
 different precision, order and step (50 digits, order 30, h = 1/200; 60
 digits, order 40, h = 1/128) must agree to 1e-25 relative, else the script
 fails; the end state is printed with 20 digits. Pure Python (mpmath, which
-ships with sympy and is on PyPI); about a minute per end time.
+ships with sympy and is on PyPI); about 1 s of CPU per unit of time.
 """
 import sys
 

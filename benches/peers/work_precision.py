@@ -115,7 +115,7 @@ PROBLEMS = {
         # 0.906), 7e7 at t = 20 and e^91 at t = 100, where a run at rtol 1e-4
         # lands anywhere on the attractor. At t = 10 (growth 8.6e3) the runs
         # at rtol 1e-3 are still within ~0.1 of the reference and those at
-        # 1e-10 (~1e-9) far above its error (docs/work-precision.md, "Lorenz").
+        # 1e-10 (~7e-9) far above its error (docs/work-precision.md, "Lorenz").
         "t_end": 10.0,
         "floor": 1.0,  # |x|, |y| pass through 0: atol = rtol
         "check_factor": 8.6e3,
