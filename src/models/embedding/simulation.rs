@@ -20,7 +20,10 @@
 //! adds `sqrt(2 T tau) xi` to every sample, `tau` the time per step) models a
 //! noise source that does not scale with the geometry, such as input
 //! augmentation; it keeps a floor `~ sqrt(T / eta_x)` on the within-class
-//! spread.
+//! spread. In plain minibatch SGD a sample not in the batch moves by noise
+//! alone, so its `k` pending kicks are added as one `sqrt(k)`-scaled kick
+//! when it is next read or measured: the same law with `batch / N` of the
+//! normals.
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -188,10 +191,12 @@ fn check_finite(e: &Embeddings) -> bool {
     e.y.iter().all(|v| v.is_finite()) && e.x.iter().step_by(7).all(|v| v.is_finite())
 }
 
-/// The stream of the additive Langevin noise of a run with seed `s`: one
-/// block of `N d` standard normals per step, in sample-major order, from
+/// The stream of the additive Langevin noise of a run with seed `s`, from
 /// [`BlockNormalRng`] seeded with `s ^ 0x1a6e_0015` (see its module doc for
-/// the lane layout). Before issue 11 the noise came one `StandardNormal`
+/// the lane layout): one block of `N d` standard normals per step, in
+/// sample-major order, for full-batch and optimiser runs; for plain minibatch
+/// SGD one block per step holding the pending noise of that batch's samples
+/// (and of all samples at each recorded time), see `LangevinNoise::catch_up`. Before issue 11 the noise came one `StandardNormal`
 /// draw at a time from the ChaCha8 pair-order stream ([`sgd_rng`]); it now
 /// has a stream of its own, and the noisy runs' numbers changed within
 /// their statistical error.
@@ -200,11 +205,62 @@ pub fn noise_rng(seed: u64) -> BlockNormalRng {
 }
 
 /// Preallocated state of the Langevin noise: generator, one step's normals
-/// `z` (N x d) and the amplitude `sqrt(2 T tau)`.
+/// `z` (N x d), the amplitude `sqrt(2 T tau)` and, for lazy minibatch noise,
+/// the number of noise steps each sample has received.
 struct LangevinNoise {
     rng: BlockNormalRng,
     z: Vec<f64>,
     amp: f64,
+    /// `applied[i]`: steps of noise already added to sample `i` (lazy mode).
+    applied: Vec<u64>,
+    /// Samples of the current call with noise pending, and how many steps
+    /// of it (lazy mode).
+    pending: Vec<(usize, u64)>,
+}
+
+impl LangevinNoise {
+    /// Every sample receives `sqrt(2 T tau) xi` this step (one normal per
+    /// coordinate of `x`).
+    fn add_to_all(&mut self, x: &mut [f64]) {
+        self.rng.fill_standard_normal(&mut self.z);
+        for (v, z) in x.iter_mut().zip(&self.z) {
+            *v += self.amp * z;
+        }
+    }
+
+    /// Brings the samples `rows` up to `step` noise steps. Between two
+    /// minibatches that touch it, a sample moves by noise alone, and the sum
+    /// of `k` independent `N(0, 2 T tau)` kicks is one `N(0, 2 T tau k)` kick:
+    ///
+    /// ```text
+    ///     x_i <- x_i + sqrt(2 T tau) sqrt(k) xi,   k = step - applied[i]
+    /// ```
+    ///
+    /// so adding the pending noise just before the sample is read again gives
+    /// the same law as adding it every step, with `batch / N` of the normals.
+    /// The normals of one call come in one block, sample by sample in the
+    /// order of `rows` (a row listed twice is brought up to date once).
+    fn catch_up(&mut self, x: &mut [f64], d: usize, step: u64, rows: impl Iterator<Item = usize>) {
+        self.pending.clear();
+        for i in rows {
+            if self.applied[i] < step {
+                // Marked at once, so that a repeated row is queued only once.
+                self.pending.push((i, step - self.applied[i]));
+                self.applied[i] = step;
+            }
+        }
+        let m = self.pending.len() * d;
+        if m == 0 {
+            return;
+        }
+        self.rng.fill_standard_normal(&mut self.z[..m]);
+        for (b, &(i, k)) in self.pending.iter().enumerate() {
+            let scale = self.amp * (k as f64).sqrt();
+            for j in 0..d {
+                x[i * d + j] += scale * self.z[b * d + j];
+            }
+        }
+    }
 }
 
 /// Random stream of a run's SGD pair order: stream 1 of the run's seed,
@@ -248,13 +304,25 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
     };
     let pair_rows = a.pair_row_index();
     let mut rng = sgd_rng(seed);
-    let mut noise = (cfg.noise > 0.0).then(|| LangevinNoise { rng: noise_rng(seed), z: vec![0.0; e.x.len()], amp: (2.0 * cfg.noise * step_time).sqrt() });
+    let mut noise = (cfg.noise > 0.0).then(|| LangevinNoise {
+        rng: noise_rng(seed),
+        z: vec![0.0; e.x.len()],
+        amp: (2.0 * cfg.noise * step_time).sqrt(),
+        applied: vec![0; a.samples()],
+        pending: Vec::with_capacity(a.samples()),
+    });
     let mut mws = MetricsWorkspace::new(a.classes(), cfg.dim);
     let scale0 = start.y.iter().map(|v| v.abs()).fold(1.0, f64::max);
     let mut metrics = Vec::with_capacity(steps.len());
     let (mut done, mut cursor) = (0u64, pairs);
     // The optimiser wraps the step below (no buffers and no calls for plain GD).
     let plain = cfg.optimizer.is_plain_gd();
+    // Plain minibatch SGD reads and moves only the batch's samples, so their
+    // Langevin noise can be added when they are next read (`catch_up`); an
+    // optimiser with state, the sphere and full-batch steps touch every
+    // sample every step and take the noise every step.
+    let lazy_noise = plain && !cosine && cfg.batch.is_some();
+    let d = cfg.dim;
     let nx = e.x.len();
     let mut opt = OptimizerState::new(cfg.optimizer, nx + e.y.len());
     for &target in &steps {
@@ -275,20 +343,25 @@ pub fn simulate(cfg: &EmbeddingConfig, a: &LabelWeights, max_stable_dt: f64, see
                     ws.order.shuffle(&mut rng);
                     cursor = 0;
                 }
-                sgd_step(a, &pair_rows, &mut e, r, cfg.dt, &ws.order[cursor..cursor + batch], &mut ws.label_delta, &mut ws.sample_delta);
+                let rows = &ws.order[cursor..cursor + batch];
+                if let Some(noise) = noise.as_mut().filter(|_| lazy_noise) {
+                    noise.catch_up(&mut e.x, d, done, rows.iter().map(|&p| pair_rows[p]));
+                }
+                sgd_step(a, &pair_rows, &mut e, r, cfg.dt, rows, &mut ws.label_delta, &mut ws.sample_delta);
                 cursor += batch;
             }
             if !plain {
                 opt.finish(0, &mut e.x, cfg.dt * r.eta_x, 0.0);
                 opt.finish(nx, &mut e.y, cfg.dt * r.eta_y, 0.0);
             }
-            if let Some(noise) = noise.as_mut() {
-                noise.rng.fill_standard_normal(&mut noise.z);
-                for (v, z) in e.x.iter_mut().zip(&noise.z) {
-                    *v += noise.amp * z;
-                }
+            if let Some(noise) = noise.as_mut().filter(|_| !lazy_noise) {
+                noise.add_to_all(&mut e.x);
             }
             done += 1;
+        }
+        if let Some(noise) = noise.as_mut().filter(|_| lazy_noise) {
+            // Every sample is measured: bring all of them up to date.
+            noise.catch_up(&mut e.x, d, done, 0..a.samples());
         }
         let t = done as f64 * step_time;
         let m = measure(t, &e.x, &e.y, a, cfg.dim, &mut mws);
