@@ -1,5 +1,7 @@
 //! The state of Model H's simulation (samples, labels, head), the rates of
 //! one variant and the preallocated step workspace.
+use std::collections::HashMap;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -75,11 +77,34 @@ pub struct HeadWorkspace {
     pub(super) dx: Vec<f64>,
     pub(super) r: Vec<f64>,
     pub(super) t: Vec<f64>,
+    /// Row pattern of each sample (N): rows with the same labels and weights
+    /// share `ybar_i` and `W ybar_i`, so the GD step computes them once per
+    /// pattern (`K` unfrustrated and a few frustrated patterns for a design).
+    pub(super) row_pattern: Vec<usize>,
+    /// The first row of each pattern (P).
+    pub(super) pattern_rows: Vec<usize>,
+    /// `ybar_p = sum_c A_pc y_c` per pattern (P x d).
+    pub(super) ybar: Vec<f64>,
+    /// `W ybar_p = sum_c A_pc W y_c` per pattern (P x d).
+    pub(super) wybar: Vec<f64>,
 }
 
 impl HeadWorkspace {
     pub fn new(a: &LabelWeights, d: usize, batch: usize) -> Self {
         let (n, k) = (a.samples(), a.classes());
+        // Patterns keyed by the row's columns and the bits of its weights.
+        let mut index: HashMap<(&[usize], Vec<u64>), usize> = HashMap::new();
+        let mut pattern_rows = Vec::new();
+        let row_pattern: Vec<usize> = (0..n)
+            .map(|i| {
+                let (cols, vals) = a.row_slices(i);
+                *index.entry((cols, vals.iter().map(|v| v.to_bits()).collect())).or_insert_with(|| {
+                    pattern_rows.push(i);
+                    pattern_rows.len() - 1
+                })
+            })
+            .collect();
+        let patterns = pattern_rows.len();
         HeadWorkspace {
             wx: vec![0.0; n * d],
             s: vec![0.0; k * d],
@@ -89,6 +114,10 @@ impl HeadWorkspace {
             dx: vec![0.0; n.max(batch) * d],
             r: vec![0.0; d],
             t: vec![0.0; d],
+            row_pattern,
+            pattern_rows,
+            ybar: vec![0.0; patterns * d],
+            wybar: vec![0.0; patterns * d],
         }
     }
 }
