@@ -3,6 +3,7 @@
 //! pass compiled once per small dimension.
 use crate::models::common::frustration::LabelWeights;
 use crate::models::head::config::Variant;
+use crate::simd::Level;
 
 use super::state::{HeadRates, HeadState, HeadWorkspace};
 
@@ -29,6 +30,20 @@ pub(super) fn matvec(w: &[f64], v: &[f64], out: &mut [f64]) {
     let d = v.len();
     for j in 0..d {
         out[j] = (0..d).map(|l| w[j * d + l] * v[l]).sum();
+    }
+}
+/// `out1 = W^T v1` and `out2 = W^T v2` in one sweep over `W`, each entry
+/// summed as in [`matvec_t`].
+#[inline]
+fn matvec_t2(w: &[f64], v1: &[f64], v2: &[f64], out1: &mut [f64], out2: &mut [f64]) {
+    let d = v1.len();
+    out1.fill(0.0);
+    out2.fill(0.0);
+    for j in 0..d {
+        for l in 0..d {
+            out1[l] += w[j * d + l] * v1[j];
+            out2[l] += w[j * d + l] * v2[j];
+        }
     }
 }
 #[inline]
@@ -122,12 +137,29 @@ fn sample_pass<const D: usize>(a: &LabelWeights, st: &HeadState, ws: &mut HeadWo
 ///
 /// The step (and its per-sample pass, all but `O(K d^2)` of the work) is
 /// compiled once per small dimension (`d <= 8`, where the loops unroll
-/// completely) and once for any `d`; every variant performs the same
+/// completely) and once for any `d`, each for portable x86-64 and for AVX2
+/// (chosen at run time by `crate::simd`); every variant performs the same
 /// floating-point operations in the same order, so the step is
 /// bit-identical whichever one runs.
 pub fn gd_step(a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: &mut HeadWorkspace) {
-    let step = by_dimension!(gd_step_fixed, st.dim);
-    step(a, st, r, dt, ws)
+    gd_step_at(crate::simd::level(), a, st, r, dt, ws)
+}
+
+/// [`gd_step`] compiled for the instruction-set `level` (`crate::simd`):
+/// AVX2 also for AVX-512 machines (the vectors of a small `d` are short).
+fn gd_step_at(level: Level, a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: &mut HeadWorkspace) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `crate::simd` reports AVX2 or wider only when the CPU has AVX2.
+        Level::Avx2 | Level::Avx512 => unsafe { by_dimension!(gd_step_avx2, st.dim)(a, st, r, dt, ws) },
+        _ => by_dimension!(gd_step_fixed, st.dim)(a, st, r, dt, ws),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gd_step_avx2<const D: usize>(a: &LabelWeights, st: &mut HeadState, r: HeadRates, dt: f64, ws: &mut HeadWorkspace) {
+    gd_step_fixed::<D>(a, st, r, dt, ws)
 }
 
 /// [`gd_step`] for the dimension `D` (`0`: any).
@@ -208,13 +240,14 @@ fn pair_pass<const D: usize>(a: &LabelWeights, pair_rows: &[usize], st: &HeadSta
     let h = r.h();
     let lam = r.weight_decay;
     let w = &st.w[..d * d];
-    let HeadWorkspace { wx: ws_wx, wy, gw, dy, dx, r: ws_r, t: ws_t, .. } = ws;
+    let HeadWorkspace { wx: ws_wx, wy, gw, dy, dx, r: ws_r, t: ws_t, q: ws_q, .. } = ws;
     let gw = &mut gw[..d * d];
-    let (mut local, mut rr, mut t) = ([0.0; 16], [0.0; 8], [0.0; 8]);
+    let (mut local, mut rr, mut t, mut q) = ([0.0; 16], [0.0; 8], [0.0; 8], [0.0; 8]);
     // W x_i, W y_c and the per-pair vectors: on the stack for small d (see
     // `sample_pass` for why), else in the workspace.
     let (wxi, wyc_buf) = if D == 0 { ws_wx[..2 * d].split_at_mut(d) } else { local[..2 * d].split_at_mut(d) };
-    let (rr, t) = if D == 0 { (&mut ws_r[..d], &mut ws_t[..d]) } else { (&mut rr[..d], &mut t[..d]) };
+    let (rr, t, q) = if D == 0 { (&mut ws_r[..d], &mut ws_t[..d], &mut ws_q[..d]) } else { (&mut rr[..d], &mut t[..d], &mut q[..d]) };
+    let (trains, label_head) = (r.variant.trains_head(), r.label_uses_head());
     for (&p, dxb) in batch.iter().zip(dx.chunks_exact_mut(d)) {
         let i = pair_rows[p];
         let (c, v) = a.pair(p);
@@ -228,36 +261,40 @@ fn pair_pass<const D: usize>(a: &LabelWeights, pair_rows: &[usize], st: &HeadSta
             matvec(w, yc, wyc_buf);
             wyc_buf
         };
+        // The sample branch's residual W x_i - y_c and the label branch's
+        // q = W y_c - x_i; W^T of both in one sweep over W when the label
+        // branch goes through the head.
         for j in 0..d {
             rr[j] = wxi[j] - yc[j];
+            q[j] = wyc[j] - xi[j];
         }
-        matvec_t(w, rr, dxb);
+        if label_head {
+            matvec_t2(w, rr, q, dxb, t);
+        } else {
+            matvec_t(w, rr, dxb);
+        }
         for j in 0..d {
             dxb[j] = v * (dxb[j] + h * (xi[j] - wyc[j]) + lam * xi[j]);
         }
-        if r.variant.trains_head() {
+        // Each entry of G takes the pair's sample term, then its label term.
+        if trains && label_head {
+            for (gj, (&rj, &qj)) in gw.chunks_exact_mut(d).zip(rr.iter().zip(q.iter())) {
+                for l in 0..d {
+                    gj[l] += v * rj * xi[l];
+                    gj[l] += v * qj * yc[l];
+                }
+            }
+        } else if trains {
             for (gj, &rj) in gw.chunks_exact_mut(d).zip(rr.iter()) {
                 for l in 0..d {
                     gj[l] += v * rj * xi[l];
                 }
             }
         }
-        // Label branch: q = W y_c - x_i.
-        for j in 0..d {
-            rr[j] = wyc[j] - xi[j];
-        }
-        if r.label_uses_head() {
-            matvec_t(w, rr, t);
+        if label_head {
             if r.variant == Variant::Head {
                 for j in 0..d {
                     t[j] += yc[j] - wxi[j];
-                }
-            }
-            if r.variant.trains_head() {
-                for (gj, &rj) in gw.chunks_exact_mut(d).zip(rr.iter()) {
-                    for l in 0..d {
-                        gj[l] += v * rj * yc[l];
-                    }
                 }
             }
         } else {
@@ -276,8 +313,24 @@ fn pair_pass<const D: usize>(a: &LabelWeights, pair_rows: &[usize], st: &HeadSta
 /// list), every gradient at the old state; compiled per small dimension as
 /// [`gd_step`], bit-identical whichever variant runs.
 pub fn sgd_step(a: &LabelWeights, pair_rows: &[usize], st: &mut HeadState, r: HeadRates, dt: f64, batch: &[usize], ws: &mut HeadWorkspace) {
-    let step = by_dimension!(sgd_step_fixed, st.dim);
-    step(a, pair_rows, st, r, dt, batch, ws)
+    sgd_step_at(crate::simd::level(), a, pair_rows, st, r, dt, batch, ws)
+}
+
+/// [`sgd_step`] compiled for the instruction-set `level`, as [`gd_step_at`].
+#[allow(clippy::too_many_arguments)]
+fn sgd_step_at(level: Level, a: &LabelWeights, pair_rows: &[usize], st: &mut HeadState, r: HeadRates, dt: f64, batch: &[usize], ws: &mut HeadWorkspace) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `gd_step_at`.
+        Level::Avx2 | Level::Avx512 => unsafe { by_dimension!(sgd_step_avx2, st.dim)(a, pair_rows, st, r, dt, batch, ws) },
+        _ => by_dimension!(sgd_step_fixed, st.dim)(a, pair_rows, st, r, dt, batch, ws),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sgd_step_avx2<const D: usize>(a: &LabelWeights, pair_rows: &[usize], st: &mut HeadState, r: HeadRates, dt: f64, batch: &[usize], ws: &mut HeadWorkspace) {
+    sgd_step_fixed::<D>(a, pair_rows, st, r, dt, batch, ws)
 }
 
 /// [`sgd_step`] for the dimension `D` (`0`: any).
@@ -467,27 +520,37 @@ mod tests {
     }
 
     #[test]
-    fn fixed_dimension_steps_match_the_generic_steps_bit_for_bit() {
+    fn fixed_dimension_steps_match_the_generic_steps_bit_for_bit_at_every_level() {
         for variant in ["head", "symmetric", "asymmetric", "sg-only"] {
             for dim in [3, 6] {
                 let (a, start, r) = case(variant, dim);
                 let rows = a.pair_row_index();
                 // A batch with more pairs than classes (W y_c hoisted) and one with fewer.
                 for batch in [(0..a.pairs()).step_by(3).take(16).collect::<Vec<usize>>(), vec![1, 7]] {
-                    let run = |fixed: bool| {
+                    // `None`: the generic step; else the dispatched one at that level.
+                    let run = |level: Option<Level>| {
                         let (mut gd, mut sgd) = (start.clone(), start.clone());
                         let mut ws = HeadWorkspace::new(&a, dim, batch.len());
-                        let (g, s) = if fixed { (by_dimension!(gd_step_fixed, dim), by_dimension!(sgd_step_fixed, dim)) } else { (gd_step_fixed::<0> as _, sgd_step_fixed::<0> as _) };
                         for _ in 0..3 {
-                            g(&a, &mut gd, r, 0.05, &mut ws);
-                            s(&a, &rows, &mut sgd, r, 0.05, &batch, &mut ws);
+                            match level {
+                                None => {
+                                    gd_step_fixed::<0>(&a, &mut gd, r, 0.05, &mut ws);
+                                    sgd_step_fixed::<0>(&a, &rows, &mut sgd, r, 0.05, &batch, &mut ws);
+                                }
+                                Some(level) => {
+                                    gd_step_at(level, &a, &mut gd, r, 0.05, &mut ws);
+                                    sgd_step_at(level, &a, &rows, &mut sgd, r, 0.05, &batch, &mut ws);
+                                }
+                            }
                         }
                         (state_bits(&gd), state_bits(&sgd))
                     };
-                    let generic = run(false);
+                    let generic = run(None);
                     assert_ne!(generic.0, state_bits(&start), "{variant} d = {dim}: the GD step moved nothing");
                     assert_ne!(generic.1, state_bits(&start), "{variant} d = {dim}: the SGD step moved nothing");
-                    assert_eq!(generic, run(true), "{variant} d = {dim}, batch {}: fixed-D step differs from the generic one", batch.len());
+                    for level in crate::simd::supported() {
+                        assert_eq!(generic, run(Some(level)), "{variant} d = {dim}, batch {}, {level:?}: fixed-D step differs from the generic one", batch.len());
+                    }
                 }
             }
         }

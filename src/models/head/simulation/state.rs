@@ -77,6 +77,8 @@ pub struct HeadWorkspace {
     pub(super) dx: Vec<f64>,
     pub(super) r: Vec<f64>,
     pub(super) t: Vec<f64>,
+    /// The label branch's residual `W y_c - x_i` of one pair (d).
+    pub(super) q: Vec<f64>,
     /// Row pattern of each sample (N): rows with the same labels and weights
     /// share `ybar_i` and `W ybar_i`, so the GD step computes them once per
     /// pattern (`K` unfrustrated and a few frustrated patterns for a design).
@@ -114,6 +116,7 @@ impl HeadWorkspace {
             dx: vec![0.0; n.max(batch) * d],
             r: vec![0.0; d],
             t: vec![0.0; d],
+            q: vec![0.0; d],
             row_pattern,
             pattern_rows,
             ybar: vec![0.0; patterns * d],
