@@ -1,4 +1,5 @@
 //! Model T: online and finite-data teacher-student, the head variants and prevention.
+mod cycle_region;
 mod finite;
 mod finite_d;
 mod fused_step;

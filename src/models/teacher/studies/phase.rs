@@ -7,6 +7,10 @@
 //! (the scale diverges) instead of the fold. Markers: online SGD verdicts
 //! at `t_max`. Second panel: the label distance of the `w+` fixed point
 //! against `f` at one `lambda` with SGD ensembles (95% CI) at growing `D`.
+//! Third panel: where the head ODE oscillates (issue 25): the symmetric
+//! point's instability line `lambda_c(f)`, the Hopf curve of the drifting
+//! state with its runoff line (`cycle_region`), the stable-cycle reach of
+//! collocation branches (`full = true`) and the head ODE's motion markers.
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -21,6 +25,7 @@ use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::stats::{collapsed_below, estimate};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
+use crate::models::teacher::head::reduced::cycle_region::{cycle_region, CycleRegion, RegionOptions};
 use crate::models::teacher::head::reduced::channel::{channel_fixed_points, critical_frustration, engine_boundary, Channel, HeadChannel, NoBranch, WEIGHT_DECAY};
 use crate::models::teacher::metrics::TeacherScorer;
 use crate::models::teacher::statistics::Teacher;
@@ -46,6 +51,10 @@ const MOTION_FRACTIONS: [f64; 8] = [0.74, 0.75, 0.76, 0.77, 0.78, 0.79, 0.8, 0.8
 /// takes minutes; `full = true` runs the whole grid for the paper figure.
 const MOTION_NOISES_DEFAULT: [f64; 1] = [0.1];
 const MOTION_FRACTIONS_DEFAULT: [f64; 3] = [0.76, 0.78, 0.8];
+/// Where the Hopf curve is started: the drifting state at `f = 0.1`,
+/// `lambda = 0.02` is stable and its branch meets the Hopf point at
+/// `lambda_H = 0.0198` (`docs/teacher.md` 9.1).
+const REGION_START: (f64, f64) = (0.1, 0.02);
 /// Integration time of each classification (three thirds of 10^4: the
 /// swing rates near the cycle's birth are ~1e-5 per unit time).
 const MOTION_T_MAX: f64 = 30000.0;
@@ -76,6 +85,89 @@ fn oscillation_layers(base: &toml::Table, name: &str, full: bool) -> Result<(Vec
     Ok((onset, motion))
 }
 
+/// The Hopf curve over `f_range`, the runoff line at five label noises
+/// across it, and with `full` the stable cycle's reach at `cycle_fs`
+/// (one collocation branch each, seconds per branch; the default run
+/// leaves the lower edge of the stable-cycle region unclassified).
+fn region(base: &toml::Table, name: &str, f_range: &[f64], cycle_fs: &[f64], full: bool) -> Result<CycleRegion> {
+    let cfg = TeacherConfig::from_table(base, &[format!("label_noise={}", REGION_START.0), format!("weight_decay={}", REGION_START.1)], name)?;
+    let (lo, hi) = (f_range[0], f_range[1]);
+    let opts = RegionOptions {
+        f_range: [lo, hi],
+        runoff_fs: (0..5).map(|i| lo + (hi - lo) * i as f64 / 4.0).collect(),
+        cycle_fs: if full { cycle_fs.to_vec() } else { Vec::new() },
+        ..RegionOptions::default()
+    };
+    cycle_region(&cfg, &opts)
+}
+
+/// Linear interpolation of `line` (increasing x) at `x` (clamped at the ends).
+fn interp(line: &[(f64, f64)], x: f64) -> f64 {
+    match line.iter().position(|p| p.0 >= x) {
+        Some(0) => line[0].1,
+        Some(i) => line[i - 1].1 + (line[i].1 - line[i - 1].1) * (x - line[i - 1].0) / (line[i].0 - line[i - 1].0),
+        None => line.last().map_or(f64::NAN, |p| p.1),
+    }
+}
+
+/// The oscillation-region panel (zoomed on the Hopf curve's `f` range) and
+/// its table.
+fn region_panel(reg: &CycleRegion, onset: &[(f64, f64)], motion: &[MotionReport]) -> (Panel, String) {
+    let hopf: Vec<(f64, f64)> = reg.hopf_curve.iter().map(|h| (h.f, h.weight_decay)).collect();
+    let (f_lo, f_hi) = (hopf.first().map_or(0.0, |h| h.0), hopf.last().map_or(1.0, |h| h.0));
+    let l1s: Vec<f64> = reg.hopf_curve.iter().filter_map(|h| h.l1).collect();
+    let (l1_lo, l1_hi) = (l1s.iter().cloned().fold(f64::INFINITY, f64::min), l1s.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+    let near = |f: f64| f >= f_lo - 1e-9 && f <= f_hi + 1e-9;
+    let mut panel = Panel::new("Head ODE (D -> infinity): where it oscillates", "label noise f (fraction of labels)", "weight decay lambda (dimensionless)").legend(Legend::LowerRight);
+    panel = panel.dashed("lambda_c(f): symmetric point unstable below", onset.iter().filter(|o| near(o.0)).cloned().collect(), 3);
+    panel = panel.line(&format!("Hopf curve of the drifting state (engine; l1 in [{l1_lo:.2e}, {l1_hi:.2e}])"), hopf.clone(), 0);
+    panel = panel.dashed("drifting state runs off to infinity below", reg.runoff_line(), 6);
+    let classified: Vec<(f64, f64, f64, f64)> = reg.cycles.iter().map(|c| (c.f, c.lambda_h, c.lowest_stable, c.lambda_h)).collect();
+    let unclassified: Vec<(f64, f64, f64, f64)> = reg
+        .runoff
+        .iter()
+        .filter(|r| r.runs_off)
+        .map(|r| {
+            let top = reg.cycles.iter().find(|c| (c.f - r.f).abs() < 1e-9).map_or(r.lambda_h, |c| c.lowest_stable);
+            (r.f, r.weight_decay, r.weight_decay, top)
+        })
+        .collect();
+    if !classified.is_empty() {
+        panel = panel.markers("stable cycle (collocation from the Hopf point)", classified, 0, Shape::Square);
+    }
+    panel = panel.markers("not classified (the cycle's end not located)", unclassified, 7, Shape::Triangle);
+    for (kind, label, color, shape) in [
+        (Motion::Cycle, "head ODE motion: stable cycle", 2, Shape::Square),
+        (Motion::Settles, "head ODE motion: settles", 7, Shape::Circle),
+        (Motion::Runaway, "head ODE motion: runaway or growing", 6, Shape::Cross),
+    ] {
+        let pts: Vec<(f64, f64, f64, f64)> =
+            motion.iter().filter(|m| m.motion == kind && near(m.label_noise)).map(|m| (m.label_noise, m.weight_decay, m.weight_decay, m.weight_decay)).collect();
+        if !pts.is_empty() {
+            panel = panel.markers(label, pts, color, shape);
+        }
+    }
+    let mut table = String::from(
+        "| f | lambda_H | lambda_H / lambda_c | period at birth | l1 | runoff lambda | lowest stable cycle (period) | first unstable cycle |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in &reg.runoff {
+        let h = reg.hopf_curve.iter().find(|h| (h.f - r.f).abs() < 1e-12);
+        let cyc = reg.cycles.iter().find(|c| (c.f - r.f).abs() < 1e-9);
+        table += &format!(
+            "| {:.4} | {:.6} | {:.3} | {} | {} | {} | {} | {} |\n",
+            r.f,
+            r.lambda_h,
+            r.lambda_h / interp(onset, r.f),
+            h.map_or("-".into(), |h| format!("{:.1}", 2.0 * std::f64::consts::PI / h.omega)),
+            h.and_then(|h| h.l1).map_or("-".into(), |v| format!("{v:.3e}")),
+            if r.runs_off { format!("{:.6}", r.weight_decay) } else { format!("not reached ({}, {:.6})", r.stop, r.weight_decay) },
+            cyc.map_or("not computed (full = true)".into(), |c| format!("{:.6} ({:.1})", c.lowest_stable, c.period_range[1])),
+            cyc.map_or("-".into(), |c| c.first_unstable.map_or(format!("none ({} cycles, {})", c.cycles, c.stop), |v| format!("{v:.6}"))),
+        );
+    }
+    (panel, table)
+}
+
 /// Final min label distances of `cfg.seeds` SGD runs and whether each collapsed.
 fn sgd_outcomes(cfg: &TeacherConfig) -> Result<Vec<(f64, bool)>> {
     let scorer = TeacherScorer::new(Teacher::new(cfg.teacher, cfg.classes), cfg.label_noise, cfg.sigma, cfg.a);
@@ -90,7 +182,7 @@ fn sgd_outcomes(cfg: &TeacherConfig) -> Result<Vec<(f64, bool)>> {
 }
 
 pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput> {
-    study.check_keys(&["weight_decays", "frustrated", "lambda_range", "ci_weight_decay", "ci_frustrated", "ci_dims", "ci_t_max", "full"])?;
+    study.check_keys(&["weight_decays", "frustrated", "lambda_range", "ci_weight_decay", "ci_frustrated", "ci_dims", "ci_t_max", "hopf_frustrated", "cycle_frustrated", "full"])?;
     let full = study.bool("full", false)?;
     let lams = study.reals_in("weight_decays", &[0.04, 0.08, 0.12], Kind::NON_NEGATIVE)?;
     let fs = study.reals_in("frustrated", &[0.05, 0.15, 0.3, 0.45, 0.6], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
@@ -102,6 +194,16 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     let ci_fs = study.reals_in("ci_frustrated", &[0.05, 0.15, 0.25], Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false })?;
     let ci_dims = study.ints("ci_dims", &[100, 200, 400], 2, i64::MAX)?.into_iter().map(|n| n as f64).collect::<Vec<f64>>();
     let ci_t = study.real_in("ci_t_max", 600.0, Kind::POSITIVE)?;
+    let unit = Kind::Real { min: 0.0, max: 1.0, open_min: true, open_max: true };
+    let hopf_fs = study.reals_in("hopf_frustrated", &[0.05, 0.15], unit)?;
+    if hopf_fs.len() != 2 || !(hopf_fs[0] < REGION_START.0 && REGION_START.0 < hopf_fs[1]) {
+        return Err(crate::error::Error::invalid("hopf_frustrated", format!("{hopf_fs:?}"), format!("two label noises [lo, hi] with lo < {} < hi", REGION_START.0)));
+    }
+    // Used with `full = true` only, validated always.
+    let cycle_fs = study.reals_in("cycle_frustrated", &[0.05, 0.1, 0.15], unit)?;
+    if let Some(f) = cycle_fs.iter().find(|f| **f < hopf_fs[0] || **f > hopf_fs[1]) {
+        return Err(crate::error::Error::invalid("cycle_frustrated", f, format!("label noises inside hopf_frustrated = {hopf_fs:?}")));
+    }
     let base = study.params();
     let probe = TeacherConfig::from_table(&base, &[format!("weight_decay={ci_lam}")], &study.name)?;
     let (lam_lo, lam_hi) = (range[0], range[range.len() - 1]);
@@ -216,6 +318,9 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
             phase = phase.markers(label, pts, color, shape);
         }
     }
+    // Third panel: the oscillation region (D -> infinity).
+    let reg = region(&base, &study.name, &hopf_fs, &cycle_fs, full)?;
+    let (zoom, region_table) = region_panel(&reg, &onset, &motion);
     let mut osc_table = String::from("| f | weight decay | lambda / lambda_c | head ODE motion | swing rate | period | spread range | class separation range |\n|---|---|---|---|---|---|---|---|\n");
     for m in &motion {
         let lc = onset.iter().find(|o| o.0 == m.label_noise).map_or(f64::NAN, |o| o.1);
@@ -235,7 +340,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
     if progress {
         eprintln!("  phase study total: {:.1} s", started.elapsed().as_secs_f64());
     }
-    Figure::new(vec![phase, dist]).save(dir, "teacher_phase")?;
+    Figure::new(vec![phase, dist, zoom]).save(dir, "teacher_phase")?;
     write_csv(&dir.join("teacher_phase.csv"), &["weight_decay", "f", "kept_fraction", "f_c_theory"], &rows)?;
     let markdown = format!(
         "{}\nTheory (D -> infinity, `theory::teacher_head_channel`): the non-collapsed fixed point `w+` of the exact \
@@ -252,8 +357,18 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
          point there). Squares: from the config's initial state the head ODE's invariants (spread, rotation-invariant \
          class separation) oscillate with a constant swing (stable cycle, t = {MOTION_T_MAX}); circles: the swing \
          decays onto a state that drifts along the rotation of the centred class plane; triangles: a large swing \
-         (bigger than the spread's minimum) that neither repeats nor dies out; crosses: runaway, or a swing still growing by t_max.\n\n{osc_table}",
-        figure_md(&study.name, "teacher_phase", "Model T with head and weight decay: phase diagram and fixed-point label distance")
+         (bigger than the spread's minimum) that neither repeats nor dies out; crosses: runaway, or a swing still growing by t_max.\n\n{osc_table}\n\
+         Right panel, where the head ODE oscillates (`docs/teacher.md` 9.2; `head::reduced::cycle_region`): on the \
+         slice-reduced head ODE (the continuous symmetry divided out, 29 variables) the drifting state loses \
+         stability at a Hopf point; the engine traces that Hopf curve in (f, lambda) (solid) and gives its first \
+         Lyapunov coefficient l1 (negative: supercritical, a stable cycle is born below the curve). Below the dashed \
+         runoff line the drifting state's branch has run off to infinity. Bars: the stable-cycle region at single f; \
+         a bar is *classified* where the cycle was continued by collocation (10 mesh intervals of 4 Gauss points, \
+         from the Hopf point down to its lowest stable cycle; `full = true`), and *not classified* below that down to \
+         the runoff line (the cycle's end was not located there: it may lose stability or grow without bound in \
+         between; the motion markers at f = {f0} place the end between 0.76 and 0.78 lambda_c).\n\n{region_table}",
+        figure_md(&study.name, "teacher_phase", "Model T with head and weight decay: phase diagram, fixed-point label distance and oscillation region"),
+        f0 = REGION_START.0
     );
     Ok(StudyOutput {
         name: study.name.clone(),
@@ -261,6 +376,6 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
         markdown,
         summary: json!({"fold_curve": fold_line, "existence_boundary": existence.iter().map(|e| json!({"f": e.0, "weight_decay": e.1, "ends_by": format!("{:?}", e.2).to_lowercase()})).collect::<Vec<_>>(),
                         "max_route_deviation": fold_dev, "sgd_verdicts": verdicts, "label_distance_vs_D": ci_json,
-                        "oscillation": {"symmetric_onset": onset, "motion": motion}}),
+                        "oscillation": {"symmetric_onset": onset, "motion": motion, "cycle_region": reg}}),
     })
 }

@@ -3,5 +3,6 @@
 //! permutation-symmetric states, and its symmetry (slice) reduction
 //! (`docs/teacher.md`).
 pub mod channel;
+pub mod cycle_region;
 pub mod order_params;
 pub mod slice;
