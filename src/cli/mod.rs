@@ -119,6 +119,12 @@ pub enum Command {
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// teacher-student only: the symmetric head's order-parameter ODE
+        /// with its continuous symmetry divided out (29 variables,
+        /// `docs/teacher.md` 9.1) instead of the online ODE. Needs
+        /// `--set head="symmetric"`, the mixture teacher and dim = classes = 3.
+        #[arg(long)]
+        reduced_slice: bool,
     },
 }
 
@@ -140,7 +146,7 @@ pub fn main() -> ExitCode {
         Some(Command::Slurm(args)) => slurm::run(&args),
         Some(Command::Theory { model, sets, json }) => theory::run(&model, &sets, json),
         Some(Command::Simulate { model, sets, json, out }) => simulate::run(&model, &sets, json, out.as_deref()),
-        Some(Command::Export { model, sets, out }) => export::run(&model, &sets, out.as_deref()),
+        Some(Command::Export { model, sets, out, reduced_slice }) => export::run(&model, &sets, out.as_deref(), reduced_slice),
         Some(Command::Analyze(args)) => analyze::run(&args),
     };
     match result {

@@ -58,3 +58,58 @@ fn model_file_strings_cover_every_state() {
     assert_eq!(m.params.len(), 5);
     assert!(m.equations.iter().all(|(_, e)| e.contains("eta_")));
 }
+
+/// `repcollapse export teacher-student --reduced-slice` (`docs/teacher.md`
+/// 9.1): the written file is the library's slice-reduced model text for the
+/// same `--set`s, it loads, and the engine's one-parameter Hopf detection
+/// on it (at f = 0.15, just above the Hopf curve) lands on the Hopf curve
+/// traced in two parameters from f = 0.1 (`cycle_region`), whose end point
+/// lies on f = 0.15. Tolerance as in `tests/models/teacher/cycle_region.rs`:
+/// both solve the critical-pair condition by Newton to 1e-10; 1e-6 allows
+/// for the one-parameter detector's location. Bad input: another model, or
+/// a head the slice is not written for, exits 2 naming the setting.
+#[test]
+fn exported_reduced_slice_loads_and_its_hopf_point_lies_on_the_traced_curve() {
+    use repcollapse::engine::{continue_equilibria, BifurcationKind, ContinuationParams};
+    use repcollapse::models::teacher::head::reduced::cycle_region::{cycle_region, RegionOptions};
+    use repcollapse::models::teacher::head::reduced::slice::{reduced_model_text, relative_equilibrium, REDUCED_DIM};
+    use repcollapse::symbolic::SymbolicModel;
+
+    let curve = cycle_region(
+        &TeacherConfig::from_sets(&["head=\"symmetric\"".into(), "label_noise=0.1".into(), "weight_decay=0.02".into()]).unwrap(),
+        &RegionOptions { f_range: [0.05, 0.15], runoff_fs: vec![], ..RegionOptions::default() },
+    )
+    .unwrap()
+    .hopf_curve;
+    let end = curve.last().unwrap();
+    assert_eq!(end.f, 0.15, "the curve ends on its f bound");
+    let lam0 = 1.02 * end.weight_decay;
+    let sets = ["head=\"symmetric\"".to_string(), "label_noise=0.15".to_string(), format!("weight_decay={lam0}")];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slice.toml");
+    let mut args = vec!["export", "teacher-student", "--reduced-slice", "--out", file.to_str().unwrap()];
+    for s in &sets {
+        args.extend(["--set", s.as_str()]);
+    }
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text, reduced_model_text(&TeacherConfig::from_sets(&sets).unwrap(), None).unwrap(), "the file is the library's text for the same settings");
+    let m = SymbolicModel::from_toml_str(&text, "exported slice").unwrap();
+    assert_eq!(m.dim(), REDUCED_DIM);
+    let p = m.default_params();
+    let z = relative_equilibrium(&m, &p).unwrap();
+    let mut cp = ContinuationParams::new(6, 0.9 * lam0, lam0);
+    cp.direction = -1.0;
+    cp.arclength.ds = 1e-3;
+    let res = continue_equilibria(&m, &z, &p, &cp).unwrap();
+    let h = res.bifurcations.iter().find(|b| b.kind == BifurcationKind::Hopf).expect("a Hopf point below 1.02 lambda_H");
+    assert!((h.param - end.weight_decay).abs() < 1e-6, "file {} vs curve {}", h.param, end.weight_decay);
+    assert!((h.frequency.unwrap() - end.omega).abs() < 1e-4 * end.omega);
+    assert!(h.lyapunov.is_some_and(|l| l < 0.0), "supercritical at f = 0.15 too");
+
+    let (code, _, err) = run(&["export", "head", "--reduced-slice"]);
+    assert!(code == 2 && err.contains("--reduced-slice"), "{code} {err}");
+    let (code, _, err) = run(&["export", "teacher-student", "--reduced-slice", "--set", "head=\"asymmetric\""]);
+    assert!(code == 2 && err.contains("head"), "{code} {err}");
+}

@@ -25,7 +25,7 @@ use crate::report::atomic::write_csv;
 use crate::report::plot::{Figure, Legend, Panel, Shape};
 use crate::stats::{collapsed_below, estimate};
 use crate::study::runner::{figure_md, StudyFile, StudyOutput};
-use crate::models::teacher::head::reduced::cycle_region::{cycle_region, CycleRegion, RegionOptions};
+use crate::models::teacher::head::reduced::cycle_region::{cycle_region, CycleEnd, CycleRegion, RegionOptions};
 use crate::models::teacher::head::reduced::channel::{channel_fixed_points, critical_frustration, engine_boundary, Channel, HeadChannel, NoBranch, WEIGHT_DECAY};
 use crate::models::teacher::metrics::TeacherScorer;
 use crate::models::teacher::statistics::Teacher;
@@ -126,7 +126,7 @@ fn region_panel(reg: &CycleRegion, onset: &[(f64, f64)], motion: &[MotionReport]
     let unclassified: Vec<(f64, f64, f64, f64)> = reg
         .runoff
         .iter()
-        .filter(|r| r.runs_off)
+        .filter(|r| r.runs_off && !reg.cycles.iter().any(|c| (c.f - r.f).abs() < 1e-9 && matches!(c.end, CycleEnd::LosesStability)))
         .map(|r| {
             let top = reg.cycles.iter().find(|c| (c.f - r.f).abs() < 1e-9).map_or(r.lambda_h, |c| c.lowest_stable);
             (r.f, r.weight_decay, r.weight_decay, top)
@@ -135,7 +135,9 @@ fn region_panel(reg: &CycleRegion, onset: &[(f64, f64)], motion: &[MotionReport]
     if !classified.is_empty() {
         panel = panel.markers("stable cycle (collocation from the Hopf point)", classified, 0, Shape::Square);
     }
-    panel = panel.markers("not classified (the cycle's end not located)", unclassified, 7, Shape::Triangle);
+    if !unclassified.is_empty() {
+        panel = panel.markers("not classified (the cycle's end not located)", unclassified, 7, Shape::Triangle);
+    }
     for (kind, label, color, shape) in [
         (Motion::Cycle, "head ODE motion: stable cycle", 2, Shape::Square),
         (Motion::Settles, "head ODE motion: settles", 7, Shape::Circle),
@@ -148,7 +150,7 @@ fn region_panel(reg: &CycleRegion, onset: &[(f64, f64)], motion: &[MotionReport]
         }
     }
     let mut table = String::from(
-        "| f | lambda_H | lambda_H / lambda_c | period at birth | l1 | runoff lambda | lowest stable cycle (period) | first unstable cycle |\n|---|---|---|---|---|---|---|---|\n",
+        "| f | lambda_H | lambda_H / lambda_c | period at birth | l1 | runoff lambda | lowest stable resolved cycle (period) | below it |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in &reg.runoff {
         let h = reg.hopf_curve.iter().find(|h| (h.f - r.f).abs() < 1e-12);
@@ -162,7 +164,13 @@ fn region_panel(reg: &CycleRegion, onset: &[(f64, f64)], motion: &[MotionReport]
             h.and_then(|h| h.l1).map_or("-".into(), |v| format!("{v:.3e}")),
             if r.runs_off { format!("{:.6}", r.weight_decay) } else { format!("not reached ({}, {:.6})", r.stop, r.weight_decay) },
             cyc.map_or("not computed (full = true)".into(), |c| format!("{:.6} ({:.1})", c.lowest_stable, c.period_range[1])),
-            cyc.map_or("-".into(), |c| c.first_unstable.map_or(format!("none ({} cycles, {})", c.cycles, c.stop), |v| format!("{v:.6}"))),
+            cyc.map_or("-".into(), |c| match &c.end {
+                CycleEnd::LosesStability => format!("{:.6}", c.first_unstable.unwrap_or(f64::NAN)),
+                CycleEnd::MeshUnresolved { weight_decay, trivial_error } => {
+                    format!("not classified: mesh unresolved at {weight_decay:.6} (trivial multiplier off by {trivial_error:.1e})")
+                }
+                CycleEnd::BranchStopped { stop } => format!("not classified: branch stopped ({stop})"),
+            }),
         );
     }
     (panel, table)

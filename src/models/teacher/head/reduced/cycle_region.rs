@@ -25,9 +25,10 @@
 //!
 //! **Stable-cycle reach** (the expensive part, one collocation branch per
 //! `f`): the cycle continued from the Hopf point down in `lambda` until it
-//! loses stability, its branch stops or the step budget ends; the lowest
-//! stable cycle bounds the region from below only where the branch ends by
-//! a lost stability, otherwise the region continues below it, unclassified.
+//! loses stability, the mesh stops resolving it (trivial multiplier off by
+//! more than [`TRIVIAL_TOL`]), or its branch stops; the lowest stable cycle
+//! bounds the region from below only where a resolved cycle loses
+//! stability, otherwise the region continues below it, unclassified.
 use serde::Serialize;
 
 use crate::engine::{
@@ -84,19 +85,38 @@ pub const RUNOFF_SCALE: f64 = 1e3;
 pub struct CycleReach {
     pub f: f64,
     pub lambda_h: f64,
-    /// Lowest weight decay with a stable cycle on the branch.
+    /// Lowest weight decay of the branch's stable, resolved part (from the
+    /// Hopf point down; [`TRIVIAL_TOL`]).
     pub lowest_stable: f64,
-    /// First weight decay (below `lowest_stable`) where the cycle is
-    /// unstable (`None`: every computed cycle is stable).
+    /// The next cycle's weight decay where it is resolved and unstable.
     pub first_unstable: Option<f64>,
     /// Period at the Hopf end and at `lowest_stable`.
     pub period_range: [f64; 2],
-    /// Cycles computed, and why the branch stopped.
+    /// Cycles computed, and what ends the resolved stable part.
     pub cycles: usize,
-    pub stop: String,
+    pub end: CycleEnd,
     /// Largest distance of the trivial Floquet multiplier from 1 on the
-    /// stable part (the discretisation error of the multipliers).
+    /// resolved stable part (the discretisation error of the multipliers).
     pub trivial_error: f64,
+}
+
+/// A cycle's trivial Floquet multiplier farther than this from 1 means the
+/// collocation mesh no longer resolves the orbit (its other multipliers,
+/// hence its stability, are then not trusted): at `ntst = 10` it is
+/// `< 1e-3` down to `lambda = 0.0195` at `f = 0.1` and grows to `0.16` at
+/// `0.01939` (`docs/teacher.md` 9.2).
+pub const TRIVIAL_TOL: f64 = 1e-3;
+
+/// What ends the resolved stable part of a cycle branch.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum CycleEnd {
+    /// The next cycle is resolved and unstable.
+    LosesStability,
+    /// The next cycle's trivial multiplier is off by more than [`TRIVIAL_TOL`].
+    MeshUnresolved { weight_decay: f64, trivial_error: f64 },
+    /// The branch stopped (step budget, bound, corrector failure).
+    BranchStopped { stop: String },
 }
 
 /// The region's ingredients (module doc).
@@ -217,18 +237,26 @@ pub fn cycle_region(cfg: &TeacherConfig, opts: &RegionOptions) -> Result<CycleRe
         cc.arclength.max_steps = opts.cycle_steps;
         cc.orbit.ntst = opts.cycle_ntst;
         let br = continue_cycles_from_hopf(&m, &h.state, &at(h), h.omega, &cc)?;
-        let stable: Vec<_> = br.points.iter().take_while(|c| c.stable).collect();
+        // The stable part the mesh resolves; then what ends it.
+        let resolved = |c: &crate::engine::CyclePoint| c.multipliers.trivial_error() < TRIVIAL_TOL;
+        let stable: Vec<_> = br.points.iter().take_while(|c| c.stable && resolved(c)).collect();
         let (Some(first), Some(low)) = (stable.first(), stable.last()) else {
-            return Err(Error::numerical("cycle region", format!("no stable cycle next to the Hopf point at f = {}", h.f)));
+            return Err(Error::numerical("cycle region", format!("no resolved stable cycle next to the Hopf point at f = {}", h.f)));
+        };
+        let next = br.points.get(stable.len());
+        let (first_unstable, end) = match next {
+            Some(c) if resolved(c) => (Some(c.param), CycleEnd::LosesStability),
+            Some(c) => (None, CycleEnd::MeshUnresolved { weight_decay: c.param, trivial_error: c.multipliers.trivial_error() }),
+            None => (None, CycleEnd::BranchStopped { stop: br.stop.as_str().to_string() }),
         };
         cycles.push(CycleReach {
             f: h.f,
             lambda_h: h.weight_decay,
             lowest_stable: low.param,
-            first_unstable: br.points.get(stable.len()).map(|c| c.param),
+            first_unstable,
             period_range: [first.period, low.period],
             cycles: br.points.len(),
-            stop: br.stop.as_str().to_string(),
+            end,
             trivial_error: stable.iter().map(|c| c.multipliers.trivial_error()).fold(0.0, f64::max),
         });
     }

@@ -421,6 +421,12 @@ pub fn reduced_model_text(cfg: &TeacherConfig, start: Option<&[f64]>) -> Result<
     ))
 }
 
+/// `repcollapse export teacher-student --reduced-slice`: [`reduced_model_text`]
+/// of the config the overrides give, from its initial state.
+pub fn export_reduced(overrides: &crate::config::Overrides) -> Result<String> {
+    reduced_model_text(&TeacherConfig::from_overrides(overrides)?, None)
+}
+
 /// The equilibrium of the reduced field reached from its initial state at
 /// parameters `p` (a relative equilibrium, i.e. a drifting state, of the full
 /// head ODE): integration to `t = 30000` (the slowest decay near the Hopf
