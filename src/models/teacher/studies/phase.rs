@@ -372,9 +372,10 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
          Lyapunov coefficient l1 (negative: supercritical, a stable cycle is born below the curve). Below the dashed \
          runoff line the drifting state's branch has run off to infinity. Bars: the stable-cycle region at single f; \
          a bar is *classified* where the cycle was continued by collocation (10 mesh intervals of 4 Gauss points, \
-         from the Hopf point down to its lowest stable cycle; `full = true`), and *not classified* below that down to \
-         the runoff line (the cycle's end was not located there: it may lose stability or grow without bound in \
-         between; the motion markers at f = {f0} place the end between 0.76 and 0.78 lambda_c).\n\n{region_table}",
+         from the Hopf point down to its lowest stable cycle whose trivial Floquet multiplier is within 1e-3 of 1, \
+         i.e. resolved by the mesh; `full = true`), and *not classified* below that down to the runoff line (the \
+         cycle's end was not located there: it may lose stability or grow without bound in between; the head ODE's \
+         motion markers at f = {f0} bracket it from below).\n\n{region_table}",
         figure_md(&study.name, "teacher_phase", "Model T with head and weight decay: phase diagram, fixed-point label distance and oscillation region"),
         f0 = REGION_START.0
     );
