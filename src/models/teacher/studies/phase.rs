@@ -358,7 +358,7 @@ pub fn run(study: &StudyFile, dir: &Path, progress: bool) -> Result<StudyOutput>
          the branch ends earlier because its scale diverges (the SGD-noise runaway of the un-regularised head \
          survives weak decay); there the D -> infinity ODE has no non-collapsed fixed point and SGD is held by the \
          finite-D plateau instead. Markers: online SGD, a seed collapses when its final min label distance is \
-         below 5% of its peak (the finite-D SGD floor is 1-2% of the peak at D = 100). Right: the fixed point's label distance against SGD ensembles at growing D \
+         below 5% of its peak (the finite-D SGD floor is 1-2% of the peak at D = 100). Middle: the fixed point's label distance against SGD ensembles at growing D \
          (95% CI over seeds).\n\n{ci_table}\n\
          Oscillation (issue 25, `docs/teacher.md` section 9): below the dashed line lambda_c(f) the symmetric \
          non-collapsed point of the head ODE is unstable through a real, doubly degenerate eigenvalue (no Hopf \
