@@ -2,6 +2,7 @@
 mod attractor;
 mod class_level_jacobian;
 mod meanfield;
+mod momentum;
 mod optimizers;
 mod simulation;
 mod sphere;
