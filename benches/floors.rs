@@ -12,7 +12,7 @@
 //!   number of threads; bandwidth counted as in benches/model_e.rs.
 //!
 //! ```text
-//! cargo bench --bench floors -- [REPEATS]
+//! cargo bench --bench floors -- [REPEATS] [teacher | model_e]
 //! ```
 //! Prints one JSON line per row.
 use std::hint::black_box;
@@ -109,7 +109,15 @@ fn model_e(repeats: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let repeats: usize = args.first().map_or(7, |s| s.parse().expect("REPEATS"));
-    teacher(repeats);
-    model_e(repeats);
+    // A number is the repeat count; any other word keeps the rows whose
+    // kernel name (`teacher`, `model_e`) contains it.
+    let (numbers, words): (Vec<&String>, Vec<&String>) = args.iter().partition(|a| a.parse::<usize>().is_ok());
+    let repeats: usize = numbers.first().map_or(7, |s| s.parse().expect("REPEATS"));
+    let wanted = |name: &str| words.is_empty() || words.iter().any(|w| name.contains(w.as_str()));
+    if wanted("teacher") {
+        teacher(repeats);
+    }
+    if wanted("model_e") {
+        model_e(repeats);
+    }
 }

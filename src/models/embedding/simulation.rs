@@ -37,6 +37,7 @@ use crate::models::embedding::sphere::{self, Loss};
 use crate::models::common::frustration::LabelWeights;
 use crate::models::common::metrics::{measure, Metrics, MetricsWorkspace};
 use crate::random::BlockNormalRng;
+use crate::simd::{self, Level};
 
 /// Embeddings: samples `x` (N x d) and labels `y` (K x d), row-major.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -105,6 +106,13 @@ pub const GD_CHUNK: usize = 2048;
 /// `scratch` grows once to `chunks x (K + 1) x d` values (no allocation on
 /// later steps with the same shape).
 pub fn gd_step(a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, scratch: &mut Vec<f64>) {
+    gd_step_on(simd::level(), a, e, r, dt, scratch)
+}
+
+/// [`gd_step`] with the chunk pass compiled for a given instruction-set
+/// level (one of [`simd::supported`]): the pass is elementwise over the
+/// coordinates, so every level gives the same bits (the tests compare them).
+pub fn gd_step_on(level: Level, a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, scratch: &mut Vec<f64>) {
     let (d, k, n) = (e.dim, a.classes(), a.samples());
     let chunks = n.div_ceil(GD_CHUNK).max(1);
     // Per chunk: K x d class sums, then a d-long target buffer.
@@ -114,21 +122,12 @@ pub fn gd_step(a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, scratch:
     }
     let cx = dt * r.eta_x;
     let y = &e.y;
-    // The chunk pass compiled for the common dimensions (loops of constant
-    // length unroll and the target stays in registers), and once for any d:
-    // the same operations in the same order, so the step is bit-identical.
-    let chunk: fn(&LabelWeights, usize, &mut [f64], &[f64], usize, f64, &mut [f64], &mut [f64]) = match d {
-        2 => gd_chunk::<2>,
-        4 => gd_chunk::<4>,
-        8 => gd_chunk::<8>,
-        16 => gd_chunk::<16>,
-        32 => gd_chunk::<32>,
-        64 => gd_chunk::<64>,
-        _ => gd_chunk::<0>,
-    };
+    let chunk = chunk_pass(level, d);
     let work = |(ci, (xs, buf)): (usize, (&mut [f64], &mut [f64]))| {
         let (pull, target) = buf.split_at_mut(k * d);
-        chunk(a, ci * GD_CHUNK, xs, y, d, cx, pull, target);
+        // SAFETY: chunk_pass returns a level's build only for a level the
+        // CPU has (simd::level, or simd::supported in the tests).
+        unsafe { chunk(a, ci * GD_CHUNK, xs, y, d, cx, pull, target) };
     };
     if chunks > 1 {
         use rayon::prelude::*;
@@ -152,6 +151,55 @@ pub fn gd_step(a: &LabelWeights, e: &mut Embeddings, r: Rates, dt: f64, scratch:
             e.y[c * d + j] -= cy * (m * e.y[c * d + j] - label_pull[c * d + j]);
         }
     }
+}
+
+/// Signature of one chunk pass ([`gd_chunk`]); `unsafe` because the AVX
+/// builds need the CPU feature.
+type ChunkPass = unsafe fn(&LabelWeights, usize, &mut [f64], &[f64], usize, f64, &mut [f64], &mut [f64]);
+
+/// The chunk pass compiled for the common dimensions (loops of constant
+/// length unroll and the target stays in registers), and once for any d,
+/// each at the instruction-set `level`: the same operations in the same
+/// order, so the step is bit-identical on every path. Portable SSE2 code
+/// moves 2 coordinates per instruction, AVX-512 8: at d = 32 the portable
+/// pass was bound by its instructions, not by the stream of `x`.
+fn chunk_pass(level: Level, d: usize) -> ChunkPass {
+    macro_rules! by_dim {
+        ($f:ident) => {
+            match d {
+                2 => $f::<2>,
+                4 => $f::<4>,
+                8 => $f::<8>,
+                16 => $f::<16>,
+                32 => $f::<32>,
+                64 => $f::<64>,
+                _ => $f::<0>,
+            }
+        };
+    }
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => by_dim!(gd_chunk_avx512),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => by_dim!(gd_chunk_avx2),
+        _ => by_dim!(gd_chunk),
+    }
+}
+
+/// [`gd_chunk`] compiled with AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gd_chunk_avx512<const D: usize>(a: &LabelWeights, first: usize, xs: &mut [f64], y: &[f64], d: usize, cx: f64, pull: &mut [f64], target: &mut [f64]) {
+    gd_chunk::<D>(a, first, xs, y, d, cx, pull, target)
+}
+
+/// [`gd_chunk`] compiled with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gd_chunk_avx2<const D: usize>(a: &LabelWeights, first: usize, xs: &mut [f64], y: &[f64], d: usize, cx: f64, pull: &mut [f64], target: &mut [f64]) {
+    gd_chunk::<D>(a, first, xs, y, d, cx, pull, target)
 }
 
 /// Sample update and class sums of the samples `first..first + xs.len()/d`.

@@ -196,6 +196,36 @@ fn gd_step_matches_serial_reference_and_is_thread_count_independent() {
     }
 }
 
+/// The chunk pass built for each instruction-set level this CPU has gives
+/// the portable build's bits, for a compiled dimension (8, 32) and any
+/// other (5), over several steps and more than one chunk.
+#[test]
+fn gd_step_is_bit_identical_on_every_simd_level() {
+    use repcollapse::models::embedding::simulation::{gd_step_on, GD_CHUNK};
+    use repcollapse::simd::{supported, Level};
+    for dim in [5usize, 8, 32] {
+        let c = cfg(&["classes=4", &format!("per_class={}", GD_CHUNK / 2 + 7), &format!("dim={dim}"), "frustrated=0.3", "pairing=uniform"]);
+        let a = c.label_weights().unwrap();
+        let r = Rates { eta_x: 1.0, eta_y: 0.7, per_class: a.per_class() };
+        let start = Embeddings::random(&a, dim, 1.0, 11);
+        let run = |level: Level| {
+            let mut e = start.clone();
+            let mut buf = Vec::new();
+            for _ in 0..4 {
+                gd_step_on(level, &a, &mut e, r, 0.05, &mut buf);
+            }
+            e
+        };
+        let portable = run(Level::Portable);
+        assert_ne!(bits(&portable.x), bits(&start.x), "the steps must move x (else this test checks nothing)");
+        for level in supported() {
+            let e = run(level);
+            assert_eq!(bits(&e.x), bits(&portable.x), "x differs on {level:?} at d = {dim}");
+            assert_eq!(bits(&e.y), bits(&portable.y), "y differs on {level:?} at d = {dim}");
+        }
+    }
+}
+
 /// Additive Langevin noise against its exact stationary law. With `f = 0`
 /// and full-batch GD every deviation from the class mean, `delta_i = x_i - m_c`,
 /// follows the AR(1) recursion `delta <- (1 - eta_x dt) delta + sqrt(2 T dt) P xi`
