@@ -198,13 +198,15 @@ fn gd_step_matches_serial_reference_and_is_thread_count_independent() {
 
 /// The chunk pass built for each instruction-set level this CPU has gives
 /// the portable build's bits, for a compiled dimension (8, 32) and any
-/// other (5), over several steps and more than one chunk.
+/// other (5), over several steps, with one chunk (then also the serial
+/// reference's bits: the compiled dimensions hold a class sum in registers)
+/// and with several.
 #[test]
 fn gd_step_is_bit_identical_on_every_simd_level() {
     use repcollapse::models::embedding::simulation::{gd_step_on, GD_CHUNK};
     use repcollapse::simd::{supported, Level};
-    for dim in [5usize, 8, 32] {
-        let c = cfg(&["classes=4", &format!("per_class={}", GD_CHUNK / 2 + 7), &format!("dim={dim}"), "frustrated=0.3", "pairing=uniform"]);
+    for (dim, per_class) in [(5usize, 50usize), (8, 50), (32, 50), (5, GD_CHUNK / 2 + 7), (8, GD_CHUNK / 2 + 7), (32, GD_CHUNK / 2 + 7)] {
+        let c = cfg(&["classes=4", &format!("per_class={per_class}"), &format!("dim={dim}"), "frustrated=0.3", "pairing=uniform"]);
         let a = c.label_weights().unwrap();
         let r = Rates { eta_x: 1.0, eta_y: 0.7, per_class: a.per_class() };
         let start = Embeddings::random(&a, dim, 1.0, 11);
@@ -218,6 +220,14 @@ fn gd_step_is_bit_identical_on_every_simd_level() {
         };
         let portable = run(Level::Portable);
         assert_ne!(bits(&portable.x), bits(&start.x), "the steps must move x (else this test checks nothing)");
+        if a.samples() <= GD_CHUNK {
+            let mut reference = start.clone();
+            for _ in 0..4 {
+                reference_gd_step(&a, &mut reference, r, 0.05);
+            }
+            assert_eq!(bits(&portable.x), bits(&reference.x), "x differs from the serial reference at d = {dim}");
+            assert_eq!(bits(&portable.y), bits(&reference.y), "y differs from the serial reference at d = {dim}");
+        }
         for level in supported() {
             let e = run(level);
             assert_eq!(bits(&e.x), bits(&portable.x), "x differs on {level:?} at d = {dim}");
