@@ -14,6 +14,7 @@ pub mod export;
 pub mod finite;
 pub mod head;
 pub mod metrics;
+pub mod orthant;
 pub mod online;
 pub mod statistics;
 pub mod studies;
