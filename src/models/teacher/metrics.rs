@@ -24,7 +24,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::models::common::metrics::{label_distances, Metrics};
 use crate::models::teacher::config::TeacherKind;
-pub use crate::models::teacher::orthant::{bivariate_normal_upper, orthant_probability, orthant_probability_lattice, ORTHANT_POINTS, ORTHANT_SHIFTS};
+pub use crate::models::teacher::orthant::{bivariate_normal_upper, orthant_probability, orthant_probability_4, orthant_probability_lattice, ORTHANT_POINTS, ORTHANT_SHIFTS};
 use crate::models::teacher::online::reduced::OrderParams;
 use crate::models::teacher::statistics::{ArgmaxConditional, Teacher, TeacherStats};
 

@@ -10,7 +10,7 @@ use repcollapse::engine::{jacobian_eigenvalues, sorted_eigenvalues};
 use repcollapse::engine::VectorField;
 use repcollapse::models::teacher::online::simulation::{empirical_accuracy, Stream, StepWorkspace, Student};
 use repcollapse::models::teacher::config::{TeacherConfig, TeacherKind};
-use repcollapse::models::teacher::metrics::{bivariate_normal_upper, orthant_probability, orthant_probability_lattice, TeacherScorer};
+use repcollapse::models::teacher::metrics::{bivariate_normal_upper, orthant_probability, orthant_probability_4, orthant_probability_lattice, TeacherScorer};
 use repcollapse::models::teacher::online::reduced::{row_rates, TeacherOde};
 use repcollapse::models::teacher::statistics::{expected_max_normal, expected_max_normal_quadrature, ArgmaxConditional, Teacher};
 
@@ -158,6 +158,143 @@ fn orthant_probability_in_two_dimensions_agrees_with_the_lattice() {
         assert_eq!(se, 0.0);
         assert!((p - q).abs() < 4.0 * qse.max(1e-6), "{mean:?} {cov:?}: {p} vs lattice {q} (se {qse})");
     }
+}
+
+/// Random 4 x 4 covariances `W W^T / 6 + eps I` (W 4 x 6 standard normal,
+/// scaled rows so variances differ) and means, seeded; the last four cases
+/// have the argmax teacher's shape (two rows of correlation 1/2 with mean 0)
+/// with score noise of scale `noise` (small: nearly singular).
+fn random_orthant_cases(n: usize, noise: f64) -> Vec<([f64; 4], [f64; 16])> {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let mut z = || -> f64 { StandardNormal.sample(&mut rng) };
+    (0..n)
+        .map(|case| {
+            let w: Vec<f64> = (0..24).map(|_| z()).collect();
+            let scale: Vec<f64> = (0..4).map(|_| (0.5 * z()).exp()).collect();
+            let eps = if case % 3 == 0 { 0.01 } else { 0.2 };
+            let mut cov = [0.0; 16];
+            for i in 0..4 {
+                for j in 0..4 {
+                    let g: f64 = (0..6).map(|c| w[i * 6 + c] * w[j * 6 + c]).sum::<f64>() / 6.0 + if i == j { eps } else { 0.0 };
+                    cov[i * 4 + j] = g * scale[i] * scale[j];
+                }
+            }
+            let mut mean = [0.0; 4];
+            for (i, m) in mean.iter_mut().enumerate() {
+                *m = 0.8 * z() * cov[i * 5].sqrt();
+            }
+            if case >= n - 4 {
+                // The argmax teacher's shape: rows lambda_c0 - lambda_c (c = 1, 2)
+                // and score differences g_c . lambda + noise + b_c, as A A^T
+                // over (lambda, noise), lambda ~ N(0, I_3).
+                let mut rows = [[1.0, -1.0, 0.0, 0.0, 0.0], [1.0, 0.0, -1.0, 0.0, 0.0], [0.0; 5], [0.0; 5]];
+                for row in rows.iter_mut().skip(2) {
+                    for v in row.iter_mut() {
+                        *v = 2.0 * z();
+                    }
+                    row[3] *= noise;
+                    row[4] *= noise;
+                }
+                for i in 0..4 {
+                    for j in 0..4 {
+                        cov[i * 4 + j] = (0..5).map(|c| rows[i][c] * rows[j][c]).sum();
+                    }
+                }
+                mean = [0.0, 0.0, 1.5 * z(), 1.5 * z()];
+            }
+            (mean, cov)
+        })
+        .collect()
+}
+
+/// `P(mean + X > 0)` by conditioning on the first two coordinates:
+/// `int int_{z0 > a0, z1 > a1} phi_2(z0, z1) P(Z2 > a2, Z3 > a3 | z0, z1)`,
+/// composite 10-point Gauss-Legendre on 24 panels per axis over `[max(a, -9), 9]`
+/// (the density beyond 9 sd is below 1e-18): independent of the correlation
+/// path of `orthant_probability_4`, sharing only the bivariate routine.
+fn orthant_by_conditioning_on_two(mean: &[f64; 4], cov: &[f64; 16]) -> f64 {
+    let sd: Vec<f64> = (0..4).map(|i| cov[i * 5].sqrt()).collect();
+    let a: Vec<f64> = (0..4).map(|i| -mean[i] / sd[i]).collect();
+    let r = |i: usize, j: usize| cov[i * 4 + j] / (sd[i] * sd[j]);
+    let rho = r(0, 1);
+    let det = 1.0 - rho * rho;
+    // B^-1 for the conditioning pair; conditional covariance of (Z2, Z3).
+    let binv = |u: [f64; 2], v: [f64; 2]| (u[0] * v[0] - rho * (u[0] * v[1] + u[1] * v[0]) + u[1] * v[1]) / det;
+    let (c2, c3) = ([r(2, 0), r(2, 1)], [r(3, 0), r(3, 1)]);
+    let (s2, s3) = ((1.0 - binv(c2, c2)).sqrt(), (1.0 - binv(c3, c3)).sqrt());
+    let rc = (r(2, 3) - binv(c2, c3)) / (s2 * s3);
+    let (x, w) = repcollapse::engine::cycles::gauss::gauss_legendre(10);
+    let nodes = |lo: f64| -> Vec<(f64, f64)> {
+        let (lo, panels) = (lo.max(-9.0), 24);
+        let h = (9.0 - lo) / panels as f64;
+        (0..panels).flat_map(|p| x.iter().zip(&w).map(move |(xi, wi)| (lo + h * (p as f64 + xi), h * wi)).collect::<Vec<_>>()).collect()
+    };
+    let mut total = 0.0;
+    for (z0, w0) in nodes(a[0]) {
+        for &(z1, w1) in &nodes(a[1]) {
+            let density = (-(z0 * z0 - 2.0 * rho * z0 * z1 + z1 * z1) / (2.0 * det)).exp() / (2.0 * std::f64::consts::PI * det.sqrt());
+            let (m2, m3) = (binv(c2, [z0, z1]), binv(c3, [z0, z1]));
+            total += w0 * w1 * density * bivariate_normal_upper((a[2] - m2) / s2, (a[3] - m3) / s3, rc);
+        }
+    }
+    total
+}
+
+#[test]
+fn orthant_4_is_one_fifth_for_equicorrelation_one_half() {
+    // P(Z > 0) = 1/(m + 1) for m equicorrelated unit normals with rho = 1/2;
+    // variances 1, 4, 0.25, 9 (the event does not change with the scale).
+    let sd = [1.0, 2.0, 0.5, 3.0];
+    let cov: Vec<f64> = (0..16).map(|ij| sd[ij / 4] * sd[ij % 4] * if ij / 4 == ij % 4 { 1.0 } else { 0.5 }).collect();
+    let p = orthant_probability_4(&[0.0; 4], &cov).expect("positive definite");
+    assert!((p - 0.2).abs() < 1e-12, "{p}");
+}
+
+#[test]
+fn orthant_4_matches_conditioning_on_two_coordinates() {
+    // Tolerance 1e-10: the bivariate routine's checked accuracy (above); the
+    // outer Gauss-Legendre rule's own error is far smaller.
+    for (mean, cov) in random_orthant_cases(16, 0.3) {
+        let p = orthant_probability_4(&mean, &cov).expect("positive definite");
+        let q = orthant_by_conditioning_on_two(&mean, &cov);
+        assert!((p - q).abs() < 1e-10, "{mean:?} {cov:?}: {p} vs {q}");
+    }
+}
+
+#[test]
+fn orthant_4_agrees_with_the_lattice_it_replaced() {
+    // Within 6 lattice standard errors (the error estimate has 7 degrees of
+    // freedom: P(|t| > 6) = 5e-4 per case), floor 1e-6.
+    let (mut worst, mut worst_se) = (0.0f64, 0.0f64);
+    // The last cases are nearly singular (score noise 1e-3: squared pivots ~1e-6).
+    for (mean, cov) in random_orthant_cases(16, 0.3).into_iter().chain(random_orthant_cases(8, 1e-3).into_iter().skip(4)) {
+        let (p, se) = orthant_probability(&mean, &cov);
+        let (q, qse) = orthant_probability_lattice(&mean, &cov);
+        assert_eq!(se, 0.0, "the four-dimensional reduction is used");
+        assert!((p - q).abs() < 6.0 * qse.max(1e-6), "{mean:?} {cov:?}: {p} vs lattice {q} (se {qse})");
+        worst = worst.max((p - q).abs());
+        worst_se = worst_se.max((p - q).abs() / qse.max(1e-6));
+    }
+    eprintln!("largest |integral - lattice| {worst:.3e}, {worst_se:.2} lattice standard errors");
+}
+
+#[test]
+fn orthant_4_falls_back_to_the_lattice_when_singular() {
+    // Rows 2 and 3 identical: P = P(first three) and the correlation matrix
+    // is singular, so the lattice (with a standard error) answers.
+    let (mean, cov) = random_orthant_cases(1, 0.3)[0];
+    let mut mean4 = mean;
+    mean4[3] = mean[2];
+    let mut cov4 = cov;
+    for j in 0..4 {
+        cov4[3 * 4 + j] = cov[2 * 4 + j];
+        cov4[j * 4 + 3] = cov[j * 4 + 2];
+    }
+    cov4[15] = cov[10];
+    assert!(orthant_probability_4(&mean4, &cov4).is_none());
+    let (p, se) = orthant_probability(&mean4, &cov4);
+    assert!(se > 0.0 && (0.0..=1.0).contains(&p), "{p} {se}");
 }
 
 fn random_state(ode: &TeacherOde, seed: u64) -> Vec<f64> {
