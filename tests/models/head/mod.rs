@@ -4,6 +4,7 @@ mod class_level_jacobian;
 mod meanfield;
 mod momentum;
 mod optimizers;
+mod roots;
 mod simulation;
 mod sphere;
 mod theory;

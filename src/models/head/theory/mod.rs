@@ -6,5 +6,6 @@ pub mod boundary;
 pub mod fixed_points;
 pub mod meanfield;
 pub mod report;
+pub mod roots;
 
 pub use report::HeadTheory;
