@@ -78,7 +78,6 @@ static STUDY_KINDS: &[StudyKind] = &[
     StudyKind::whole("head-meanfield", head::studies::meanfield::run),
     StudyKind::whole("optim-head", head::studies::optim::run),
     StudyKind::whole("sphere", head::studies::sphere::run),
-    StudyKind::whole("head-roots", head::studies::roots::run),
     StudyKind::whole("model-analysis", crate::study::model_analysis::run),
     StudyKind::split("teacher-convergence", teacher::studies::convergence::run, teacher::studies::convergence::SWEEP),
     StudyKind::whole("teacher-collapse", teacher::studies::collapse::run),
