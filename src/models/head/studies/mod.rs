@@ -3,6 +3,5 @@ pub mod ablation;
 pub mod meanfield;
 pub mod optim;
 pub mod phase;
-pub mod roots;
 pub mod spectrum;
 pub mod sphere;
