@@ -5,8 +5,10 @@
 The dump holds the initial weights, the augmented batches the Rust run used
 and its loss at every step. This script builds the same network with
 PyTorch's autograd (stop-gradient = ``detach``; BYOL's target under
-``no_grad`` with its EMA), trains it on the same batches with
-``torch.optim.SGD`` (momentum, weight decay), and checks that the loss
+``no_grad`` with its EMA), trains it on the same batches with the dump's
+optimiser (``sgd``: ``torch.optim.SGD`` with momentum and weight decay;
+``nesterov``: the same with ``nesterov=True``; ``adamw``:
+``torch.optim.AdamW`` with betas, eps and weight decay), and checks that the loss
 trajectory agrees to ``--rtol`` (default 1e-9, relative) and reports the
 relative difference of the final weights. It then times one epoch of steps
 (``epoch_steps`` batches of the dump's shape) with 1 and 2 torch threads,
@@ -64,6 +66,18 @@ def pair_loss(kind, p, t, eps):
     return 0.5 * ((p - t) ** 2).sum(dim=1)
 
 
+def optimizer(dump, params):
+    """The dump's update rule as a torch optimiser (dumps without the key are ``sgd``)."""
+    rule = dump.get("optimizer", "sgd")
+    if rule in ("sgd", "nesterov"):
+        return torch.optim.SGD(params, lr=dump["lr"], momentum=dump["momentum"], weight_decay=dump["weight_decay"],
+                               nesterov=rule == "nesterov")
+    if rule == "adamw":
+        return torch.optim.AdamW(params, lr=dump["lr"], betas=(dump["beta1"], dump["beta2"]), eps=dump["eps"],
+                                 weight_decay=dump["weight_decay"], foreach=False)
+    raise ValueError(f"unknown optimizer {rule!r}")
+
+
 def replay(dump, steps=None, batches=None):
     """Trains from the dump's initial weights; returns the losses."""
     w = dump["initial_weights"]
@@ -78,7 +92,7 @@ def replay(dump, steps=None, batches=None):
         for p in target.params():
             p.requires_grad_(False)
     params = net.params() + [p for p in (wa, wb) if p is not None]
-    opt = torch.optim.SGD(params, lr=dump["lr"], momentum=dump["momentum"], weight_decay=dump["weight_decay"])
+    opt = optimizer(dump, params)
     tau, eps = dump["tau"], dump["norm_eps"]
     losses = []
     for xb in batches if batches is not None else dump["batches"]:
@@ -134,7 +148,7 @@ def main():
             wrel = max(wrel, float((t.detach() - r).norm() / max(float(r.norm()), 1e-300)))
         good = rel <= a.rtol and len(losses) == len(ref)
         ok &= good
-        row = {"dump": path, "variant": dump["variant"], "loss": dump["loss"], "encoder": dump["encoder"],
+        row = {"dump": path, "optimizer": dump.get("optimizer", "sgd"), "variant": dump["variant"], "loss": dump["loss"], "encoder": dump["encoder"],
                "predictor_mlp": dump["predictor_mlp"], "steps": len(ref), "max_rel_loss_diff": rel,
                "max_rel_final_weight_diff": wrel, "agrees": good, "rust_epoch_seconds": dump["epoch_seconds"]}
         if not a.no_timing:

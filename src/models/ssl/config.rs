@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::config::{Kind, Overrides, ParamSpec, Params};
 use crate::error::{Error, Result};
+use crate::models::common::optimizer;
 use crate::models::realdata::encoder::EncoderKind;
 
 /// The five training variants of `docs/ssl.md` ("Variants"), mirroring
@@ -62,6 +63,53 @@ pub enum LossKind {
     Squared,
 }
 
+/// The update rule, in PyTorch's conventions (`docs/ssl.md`, "Optimisers").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SslOptimizer {
+    /// `torch.optim.SGD(momentum = mu, weight_decay = lambda)`:
+    /// `v <- mu v + g + lambda w;  w <- w - lr v`.
+    Sgd,
+    /// `torch.optim.SGD(nesterov = True)`: `v <- mu v + d;  w <- w - lr (d + mu v)`
+    /// with `d = g + lambda w`.
+    Nesterov,
+    /// `torch.optim.AdamW`: `w <- (1 - lr lambda) w;  m <- m + (1 - b1)(g - m);
+    /// s <- b2 s + (1 - b2) g^2;  w <- w - (lr/(1 - b1^k)) m / (sqrt(s)/sqrt(1 - b2^k) + eps)`.
+    AdamW { beta1: f64, beta2: f64, eps: f64 },
+}
+
+impl SslOptimizer {
+    pub const NAMES: [&'static str; 3] = ["sgd", "nesterov", "adamw"];
+
+    /// Reads `optimizer` and its constants. A key the chosen rule does not
+    /// use must keep its default (`momentum` under `adamw`; `beta1`,
+    /// `beta2`, `eps` under `sgd` and `nesterov`), so a setting is never
+    /// silently ignored.
+    pub fn from_params(p: &Params) -> Result<Self> {
+        let name = p.text("optimizer");
+        let (opt, unused): (Self, &[&ParamSpec]) = match name {
+            "sgd" => (SslOptimizer::Sgd, &ADAM_KEYS),
+            "nesterov" => (SslOptimizer::Nesterov, &ADAM_KEYS),
+            "adamw" => (SslOptimizer::AdamW { beta1: p.real("beta1"), beta2: p.real("beta2"), eps: p.real("eps") }, &[&MOMENTUM_KEY]),
+            other => return Err(Error::invalid("optimizer", format!("\"{other}\""), Self::NAMES.join(" | "))),
+        };
+        for spec in unused {
+            let default: f64 = spec.default.parse().expect("numeric default");
+            if p.real(spec.name) != default {
+                return Err(Error::invalid(
+                    spec.name,
+                    p.real(spec.name),
+                    format!("{} (its default): optimizer = \"{name}\" does not use `{}`", spec.default, spec.name),
+                ));
+            }
+        }
+        Ok(opt)
+    }
+}
+
+/// The shared Adam keys (`beta1`, `beta2`, `eps`: `docs/optimisers.md`, section 1).
+const ADAM_KEYS: [&ParamSpec; 3] = [&optimizer::KEYS[2], &optimizer::KEYS[3], &optimizer::KEYS[4]];
+const MOMENTUM_KEY: ParamSpec = ParamSpec { name: "momentum", kind: Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: true }, default: "0.9", doc: "momentum mu of `sgd` and `nesterov` (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v)" };
+
 /// Predictor architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PredictorKind {
@@ -96,9 +144,13 @@ pub const SCHEMA: &[ParamSpec] = &[
     ParamSpec { name: "loss", kind: Kind::Choice(&["cosine", "squared"]), default: "\"cosine\"", doc: "negative cosine similarity (SimSiam, BYOL) or Model H's squared distance |p - t|^2/2, symmetrised over the views" },
     ParamSpec { name: "variant", kind: Kind::Choice(&SslVariant::NAMES), default: "\"simsiam\"", doc: "no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol" },
     ParamSpec { name: "tau", kind: Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: false }, default: "0.99", doc: "BYOL target EMA rate: theta' <- tau theta' + (1 - tau) theta after every step" },
-    ParamSpec { name: "lr", kind: Kind::RATE, default: "0.05", doc: "SGD learning rate" },
-    ParamSpec { name: "momentum", kind: Kind::Real { min: 0.0, max: 1.0, open_min: false, open_max: true }, default: "0.9", doc: "SGD momentum mu (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v)" },
-    ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE_RATE, default: "0.0005", doc: "weight decay lambda on every parameter" },
+    ParamSpec { name: "lr", kind: Kind::RATE, default: "0.05", doc: "learning rate" },
+    ParamSpec { name: "optimizer", kind: Kind::Choice(&SslOptimizer::NAMES), default: "\"sgd\"", doc: "update rule (PyTorch's): sgd (heavy ball) | nesterov (SGD with nesterov = True) | adamw (AdamW: bias correction, decoupled weight decay)" },
+    MOMENTUM_KEY,
+    optimizer::KEYS[2],
+    optimizer::KEYS[3],
+    optimizer::KEYS[4],
+    ParamSpec { name: "weight_decay", kind: Kind::NON_NEGATIVE_RATE, default: "0.0005", doc: "weight decay lambda on every parameter (added to the gradient for sgd and nesterov, decoupled w <- (1 - lr lambda) w for adamw)" },
     ParamSpec { name: "epochs", kind: Kind::Int { min: 1, max: 1_000_000 }, default: "30", doc: "training epochs (indicators are measured after every epoch)" },
     ParamSpec { name: "batch", kind: Kind::Int { min: 1, max: i64::MAX }, default: "128", doc: "images per SGD step (two views each); at most the training set" },
     ParamSpec { name: "seed", kind: Kind::Int { min: 0, max: i64::MAX }, default: "0", doc: "first seed (initialisation, augmentations, batch order)" },
@@ -132,6 +184,7 @@ pub struct SslConfig {
     pub variant: SslVariant,
     pub tau: f64,
     pub lr: f64,
+    pub optimizer: SslOptimizer,
     pub momentum: f64,
     pub weight_decay: f64,
     pub epochs: usize,
@@ -192,6 +245,7 @@ impl SslConfig {
             variant: SslVariant::parse(p.text("variant"))?,
             tau: p.real("tau"),
             lr: p.real("lr"),
+            optimizer: SslOptimizer::from_params(&p)?,
             momentum: p.real("momentum"),
             weight_decay: p.real("weight_decay"),
             epochs: p.usize("epochs"),
@@ -205,9 +259,19 @@ impl SslConfig {
         })
     }
 
-    /// The parameter set as JSON, recorded in every result file.
+    /// The parameter set as JSON, recorded in every result file. The
+    /// optimiser keys are left out when all are at their defaults, so that
+    /// `sgd` result files record what they recorded before the other rules
+    /// existed (`momentum` is always recorded, as before).
     pub fn to_json(&self) -> serde_json::Value {
-        self.params.to_json()
+        let mut v = self.params.to_json();
+        let at_default = self.optimizer == SslOptimizer::Sgd && ADAM_KEYS.iter().all(|s| self.params.real(s.name) == s.default.parse::<f64>().expect("numeric default"));
+        if let (true, Some(obj)) = (at_default, v.as_object_mut()) {
+            for key in ["optimizer", "beta1", "beta2", "eps"] {
+                obj.remove(key);
+            }
+        }
+        v
     }
 
     /// A copy with the `key=value` pairs applied (schema-checked), for studies.

@@ -150,6 +150,8 @@ pub fn dump(cfg: &SslConfig, prep: &Prepared) -> Result<serde_json::Value> {
         "variant": cfg.variant.name(),
         "loss": cfg.params.text("loss"),
         "lr": cfg.lr, "momentum": cfg.momentum, "weight_decay": cfg.weight_decay, "tau": cfg.tau,
+        "optimizer": cfg.params.text("optimizer"),
+        "beta1": cfg.params.real("beta1"), "beta2": cfg.params.real("beta2"), "eps": cfg.params.real("eps"),
         "norm_eps": super::kernels::NORM_EPS,
         "initial_weights": weights(&initial),
         "final_weights": weights(&st),

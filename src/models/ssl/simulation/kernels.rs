@@ -9,7 +9,7 @@ use super::prepare::Prepared;
 use super::state::{Hyper, Net, Predictor, State, Workspace};
 use crate::models::realdata::encoder::EncoderBuffers;
 use crate::models::ssl::augment::Augment;
-use crate::models::ssl::config::{LossKind, SslVariant};
+use crate::models::ssl::config::{LossKind, SslOptimizer, SslVariant};
 
 /// Norms below this are clamped (as PyTorch's `F.normalize` does) so a
 /// zero vector has a finite cosine.
@@ -165,6 +165,51 @@ fn sgd(w: &mut Mat<f64>, v: &mut Mat<f64>, g: &Mat<f64>, hp: Hyper) {
     }
 }
 
+/// `d = g + lambda w;  v <- mu v + d;  w <- w - lr (d + mu v)` (PyTorch's
+/// SGD with `nesterov = True`: the gradient is taken at the stored point,
+/// which is the look-ahead point of Nesterov's classical form).
+fn nesterov(w: &mut Mat<f64>, v: &mut Mat<f64>, g: &Mat<f64>, hp: Hyper) {
+    for j in 0..w.ncols() {
+        for i in 0..w.nrows() {
+            let d = g[(i, j)] + hp.weight_decay * w[(i, j)];
+            let vel = hp.momentum * v[(i, j)] + d;
+            v[(i, j)] = vel;
+            w[(i, j)] -= hp.lr * (d + hp.momentum * vel);
+        }
+    }
+}
+
+/// PyTorch's AdamW at step `k` (operation order as `torch.optim.AdamW`'s
+/// single-tensor loop): `w <- (1 - lr lambda) w;  m <- m + (1 - b1)(g - m);
+/// s <- b2 s + (1 - b2) g^2;  w <- w - (lr/(1 - b1^k)) m / (sqrt(s)/sqrt(1 - b2^k) + eps)`.
+fn adamw(w: &mut Mat<f64>, m: &mut Mat<f64>, s: &mut Mat<f64>, g: &Mat<f64>, hp: Hyper, k: i32) {
+    let SslOptimizer::AdamW { beta1, beta2, eps } = hp.optimizer else { unreachable!("adamw called for {:?}", hp.optimizer) };
+    let shrink = 1.0 - hp.lr * hp.weight_decay;
+    // `powf` (libm's pow), as Python's `beta ** step` in torch.
+    let step_size = hp.lr / (1.0 - beta1.powf(f64::from(k)));
+    let c2_sqrt = (1.0 - beta2.powf(f64::from(k))).sqrt();
+    for j in 0..w.ncols() {
+        for i in 0..w.nrows() {
+            let gij = g[(i, j)];
+            let mij = m[(i, j)] + (1.0 - beta1) * (gij - m[(i, j)]);
+            let sij = beta2 * s[(i, j)] + (1.0 - beta2) * gij * gij;
+            m[(i, j)] = mij;
+            s[(i, j)] = sij;
+            w[(i, j)] = shrink * w[(i, j)] - step_size * (mij / (sij.sqrt() / c2_sqrt + eps));
+        }
+    }
+}
+
+/// One optimiser update of parameter `w` (velocity or first moment `v`,
+/// second moment `s`) with gradient `g` at step `k`.
+fn update(w: &mut Mat<f64>, v: &mut Mat<f64>, s: &mut Mat<f64>, g: &Mat<f64>, hp: Hyper, k: i32) {
+    match hp.optimizer {
+        SslOptimizer::Sgd => sgd(w, v, g, hp),
+        SslOptimizer::Nesterov => nesterov(w, v, g, hp),
+        SslOptimizer::AdamW { .. } => adamw(w, v, s, g, hp, k),
+    }
+}
+
 /// `w' <- tau w' + (1 - tau) w`.
 fn ema(t: &mut Mat<f64>, w: &Mat<f64>, tau: f64) {
     for j in 0..t.ncols() {
@@ -174,14 +219,17 @@ fn ema(t: &mut Mat<f64>, w: &Mat<f64>, tau: f64) {
     }
 }
 
-/// The SGD update with the gradients in `ws`, then BYOL's EMA of the target.
+/// The optimiser update with the gradients in `ws`, then BYOL's EMA of the target.
 pub fn apply_update(st: &mut State, hp: Hyper, ws: &Workspace) {
+    st.steps = st.steps.saturating_add(1);
+    let k = st.steps;
     let [v0, v1, v2, v3, v4] = &mut st.velocity;
-    sgd(&mut st.online.encoder.w1, v0, &ws.enc.g1, hp);
-    sgd(&mut st.online.encoder.w2, v1, &ws.enc.g2, hp);
-    sgd(&mut st.online.projector, v2, &ws.g_proj, hp);
-    sgd(&mut st.predictor.wa, v3, &ws.g_wa, hp);
-    sgd(&mut st.predictor.wb, v4, &ws.g_wb, hp);
+    let [s0, s1, s2, s3, s4] = &mut st.second;
+    update(&mut st.online.encoder.w1, v0, s0, &ws.enc.g1, hp, k);
+    update(&mut st.online.encoder.w2, v1, s1, &ws.enc.g2, hp, k);
+    update(&mut st.online.projector, v2, s2, &ws.g_proj, hp, k);
+    update(&mut st.predictor.wa, v3, s3, &ws.g_wa, hp, k);
+    update(&mut st.predictor.wb, v4, s4, &ws.g_wb, hp, k);
     if let Some(t) = &mut st.target {
         ema(&mut t.encoder.w1, &st.online.encoder.w1, hp.tau);
         ema(&mut t.encoder.w2, &st.online.encoder.w2, hp.tau);

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::models::realdata::encoder::{Encoder, EncoderBuffers};
-use crate::models::ssl::config::{LossKind, PredictorKind, SslConfig, SslVariant};
+use crate::models::ssl::config::{LossKind, PredictorKind, SslConfig, SslOptimizer, SslVariant};
 
 /// Names of the trainable parameters, in the order of [`State::params`]
 /// (divergence messages and the dump use them).
@@ -48,8 +48,12 @@ pub struct State {
     pub predictor: Predictor,
     /// BYOL's EMA target network (None for the other variants: their target is the online network).
     pub target: Option<Net>,
-    /// SGD momentum buffers, one per parameter of [`State::params`].
+    /// SGD momentum buffers (AdamW: first moments `m`), one per parameter of [`State::params`].
     pub velocity: [Mat<f64>; 5],
+    /// AdamW's second moments `s` (0 x 0 for the other rules).
+    pub second: [Mat<f64>; 5],
+    /// Optimiser steps taken (AdamW's bias-correction exponent `k`).
+    pub steps: i32,
 }
 
 fn gaussian(rows: usize, cols: usize, std: f64, rng: &mut ChaCha8Rng) -> Mat<f64> {
@@ -68,7 +72,7 @@ impl State {
     /// Random start of seed `seed`: the encoder from stream 0 (the real-data
     /// encoder's start), projector and predictor from stream 1 with entries
     /// `N(0, 1/fan_in)` (the predictor's times `pred_init`); the BYOL target
-    /// is a copy of the online network; velocities are zero.
+    /// is a copy of the online network; velocities and moments are zero.
     pub fn random(cfg: &SslConfig, input_dim: usize, seed: u64) -> Self {
         let d = cfg.dim;
         let encoder = Encoder::random(cfg.encoder, input_dim, d, cfg.init_scale, seed);
@@ -88,7 +92,8 @@ impl State {
         let target = (cfg.variant == SslVariant::Byol).then(|| online.clone());
         let zeros = |m: &Mat<f64>| Mat::zeros(m.nrows(), m.ncols());
         let velocity = [zeros(&online.encoder.w1), zeros(&online.encoder.w2), zeros(&online.projector), zeros(&predictor.wa), zeros(&predictor.wb)];
-        State { online, predictor, target, velocity }
+        let second = if matches!(cfg.optimizer, SslOptimizer::AdamW { .. }) { velocity.clone() } else { std::array::from_fn(|_| Mat::zeros(0, 0)) };
+        State { online, predictor, target, velocity, second, steps: 0 }
     }
 
     /// The parameters in the order of [`PARAM_NAMES`].
@@ -110,6 +115,7 @@ pub struct Hyper {
     pub variant: SslVariant,
     pub loss: LossKind,
     pub lr: f64,
+    pub optimizer: SslOptimizer,
     pub momentum: f64,
     pub weight_decay: f64,
     pub tau: f64,
@@ -117,7 +123,7 @@ pub struct Hyper {
 
 impl Hyper {
     pub fn from_config(cfg: &SslConfig) -> Self {
-        Hyper { variant: cfg.variant, loss: cfg.loss, lr: cfg.lr, momentum: cfg.momentum, weight_decay: cfg.weight_decay, tau: cfg.tau }
+        Hyper { variant: cfg.variant, loss: cfg.loss, lr: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum, weight_decay: cfg.weight_decay, tau: cfg.tau }
     }
 }
 
