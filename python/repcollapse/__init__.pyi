@@ -167,7 +167,7 @@ def theory(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     """
 
 @overload
-def theory(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> dict[str, Any]:
+def theory(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, optimizer: Literal['sgd', 'nesterov', 'adamw'] = 'sgd', momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> dict[str, Any]:
     """Reduced theory of Self-supervised learner (SimSiam, BYOL and their ablations) on augmented images (bundled UCI digits or a CSV).
 
     | key | valid range | default | meaning |
@@ -195,9 +195,13 @@ def theory(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '
     | `loss` | one of cosine | squared | `"cosine"` | negative cosine similarity (SimSiam, BYOL) or Model H's squared distance |p - t|^2/2, symmetrised over the views |
     | `variant` | one of no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol | `"simsiam"` | no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol |
     | `tau` | real number in [0, 1] | `0.99` | BYOL target EMA rate: theta' <- tau theta' + (1 - tau) theta after every step |
-    | `lr` | real number in (0, 1e100] | `0.05` | SGD learning rate |
-    | `momentum` | real number in [0, 1) | `0.9` | SGD momentum mu (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
-    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter |
+    | `lr` | real number in (0, 1e100] | `0.05` | learning rate |
+    | `optimizer` | one of sgd | nesterov | adamw | `"sgd"` | update rule (PyTorch's): sgd (heavy ball) | nesterov (SGD with nesterov = True) | adamw (AdamW: bias correction, decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.9` | momentum mu of `sgd` and `nesterov` (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter (added to the gradient for sgd and nesterov, decoupled w <- (1 - lr lambda) w for adamw) |
     | `epochs` | integer in [1, 1000000] | `30` | training epochs (indicators are measured after every epoch) |
     | `batch` | integer >= 1 | `128` | images per SGD step (two views each); at most the training set |
     | `seed` | integer >= 0 | `0` | first seed (initialisation, augmentations, batch order) |
@@ -360,7 +364,7 @@ def simulate(model: Literal['real-data'], *, progress: Progress = True, data_fil
     """
 
 @overload
-def simulate(model: Literal['ssl'], *, progress: Progress = True, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> dict[str, Any]:
+def simulate(model: Literal['ssl'], *, progress: Progress = True, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, optimizer: Literal['sgd', 'nesterov', 'adamw'] = 'sgd', momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> dict[str, Any]:
     """Simulation ensemble of Self-supervised learner (SimSiam, BYOL and their ablations) on augmented images (bundled UCI digits or a CSV).
 
     | key | valid range | default | meaning |
@@ -388,9 +392,13 @@ def simulate(model: Literal['ssl'], *, progress: Progress = True, data_file: Uni
     | `loss` | one of cosine | squared | `"cosine"` | negative cosine similarity (SimSiam, BYOL) or Model H's squared distance |p - t|^2/2, symmetrised over the views |
     | `variant` | one of no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol | `"simsiam"` | no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol |
     | `tau` | real number in [0, 1] | `0.99` | BYOL target EMA rate: theta' <- tau theta' + (1 - tau) theta after every step |
-    | `lr` | real number in (0, 1e100] | `0.05` | SGD learning rate |
-    | `momentum` | real number in [0, 1) | `0.9` | SGD momentum mu (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
-    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter |
+    | `lr` | real number in (0, 1e100] | `0.05` | learning rate |
+    | `optimizer` | one of sgd | nesterov | adamw | `"sgd"` | update rule (PyTorch's): sgd (heavy ball) | nesterov (SGD with nesterov = True) | adamw (AdamW: bias correction, decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.9` | momentum mu of `sgd` and `nesterov` (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter (added to the gradient for sgd and nesterov, decoupled w <- (1 - lr lambda) w for adamw) |
     | `epochs` | integer in [1, 1000000] | `30` | training epochs (indicators are measured after every epoch) |
     | `batch` | integer >= 1 | `128` | images per SGD step (two views each); at most the training set |
     | `seed` | integer >= 0 | `0` | first seed (initialisation, augmentations, batch order) |
@@ -553,7 +561,7 @@ def export(model: Literal['real-data'], *, data_file: Union[str, os.PathLike[str
     """
 
 @overload
-def export(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> str:
+def export(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '', label_column: Union[str, os.PathLike[str]] = 'last', image_width: int = 0, test_fraction: float = 0.3, train_samples: int = 0, split_seed: int = 0, shift: int = 1, noise_std: float = 0.1, mask_size: int = 3, mask_prob: float = 0.5, contrast: float = 0.3, encoder: Literal['linear', 'mlp'] = 'mlp', width: int = 64, dim: int = 16, init_scale: float = 1.0, projector: Literal['linear', 'none'] = 'linear', predictor: Literal['linear', 'mlp'] = 'linear', pred_dim: int = 0, pred_hidden: int = 64, pred_init: float = 1.0, loss: Literal['cosine', 'squared'] = 'cosine', variant: Literal['no-predictor', 'predictor-no-sg', 'sg-no-predictor', 'simsiam', 'byol'] = 'simsiam', tau: float = 0.99, lr: float = 0.05, optimizer: Literal['sgd', 'nesterov', 'adamw'] = 'sgd', momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-08, weight_decay: float = 0.0005, epochs: int = 30, batch: int = 128, seed: int = 0, seeds: int = 5, knn_k: int = 5, dump: Union[str, os.PathLike[str]] = '', dump_steps: int = 20) -> str:
     """Reduced ODE as model-file text of Self-supervised learner (SimSiam, BYOL and their ablations) on augmented images (bundled UCI digits or a CSV).
 
     | key | valid range | default | meaning |
@@ -581,9 +589,13 @@ def export(model: Literal['ssl'], *, data_file: Union[str, os.PathLike[str]] = '
     | `loss` | one of cosine | squared | `"cosine"` | negative cosine similarity (SimSiam, BYOL) or Model H's squared distance |p - t|^2/2, symmetrised over the views |
     | `variant` | one of no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol | `"simsiam"` | no-predictor | predictor-no-sg | sg-no-predictor | simsiam | byol |
     | `tau` | real number in [0, 1] | `0.99` | BYOL target EMA rate: theta' <- tau theta' + (1 - tau) theta after every step |
-    | `lr` | real number in (0, 1e100] | `0.05` | SGD learning rate |
-    | `momentum` | real number in [0, 1) | `0.9` | SGD momentum mu (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
-    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter |
+    | `lr` | real number in (0, 1e100] | `0.05` | learning rate |
+    | `optimizer` | one of sgd | nesterov | adamw | `"sgd"` | update rule (PyTorch's): sgd (heavy ball) | nesterov (SGD with nesterov = True) | adamw (AdamW: bias correction, decoupled weight decay) |
+    | `momentum` | real number in [0, 1) | `0.9` | momentum mu of `sgd` and `nesterov` (PyTorch convention: v <- mu v + g + lambda theta, theta <- theta - lr v) |
+    | `beta1` | real number in [0, 1) | `0.9` | Adam's first-moment decay |
+    | `beta2` | real number in [0, 1) | `0.999` | Adam's second-moment decay |
+    | `eps` | real number in (0, inf) | `1e-8` | Adam's denominator offset |
+    | `weight_decay` | real number in [0, 1e100] | `0.0005` | weight decay lambda on every parameter (added to the gradient for sgd and nesterov, decoupled w <- (1 - lr lambda) w for adamw) |
     | `epochs` | integer in [1, 1000000] | `30` | training epochs (indicators are measured after every epoch) |
     | `batch` | integer >= 1 | `128` | images per SGD step (two views each); at most the training set |
     | `seed` | integer >= 0 | `0` | first seed (initialisation, augmentations, batch order) |
