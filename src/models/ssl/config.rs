@@ -63,7 +63,7 @@ pub enum LossKind {
     Squared,
 }
 
-/// The update rule, in PyTorch's conventions (`docs/ssl.md`, "Optimisers").
+/// The update rule, in PyTorch's conventions (`docs/ssl.md`, "Model").
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SslOptimizer {
     /// `torch.optim.SGD(momentum = mu, weight_decay = lambda)`:
