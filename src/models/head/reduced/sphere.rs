@@ -165,12 +165,12 @@ impl VectorField for HeadSphereSimplex {
 
     /// Central differences of [`rhs`](VectorField::rhs) (`central_jacobian`).
     fn jacobian(&self, z: &[f64], p: &[f64], jac: MatMut<'_, f64>) {
-        central_jacobian(self, z, p, jac);
+        central_jacobian(self, z, p, 1.0, jac);
     }
 
     /// Central differences in the parameter (`central_param_derivative`).
     fn param_derivative(&self, z: &[f64], p: &[f64], idx: usize, out: &mut [f64]) {
-        central_param_derivative(self, z, p, idx, out);
+        central_param_derivative(self, z, p, idx, 1.0, out);
     }
 
     fn observable_names(&self) -> Vec<String> {

@@ -38,7 +38,7 @@
 use faer::MatMut;
 use nalgebra::{DMatrix, DVector};
 
-use crate::engine::{integrate, Grid, IntegrateOptions, Method, VectorField};
+use crate::engine::{central_jacobian, central_param_derivative, integrate, Grid, IntegrateOptions, Method, VectorField};
 use crate::error::{Error, Result};
 use crate::models::teacher::config::{HeadKind, TeacherConfig, TeacherKind};
 use crate::models::teacher::online::reduced::OrderParams;
@@ -406,35 +406,14 @@ impl VectorField for FastHeadField {
             out.fill(f64::NAN);
         }
     }
-    /// Central differences (the field contains linear solves; only the
-    /// engine's implicit tools use it).
-    fn jacobian(&self, x: &[f64], p: &[f64], mut jac: MatMut<'_, f64>) {
-        let n = self.dim();
-        let (mut xp, mut fp, mut fm) = (x.to_vec(), vec![0.0; n], vec![0.0; n]);
-        for j in 0..n {
-            let h = 1e-6 * x[j].abs().max(1e-3);
-            xp[j] = x[j] + h;
-            self.rhs(&xp, p, &mut fp);
-            xp[j] = x[j] - h;
-            self.rhs(&xp, p, &mut fm);
-            xp[j] = x[j];
-            for i in 0..n {
-                jac[(i, j)] = (fp[i] - fm[i]) / (2.0 * h);
-            }
-        }
+    /// Central differences with step `1e-6 max(|x_j|, 1e-3)` (the field
+    /// contains linear solves; only the engine's implicit tools use it).
+    fn jacobian(&self, x: &[f64], p: &[f64], jac: MatMut<'_, f64>) {
+        central_jacobian(self, x, p, 1e-3, jac);
     }
     /// Central differences, as the Jacobian.
     fn param_derivative(&self, x: &[f64], p: &[f64], k: usize, out: &mut [f64]) {
-        let n = self.dim();
-        let (mut pp, mut fm) = (p.to_vec(), vec![0.0; n]);
-        let h = 1e-6 * p[k].abs().max(1e-3);
-        pp[k] = p[k] + h;
-        self.rhs(x, &pp, out);
-        pp[k] = p[k] - h;
-        self.rhs(x, &pp, &mut fm);
-        for i in 0..n {
-            out[i] = (out[i] - fm[i]) / (2.0 * h);
-        }
+        central_param_derivative(self, x, p, k, 1e-3, out);
     }
     fn observable_names(&self) -> Vec<String> {
         vec!["min_label_distance".into(), "effective_head_step".into()]
